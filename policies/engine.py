@@ -1,0 +1,172 @@
+"""The policy engine: normalize, detect, then decide from the settings.
+
+Settings are the parsed conf/policies.toml (see that file for every key). Action tables
+map a finding kind ("pii.email") or its category ("pii") to one action, or to a list of
+four actions indexed by severity 0..3. Tables are consulted most specific first: the
+field's table (e.g. pseudonyms), the member-state tables (new, watched), the realm's
+table, then the base table; within a table the exact kind beats the category.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from policies.house import HouseRules
+from policies.kinds import NEW_MEMBER_RULES, RULES, Hit
+from policies.normalize import normalize
+from policies.pii import PiiDetector
+from policies.risk import RiskDetector
+from policies.types import Action, Alert, Context, Finding, Label, Verdict
+
+SEVERITY_ORDER = (Action.DELIVER, Action.REDACT, Action.HOLD, Action.REJECT)
+ActionTable = dict[str, tuple[Action, Action, Action, Action]]
+
+
+def _action_table(section: Mapping[str, Any]) -> ActionTable:
+    table: ActionTable = {}
+    for kind, value in section.items():
+        actions = [value] * 4 if isinstance(value, str) else list(value)
+        if len(actions) != 4:
+            raise ValueError(f"actions for {kind!r}: give one action or four (severity 0..3)")
+        table[kind] = (Action(actions[0]), Action(actions[1]), Action(actions[2]),
+                       Action(actions[3]))  # fmt: skip
+    return table
+
+
+def _lookup(tables: Sequence[ActionTable], kind: str, severity: int) -> Action:
+    category = kind.split(".", 1)[0]
+    for table in tables:
+        actions = table.get(kind) or table.get(category)
+        if actions:
+            return actions[min(max(severity, 0), 3)]
+    return Action.DELIVER
+
+
+@dataclass(frozen=True, slots=True)
+class AlertThresholds:
+    """Lowest severity that raises an alert, per category or kind."""
+
+    min_severity: Mapping[str, int]
+
+    def alerts(self, finding: Finding) -> bool:
+        threshold = self.min_severity.get(finding.kind, self.min_severity.get(finding.category))
+        return threshold is not None and finding.severity >= threshold
+
+
+class PolicyEngine:
+    """All inline policies behind one synchronous, pure call."""
+
+    def __init__(self, settings: Mapping[str, Any], label: Label) -> None:
+        self._label = label
+        self._pii = PiiDetector()
+        self._risk = RiskDetector()
+        self._house = HouseRules(settings)
+        self._base = _action_table(settings.get("actions", {}))
+        self._realms = {
+            realm: _action_table(section.get("actions", {}))
+            for realm, section in settings.get("realms", {}).items()
+        }
+        self._fields = {
+            field: _action_table(section.get("actions", {}))
+            for field, section in settings.get("fields", {}).items()
+        }
+        new_member = settings.get("new_member", {})
+        self._new_member = _action_table(new_member.get("actions", {}))
+        self._new_member_increase: Mapping[str, int] = new_member.get("severity_increase", {})
+        self._watched = _action_table(settings.get("watched", {}).get("actions", {}))
+        alerts = settings.get("alerts", {})
+        base_alerts = dict(alerts.get("min_severity", {}))
+        watched_alerts = {**base_alerts, **alerts.get("watched", {}).get("min_severity", {})}
+        self._alerts = AlertThresholds(base_alerts)
+        self._watched_alerts = AlertThresholds(watched_alerts)
+        trusted = settings.get("trusted", {})
+        self._trusted_roles = frozenset(trusted.get("roles", ()))
+        self._trusted_exempt = frozenset(trusted.get("exempt", ()))
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], label: Label) -> PolicyEngine:
+        return cls(settings, label)
+
+    def findings(self, text: str, context: Context) -> tuple[Finding, ...]:
+        """Everything the detectors found, with spans in the original text."""
+        if not text.strip():
+            return ()
+        norm = normalize(text)
+        hits: list[Hit] = self._pii.find(norm) + self._risk.find(norm)
+        hits += self._house.find(norm, context)
+        exempt = self._trusted_exempt if context.author_role in self._trusted_roles else ()
+        rules = {**RULES, **NEW_MEMBER_RULES} if context.new_member else RULES
+        findings = []
+        for kind, severity, start, end in hits:
+            if kind in exempt:
+                continue
+            if context.new_member:
+                severity = min(3, severity + self._increase(kind))
+            original_start, original_end = norm.span(start, end)
+            findings.append(
+                Finding(kind, severity, original_start, original_end, rules.get(kind, ""))
+            )
+        return tuple(sorted(findings, key=lambda f: (f.start, f.end, f.kind)))
+
+    def review(self, text: str, context: Context) -> Verdict:
+        findings = self.findings(text, context)
+        if not findings:
+            return Verdict(Action.DELIVER, text)
+        tables = self._tables(context)
+        actions = [_lookup(tables, f.kind, f.severity) for f in findings]
+        action = max(actions, key=SEVERITY_ORDER.index)
+        rules = tuple(dict.fromkeys(
+            f.rule for f, a in zip(findings, actions, strict=True) if f.rule and a != Action.DELIVER
+        ))  # fmt: skip
+        thresholds = self._watched_alerts if context.watched else self._alerts
+        alerts = _strongest_alerts(f for f in findings if thresholds.alerts(f))
+        if action == Action.REDACT:
+            redacted = [f for f, a in zip(findings, actions, strict=True) if a == Action.REDACT]
+            text = self._redact(text, redacted, context.language)
+        return Verdict(action, text, findings, alerts, rules)
+
+    def _increase(self, kind: str) -> int:
+        increase = self._new_member_increase
+        return int(increase.get(kind, increase.get(kind.split(".", 1)[0], 0)))
+
+    def _tables(self, context: Context) -> list[ActionTable]:
+        tables = []
+        if context.field.value in self._fields:
+            tables.append(self._fields[context.field.value])
+        if context.watched:
+            tables.append(self._watched)
+        if context.new_member:
+            tables.append(self._new_member)
+        if context.realm in self._realms:
+            tables.append(self._realms[context.realm])
+        tables.append(self._base)
+        return tables
+
+    def _redact(self, text: str, findings: Sequence[Finding], language: str) -> str:
+        """Replace each span with its label; overlapping spans merge into one label."""
+        merged: list[tuple[int, int, Finding]] = []
+        for finding in sorted(findings, key=lambda f: (f.start, -f.end)):
+            if merged and finding.start < merged[-1][1]:
+                start, end, strongest = merged[-1]
+                if finding.severity > strongest.severity:
+                    strongest = finding
+                merged[-1] = (start, max(end, finding.end), strongest)
+            else:
+                merged.append((finding.start, finding.end, finding))
+        pieces = []
+        position = 0
+        for start, end, finding in merged:
+            pieces += [text[position:start], self._label(finding.kind, language)]
+            position = end
+        pieces.append(text[position:])
+        return "".join(pieces)
+
+
+def _strongest_alerts(findings: Any) -> tuple[Alert, ...]:
+    strongest: dict[str, int] = {}
+    for finding in findings:
+        strongest[finding.kind] = max(strongest.get(finding.kind, 0), finding.severity)
+    ordered = sorted(strongest.items(), key=lambda item: -item[1])
+    return tuple(Alert(kind, severity) for kind, severity in ordered)

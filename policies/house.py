@@ -1,0 +1,47 @@
+"""House rules: respect (slurs, harassment), graphic detail, links and uploads, flood."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from policies.kinds import Hit
+from policies.lexicon import WordMatcher, expand, longest_first, read_rows
+from policies.normalize import Normalized
+from policies.pii import URL
+from policies.types import Context
+
+LEXICONS = ("house_en.tsv", "house_fr.tsv")
+UPLOAD_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".heic", ".webp", ".mp4", ".mov", ".pdf")
+
+
+class HouseRules:
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        entries = []
+        for name in LEXICONS:
+            for phrase, kind, severity in read_rows(name):
+                entries += [(form, (kind, int(severity))) for form in expand(phrase)]
+        self._matcher = WordMatcher(entries)
+        flood = settings.get("flood", {})
+        self._flood_limit = int(flood.get("max_messages", 8))
+        self._new_member_flood_limit = int(flood.get("new_member_max_messages", 4))
+        uploads = settings.get("uploads", {})
+        prefixes: Sequence[str] = uploads.get("url_prefixes", [])
+        self._upload_prefixes = tuple(prefix.lower() for prefix in prefixes)
+
+    def find(self, norm: Normalized, context: Context) -> list[Hit]:
+        found = set(self._matcher.find(norm.leet))
+        if norm.leet != norm.lower:
+            found.update(self._matcher.find(norm.lower))
+        hits: list[Hit] = [
+            (f"house.{kind}", severity, start, end)
+            for start, end, (kind, severity) in longest_first(found)
+        ]
+        for match in URL.finditer(norm.lower):
+            url = match.group()
+            if url.startswith(self._upload_prefixes) or url.endswith(UPLOAD_EXTENSIONS):
+                hits.append(("house.upload", 2, match.start(), match.end()))
+        limit = self._new_member_flood_limit if context.new_member else self._flood_limit
+        if context.recent_messages >= limit:
+            hits.append(("house.flood", 2, 0, len(norm.lower)))
+        return hits

@@ -1,0 +1,208 @@
+"""Text normalization before matching, with a map back to the original text.
+
+The normalized forms defeat common evasion: Unicode compatibility forms (NFKC), zero-width
+and control characters, look-alike letters from other scripts, accents, letter spacing
+("j o h n"), obfuscated emails ("john at gmail dot com") and digits written as words
+("five one four", "cinq un quatre"). Every normalized character remembers the span of
+original characters it came from, so a span found on the normalized text maps back to
+the original text exactly.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Cyrillic and Greek letters that look like Latin ones, plus typographic punctuation
+# that NFKC leaves alone.
+CONFUSABLES = str.maketrans(
+    {
+        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
+        "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s",
+        "ԁ": "d", "ɡ": "g", "һ": "h", "ӏ": "l", "ԛ": "q", "ԝ": "w",
+        "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P",
+        "С": "C", "Т": "T", "У": "Y", "Х": "X", "І": "I", "Ј": "J", "Ѕ": "S",
+        "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+        "τ": "t", "υ": "u", "χ": "x", "ω": "w",
+        "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
+        "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+        "‘": "'", "’": "'", "ʼ": "'", "`": "'", "´": "'", "“": '"', "”": '"',
+        "«": '"', "»": '"', "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "−": "-",
+        "\u00a0": " ", "\u202f": " ", "\t": " ", "\n": " ", "\r": " ",
+    }
+)  # fmt: skip
+
+# Leetspeak digits and symbols between letters ("k1ll", "su!c!de", "l0ser").
+LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
+                      "8": "b", "@": "a", "$": "s", "!": "i", "|": "l"})  # fmt: skip
+LEET_INSIDE = re.compile(r"(?<=[a-z])[0134578@$!|]+(?=[a-z])|\b[0134578@$](?=[a-z]{2})")
+
+# Single characters separated by single spaces or dots: "j o h n", "k.i.l.l" (3 or more).
+SPACED_LETTERS = re.compile(r"(?<![\w.])(?:\w[ .]){2,}\w(?![\w])")
+WIDE_GAP = re.compile(r" {2,}")
+
+DIGIT_WORDS = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+    "six": "6", "seven": "7", "eight": "8", "nine": "9",
+    "zeros": "0", "un": "1", "une": "1", "deux": "2", "trois": "3", "quatre": "4",
+    "cinq": "5", "sept": "7", "huit": "8", "neuf": "9",
+}  # fmt: skip
+_DIGIT_TOKEN = r"(?:" + "|".join(sorted(DIGIT_WORDS, key=len, reverse=True)) + r"|\d+)"
+DIGIT_RUN = re.compile(rf"\b{_DIGIT_TOKEN}(?:[\s,.-]+{_DIGIT_TOKEN}\b){{2,}}")
+DIGIT_TOKEN = re.compile(rf"\b{_DIGIT_TOKEN}\b")
+
+_AT = r"(?:\s*[\[({<]\s*(?:at|arobase|a)\s*[\])}>]\s*|\s+(?:at|arobase)\s+|\s*@\s*)"
+_DOT = r"(?:\s*[\[({<]\s*(?:dot|point|pt)\s*[\])}>]\s*|\s+(?:dot|point)\s+|\s*\.\s*)"
+TLDS = r"(?:com|ca|net|org|fr|qc|info|io|me|co|us|edu|gov|gc|be|ch|uk|app|ly|gg|tv)"
+OBFUSCATED_EMAIL = re.compile(
+    rf"\b(?P<user>[a-z0-9][a-z0-9._+-]*)(?P<at>{_AT})"
+    rf"(?P<domain>(?!www\b)[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)*?{_DOT}{TLDS})\b"
+)
+DOT_SEPARATOR = re.compile(_DOT)
+
+
+@dataclass(slots=True)
+class Normalized:
+    """Normalized views of a text; all have the same length.
+
+    lower: folded and lowercased, what most detectors match on.
+    cased: the same characters with their case kept, for names and places.
+    leet: lower with leetspeak undone, for the risk and house lexicons.
+    starts/ends: for each normalized character, its span in the original text.
+    """
+
+    original: str
+    lower: str
+    cased: str
+    leet: str
+    starts: list[int]
+    ends: list[int]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span of normalized characters [start, end)."""
+        if end <= start:
+            return (self.starts[start], self.starts[start]) if start < len(self.starts) else (
+                len(self.original), len(self.original))
+        return self.starts[start], self.ends[end - 1]
+
+
+@lru_cache(maxsize=4096)
+def fold_char(char: str) -> str:
+    """One character folded: NFKC, no accents, Latin look-alikes; '' if invisible."""
+    category = unicodedata.category(char)
+    if category in ("Cf", "Cc", "Mn", "Me") and char not in "\t\n\r":
+        return ""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", char))
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return kept.translate(CONFUSABLES)
+
+
+def fold(text: str) -> str:
+    """Folded lowercase form of a lexicon phrase, as detectors see the text."""
+    return normalize(text).lower
+
+
+def normalize(text: str) -> Normalized:
+    cased, starts, ends = _fold_characters(text)
+    for rewrite in (_collapse_spacing, _digit_words, _obfuscated_emails):
+        edits = rewrite(cased.lower())
+        if edits:
+            cased, starts, ends = _apply(cased, starts, ends, edits)
+    lower = cased.lower() if cased.isascii() else "".join(_lower_char(c) for c in cased)
+    leet = LEET_INSIDE.sub(lambda m: m.group().translate(LEET), lower)
+    return Normalized(text, lower, cased, leet, starts, ends)
+
+
+def _lower_char(char: str) -> str:
+    low = char.lower()
+    return low if len(low) == 1 else char
+
+
+def _fold_characters(text: str) -> tuple[str, list[int], list[int]]:
+    if text.isascii() and text.isprintable():
+        return text, list(range(len(text))), list(range(1, len(text) + 1))
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for index, char in enumerate(text):
+        folded = char if char.isascii() and char.isprintable() else fold_char(char)
+        if not folded:
+            if ends:  # an invisible character belongs to the one before it
+                ends[-1] = index + 1
+            continue
+        pieces.append(folded)
+        starts.extend([index] * len(folded))
+        ends.extend([index + 1] * len(folded))
+    return "".join(pieces), starts, ends
+
+
+Edit = tuple[int, int, str]  # replace normalized [start, end) with a string
+
+
+def _apply(
+    cased: str, starts: list[int], ends: list[int], edits: list[Edit]
+) -> tuple[str, list[int], list[int]]:
+    """Apply non-overlapping edits in order; replacements map to the replaced span."""
+    pieces: list[str] = []
+    new_starts: list[int] = []
+    new_ends: list[int] = []
+    position = 0
+    for start, end, replacement in sorted(edits):
+        if start < position:
+            continue
+        pieces.append(cased[position:start])
+        new_starts.extend(starts[position:start])
+        new_ends.extend(ends[position:start])
+        pieces.append(replacement)
+        new_starts.extend([starts[start]] * len(replacement))
+        new_ends.extend([ends[end - 1]] * len(replacement))
+        position = end
+    pieces.append(cased[position:])
+    new_starts.extend(starts[position:])
+    new_ends.extend(ends[position:])
+    return "".join(pieces), new_starts, new_ends
+
+
+def _collapse_spacing(lower: str) -> list[Edit]:
+    """Remove the gaps in "j o h n" and shrink wide gaps between spaced words."""
+    edits: list[Edit] = []
+    for match in SPACED_LETTERS.finditer(lower):
+        for index in range(match.start() + 1, match.end(), 2):
+            edits.append((index, index + 1, ""))
+        for gap in WIDE_GAP.finditer(lower, match.end(), min(len(lower), match.end() + 8)):
+            if gap.start() == match.end():
+                edits.append((gap.start(), gap.end(), " "))
+    return edits
+
+
+def _digit_words(lower: str) -> list[Edit]:
+    """Turn runs of digits written as words into digits: "five one four" -> "514"."""
+    edits: list[Edit] = []
+    for run in DIGIT_RUN.finditer(lower):
+        tokens = list(DIGIT_TOKEN.finditer(lower, run.start(), run.end()))
+        if all(token.group().isdigit() for token in tokens):
+            continue
+        previous_end = -1
+        for token in tokens:
+            if previous_end >= 0:
+                edits.append((previous_end, token.start(), ""))
+            word = token.group()
+            if not word.isdigit():
+                edits.append((token.start(), token.end(), DIGIT_WORDS[word]))
+            previous_end = token.end()
+    return edits
+
+
+def _obfuscated_emails(lower: str) -> list[Edit]:
+    """Rewrite "jean [at] videotron [point] ca" as "jean@videotron.ca"."""
+    edits: list[Edit] = []
+    for match in OBFUSCATED_EMAIL.finditer(lower):
+        if match.group("at") != "@":
+            edits.append((match.start("at"), match.end("at"), "@"))
+        domain_start = match.start("domain")
+        for dot in DOT_SEPARATOR.finditer(match.group("domain")):
+            if dot.group() != ".":
+                edits.append((domain_start + dot.start(), domain_start + dot.end(), "."))
+    return edits

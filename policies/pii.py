@@ -1,0 +1,290 @@
+"""Personal information detectors: each finds typed hits on the normalized text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from phonenumbers import PhoneMetadata
+
+from policies.kinds import Hit
+from policies.lexicon import WordMatcher, expand, read_rows, read_words
+from policies.normalize import TLDS, Normalized
+
+EMAIL = re.compile(r"(?<![\w.+-])[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b")
+URL = re.compile(
+    r"\b(?:https?://|www\.)[^\s<>\"]+"
+    rf"|(?<![\w@.-])(?:[a-z0-9-]+\.)+{TLDS}\b(?:/[^\s<>\"]*)?"
+)
+URL_TRAILING = ".,;:!?)'\""
+HANDLE = re.compile(r"(?<![\w@.])@(?=[\w.]*[a-z])[a-z0-9_][a-z0-9_.]{1,29}|\bu/[a-z0-9_-]{3,20}")
+PLATFORM_HANDLE = re.compile(
+    r"\b(?:insta(?:gram)?|ig|snap(?:chat)?|tiktok|twitter|fb|facebook|discord|telegram|kik"
+    r"|reddit|twitch|threads|linkedin|whatsapp|signal)\b"
+    r"\s*(?:(?:handle|username|user ?name|name|id|pseudo|account|compte)\s*)?"
+    r"(?P<separator>:|=|is|c'est|est|->)\s*@?(?P<handle>[a-z0-9_.]{3,30})"
+)
+NOT_HANDLES = frozenset(
+    "the and but not just really pretty private public down dead gone closed deleted new "
+    "fake mine same great lol for too also very super pas plus tres aussi mon ma le la les "
+    "un une des ferme prive mort".split()
+)
+POSTAL_CODE = re.compile(r"\b[abceghjklmnprstvxy]\d[abceghj-nprstv-z][ -]?\d[abceghj-nprstv-z]\d\b")
+SIN = re.compile(r"\b\d{3}([ -]?)\d{3}\1\d{3}\b")
+PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d(?:[\s.()-]{0,2}\d){6,14}(?!\w)")
+LOCAL_PHONE = re.compile(r"\d{3}[-. ]\d{4}")
+NANP_GROUPS = re.compile(r"(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}")
+FRENCH_GROUPS = re.compile(r"(?:\+33[\s.]?|0)[1-9](?:[\s.-]?\d{2}){4}")
+
+_STREET_TYPES = (
+    "street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|crescent|cres|court|ct|lane|ln"
+    "|way|place|pl|terrace|circle|cir|trail|parkway|pkwy|highway|hwy|row|square|close"
+    "|grove|gate|heights|hts|point|ridge|crt|cr"
+)
+_FULL_STREET_TYPES = "street|avenue|ave|boulevard|blvd|crescent|cres|road"
+_FR_STREET_TYPES = (
+    "rue|avenue|av|boulevard|boul|bd|chemin|ch|route|rang|montee|place|allee|alle|impasse"
+    "|promenade|croissant|terrasse|cote|carre|rue principale"
+)
+_DIRECTION = r"(?:\s+(?i:north|south|east|west|nord|sud|est|ouest|[nsew])\b\.?)?"
+_NUMBER = r"\b\d{1,5}[A-Za-z]?(?:-\d{1,5})?,?\s+"
+_CAP_WORD = r"[A-Z][\w'.-]*"
+ADDRESS = re.compile(
+    # English, capitalized: 123 Main Street, 12 Saint Catherine St. West, 5th Avenue
+    rf"{_NUMBER}(?:{_CAP_WORD}|\d+(?i:st|nd|rd|th))(?:\s+{_CAP_WORD}){{0,2}}"
+    rf"\s+(?i:{_STREET_TYPES})\b\.?{_DIRECTION}"
+    # English, lowercase, only with a full street type: 123 main street
+    rf"|{_NUMBER}[a-z][\w'-]*(?:\s+[a-z][\w'-]*)?\s+(?i:{_FULL_STREET_TYPES})\b{_DIRECTION}"
+    # French: 45 rue Saint-Denis, 1234 chemin de la Cote-des-Neiges
+    rf"|{_NUMBER}(?i:{_FR_STREET_TYPES})\s+(?:(?i:de la|de|du|des|la|le|l'|d')\s*)?"
+    rf"(?:{_CAP_WORD}|\d+(?i:e|re|er))(?:\s+(?:(?i:de la|de|du|des)\s+)?{_CAP_WORD}){{0,2}}"
+    rf"{_DIRECTION}"
+)
+
+_MONTHS_EN = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+    "|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"
+)
+_MONTHS_FR = (
+    "janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
+    "|janv|fevr|fev|avr|juil|sept|oct|nov|dec"
+)
+_DATE = (
+    r"\d{4}[/.-]\d{1,2}[/.-]\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
+    rf"|(?:{_MONTHS_EN})\b\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    rf"|(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS_EN})\b\.?(?:,?\s+\d{{4}})?"
+    rf"|(?:1er|\d{{1,2}})\s+(?:{_MONTHS_FR})\b\.?(?:\s+\d{{4}})?"
+)
+BIRTH_DATE = re.compile(
+    r"\b(?:born|dob|d\.o\.b|date of birth|birth ?date|birthday|bday|b-day|nee?|ne\(e\)"
+    r"|date de naissance|ddn|anniversaire|fete)\b\.?"
+    r"(?:\s*(?:is|was|:|on|in|the|le|en|est|c'est|=|-)\s*)*"
+    rf"(?P<date>{_DATE}|(?<=in )\d{{4}}\b|(?<=en )\d{{4}}\b)"
+)
+
+MILITARY = re.compile(
+    r"\b(?:cfb|bfc|cfs|sfc|asu|ussfc|base|garrison|garnison)\s+[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?"
+    r"|\b\d{1,2}\s*(?i:wing|escadre)\b(?:\s+[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)?"
+    r"|\b(?i:hmcs|ncsm|nca|cgs)\s+(?:(?i:st\.?|ville de|de)\s+)?[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+)?"
+    r"|\b\d{1,3}(?i:st|nd|rd|th|e|er|re)?\s+(?i:field ambulance|ambulance de campagne"
+    r"|service battalion|svc bn|bataillon des services|cmbg|gbmc|canadian division|cdn div"
+    r"|division du canada|squadron|sqn|escadron|escadrille|field regiment|combat engineer"
+    r" regiment|cer|rge|health services|military police|signal regiment|regiment)\b"
+)
+
+# Words that end a name when they follow a name cue ("my name is not important").
+NAME_CUES = ("strong", "rank", "weak")
+
+
+class PiiDetector:
+    """All personal-information detectors, their lexicons built once."""
+
+    def __init__(self) -> None:
+        first_names = {form for word in read_words("first_names.txt") for form in expand(word)}
+        surnames = {form for word in read_words("surnames.txt") for form in expand(word)}
+        self._ambiguous_names = {
+            form for word in read_words("ambiguous_names.txt") for form in expand(word)
+        }
+        self._first_names = first_names
+        self._surnames = surnames
+        cues = [(form, row[1]) for row in read_rows("name_cues.tsv") for form in expand(row[0])]
+        places: list[tuple[str, tuple[str, int, bool]]] = []
+        for row in read_rows("places_ca.tsv"):
+            kind = "pii.region" if row[1] == "region" else "pii.place"
+            severity = 1 if kind == "pii.region" else 2
+            ambiguous = len(row) > 2 and row[2] == "ambiguous"
+            places += [(form, (kind, severity, ambiguous)) for form in expand(row[0])]
+        units = [(form, ("pii.military", 2, False)) for w in read_words("military_ca.txt")
+                 for form in expand(w)]  # fmt: skip
+        self._cues = WordMatcher(cues)
+        self._places = WordMatcher(places + units)
+        self._locatives = {form for word in read_words("locatives.txt") for form in expand(word)}
+        self._phone_patterns = [
+            re.compile(desc.national_number_pattern)
+            for region in ("CA", "US", "FR")
+            for desc in _number_descriptions(region)
+        ]
+
+    def find(self, norm: Normalized) -> list[Hit]:
+        text = norm.lower
+        hits: list[Hit] = []
+        hits += [("pii.email", 3, m.start(), m.end()) for m in EMAIL.finditer(text)]
+        hits += list(self._urls(text))
+        hits += list(self._handles(text))
+        hits += [("pii.postal_code", 2, m.start(), m.end()) for m in POSTAL_CODE.finditer(text)]
+        if sum(char.isdigit() for char in text) >= 7:
+            hits += list(self._phones(text))
+            hits += [("pii.sin", 3, m.start(), m.end()) for m in SIN.finditer(text)
+                     if _is_sin(m.group())]  # fmt: skip
+        hits += [("pii.address", 3, m.start(), m.end()) for m in ADDRESS.finditer(norm.cased)]
+        hits += [("pii.birth_date", 2, m.start("date"), m.end("date"))
+                 for m in BIRTH_DATE.finditer(text)]  # fmt: skip
+        hits += [("pii.military", 2, m.start(), m.end()) for m in MILITARY.finditer(norm.cased)]
+        hits += list(self._places_found(norm))
+        hits += list(self._names(norm))
+        return _without_contained(hits)
+
+    def _urls(self, text: str) -> Iterator[Hit]:
+        for match in URL.finditer(text):
+            end = match.end()
+            while text[end - 1] in URL_TRAILING:
+                end -= 1
+            yield "pii.url", 2, match.start(), end
+
+    def _handles(self, text: str) -> Iterator[Hit]:
+        for match in HANDLE.finditer(text):
+            yield "pii.handle", 3, match.start(), match.end()
+        for match in PLATFORM_HANDLE.finditer(text):
+            handle = match.group("handle").rstrip(".")
+            if handle not in NOT_HANDLES:
+                start = match.start("handle")
+                yield "pii.handle", 3, start, start + len(handle)
+
+    def _phones(self, text: str) -> Iterator[Hit]:
+        for match in PHONE.finditer(text):
+            candidate = match.group()
+            digits = re.sub(r"\D", "", candidate)
+            if self._is_phone(candidate, digits):
+                start = match.start() + (candidate[0] == "(")
+                yield "pii.phone", 3, start - (candidate[0] == "("), match.end()
+
+    def _is_phone(self, candidate: str, digits: str) -> bool:
+        """A phone number valid by phonenumbers' metadata, or written in phone groups."""
+        if candidate.startswith(("+", "00")):
+            return 8 <= len(digits) <= 15
+        if len(digits) == 11 and digits[0] == "1":
+            digits = digits[1:]
+        elif len(digits) == 10 and digits[0] == "0":
+            digits = digits[1:]
+        elif len(digits) == 7:
+            return LOCAL_PHONE.fullmatch(candidate) is not None
+        if len(digits) not in (9, 10):
+            return False
+        if any(pattern.fullmatch(digits) for pattern in self._phone_patterns):
+            return True
+        grouped = NANP_GROUPS.fullmatch(candidate) or FRENCH_GROUPS.fullmatch(candidate)
+        return grouped is not None
+
+    def _places_found(self, norm: Normalized) -> Iterator[Hit]:
+        for start, end, (kind, severity, ambiguous) in self._places.find(norm.lower):
+            if ambiguous and not (
+                norm.cased[start].isupper() and self._after_locative(norm.lower, start)
+            ):
+                continue
+            yield kind, severity, start, end
+
+    def _after_locative(self, text: str, start: int) -> bool:
+        before = text[max(0, start - 24) : start].split()
+        return any(" ".join(before[-n:]) in self._locatives for n in (1, 2, 3))
+
+    def _names(self, norm: Normalized) -> Iterator[Hit]:
+        text, cased = norm.lower, norm.cased
+        named_until = 0
+        for _, end, strength in self._cues.find(text):
+            tokens = list(_tokens_after(cased, end))
+            if not tokens or tokens[0][0] < named_until:
+                continue
+            span = self._name_after_cue(tokens, strength)
+            if span:
+                named_until = span[1]
+                yield "pii.name", 2, span[0], span[1]
+        for match in WORD.finditer(cased):
+            first = match.group()
+            if match.start() < named_until or not first[0].isupper():
+                continue
+            if first.lower() in self._first_names:
+                following = next(_tokens_after(cased, match.end()), None)
+                if following and self._is_surname(following[2]):
+                    named_until = following[1]
+                    yield "pii.name", 2, match.start(), following[1]
+
+    def _name_after_cue(
+        self, tokens: list[tuple[int, int, str]], strength: str
+    ) -> tuple[int, int] | None:
+        start, end, word = tokens[0]
+        low = word.lower()
+        capitalized = word[0].isupper()
+        known = low in self._first_names or low in self._surnames
+        if strength == "strong":
+            accepted = capitalized or (known and low not in self._ambiguous_names)
+        elif strength == "rank":
+            accepted = capitalized
+        else:
+            surname_follows = len(tokens) > 1 and self._is_surname(tokens[1][2])
+            accepted = capitalized and low in self._first_names and (
+                low not in self._ambiguous_names or surname_follows
+            )
+        if not accepted:
+            return None
+        for next_start, next_end, next_word in tokens[1:3]:
+            if next_start - end > 1 or not self._is_surname(next_word):
+                break
+            end = next_end
+        return start, end
+
+    def _is_surname(self, word: str) -> bool:
+        low = word.lower()
+        return word[0].isupper() and (low in self._surnames or low in self._first_names)
+
+
+WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]|[A-Za-z]")
+
+
+def _tokens_after(text: str, position: int) -> Iterator[tuple[int, int, str]]:
+    """Words right after a position, skipping a dot and spaces ("Sgt. Tremblay")."""
+    for match in WORD.finditer(text, position, min(len(text), position + 60)):
+        gap = text[position : match.start()]
+        if gap.strip(" .,:") or len(gap) > 3:
+            return
+        yield match.start(), match.end(), match.group()
+        position = match.end()
+
+
+def _number_descriptions(region: str) -> list[object]:
+    metadata = PhoneMetadata.metadata_for_region(region)
+    if metadata is None:
+        return []
+    described = (metadata.fixed_line, metadata.mobile, metadata.toll_free, metadata.voip)
+    return [desc for desc in described if desc is not None and desc.national_number_pattern]
+
+
+def _is_sin(number: str) -> bool:
+    digits = [int(char) for char in number if char.isdigit()]
+    total = 0
+    for index, digit in enumerate(digits):
+        doubled = digit * 2 if index % 2 else digit
+        total += doubled - 9 if doubled > 9 else doubled
+    return total % 10 == 0
+
+
+def _without_contained(hits: list[Hit]) -> list[Hit]:
+    """Drop hits inside a longer one (the city in "CFB Petawawa", the name in an email)."""
+    kept = []
+    for hit in hits:
+        inside = any(
+            other[2] <= hit[2] and hit[3] <= other[3] and other[3] - other[2] > hit[3] - hit[2]
+            for other in hits
+        )
+        if not inside and hit not in kept:
+            kept.append(hit)
+    return kept

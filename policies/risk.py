@@ -1,0 +1,57 @@
+"""Risk phrases (suicide, self-harm, abuse, violence, overdose) in English and French.
+
+Phrases come from the bilingual lexicons risk_en.tsv and risk_fr.tsv and are matched as
+whole words on the normalized text with leetspeak undone. Where phrases overlap, the
+longest wins, so an idiom ("killing time", "mort de rire") silences the shorter risk
+phrase inside it and yields no finding.
+
+Negation: a phrase preceded in the same clause by a negation ("I'm not going to kill
+myself", "je ne vais pas me tuer") still counts, one severity level lower but never
+below 1: clinicians prefer recall, and a denial is worth a Wall Guide's glance. Phrases
+that carry their own negation ("don't want to live anymore") keep their severity.
+"""
+
+from __future__ import annotations
+
+import re
+
+from policies.kinds import Hit
+from policies.lexicon import WordMatcher, expand, longest_first, read_rows
+from policies.normalize import Normalized
+
+LEXICONS = ("risk_en.tsv", "risk_fr.tsv")
+IDIOM = "idiom"
+NEGATION = re.compile(
+    r"\b(?:not|never|don't|dont|do not|won't|wont|wouldn't|wouldnt|would never|isn't|no way"
+    r"|ain't|pas|jamais|point|aucunement)\b"
+)
+CLAUSE_BREAK = re.compile(r"[.;!?,]|\b(?:but|mais|and then|puis)\b")
+NEGATION_WINDOW = 24  # characters before the phrase searched for a negation
+
+
+class RiskDetector:
+    def __init__(self, lexicons: tuple[str, ...] = LEXICONS) -> None:
+        entries = []
+        for name in lexicons:
+            for phrase, category, severity in read_rows(name):
+                entries += [(form, (category, int(severity))) for form in expand(phrase)]
+        self._matcher = WordMatcher(entries)
+
+    def find(self, norm: Normalized) -> list[Hit]:
+        found = set(self._matcher.find(norm.leet))
+        if norm.leet != norm.lower:
+            found.update(self._matcher.find(norm.lower))
+        hits: list[Hit] = []
+        for start, end, (category, severity) in longest_first(found):
+            if category == IDIOM:
+                continue
+            if _negated(norm.leet, start):
+                severity = max(1, severity - 1)
+            hits.append((f"risk.{category}", severity, start, end))
+        return hits
+
+
+def _negated(text: str, start: int) -> bool:
+    before = text[max(0, start - NEGATION_WINDOW) : start]
+    clause = CLAUSE_BREAK.split(before)[-1]
+    return NEGATION.search(clause) is not None
