@@ -1,0 +1,149 @@
+"""chatd command line: run the service, manage members, start and stop a local stack."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+
+from chatd.config import Config, ConfigError, load_config
+from chatd.core import pseudonym as pseudonyms
+from chatd.core.model import Member, Realm, Role, Status
+from chatd.core.moderation import Moderation
+from chatd.policy_loader import PolicyLoadError, load_policy
+from chatd.store import Store, StoreError
+from policies import Action, Conversation, Field
+
+DEFAULT_CONFIG = os.environ.get("CHATD_CONFIG", "conf/chatd.toml")
+
+
+class CommandError(Exception):
+    pass
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(args.config)
+
+
+def check_pseudonym(config: Config, realm_id: str, name: str) -> None:
+    """Pseudonyms pass the same moderation hook as any member-authored text."""
+    if not pseudonyms.is_valid(name):
+        raise CommandError(
+            f"pseudonym {name!r} is not valid: use two or three lowercase words joined by '-', e.g. calm-otter"
+        )
+    realm_config = next(r for r in config.realms if r.id == realm_id)
+    realm = Realm(realm_config.id, realm_config.language, realm_config.people_domain, realm_config.rooms_domain)
+    moderation = Moderation(load_policy(config.moderation.policy, config.moderation.policies_file))
+    author = Member(0, "", realm_id, name, Role.MEMBER, Status.ACTIVE, time.time())
+    verdict = moderation.review(name.replace("-", " "), author, realm, Field.PSEUDONYM, Conversation.NONE, time.time())
+    if verdict.action is not Action.DELIVER:
+        kinds = ", ".join(sorted({f.kind for f in verdict.findings})) or verdict.action.value
+        raise CommandError(f"pseudonym {name!r} refused by moderation ({kinds})")
+
+
+async def member_add(args: argparse.Namespace) -> None:
+    config = _config(args)
+    if args.realm not in {r.id for r in config.realms}:
+        raise CommandError(f"unknown realm {args.realm!r}")
+    local, _, host = args.account.partition("@")
+    if not local or host != config.server.members_host:
+        raise CommandError(f"account must look like name@{config.server.members_host}")
+    store = await Store.open(config.store.path)
+    try:
+        taken = {m.pseudonym for m in await store.members(args.realm)}
+        name = args.pseudonym or pseudonyms.suggest(taken)
+        check_pseudonym(config, args.realm, name)
+        member = await store.add_member(args.account, args.realm, name, Role(args.role))
+    finally:
+        await store.close()
+    print(f"added {member.pseudonym} ({member.role.value}) to realm {member.realm}")
+
+
+async def member_list(args: argparse.Namespace) -> None:
+    config = _config(args)
+    store = await Store.open(config.store.path)
+    try:
+        members = await store.members(args.realm)
+    finally:
+        await store.close()
+    for m in members:
+        account = m.account if args.show_accounts else "-"
+        print(f"{m.realm}\t{m.pseudonym}\t{m.role.value}\t{m.status.value}\t{account}")
+
+
+async def member_status(args: argparse.Namespace, status: Status) -> None:
+    config = _config(args)
+    store = await Store.open(config.store.path)
+    try:
+        member = await store.set_status(args.realm, args.pseudonym, status)
+    finally:
+        await store.close()
+    print(f"{member.pseudonym} in realm {member.realm} is now {member.status.value}")
+
+
+def run_service(args: argparse.Namespace) -> None:
+    from chatd.app import configure_logging, run
+
+    config = _config(args)
+    configure_logging(config.log_level)
+    asyncio.run(run(config))
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="chatd", description="Moderated peer-support chat on XMPP")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--config", default=DEFAULT_CONFIG, help="chatd TOML file (default: %(default)s)")
+        return p
+
+    with_config(commands.add_parser("run", help="run the service"))
+    member = commands.add_parser("member", help="manage members").add_subparsers(dest="action", required=True)
+    add = with_config(member.add_parser("add", help="add a member"))
+    add.add_argument("--account", required=True, help="bare JID of the member's account")
+    add.add_argument("--realm", required=True)
+    add.add_argument("--pseudonym", help="word-word name; suggested when left out")
+    add.add_argument("--role", default="member", choices=[r.value for r in Role])
+    listing = with_config(member.add_parser("list", help="list members"))
+    listing.add_argument("--realm")
+    listing.add_argument("--show-accounts", action="store_true", help="also print account JIDs")
+    for action in ("suspend", "reinstate"):
+        p = with_config(member.add_parser(action, help=f"{action} a member"))
+        p.add_argument("--realm", required=True)
+        p.add_argument("pseudonym")
+    stack = commands.add_parser("stack", help="a local Prosody + chatd on loopback")
+    stack_actions = stack.add_subparsers(dest="action", required=True)
+    for action in ("up", "down", "status"):
+        p = stack_actions.add_parser(action)
+        p.add_argument("--run-dir", default=".run", type=Path)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            run_service(args)
+        elif args.command == "member":
+            if args.action == "add":
+                asyncio.run(member_add(args))
+            elif args.action == "list":
+                asyncio.run(member_list(args))
+            else:
+                status = Status.SUSPENDED if args.action == "suspend" else Status.ACTIVE
+                asyncio.run(member_status(args, status))
+        elif args.command == "stack":
+            from chatd import demo
+
+            getattr(demo, args.action)(args.run_dir)
+    except (ConfigError, PolicyLoadError, StoreError, CommandError) as exc:
+        print(f"chatd: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

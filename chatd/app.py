@@ -1,0 +1,143 @@
+"""Composition root: config -> store -> policies -> core -> XMPP streams and HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+from aiohttp import web
+
+from chatd.config import Config
+from chatd.core.model import Directory, Realm
+from chatd.core.moderation import Moderation
+from chatd.core.ratelimit import RateLimiter
+from chatd.http import make_app
+from chatd.policy_loader import load_policy
+from chatd.runtime import Runtime
+from chatd.serial import SerialQueues
+from chatd.store import Store
+from chatd.xmpp import stanza as st
+from chatd.xmpp.people import PeopleDomain
+from chatd.xmpp.service import ServiceDomain
+from chatd.xmpp.stream import ComponentStream
+
+log = logging.getLogger("chatd")
+
+
+class Service:
+    def __init__(self, config: Config):
+        self.config = config
+        self.streams: list[ComponentStream] = []
+        self.runtime: Runtime | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._http: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        config = self.config
+        policy = load_policy(config.moderation.policy, config.moderation.policies_file)
+        store = await Store.open(config.store.path)
+        realms = {r.id: Realm(r.id, r.language, r.people_domain, r.rooms_domain) for r in config.realms}
+        queues = SerialQueues(on_full=self._pause_reading, on_drained=self._resume_reading)
+        runtime = Runtime(
+            config=config,
+            store=store,
+            directory=Directory(),
+            moderation=Moderation(policy),
+            limiter=RateLimiter(config.limits.burst_messages, config.limits.burst_seconds),
+            queues=queues,
+            realms=realms,
+        )
+        await runtime.refresh_directory()
+        self.runtime = runtime
+        for realm_config in config.realms:
+            realm = realms[realm_config.id]
+            self._add_stream(realm.people_domain, realm_config.people_secret, PeopleDomain(runtime, realm).handle)
+            rooms = ServiceDomain(runtime, ("conference", "text", "Rooms"), ["http://jabber.org/protocol/muc"])
+            self._add_stream(realm.rooms_domain, realm_config.rooms_secret, rooms.handle)
+        watch = ServiceDomain(runtime, ("component", "generic", "Wall Guides"), [])
+        self._add_stream(config.watch.domain, config.watch.secret, watch.handle)
+        for stream in self.streams:
+            stream.start()
+        self._tasks.append(asyncio.create_task(runtime.watch_store()))
+        self._http = web.AppRunner(make_app(self.health), access_log=None)
+        await self._http.setup()
+        await web.TCPSite(self._http, config.http.host, config.http.port).start()
+        log.info("chatd started: %d streams, %d members", len(self.streams), len(runtime.directory))
+
+    def _add_stream(self, domain: str, secret: str, handler: Any) -> None:
+        server = self.config.server
+        self.streams.append(
+            ComponentStream(domain, secret, server.host, server.component_port, self.config.limits.outbox_size, handler)
+        )
+
+    def _pause_reading(self) -> None:
+        log.warning("too much waiting work: pausing reads")
+        for stream in self.streams:
+            stream.pause_reading()
+
+    def _resume_reading(self) -> None:
+        for stream in self.streams:
+            stream.resume_reading()
+
+    async def health(self) -> dict[str, Any]:
+        streams = {
+            s.domain: {"state": s.state, "reconnects": s.reconnects, "outbox": len(s.outbox.queue)}
+            for s in self.streams
+        }
+        store_ok = self.runtime is not None and await self.runtime.store.ping()
+        ok = store_ok and all(s.state == "up" for s in self.streams)
+        counters = self.runtime.counters if self.runtime else None
+        return {
+            "status": "ok" if ok else "degraded",
+            "streams": streams,
+            "store": "ok" if store_ok else "error",
+            "members": len(self.runtime.directory) if self.runtime else 0,
+            "counters": {
+                "stanzas_in": counters.stanzas_in,
+                "stanzas_out": counters.stanzas_out,
+                "delivered": counters.delivered,
+                "refused": counters.refused,
+                "verdicts": counters.verdicts,
+            }
+            if counters
+            else {},
+        }
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self.runtime is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.runtime.queues.idle(), 5)
+        for stream in self.streams:
+            with contextlib.suppress(Exception):
+                await stream.stop()
+        if self._http is not None:
+            await self._http.cleanup()
+        if self.runtime is not None:
+            await self.runtime.store.close()
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # slixmpp logs raw stanzas (message text) at debug and on parse errors: keep it quiet.
+    logging.getLogger("slixmpp").setLevel(logging.CRITICAL)
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+
+
+async def run(config: Config) -> None:
+    service = Service(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await service.start()
+    await stop.wait()
+    log.info("chatd stopping")
+    await service.stop()
+
+
+__all__ = ["Service", "configure_logging", "run", "st"]

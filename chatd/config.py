@@ -1,0 +1,149 @@
+"""chatd's configuration: one TOML file, validated by pydantic, with env overrides."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DomainName = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerConfig(Strict):
+    host: str = "127.0.0.1"  # where Prosody listens for component streams
+    component_port: int = Field(5347, ge=1, le=65535)
+    members_host: DomainName = "localhost"  # the VirtualHost that holds members' accounts
+
+
+class RealmConfig(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z]{2,8}$")]
+    language: Literal["en", "fr"]
+    people_domain: DomainName
+    rooms_domain: DomainName
+    people_secret: Annotated[str, Field(min_length=8)]
+    rooms_secret: Annotated[str, Field(min_length=8)]
+
+
+class WatchConfig(Strict):
+    domain: DomainName = "watch.localhost"
+    secret: Annotated[str, Field(min_length=8)]
+
+
+class StoreConfig(Strict):
+    path: str = "var/chatd.sqlite3"
+
+
+class BusConfig(Strict):
+    nats_url: str = ""  # empty: the in-process bus
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_scheme(cls, value: str) -> str:
+        if value and not re.match(r"^(nats|tls)://", value):
+            raise ValueError("must start with nats:// or tls://, or be empty")
+        return value
+
+
+class HttpConfig(Strict):
+    listen: str = "127.0.0.1:8765"
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be HOST:PORT")
+        return value
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
+class LimitsConfig(Strict):
+    max_stanza_bytes: int = Field(65536, ge=1024)
+    max_body_chars: int = Field(10000, ge=1)
+    burst_messages: int = Field(20, ge=1)  # per account, refilled over burst_seconds
+    burst_seconds: float = Field(10.0, gt=0)
+    outbox_size: int = Field(20000, ge=10)  # stanzas waiting per component stream
+
+
+class ModerationConfig(Strict):
+    # "module:callable" returning a Policy; called with (settings dict, label)
+    policy: str = "policies.engine:PolicyEngine.from_settings"
+    policies_file: str = "conf/policies.toml"
+
+
+class Config(Strict):
+    server: ServerConfig = ServerConfig()
+    realms: list[RealmConfig]
+    watch: WatchConfig
+    store: StoreConfig = StoreConfig()
+    bus: BusConfig = BusConfig()
+    http: HttpConfig = HttpConfig()
+    limits: LimitsConfig = LimitsConfig()
+    moderation: ModerationConfig = ModerationConfig()
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Config:
+        ids = [r.id for r in self.realms]
+        if not ids:
+            raise ValueError("at least one realm is needed")
+        if len(set(ids)) != len(ids):
+            raise ValueError("realm ids must be distinct")
+        domains = [d for r in self.realms for d in (r.people_domain, r.rooms_domain)]
+        domains += [self.watch.domain, self.server.members_host]
+        if len(set(domains)) != len(domains):
+            raise ValueError("every domain (people, rooms, watch, members host) must be distinct")
+        return self
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message names the bad key."""
+
+
+def _apply_env(data: dict[str, object], environ: dict[str, str]) -> None:
+    # CHATD_<SECTION>__<KEY>=value overrides one scalar key of a section
+    for name, value in environ.items():
+        if not name.startswith("CHATD_") or "__" not in name:
+            continue
+        section, key = name[len("CHATD_") :].lower().split("__", 1)
+        target = data.setdefault(section, {})
+        if isinstance(target, dict):
+            target[key] = value
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"{key}: {item['msg']}")
+    return "; ".join(lines)
+
+
+def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Config:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    _apply_env(data, dict(os.environ) if environ is None else environ)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid configuration: {_describe(exc)}") from exc

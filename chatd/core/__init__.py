@@ -1,0 +1,1 @@
+"""chatd's sans-IO domain logic: plain data in, decisions out. No sockets, no database."""

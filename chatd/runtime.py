@@ -1,0 +1,71 @@
+"""What every domain handler shares: config, store, directory, moderation, limits, queues."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+
+from chatd import i18n
+from chatd.config import Config
+from chatd.core.model import Directory, Member, Realm
+from chatd.core.moderation import Moderation
+from chatd.core.ratelimit import RateLimiter
+from chatd.core.refusal import Refusal
+from chatd.serial import SerialQueues
+from chatd.store import Store
+
+log = logging.getLogger("chatd")
+
+
+@dataclass
+class Counters:
+    stanzas_in: int = 0
+    stanzas_out: int = 0
+    refused: int = 0
+    dropped: int = 0
+    delivered: int = 0
+    verdicts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Runtime:
+    config: Config
+    store: Store
+    directory: Directory
+    moderation: Moderation
+    limiter: RateLimiter
+    queues: SerialQueues
+    realms: dict[str, Realm]
+    counters: Counters = field(default_factory=Counters)
+
+    def now(self) -> float:
+        return time.time()
+
+    def texts(self, refusal: Refusal, member: Member | None) -> dict[str, str]:
+        """The refusal's text in the member's language, or in every language."""
+        if member is not None and not refusal.bilingual:
+            language = self.realms[member.realm].language
+            return {language: i18n.text(language, refusal.text, **refusal.params)}
+        return {lang: i18n.text(lang, refusal.text, **refusal.params) for lang in i18n.LANGUAGES}
+
+    def language_of(self, member: Member) -> str:
+        return self.realms[member.realm].language
+
+    async def refresh_directory(self) -> None:
+        self.directory.replace(await self.store.members(), await self.store.blocks())
+
+    async def watch_store(self, interval: float = 0.5) -> None:
+        """Reloads the directory when another process (the CLI) changed the store."""
+        version = await self.store.data_version()
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                current = await self.store.data_version()
+                if current != version:
+                    version = current
+                    await self.refresh_directory()
+                    log.info("directory reloaded: %d members", len(self.directory))
+            except Exception:
+                log.exception("directory reload failed")

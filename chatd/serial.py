@@ -1,0 +1,70 @@
+"""Per-conversation ordering: work for one key runs in arrival order, keys run concurrently."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger("chatd.serial")
+
+Job = Callable[[], Awaitable[None]]
+
+
+class SerialQueues:
+    """One queue per key; a queue's task ends when it is empty, so idle keys cost nothing.
+
+    When more than `high` jobs wait in all, `on_full` is called (the caller stops reading
+    from the network) and `on_drained` once they fall below `high // 2`.
+    """
+
+    def __init__(
+        self,
+        high: int = 10_000,
+        on_full: Callable[[], None] | None = None,
+        on_drained: Callable[[], None] | None = None,
+    ):
+        self.high = high
+        self.pending = 0
+        self._queues: dict[str, deque[Job]] = {}
+        self._on_full = on_full
+        self._on_drained = on_drained
+        self._paused = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def submit(self, key: str, job: Job) -> None:
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = self._queues[key] = deque()
+            task = asyncio.create_task(self._drain(key, queue))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        queue.append(job)
+        self.pending += 1
+        if self.pending > self.high and not self._paused:
+            self._paused = True
+            if self._on_full:
+                self._on_full()
+
+    async def _drain(self, key: str, queue: deque[Job]) -> None:
+        try:
+            while queue:
+                job = queue.popleft()
+                try:
+                    await job()
+                except Exception:
+                    log.exception("a job for one conversation failed")
+                finally:
+                    self.pending -= 1
+                    if self._paused and self.pending < self.high // 2:
+                        self._paused = False
+                        if self._on_drained:
+                            self._on_drained()
+        finally:
+            if self._queues.get(key) is queue:
+                del self._queues[key]
+
+    async def idle(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)

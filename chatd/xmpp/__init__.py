@@ -1,0 +1,1 @@
+"""slixmpp adapters: XMPP stanzas in and out, one component stream per domain."""

@@ -1,0 +1,273 @@
+"""A realm's people domain: pseudonym JIDs, one-on-one relay, the wallguide@ address."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+import xml.etree.ElementTree as ET
+
+from chatd import i18n
+from chatd.core.commands import Command, parse_command
+from chatd.core.direct import admit, conversation_key, find_recipient
+from chatd.core.message import ChatMessage, check_message
+from chatd.core.model import Member, Realm
+from chatd.core.refusal import Refusal
+from chatd.runtime import Runtime
+from chatd.store import ArchivedMessage, StoreError
+from chatd.xmpp import stanza as st
+from chatd.xmpp.stream import ComponentStream
+from policies import Action, Conversation, Field, Verdict
+
+log = logging.getLogger("chatd.people")
+
+GUIDE = "wallguide"
+PSEUDONYM_FEATURES = [
+    st.NS_DISCO_INFO,
+    st.NS_CHATSTATES,
+    st.NS_RECEIPTS,
+    st.NS_CORRECT,
+    st.NS_MARKERS,
+    st.NS_PING,
+]
+
+
+def new_stanza_id() -> str:
+    return f"{time.time_ns():x}-{secrets.token_hex(4)}"
+
+
+class PeopleDomain:
+    def __init__(self, runtime: Runtime, realm: Realm):
+        self.rt = runtime
+        self.realm = realm
+        self.domain = realm.people_domain
+
+    # entry point: one raw stanza, in arrival order, synchronous
+
+    def handle(self, stream: ComponentStream, element: ET.Element) -> None:
+        rt = self.rt
+        rt.counters.stanzas_in += 1
+        kind = st.local_name(element.tag)
+        sender = st.split_jid(element.get("from"))
+        target = st.split_jid(element.get("to"))
+        if sender is None or element.get("type") == "error":
+            rt.counters.dropped += 1
+            return
+        if target is None or target[1] != self.domain:
+            self._refuse(stream, element, Refusal("jid-malformed", "error.malformed", kind="modify"), None)
+            return
+        account = f"{sender[0]}@{sender[1]}"
+        member_or_refusal = (
+            admit(account, self.realm, rt.directory)
+            if sender[1] == rt.config.server.members_host and sender[0]
+            else Refusal("forbidden", "error.not_member", kind="auth", bilingual=True)
+        )
+        if isinstance(member_or_refusal, Refusal):
+            if kind != "presence" or element.get("type") in ("subscribe", "probe"):
+                self._refuse(stream, element, member_or_refusal, None)
+            return
+        member = member_or_refusal
+        if st.size(element) > rt.config.limits.max_stanza_bytes:
+            self._refuse(stream, element, Refusal("policy-violation", "error.too_large", kind="modify"), member)
+            return
+        if kind == "message":
+            self._on_message(stream, element, member, target[0])
+        elif kind == "iq":
+            self._on_iq(stream, element, member, target[0])
+        elif kind == "presence":
+            self._on_presence(stream, element, target[0])
+
+    # messages
+
+    def _on_message(self, stream: ComponentStream, element: ET.Element, member: Member, local: str) -> None:
+        rt = self.rt
+        if not rt.limiter.allow(member.account, time.monotonic()):
+            self._refuse(stream, element, Refusal("policy-violation", "error.too_fast", kind="wait"), member)
+            return
+        message = st.parse_message(element)
+        refusal = check_message(message, rt.config.limits.max_body_chars)
+        if refusal is None and not local:
+            refusal = Refusal("service-unavailable", "error.unavailable")
+        if refusal is not None:
+            self._refuse(stream, element, refusal, member)
+            return
+        if local == GUIDE:
+            rt.queues.submit(member.account, lambda: self._to_guide(stream, member, message))
+        else:
+            rt.queues.submit(member.account, lambda: self._relay(stream, element, member, local, message))
+
+    async def _relay(
+        self, stream: ComponentStream, element: ET.Element, sender: Member, pseudonym: str, message: ChatMessage
+    ) -> None:
+        rt = self.rt
+        recipient = find_recipient(sender, self.realm, pseudonym, rt.directory)
+        if isinstance(recipient, Refusal):
+            self._refuse(stream, element, recipient, sender)
+            return
+        verdict: Verdict | None = None
+        if message.body is not None:
+            verdict = rt.moderation.review(
+                message.body,
+                sender,
+                self.realm,
+                Field.CORRECTION if message.replaces else Field.BODY,
+                Conversation.DIRECT,
+                now=rt.now(),
+                recent_messages=rt.limiter.recent(sender.account, time.monotonic()),
+            )
+            rt.counters.verdicts[verdict.action.value] = rt.counters.verdicts.get(verdict.action.value, 0) + 1
+            try:
+                await self._archive(sender, recipient, message, verdict)
+            except StoreError:
+                log.error("archive failed; a message was not delivered")
+                self._refuse(
+                    stream, element, Refusal("internal-server-error", "error.not_delivered", kind="wait"), sender
+                )
+                return
+            if verdict.action is Action.REJECT:
+                self._refuse(stream, element, self._rejection(verdict, sender), sender)
+                return
+            if verdict.action is Action.HOLD:
+                await self._notice(stream, sender, "notice.held", target=pseudonym)
+                return
+            message = message.with_body(verdict.text)
+        await stream.send(st.build_message(f"{sender.pseudonym}@{self.domain}", recipient.account, message))
+        rt.counters.stanzas_out += 1
+        rt.counters.delivered += 1
+        if verdict is not None and verdict.action is Action.REDACT:
+            await self._notice_redacted(stream, sender, pseudonym, verdict)
+
+    async def _archive(self, sender: Member, recipient: Member, message: ChatMessage, verdict: Verdict) -> None:
+        delivered = verdict.text if verdict.delivers else None
+        await self.rt.store.archive(
+            ArchivedMessage(
+                stanza_id=new_stanza_id(),
+                conversation=conversation_key(sender, recipient),
+                sender_id=sender.id,
+                recipient_id=recipient.id,
+                client_id=message.id,
+                body=delivered,
+                original=message.body if delivered != message.body else None,
+                verdict=verdict.action.value,
+                findings=[
+                    {"kind": f.kind, "severity": f.severity, "start": f.start, "end": f.end, "rule": f.rule}
+                    for f in verdict.findings
+                ],
+                created_at=self.rt.now(),
+            )
+        )
+
+    def _rejection(self, verdict: Verdict, member: Member) -> Refusal:
+        language = self.rt.language_of(member)
+        return Refusal(
+            "not-acceptable", "error.rejected", kind="modify", params={"rule": self._rules(verdict, language)}
+        )
+
+    def _rules(self, verdict: Verdict, language: str) -> str:
+        return " ".join(i18n.text(language, f"rule.{rule}") for rule in verdict.rules) or "-"
+
+    async def _notice_redacted(self, stream: ComponentStream, member: Member, target: str, verdict: Verdict) -> None:
+        language = self.rt.language_of(member)
+        kinds = ", ".join(sorted({i18n.label(f.kind, language) for f in verdict.findings}))
+        await self._notice(
+            stream, member, "notice.redacted", target=target, kinds=kinds, rule=self._rules(verdict, language)
+        )
+
+    async def _notice(self, stream: ComponentStream, member: Member, key: str, **params: str) -> None:
+        body = i18n.text(self.rt.language_of(member), key, **params)
+        await stream.send(st.build_chat(self.realm.guide_jid, member.account, body))
+        self.rt.counters.stanzas_out += 1
+
+    # wallguide@: commands (Ask a Wall Guide threads build on this address)
+
+    async def _to_guide(self, stream: ComponentStream, member: Member, message: ChatMessage) -> None:
+        if message.body is None:
+            return
+        command = parse_command(message.body) or Command("help")
+        await self._reply(stream, member, *await self._run_command(member, command))
+
+    async def _run_command(self, member: Member, command: Command) -> tuple[str, dict[str, str]]:
+        rt = self.rt
+        if command.name == "unknown":
+            return "command.unknown", {"name": command.argument}
+        if command.name == "help":
+            return "command.help", {}
+        if command.name == "blocks":
+            names = [m.pseudonym for m in rt.directory.blocked_by(member)]
+            return ("command.blocks_list", {"names": ", ".join(names)}) if names else ("command.blocks_none", {})
+        if not command.argument:
+            return "command.needs_name", {}
+        other = rt.directory.by_pseudonym(self.realm.id, command.argument)
+        if other is None or other.id == member.id:
+            return "error.unknown_pseudonym", {"name": command.argument}
+        blocking = command.name == "block"
+        if not blocking and not rt.directory.has_blocked(member, other):
+            return "command.not_blocked", {"name": other.pseudonym}
+        await rt.store.set_block(member.id, other.id, blocking)
+        rt.directory.set_block(member, other, blocking)
+        return ("command.blocked" if blocking else "command.unblocked"), {"name": other.pseudonym}
+
+    async def _reply(self, stream: ComponentStream, member: Member, key: str, params: dict[str, str]) -> None:
+        await self._notice(stream, member, key, **params)
+
+    # iq: disco and ping
+
+    def _on_iq(self, stream: ComponentStream, element: ET.Element, member: Member, local: str) -> None:
+        if element.get("type") not in ("get", "set"):
+            return
+        query = st.payload(element)
+        ns = st.namespace(query.tag) if query is not None else ""
+        exists = not local or local == GUIDE or self._pseudonym_exists(local)
+        if not exists:
+            self._refuse(
+                stream, element, Refusal("item-not-found", "error.unknown_pseudonym", params={"name": local}), member
+            )
+            return
+        if element.get("type") == "get" and ns == st.NS_PING:
+            reply = st.build_iq_result(element)
+        elif element.get("type") == "get" and ns == st.NS_DISCO_INFO and query is not None and not query.get("node"):
+            reply = st.build_iq_result(element, self._disco_info(local))
+        elif element.get("type") == "get" and ns == st.NS_DISCO_ITEMS and not local:
+            reply = st.build_iq_result(
+                element, st.disco_items([(self.realm.guide_jid, "Wall Guide"), (self.realm.rooms_domain, "Rooms")])
+            )
+        elif element.get("type") == "get" and ns == st.NS_DISCO_ITEMS:
+            reply = st.build_iq_result(element, st.disco_items([]))
+        else:
+            self._refuse(stream, element, Refusal("service-unavailable", "error.unavailable"), member)
+            return
+        stream.send_nowait(reply)
+
+    def _pseudonym_exists(self, local: str) -> bool:
+        found = self.rt.directory.by_pseudonym(self.realm.id, local)
+        return found is not None and found.active
+
+    def _disco_info(self, local: str) -> str:
+        language = self.realm.language
+        if not local:
+            name = i18n.text(language, "service.name")
+            return st.disco_info([("component", "generic", name)], [st.NS_DISCO_INFO, st.NS_DISCO_ITEMS, st.NS_PING])
+        if local == GUIDE:
+            return st.disco_info([("client", "bot", "Wall Guide")], PSEUDONYM_FEATURES)
+        return st.disco_info([("account", "registered", local)], PSEUDONYM_FEATURES)
+
+    # presence: subscriptions to pseudonyms are approved; presence is never relayed
+
+    def _on_presence(self, stream: ComponentStream, element: ET.Element, local: str) -> None:
+        if element.get("type") != "subscribe" or not local:
+            return
+        if local != GUIDE and not self._pseudonym_exists(local):
+            return
+        requester = st.split_jid(element.get("from"))
+        if requester is not None:
+            stream.send_nowait(
+                st.build_presence(f"{local}@{self.domain}", f"{requester[0]}@{requester[1]}", "subscribed")
+            )
+
+    # errors
+
+    def _refuse(self, stream: ComponentStream, element: ET.Element, refusal: Refusal, member: Member | None) -> None:
+        self.rt.counters.refused += 1
+        reply = st.build_error(element, refusal.condition, refusal.kind, self.rt.texts(refusal, member))
+        if reply is not None:
+            stream.send_nowait(reply)

@@ -1,0 +1,226 @@
+"""One XEP-0114 component stream per domain: reconnects by itself, one bounded outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import xml.etree.ElementTree as ET
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from slixmpp import ComponentXMPP
+
+log = logging.getLogger("chatd.xmpp")
+
+STANZA_TAGS = frozenset(
+    f"{{{ns}}}{name}" for ns in ("jabber:component:accept", "jabber:client") for name in ("message", "presence", "iq")
+)
+
+StanzaHandler = Callable[["ComponentStream", ET.Element], None]
+
+
+class _Link(ComponentXMPP):  # type: ignore[misc]
+    """slixmpp's component stream, with stanzas handed over raw and in order."""
+
+    def __init__(self, owner: ComponentStream, domain: str, secret: str, host: str, port: int):
+        super().__init__(domain, secret, host, port)
+        self.owner = owner
+
+    def _spawn_event(self, xml: ET.Element) -> None:
+        if xml.tag in STANZA_TAGS and self.sessionstarted:
+            self.owner.received(xml)
+        else:  # handshake, stream errors
+            super()._spawn_event(xml)
+
+    def reschedule_connection_attempt(self) -> None:
+        # ComponentStream owns the retry loop and its backoff.
+        self._current_connection_attempt = None
+
+    def pause_writing(self) -> None:
+        self.owner.outbox.pause()
+
+    def resume_writing(self) -> None:
+        self.owner.outbox.resume()
+
+
+class Outbox:
+    """Stanzas waiting to be written: bounded, kept while the stream is down."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.queue: deque[bytes] = deque()
+        self.dropped = 0
+        self._write: Callable[[bytes], None] | None = None
+        self._paused = False
+        self._space = asyncio.Event()
+        self._space.set()
+
+    def attach(self, write: Callable[[bytes], None]) -> None:
+        self._write = write
+        self._paused = False
+        self.flush()
+
+    def detach(self) -> None:
+        self._write = None
+
+    def pause(self) -> None:
+        self._paused = True
+
+    def resume(self) -> None:
+        self._paused = False
+        self.flush()
+
+    def flush(self) -> None:
+        while self.queue and self._write is not None and not self._paused:
+            self._write(self.queue.popleft())
+        if len(self.queue) < self.size:
+            self._space.set()
+
+    def _try(self, data: bytes) -> bool:
+        if self._write is not None and not self._paused and not self.queue:
+            self._write(data)
+            return True
+        if len(self.queue) < self.size:
+            self.queue.append(data)
+            if len(self.queue) >= self.size:
+                self._space.clear()
+            return True
+        return False
+
+    async def put(self, data: bytes) -> None:
+        """Queue one stanza, waiting while the outbox is full (back-pressure)."""
+        while not self._try(data):
+            await self._space.wait()
+
+    def put_nowait(self, data: bytes) -> bool:
+        """Queue one stanza if there is room; count it as dropped otherwise."""
+        if self._try(data):
+            return True
+        self.dropped += 1
+        return False
+
+
+class ComponentStream:
+    """Keeps one component connected to the server, reconnecting with backoff."""
+
+    def __init__(
+        self,
+        domain: str,
+        secret: str,
+        host: str,
+        port: int,
+        outbox_size: int,
+        handler: StanzaHandler,
+        max_backoff: float = 10.0,
+    ):
+        self.domain = domain
+        self.host = host
+        self.port = port
+        self.handler = handler
+        self.max_backoff = max_backoff
+        self.outbox = Outbox(outbox_size)
+        self.state = "stopped"  # stopped, connecting, up, down
+        self.reconnects = 0
+        self._link = _Link(self, domain, secret, host, port)
+        self._link.add_event_handler("session_start", self._on_session_start)
+        self._link.add_event_handler("disconnected", self._on_disconnected)
+        self._link.add_event_handler("connection_failed", self._on_disconnected)
+        self._started = asyncio.Event()
+        self._ended = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    # the stream's life
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._keep_connected(), name=f"stream {self.domain}")
+
+    async def stop(self) -> None:
+        self._closing = True
+        if self._task is not None:
+            self._task.cancel()
+        if self._link.transport is not None:
+            await self._link.disconnect(wait=1.0)
+        self.state = "stopped"
+
+    async def wait_up(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self._started.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _keep_connected(self) -> None:
+        backoff = 0.25
+        first = True
+        while not self._closing:
+            self.state = "connecting"
+            self._started.clear()
+            self._ended.clear()
+            self._link.connect(self.host, self.port)
+            if await self._race(timeout=15.0):
+                backoff = 0.25
+                if not first:
+                    self.reconnects += 1
+                    log.warning("stream %s reconnected", self.domain)
+                first = False
+                await self._ended.wait()
+                if self._closing:
+                    return
+                log.warning("stream %s went down; reconnecting", self.domain)
+            self.state = "down"
+            self._link.cancel_connection_attempt()
+            await asyncio.sleep(backoff)
+            backoff = min(self.max_backoff, backoff * 2)
+
+    async def _race(self, timeout: float) -> bool:
+        """Waits until the session starts (True) or the attempt ends or times out (False)."""
+        started = asyncio.ensure_future(self._started.wait())
+        ended = asyncio.ensure_future(self._ended.wait())
+        _, pending = await asyncio.wait({started, ended}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        if not self._started.is_set() and not self._ended.is_set():
+            self._link.abort()
+        return self._started.is_set()
+
+    def _on_session_start(self, _event: Any) -> None:
+        self.state = "up"
+        transport = self._link.transport
+        if transport is not None:
+            self.outbox.attach(transport.write)
+        self._started.set()
+
+    def _on_disconnected(self, _reason: Any) -> None:
+        self.outbox.detach()
+        if self.state == "up":
+            self.state = "down"
+        self._ended.set()
+
+    # stanzas
+
+    def received(self, xml: ET.Element) -> None:
+        try:
+            self.handler(self, xml)
+        except Exception:
+            log.exception("stream %s: handler failed on a %s stanza", self.domain, _local(xml.tag))
+
+    async def send(self, data: str | bytes) -> None:
+        await self.outbox.put(data.encode() if isinstance(data, str) else data)
+
+    def send_nowait(self, data: str | bytes) -> None:
+        if not self.outbox.put_nowait(data.encode() if isinstance(data, str) else data):
+            log.warning("stream %s: outbox full, a stanza was dropped", self.domain)
+
+    def pause_reading(self) -> None:
+        if self._link.transport is not None:
+            self._link.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._link.transport is not None:
+            self._link.transport.resume_reading()
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]

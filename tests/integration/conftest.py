@@ -1,0 +1,113 @@
+"""A real Prosody and a real chatd process on free loopback ports, shared by a test session."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from chatd.core.model import Role
+from chatd.stack import Chatd, Prosody, build
+from chatd.store import Store
+from tests.support.client import Client
+
+# name -> (realm, pseudonym, role); realm None: an account that is not a member
+ACCOUNTS: dict[str, tuple[str | None, str, Role]] = {
+    "alice": ("en", "calm-otter", Role.MEMBER),
+    "bob": ("en", "brave-heron", Role.MEMBER),
+    "carol": ("en", "quiet-lynx", Role.MEMBER),
+    "dan": ("en", "steady-moose", Role.MEMBER),
+    "eve": ("en", "swift-hare", Role.MEMBER),
+    "frank": ("en", "kind-robin", Role.MEMBER),
+    "denise": ("fr", "doux-castor", Role.MEMBER),
+    "mallory": (None, "", Role.MEMBER),
+}
+
+needs_prosody = pytest.mark.skipif(shutil.which("prosody") is None, reason="prosody is not installed")
+
+
+@dataclass
+class Account:
+    name: str
+    jid: str
+    password: str
+    realm: str | None
+    pseudonym: str
+
+    def address(self, realm_domain: str) -> str:
+        return f"{self.pseudonym}@{realm_domain}"
+
+
+@dataclass
+class Stack:
+    prosody: Prosody
+    chatd: Chatd
+    accounts: dict[str, Account]
+
+    @property
+    def en(self) -> str:
+        return self.chatd.realms[0].people_domain
+
+    @property
+    def fr(self) -> str:
+        return self.chatd.realms[1].people_domain
+
+    def pseudonym_jid(self, name: str) -> str:
+        account = self.accounts[name]
+        return f"{account.pseudonym}@{self.en if account.realm == 'en' else self.fr}"
+
+    async def store(self) -> Store:
+        return await Store.open(self.chatd.store_path)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if shutil.which("prosody") is None:
+        pytest.skip("prosody is not installed")
+    run_dir: Path = tmp_path_factory.mktemp("stack")
+    prosody, chatd = build(
+        run_dir,
+        policy="tests.support.seam_policy:make",
+        policies_file="",
+        limits={"burst_messages": 20, "burst_seconds": 10.0, "max_stanza_bytes": 8192},
+        log_level="debug",
+    )
+    prosody.start()
+    accounts = {}
+    for name, (realm, pseudonym, _role) in ACCOUNTS.items():
+        password = f"pw-{name}-secret"
+        accounts[name] = Account(name, prosody.register(name, password), password, realm, pseudonym)
+
+    async def add_members() -> None:
+        store = await Store.open(chatd.store_path)
+        for name, (realm, pseudonym, role) in ACCOUNTS.items():
+            if realm is not None:
+                await store.add_member(accounts[name].jid, realm, pseudonym, role)
+        await store.close()
+
+    asyncio.run(add_members())
+    chatd.start()
+    try:
+        yield Stack(prosody, chatd, accounts)
+    finally:
+        chatd.stop()
+        prosody.stop()
+
+
+@pytest.fixture
+async def connect(stack: Stack) -> AsyncIterator[Callable[[str], Awaitable[Client]]]:
+    opened: list[Client] = []
+
+    async def open_client(name: str) -> Client:
+        account = stack.accounts[name]
+        client = await Client(account.jid, account.password, stack.prosody.c2s_port).connect()
+        opened.append(client)
+        return client
+
+    yield open_client
+    for client in opened:
+        await client.close()
