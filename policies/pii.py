@@ -17,7 +17,7 @@ URL = re.compile(
     rf"|(?<![\w@.-])(?:[a-z0-9-]+\.)+{TLDS}\b(?:/[^\s<>\"]*)?"
 )
 URL_TRAILING = ".,;:!?)'\""
-HANDLE = re.compile(r"(?<![\w@.])@(?=[\w.]*[a-z])[a-z0-9_][a-z0-9_.]{1,29}|\bu/[a-z0-9_-]{3,20}")
+HANDLE = re.compile(r"(?<![\w@.])@(?=[\w.]*[a-z])[a-z0-9_](?:[a-z0-9_.]{0,28}[a-z0-9_])|\bu/[a-z0-9_-]{3,20}")
 PLATFORM_HANDLE = re.compile(
     r"\b(?:insta(?:gram)?|ig|snap(?:chat)?|tiktok|twitter|fb|facebook|discord|telegram|kik"
     r"|reddit|twitch|threads|linkedin|whatsapp|signal)\b"
@@ -32,6 +32,7 @@ NOT_HANDLES = frozenset(
 POSTAL_CODE = re.compile(r"\b[abceghjklmnprstvxy]\d[abceghj-nprstv-z][ -]?\d[abceghj-nprstv-z]\d\b")
 SIN = re.compile(r"\b\d{3}([ -]?)\d{3}\1\d{3}\b")
 PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d(?:[\s.()-]{0,2}\d){6,14}(?!\w)")
+PHONE_CUE = re.compile(r"\b(?:call|text|phone|cell|number|reach me|numero|texte|appelle|tel)\b")
 LOCAL_PHONE = re.compile(r"\d{3}[-. ]\d{4}")
 NANP_GROUPS = re.compile(r"(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}")
 FRENCH_GROUPS = re.compile(r"(?:\+33[\s.]?|0)[1-9](?:[\s.-]?\d{2}){4}")
@@ -39,7 +40,14 @@ FRENCH_GROUPS = re.compile(r"(?:\+33[\s.]?|0)[1-9](?:[\s.-]?\d{2}){4}")
 _STREET_TYPES = (
     "street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|crescent|cres|court|ct|lane|ln"
     "|way|place|pl|terrace|circle|cir|trail|parkway|pkwy|highway|hwy|row|square|close"
-    "|grove|gate|heights|hts|point|ridge|crt|cr"
+    "|grove|gate|heights|hts|point|ridge|crt|cr|alley|bay|beach|bend|bypass|byway|campus"
+    "|cape|centre|center|chase|circuit|common|concession|corners|cove|crossing|dale|dell"
+    "|downs|end|esplanade|estates|expressway|extension|field|forest|freeway|gardens|glade"
+    "|glen|green|grounds|harbour|heath|highlands|hill|hollow|island|key|knoll|landing"
+    "|line|link|lookout|loop|mall|manor|maze|meadow|mews|moor|mount|mountain|orchard"
+    "|parade|park|passage|path|pathway|pines|plateau|plaza|port|promenade|quay|ramp|range"
+    "|rise|route|run|sideroad|subdivision|thicket|towers|townline|turnabout|vale|via|view"
+    "|village|villas|vista|walk|wharf|wood|wynd"
 )
 _FULL_STREET_TYPES = "street|avenue|ave|boulevard|blvd|crescent|cres|road"
 _FR_STREET_TYPES = (
@@ -119,11 +127,13 @@ class PiiDetector:
         self._cues = WordMatcher(cues)
         self._places = WordMatcher(places + units)
         self._locatives = {form for word in read_words("locatives.txt") for form in expand(word)}
-        self._phone_patterns = [
-            re.compile(desc.national_number_pattern)
-            for region in ("CA", "US", "FR")
-            for desc in _number_descriptions(region)
-        ]
+        self._nanp_patterns = _number_patterns("CA") + _number_patterns("US")
+        self._french_patterns = _number_patterns("FR")
+        self._place_cues = WordMatcher(
+            (form, True) for word in read_words("place_cues.txt") for form in expand(word)
+        )
+        self._not_places = {form for word in read_words("not_places.txt") for form in expand(word)}
+        self._rank_cues = {phrase for phrase, strength in cues if strength == "rank"}
 
     def find(self, norm: Normalized) -> list[Hit]:
         text = norm.lower
@@ -133,7 +143,7 @@ class PiiDetector:
         hits += list(self._handles(text))
         hits += [("pii.postal_code", 2, m.start(), m.end()) for m in POSTAL_CODE.finditer(text)]
         if sum(char.isdigit() for char in text) >= 7:
-            hits += list(self._phones(text))
+            hits += list(self._phones(norm))
             hits += [("pii.sin", 3, m.start(), m.end()) for m in SIN.finditer(text)
                      if _is_sin(m.group())]  # fmt: skip
         hits += [("pii.address", 3, m.start(), m.end()) for m in ADDRESS.finditer(norm.cased)]
@@ -141,6 +151,7 @@ class PiiDetector:
                  for m in BIRTH_DATE.finditer(text)]  # fmt: skip
         hits += [("pii.military", 2, m.start(), m.end()) for m in MILITARY.finditer(norm.cased)]
         hits += list(self._places_found(norm))
+        hits += list(self._places_after_cues(norm))
         hits += list(self._names(norm))
         return _without_contained(hits)
 
@@ -160,30 +171,31 @@ class PiiDetector:
                 start = match.start("handle")
                 yield "pii.handle", 3, start, start + len(handle)
 
-    def _phones(self, text: str) -> Iterator[Hit]:
-        for match in PHONE.finditer(text):
+    def _phones(self, norm: Normalized) -> Iterator[Hit]:
+        for match in PHONE.finditer(norm.lower):
             candidate = match.group()
-            digits = re.sub(r"\D", "", candidate)
-            if self._is_phone(candidate, digits):
-                start = match.start() + (candidate[0] == "(")
-                yield "pii.phone", 3, start - (candidate[0] == "("), match.end()
+            start, end = norm.span(match.start(), match.end())
+            spelled = any(char.isalpha() for char in norm.original[start:end])
+            spelled = spelled or PHONE_CUE.search(norm.lower, max(0, match.start() - 30),
+                                                  match.start()) is not None  # fmt: skip
+            if self._is_phone(candidate, re.sub(r"\D", "", candidate), spelled):
+                yield "pii.phone", 3, match.start(), match.end()
 
-    def _is_phone(self, candidate: str, digits: str) -> bool:
-        """A phone number valid by phonenumbers' metadata, or written in phone groups."""
+    def _is_phone(self, candidate: str, digits: str, spelled: bool) -> bool:
+        """Valid by phonenumbers' metadata, in phone groups, spelled out or announced."""
         if candidate.startswith(("+", "00")):
             return 8 <= len(digits) <= 15
-        if len(digits) == 11 and digits[0] == "1":
-            digits = digits[1:]
-        elif len(digits) == 10 and digits[0] == "0":
-            digits = digits[1:]
-        elif len(digits) == 7:
+        if len(digits) == 7:
             return LOCAL_PHONE.fullmatch(candidate) is not None
-        if len(digits) not in (9, 10):
+        if len(digits) == 10 and digits[0] == "0":
+            patterns, grouped = self._french_patterns, FRENCH_GROUPS.fullmatch(candidate)
+            digits = digits[1:]
+        elif len(digits) == 10 or (len(digits) == 11 and digits[0] == "1"):
+            patterns, grouped = self._nanp_patterns, NANP_GROUPS.fullmatch(candidate)
+            digits = digits[-10:]
+        else:
             return False
-        if any(pattern.fullmatch(digits) for pattern in self._phone_patterns):
-            return True
-        grouped = NANP_GROUPS.fullmatch(candidate) or FRENCH_GROUPS.fullmatch(candidate)
-        return grouped is not None
+        return spelled or grouped is not None or any(p.fullmatch(digits) for p in patterns)
 
     def _places_found(self, norm: Normalized) -> Iterator[Hit]:
         for start, end, (kind, severity, ambiguous) in self._places.find(norm.lower):
@@ -192,6 +204,22 @@ class PiiDetector:
             ):
                 continue
             yield kind, severity, start, end
+
+    def _places_after_cues(self, norm: Normalized) -> Iterator[Hit]:
+        """Capitalized words after "I live in", "je viens de": a place, known or not."""
+        for _, end, _ in self._place_cues.find(norm.lower):
+            tokens = list(_tokens_after(norm.cased, end))[:3]
+            words = [t for t in tokens if t[2][0].isupper() or t[2].lower() in PLACE_LINKS]
+            if not words or not words[0][2][0].isupper():
+                continue
+            last = 0
+            for index, token in enumerate(words):
+                if token is not tokens[index] or token[2].lower() in self._not_places:
+                    break
+                if token[2][0].isupper():
+                    last = index + 1
+            if last:
+                yield "pii.place", 2, words[0][0], words[last - 1][1]
 
     def _after_locative(self, text: str, start: int) -> bool:
         before = text[max(0, start - 24) : start].split()
@@ -223,6 +251,8 @@ class PiiDetector:
     ) -> tuple[int, int] | None:
         start, end, word = tokens[0]
         low = word.lower()
+        if low in self._rank_cues:
+            return None
         capitalized = word[0].isupper()
         known = low in self._first_names or low in self._surnames
         if strength == "strong":
@@ -247,6 +277,7 @@ class PiiDetector:
         return word[0].isupper() and (low in self._surnames or low in self._first_names)
 
 
+PLACE_LINKS = frozenset({"de", "du", "des", "la", "le", "sur", "en", "of", "the"})
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]|[A-Za-z]")
 
 
@@ -260,12 +291,17 @@ def _tokens_after(text: str, position: int) -> Iterator[tuple[int, int, str]]:
         position = match.end()
 
 
-def _number_descriptions(region: str) -> list[object]:
+def _number_patterns(region: str) -> list[re.Pattern[str]]:
+    """phonenumbers' patterns of valid national numbers (fixed, mobile, toll free, VoIP)."""
     metadata = PhoneMetadata.metadata_for_region(region)
     if metadata is None:
         return []
     described = (metadata.fixed_line, metadata.mobile, metadata.toll_free, metadata.voip)
-    return [desc for desc in described if desc is not None and desc.national_number_pattern]
+    return [
+        re.compile(desc.national_number_pattern)
+        for desc in described
+        if desc is not None and desc.national_number_pattern
+    ]
 
 
 def _is_sin(number: str) -> bool:
@@ -285,6 +321,7 @@ def _without_contained(hits: list[Hit]) -> list[Hit]:
             other[2] <= hit[2] and hit[3] <= other[3] and other[3] - other[2] > hit[3] - hit[2]
             for other in hits
         )
-        if not inside and hit not in kept:
+        same_span = any(other[2:] == hit[2:] for other in kept)
+        if not inside and not same_span:
             kept.append(hit)
     return kept

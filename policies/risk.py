@@ -1,9 +1,10 @@
 """Risk phrases (suicide, self-harm, abuse, violence, overdose) in English and French.
 
 Phrases come from the bilingual lexicons risk_en.tsv and risk_fr.tsv and are matched as
-whole words on the normalized text with leetspeak undone. Where phrases overlap, the
-longest wins, so an idiom ("killing time", "mort de rire") silences the shorter risk
-phrase inside it and yields no finding.
+whole words on the normalized text with leetspeak undone. Where risk phrases overlap, the
+longest wins. An idiom ("killing time", "mort de rire", "en finir avec") silences every
+risk phrase it overlaps that does not run past its end: "je veux en finir avec ce
+dossier" is silent, "je veux en finir avec la vie" is not.
 
 Negation: a phrase preceded in the same clause by a negation ("I'm not going to kill
 myself", "je ne vais pas me tuer") still counts, one severity level lower but never
@@ -41,9 +42,11 @@ class RiskDetector:
         found = set(self._matcher.find(norm.leet))
         if norm.leet != norm.lower:
             found.update(self._matcher.find(norm.lower))
+        idioms = [(start, end) for start, end, (category, _) in found if category == IDIOM]
+        risks = [hit for hit in found if hit[2][0] != IDIOM]
         hits: list[Hit] = []
-        for start, end, (category, severity) in longest_first(found):
-            if category == IDIOM:
+        for start, end, (category, severity) in longest_first(risks):
+            if any(start < i_end and i_start < end and end <= i_end for i_start, i_end in idioms):
                 continue
             if _negated(norm.leet, start):
                 severity = max(1, severity - 1)
