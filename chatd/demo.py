@@ -107,7 +107,8 @@ def _print_how_to_connect(d: dict[str, object]) -> None:
     print("  Demo accounts (log in with any XMPP client):")
     for a in accounts:
         print(
-            f"    {a['jid']:<24} password {a['password']:<14} realm {a['realm']}  pseudonym {a['pseudonym']} ({a['role']})"
+            f"    {a['jid']:<24} password {a['password']:<14} realm {a['realm']}"
+            f"  pseudonym {a['pseudonym']} ({a['role']})"
         )
     en = realms.get("en", {})
     print(

@@ -16,9 +16,20 @@ pytestmark = pytest.mark.skipif(shutil.which("go-sendxmpp") is None, reason="go-
 async def go_sendxmpp(stack: Stack, name: str, *args: str, stdin: str = "") -> tuple[int, str]:
     account = stack.accounts[name]
     process = await asyncio.create_subprocess_exec(
-        "go-sendxmpp", "-u", account.jid, "-p", account.password,
-        "-j", f"127.0.0.1:{stack.prosody.c2s_port}", "-n", "--timeout", "10", *args,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        "go-sendxmpp",
+        "-u",
+        account.jid,
+        "-p",
+        account.password,
+        "-j",
+        f"127.0.0.1:{stack.prosody.c2s_port}",
+        "-n",
+        "--timeout",
+        "10",
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await asyncio.wait_for(process.communicate(stdin.encode()), 30)
     return process.returncode or 0, output.decode(errors="replace")
@@ -35,9 +46,17 @@ async def test_go_sendxmpp_sends_to_a_pseudonym(stack: Stack, connect) -> None:
 async def test_go_sendxmpp_receives_from_a_pseudonym(stack: Stack, connect) -> None:
     account = stack.accounts["dan"]
     listener = await asyncio.create_subprocess_exec(
-        "go-sendxmpp", "-u", account.jid, "-p", account.password,
-        "-j", f"127.0.0.1:{stack.prosody.c2s_port}", "-n", "-l",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        "go-sendxmpp",
+        "-u",
+        account.jid,
+        "-p",
+        account.password,
+        "-j",
+        f"127.0.0.1:{stack.prosody.c2s_port}",
+        "-n",
+        "-l",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         alice = await connect("alice")

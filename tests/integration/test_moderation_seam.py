@@ -23,9 +23,7 @@ async def test_redacting_policy_changes_delivery_and_tells_author(stack: Stack, 
     assert "SECRET-CODE" not in (body_of(got) or "")
     notice = await alice.expect(message_from(f"wallguide@{stack.en}", "brave-heron"))
     assert "removed" in (body_of(notice) or "")
-    assert archived(stack, "write me at") == [
-        (body_of(got), "write me at SECRET-CODE soon", "redact")
-    ]
+    assert archived(stack, "write me at") == [(body_of(got), "write me at SECRET-CODE soon", "redact")]
 
 
 async def test_rejecting_policy_stops_delivery_with_localized_error(stack: Stack, connect) -> None:

@@ -51,9 +51,12 @@ async def test_member_cli_refuses_bad_input(stack: Stack) -> None:
 
 
 async def test_healthz_reports_each_stream_and_the_store(stack: Stack) -> None:
-    with urllib.request.urlopen(f"{stack.chatd.http_url}/healthz", timeout=5) as response:
-        report = json.loads(response.read())
-    assert response.status == 200
+    def fetch() -> tuple[int, dict]:
+        with urllib.request.urlopen(f"{stack.chatd.http_url}/healthz", timeout=5) as response:
+            return response.status, json.loads(response.read())
+
+    status, report = await asyncio.to_thread(fetch)
+    assert status == 200
     assert report["store"] == "ok"
     assert set(report["streams"]) == set(stack.chatd.components())
     assert all(s["state"] == "up" for s in report["streams"].values())

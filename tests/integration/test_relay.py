@@ -6,7 +6,7 @@ import asyncio
 import xml.etree.ElementTree as ET
 
 from tests.integration.conftest import Stack
-from tests.support.client import body_of, error_from, error_texts, message_from, tag
+from tests.support.client import body_of, error_from, error_texts, message_from
 
 NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
 NS_RECEIPTS = "urn:xmpp:receipts"
@@ -44,10 +44,15 @@ async def test_chat_states_receipts_and_ids_cross_xhtml_dropped(stack: Stack, co
     assert got.find(f"{{{NS_RECEIPTS}}}request") is not None
     assert got.find("{http://jabber.org/protocol/xhtml-im}html") is None
 
-    bob.send_raw(f"<message to='{stack.pseudonym_jid('alice')}' type='chat'><received xmlns='{NS_RECEIPTS}' id='msg-42'/></message>")
+    bob.send_raw(
+        f"<message to='{stack.pseudonym_jid('alice')}' type='chat'>"
+        f"<received xmlns='{NS_RECEIPTS}' id='msg-42'/></message>"
+    )
     receipt = await alice.expect(lambda e: e.find(f"{{{NS_RECEIPTS}}}received") is not None)
     assert receipt.get("from", "").startswith(stack.pseudonym_jid("bob"))
-    bob.send_raw(f"<message to='{stack.pseudonym_jid('alice')}' type='chat'><composing xmlns='{NS_CHATSTATES}'/></message>")
+    bob.send_raw(
+        f"<message to='{stack.pseudonym_jid('alice')}' type='chat'><composing xmlns='{NS_CHATSTATES}'/></message>"
+    )
     await alice.expect(lambda e: e.find(f"{{{NS_CHATSTATES}}}composing") is not None)
 
 
@@ -138,10 +143,8 @@ async def test_french_member_gets_french_texts(stack: Stack, connect) -> None:
 async def test_disco_on_domain_and_pseudonyms(stack: Stack, connect) -> None:
     alice = await connect("alice")
     xmpp = alice.xmpp
-    disco = xmpp.plugin["xep_0030"] if "xep_0030" in xmpp.plugin else None
-    if disco is None:
-        xmpp.register_plugin("xep_0030")
-        disco = xmpp.plugin["xep_0030"]
+    xmpp.register_plugin("xep_0030")
+    disco = xmpp.plugin["xep_0030"]
     info = await disco.get_info(jid=stack.en, timeout=5)
     features = info["disco_info"]["features"]
     assert "http://jabber.org/protocol/disco#info" in features
@@ -151,7 +154,9 @@ async def test_disco_on_domain_and_pseudonyms(stack: Stack, connect) -> None:
     items = await disco.get_items(jid=stack.en, timeout=5)
     assert f"wallguide@{stack.en}" in [item[0] for item in items["disco_items"]["items"]]
     mark = alice.mark()
-    alice.send_raw(f"<iq type='get' to='ghost-name@{stack.en}' id='d1'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+    alice.send_raw(
+        f"<iq type='get' to='ghost-name@{stack.en}' id='d1'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>"
+    )
     await alice.expect(error_from(f"ghost-name@{stack.en}", "item-not-found", kind="iq", stanza_id="d1"), start=mark)
 
 

@@ -26,12 +26,15 @@ class Client:
         self.received: list[ET.Element] = []
         self._arrived = asyncio.Condition()
         self._ready = asyncio.Event()
+        self._notifying: set[asyncio.Future[None]] = set()
         self.xmpp.add_filter("in", self._record)
         self.xmpp.add_event_handler("session_start", self._started)
 
     def _record(self, stanza: slixmpp.xmlstream.StanzaBase) -> slixmpp.xmlstream.StanzaBase:
         self.received.append(stanza.xml)
-        asyncio.ensure_future(self._notify())
+        task = asyncio.ensure_future(self._notify())
+        self._notifying.add(task)
+        task.add_done_callback(self._notifying.discard)
         return stanza
 
     async def _notify(self) -> None:

@@ -52,6 +52,8 @@ def test_not_toml_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_environment_overrides_a_key() -> None:
-    config = load_config(EXAMPLE, environ={"CHATD_STORE__PATH": "/tmp/other.sqlite3", "CHATD_HTTP__LISTEN": "127.0.0.1:9"})
+    config = load_config(
+        EXAMPLE, environ={"CHATD_STORE__PATH": "/tmp/other.sqlite3", "CHATD_HTTP__LISTEN": "127.0.0.1:9"}
+    )
     assert config.store.path == "/tmp/other.sqlite3"
     assert config.http.port == 9

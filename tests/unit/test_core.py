@@ -18,8 +18,12 @@ def member(id: int, realm: str = "en", name: str = "calm-otter", status: Status 
 @pytest.fixture
 def directory() -> Directory:
     return Directory(
-        [member(1), member(2, name="brave-heron"), member(3, "fr", "doux-castor"),
-         member(4, name="gone-away", status=Status.SUSPENDED)]
+        [
+            member(1),
+            member(2, name="brave-heron"),
+            member(3, "fr", "doux-castor"),
+            member(4, name="gone-away", status=Status.SUSPENDED),
+        ]
     )
 
 
@@ -37,8 +41,12 @@ def test_find_recipient_and_blocks(directory: Directory) -> None:
     alice, bob = directory.by_account("user1@example"), directory.by_account("user2@example")
     assert alice and bob
     assert find_recipient(alice, EN, "brave-heron", directory) == bob
-    for name, condition in [("nobody", "item-not-found"), ("gone-away", "item-not-found"),
-                            ("doux-castor", "item-not-found"), ("calm-otter", "not-acceptable")]:
+    for name, condition in [
+        ("nobody", "item-not-found"),
+        ("gone-away", "item-not-found"),
+        ("doux-castor", "item-not-found"),
+        ("calm-otter", "not-acceptable"),
+    ]:
         refusal = find_recipient(alice, EN, name, directory)
         assert isinstance(refusal, Refusal) and refusal.condition == condition, name
     directory.set_block(bob, alice, True)

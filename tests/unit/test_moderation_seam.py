@@ -1,7 +1,6 @@
-from policies import Action, Context, Conversation, Field, Verdict
-
 from chatd.core.model import Member, Realm, Role, Status
 from chatd.core.moderation import Moderation
+from policies import Action, Context, Conversation, Field, Verdict
 
 EN = Realm("en", "en", "en.example", "rooms.en.example")
 

@@ -22,7 +22,12 @@ def test_parse_and_build_message_round_trip() -> None:
     message = st.parse_message(element)
     assert message.body == "hello & <you>"
     assert (message.chat_state, message.receipt_request, message.marker, message.replaces, message.thread) == (
-        "composing", True, ("displayed", "m0"), "m0", "t1")
+        "composing",
+        True,
+        ("displayed", "m0"),
+        "m0",
+        "t1",
+    )
     built = parse(st.build_message("calm-otter@en.h", "b@h", message))
     assert built.get("from") == "calm-otter@en.h" and built.get("id") == "m1"
     assert built.findtext("body") == "hello & <you>"
@@ -39,7 +44,12 @@ def test_encrypted_payloads_are_seen() -> None:
 def test_error_reply_swaps_addresses_and_carries_texts() -> None:
     element = parse("<iq xmlns='jabber:client' from='a@h/r' to='x@en.h' type='get' id='q&amp;1'/>")
     reply = parse(st.build_error(element, "item-not-found", "cancel", {"en": "No <one>", "fr": "Personne"}))
-    assert (reply.get("from"), reply.get("to"), reply.get("type"), reply.get("id")) == ("x@en.h", "a@h/r", "error", "q&1")
+    assert (reply.get("from"), reply.get("to"), reply.get("type"), reply.get("id")) == (
+        "x@en.h",
+        "a@h/r",
+        "error",
+        "q&1",
+    )
     texts = reply.findall("error/{urn:ietf:params:xml:ns:xmpp-stanzas}text")
     assert [t.text for t in texts] == ["No <one>", "Personne"]
     assert st.build_error(parse("<message xmlns='jabber:client' type='error'/>"), "x", "cancel", {}) is None
@@ -92,6 +102,7 @@ async def test_serial_queues_keep_order_per_key_and_signal_pressure() -> None:
         async def run() -> None:
             await asyncio.sleep(0.001 * (5 - n))
             seen.append((key, n))
+
         return run
 
     for n in range(5):

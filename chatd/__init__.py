@@ -1,0 +1,1 @@
+"""chatd: a moderated, anonymous peer-support chat service on XMPP."""
