@@ -38,6 +38,8 @@ def expand(phrase: str) -> set[str]:
     apostrophe also gives its forms without it ("j'ai" -> "jai", "j ai").
     """
     parts = ALTERNATIVES.split(phrase)
+    if any("{" in part or "}" in part for part in parts):
+        raise ValueError(f"nested or unbalanced braces in lexicon phrase: {phrase!r}")
     choices = [part.split("|") if index % 2 else [part] for index, part in enumerate(parts)]
     forms = set()
     for combination in itertools.product(*choices):

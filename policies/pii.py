@@ -56,7 +56,7 @@ _FR_STREET_TYPES = (
 )
 _DIRECTION = r"(?:\s+(?i:north|south|east|west|nord|sud|est|ouest|[nsew])\b\.?)?"
 _NUMBER = r"\b\d{1,5}[A-Za-z]?(?:-\d{1,5})?,?\s+"
-_CAP_WORD = r"[A-Z][\w'.-]*"
+_CAP_WORD = r"[A-Z][A-Za-z'.-]*(?!\w)"
 ADDRESS = re.compile(
     # English, capitalized: 123 Main Street, 12 Saint Catherine St. West, 5th Avenue
     rf"{_NUMBER}(?:{_CAP_WORD}|\d+(?i:st|nd|rd|th))(?:\s+{_CAP_WORD}){{0,2}}"

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from policies import Action, Field, Finding, Policy
+from policies.engine import PolicyEngine
+from tests.unit.policies.support import english, french, label
+
+
+def test_engine_is_a_policy(engine: PolicyEngine) -> None:
+    policy: Policy = engine
+    assert policy.review("hello there", english()).action is Action.DELIVER
+
+
+def test_clean_text_is_delivered_unchanged(engine: PolicyEngine) -> None:
+    verdict = engine.review("Had a good day at the group, thanks all", english())
+    assert (verdict.action, verdict.text, verdict.findings) == (
+        Action.DELIVER, "Had a good day at the group, thanks all", ()
+    )  # fmt: skip
+
+
+def test_redaction_with_localized_labels(engine: PolicyEngine) -> None:
+    text = "email me at sarah@gmail.com or call 514-555-0199"
+    verdict = engine.review(text, english())
+    assert verdict.action is Action.REDACT
+    assert verdict.text == "email me at [pii.email:en] or call [pii.phone:en]"
+    assert verdict.rules == ("no-personal-info",)
+    french_verdict = engine.review("écris à sarah@gmail.com", french())
+    assert french_verdict.text == "écris à [pii.email:fr]"
+
+
+def test_adjacent_spans_get_one_label_each(engine: PolicyEngine) -> None:
+    verdict = engine.review("I'm at 45 rue Saint-Denis H2X 3K4", english())
+    assert verdict.text == "I'm at [pii.address:en] [pii.postal_code:en]"
+
+
+def test_overlapping_spans_merge_into_one_label(engine: PolicyEngine) -> None:
+    findings = [Finding("pii.name", 2, 4, 9), Finding("pii.email", 3, 6, 14)]
+    assert engine._redact("abc sarah@x.ca!", findings, "en") == "abc [pii.email:en]!"
+
+
+def test_links_are_held_with_the_rule(engine: PolicyEngine) -> None:
+    verdict = engine.review("look at www.example.com and email a@b.ca", english())
+    assert verdict.action is Action.HOLD
+    assert verdict.text == "look at www.example.com and email a@b.ca"
+    assert set(verdict.rules) == {"no-links", "no-personal-info"}
+    new_member = engine.review("see www.example.com", english(new_member=True))
+    assert new_member.rules == ("new-member-links",)
+
+
+def test_trusted_roles_may_post_links(engine: PolicyEngine) -> None:
+    verdict = engine.review("crisis line: www.example.ca", english(author_role="guide"))
+    assert verdict.action is Action.DELIVER
+
+
+def test_harassment_is_rejected_and_alerts(engine: PolicyEngine) -> None:
+    verdict = engine.review("go kill yourself", english())
+    assert verdict.action is Action.REJECT
+    assert verdict.rules == ("respect",)
+    assert [a.kind for a in verdict.alerts] == ["house.harassment"]
+
+
+def test_new_members_have_lower_thresholds(engine: PolicyEngine) -> None:
+    assert engine.review("shut up", english()).action is Action.HOLD
+    assert engine.review("shut up", english(new_member=True)).action is Action.REJECT
+
+
+def test_risk_is_delivered_with_an_alert(engine: PolicyEngine) -> None:
+    verdict = engine.review("I want to kill myself", english())
+    assert verdict.action is Action.DELIVER
+    assert verdict.alerts[0].kind == "risk.suicide_active"
+    assert verdict.alerts[0].severity == 3
+    assert verdict.rules == ()
+
+
+def test_watched_members_alert_at_lower_severity(engine: PolicyEngine) -> None:
+    text = "I don't want to die"  # negated passive ideation: severity 1
+    assert engine.review(text, english()).alerts == ()
+    watched = engine.review(text, english(watched=True))
+    assert [a.kind for a in watched.alerts] == ["risk.suicide_passive"]
+
+
+def test_pseudonym_with_personal_information_is_rejected(engine: PolicyEngine) -> None:
+    for pseudonym in ("SarahTremblay@gmail.com", "CFB Petawawa vet", "Ontario Girl"):
+        verdict = engine.review(pseudonym, english(field=Field.PSEUDONYM))
+        assert verdict.action is Action.REJECT, pseudonym
+    assert engine.review("QuietHeron", english(field=Field.PSEUDONYM)).action is Action.DELIVER
+
+
+def test_realm_overrides(settings: dict[str, Any]) -> None:
+    custom = {**settings, "realms": {"keep-places": {"actions": {"pii.place": "deliver"}}}}
+    engine = PolicyEngine.from_settings(custom, label)
+    text = "I moved to Kamloops"
+    assert engine.review(text, english()).action is Action.REDACT
+    kept = engine.review(text, english(realm="keep-places"))
+    assert kept.action is Action.DELIVER
+
+
+def test_actions_by_severity_from_a_plain_dict() -> None:
+    settings = {"actions": {"pii": ["deliver", "deliver", "deliver", "hold"], "pii.sin": "reject"}}
+    engine = PolicyEngine.from_settings(settings, label)
+    assert engine.review("email a@b.ca", english()).action is Action.HOLD
+    assert engine.review("SIN 130 692 544", english()).action is Action.REJECT
+    assert engine.review("I moved to Kamloops", english()).action is Action.DELIVER
+
+
+def test_bad_action_lists_are_refused() -> None:
+    with pytest.raises(ValueError):
+        PolicyEngine.from_settings({"actions": {"pii": ["deliver", "hold"]}}, label)
+
+
+def test_empty_text(engine: PolicyEngine) -> None:
+    assert engine.review("", english()).action is Action.DELIVER
+    assert engine.review("\u200b", english()).action is Action.DELIVER

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import pytest
+
+from policies.engine import PolicyEngine
+from tests.unit.policies.support import english, french, kinds_found
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "span"),
+    [
+        ("write me at sarah.t@gmail.com", "pii.email", "sarah.t@gmail.com"),
+        ("write me at sarah at gmail dot com ok", "pii.email", "sarah at gmail dot com"),
+        ("écris à nath [at] videotron [point] ca", "pii.email", "nath [at] videotron [point] ca"),
+        ("email jеnny@gmаil.com", "pii.email", "jеnny@gmаil.com"),
+        ("call 514-555-0199", "pii.phone", "514-555-0199"),
+        ("call (613) 555 2368 tonight", "pii.phone", "(613) 555 2368"),
+        ("appelle au 06 12 34 56 78", "pii.phone", "06 12 34 56 78"),
+        ("mon numéro +33 6 12 34 56 78", "pii.phone", "+33 6 12 34 56 78"),
+        ("text five one four five five five zero one nine nine",
+         "pii.phone", "five one four five five five zero one nine nine"),
+        ("texte cinq un quatre cinq cinq cinq zéro un neuf neuf",
+         "pii.phone", "cinq un quatre cinq cinq cinq zéro un neuf neuf"),
+        ("postal code H2X 3K4", "pii.postal_code", "H2X 3K4"),
+        ("code postal g1r4p5", "pii.postal_code", "g1r4p5"),
+        ("my SIN is 130 692 544", "pii.sin", "130 692 544"),
+        ("mon NAS 130-692-544", "pii.sin", "130-692-544"),
+        ("see https://example.org/page?x=1.", "pii.url", "https://example.org/page?x=1"),
+        ("my profile instagram.com/jay.mtl", "pii.url", "instagram.com/jay.mtl"),
+        ("follow @jane_doe99 ok", "pii.handle", "@jane_doe99"),
+        ("my insta is jay.mtl_88", "pii.handle", "jay.mtl_88"),
+        ("mon snap c'est marie_qc", "pii.handle", "marie_qc"),
+        ("I live at 123 Main Street now", "pii.address", "123 Main Street"),
+        ("I live at 12 Saint Catherine St. West", "pii.address", "12 Saint Catherine St. West"),
+        ("j'habite au 45 rue Saint-Denis", "pii.address", "45 rue Saint-Denis"),
+        ("au 1234 chemin de la Côte-des-Neiges", "pii.address", "1234 chemin de la Côte-des-Neiges"),
+        ("I was born on March 3rd, 1985", "pii.birth_date", "March 3rd, 1985"),
+        ("DOB: 1985-03-03", "pii.birth_date", "1985-03-03"),
+        ("je suis né le 3 mars 1985", "pii.birth_date", "3 mars 1985"),
+        ("née le 1er mai 1990", "pii.birth_date", "1er mai 1990"),
+    ],
+)  # fmt: skip
+def test_structured_personal_information(
+    engine: PolicyEngine, text: str, kind: str, span: str
+) -> None:
+    assert kinds_found(engine, text).get(kind) == span
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("Hi, my name is Sarah Tremblay.", "Sarah Tremblay"),
+        ("my name is kwame", "kwame"),  # listed? no: lowercase unknown names need capitals
+        ("je m'appelle Marie-Ève Gagnon", "Marie-Ève Gagnon"),
+        ("It was Sgt. Morin who did it", "Morin"),
+        ("Capt Okonkwo knew", "Okonkwo"),
+        ("l'Adj. Lemieux savait", "Lemieux"),
+        ("I'm Frank Tremblay", "Frank Tremblay"),
+        ("I'm Jessica, new here", "Jessica"),
+        ("I talked to Jean Tremblay yesterday", "Jean Tremblay"),
+        ("Call me Siobhan", "Siobhan"),
+    ],
+)
+def test_names_with_context(engine: PolicyEngine, text: str, span: str) -> None:
+    found = kinds_found(engine, text).get("pii.name")
+    if span == "kwame":
+        assert found is None
+    else:
+        assert found == span
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm frank with you", "I'm Frank with you", "I have hope", "Will you come?",
+        "May was a hard month", "Mark my words", "Grace is what I need", "call me tomorrow",
+        "my name is not important", "je suis Rose de colère", "Guy at work said hi",
+        "Rose and I went out",
+    ],
+)
+def test_common_words_that_are_names_need_context(engine: PolicyEngine, text: str) -> None:
+    assert "pii.name" not in kinds_found(engine, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "span"),
+    [
+        ("I moved to Kamloops last year", "pii.place", "Kamloops"),
+        ("j'habite à Trois-Rivières", "pii.place", "Trois-Rivières"),
+        ("I grew up in Sylvan Lake", "pii.place", "Sylvan Lake"),  # not in the gazetteer
+        ("I moved to Hope in 2019", "pii.place", "Hope"),
+        ("things are hard in Nova Scotia", "pii.region", "Nova Scotia"),
+        ("I was at CFB Petawawa for years", "pii.military", "CFB Petawawa"),
+        ("posted to 8 Wing Trenton", "pii.military", "8 Wing Trenton"),
+        ("served on HMCS Fredericton", "pii.military", "HMCS Fredericton"),
+        ("j'étais avec le R22eR", "pii.military", "R22eR"),
+        ("with 2 PPCLI in Edmonton", "pii.military", "PPCLI"),
+        ("sur le NCSM Ville de Québec", "pii.military", "NCSM Ville de Québec"),
+    ],
+)
+def test_places_and_military(engine: PolicyEngine, text: str, kind: str, span: str) -> None:
+    assert kinds_found(engine, text).get(kind) == span
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I have hope", "it's a mission to get help", "the delta between them", "a golden day",
+        "the trail was muddy", "I'm on the alert", "Hope you're well", "first base",
+    ],
+)
+def test_place_names_that_are_common_words_need_context(engine: PolicyEngine, text: str) -> None:
+    found = kinds_found(engine, text)
+    assert "pii.place" not in found and "pii.military" not in found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It costs 25 dollars and lasts 50 minutes.", "The meeting ran from 1230 to 1400.",
+        "I got 3 out of 10", "page 42 of the workbook", "1 in 4 women", "I walked 5 blocks down the road",
+        "mon rendez-vous est à 14 h 30", "un, deux, trois, on respire", "see you at 5 pm",
+        "I paid 1,250.00 for rent", "the year 2019 was hard", "I have 2 kids and 3 dogs",
+        "my score was 123 456 789",  # not a valid SIN (Luhn)
+    ],
+)  # fmt: skip
+def test_numbers_that_are_not_personal(engine: PolicyEngine, text: str) -> None:
+    found = kinds_found(engine, text)
+    assert not [kind for kind in found if kind.startswith("pii.")], found
+
+
+def test_french_context(engine: PolicyEngine) -> None:
+    found = kinds_found(engine, "mon code postal est G1R 4P5", french())
+    assert found == {"pii.postal_code": "G1R 4P5"}
+
+
+def test_spans_are_in_the_original_text(engine: PolicyEngine) -> None:
+    text = "ok\u200b so, my  email: Ｊane [at] gmаil [dot] com!"
+    [finding] = engine.findings(text, english())
+    assert text[finding.start : finding.end] == "Ｊane [at] gmаil [dot] com"
