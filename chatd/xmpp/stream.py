@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Callable
@@ -18,6 +19,11 @@ STANZA_TAGS = frozenset(
 )
 
 StanzaHandler = Callable[["ComponentStream", ET.Element], None]
+FROM_ATTRIBUTE = re.compile(rb"""^<[a-z]+\b[^>]*?\sfrom=(["'])([^"']*)\1""")
+
+
+class WrongDomain(Exception):
+    """A stanza that would be sent from a domain the stream does not own."""
 
 
 class _Link(ComponentXMPP):  # type: ignore[misc]
@@ -169,6 +175,14 @@ class ComponentStream:
                 if self._closing:
                     return
                 log.warning("stream %s went down; reconnecting", self.domain)
+            else:
+                log.warning(
+                    "stream %s: could not connect to %s:%d; retrying in %.2fs",
+                    self.domain,
+                    self.host,
+                    self.port,
+                    backoff,
+                )
             self.state = "down"
             self._link.cancel_connection_attempt()
             await asyncio.sleep(backoff)
@@ -206,11 +220,25 @@ class ComponentStream:
         except Exception:
             log.exception("stream %s: handler failed on a %s stanza", self.domain, _local(xml.tag))
 
+    def _checked(self, data: str | bytes) -> bytes:
+        """The stanza as bytes, if its from address is on this stream's domain.
+
+        Prosody closes the whole stream on a foreign from (invalid-from), so this is a bug
+        guard: it raises instead of sending.
+        """
+        raw = data.encode() if isinstance(data, str) else data
+        match = FROM_ATTRIBUTE.match(raw)
+        sender = match.group(2).decode() if match else ""
+        domain = sender.partition("/")[0].rpartition("@")[2]
+        if domain != self.domain:
+            raise WrongDomain(f"stream {self.domain} refused a stanza from domain {domain or '(none)'}")
+        return raw
+
     async def send(self, data: str | bytes) -> None:
-        await self.outbox.put(data.encode() if isinstance(data, str) else data)
+        await self.outbox.put(self._checked(data))
 
     def send_nowait(self, data: str | bytes) -> None:
-        if not self.outbox.put_nowait(data.encode() if isinstance(data, str) else data):
+        if not self.outbox.put_nowait(self._checked(data)):
             log.warning("stream %s: outbox full, a stanza was dropped", self.domain)
 
     def pause_reading(self) -> None:

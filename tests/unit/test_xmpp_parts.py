@@ -113,3 +113,27 @@ async def test_serial_queues_keep_order_per_key_and_signal_pressure() -> None:
     assert [n for k, n in seen if k == "b"] == list(range(5))
     assert signals == ["full", "drained"]
     assert queues.pending == 0 and not queues._queues
+
+
+def test_a_stream_never_sends_from_another_domain() -> None:
+    from chatd.xmpp.stream import ComponentStream, WrongDomain
+
+    async def scenario() -> list[bytes]:
+        stream = ComponentStream("en.h", "secret-123", "127.0.0.1", 1, 10, handler=lambda s, e: None)
+        await stream.send("<message from='calm-otter@en.h' to='a@h'><body>x</body></message>")
+        stream.send_nowait('<iq type="result" from="en.h" to="a@h/r" id="1"/>')
+        for wrong in (
+            "<message from='calm-otter@fr.h' to='a@h'/>",
+            "<message to='a@h' from='x@en.h.evil'/>",
+            "<message to='a@h'/>",
+            "<message from='en.h@fr.h' to='a@h'/>",
+        ):
+            try:
+                await stream.send(wrong)
+            except WrongDomain:
+                continue
+            raise AssertionError(f"sent from a foreign domain: {wrong}")
+        return list(stream.outbox.queue)
+
+    queued = asyncio.run(scenario())
+    assert len(queued) == 2
