@@ -15,6 +15,8 @@ from chatd.core.model import Member, Realm, Role, Status
 from chatd.core.moderation import Moderation
 from chatd.policy_loader import PolicyLoadError, load_policy
 from chatd.store import Store, StoreError
+from chatd.vault import cli as vault_cli
+from chatd.vault.seal import VaultError
 from policies import Action, Conversation, Field
 
 DEFAULT_CONFIG = os.environ.get("CHATD_CONFIG", "conf/chatd.toml")
@@ -28,7 +30,7 @@ def _config(args: argparse.Namespace) -> Config:
     return load_config(args.config)
 
 
-def check_pseudonym(config: Config, realm_id: str, name: str) -> None:
+def check_pseudonym(config: Config, realm_id: str, name: str, moderation: Moderation | None = None) -> None:
     """Pseudonyms pass the same moderation hook as any member-authored text."""
     if not pseudonyms.is_valid(name):
         raise CommandError(
@@ -36,9 +38,11 @@ def check_pseudonym(config: Config, realm_id: str, name: str) -> None:
         )
     realm_config = next(r for r in config.realms if r.id == realm_id)
     realm = Realm(realm_config.id, realm_config.language, realm_config.people_domain, realm_config.rooms_domain)
-    moderation = Moderation(load_policy(config.moderation.policy, config.moderation.policies_file))
+    moderation = moderation or Moderation(load_policy(config.moderation.policy, config.moderation.policies_file))
     author = Member(0, "", realm_id, name, Role.MEMBER, Status.ACTIVE, time.time())
-    verdict = moderation.review(name.replace("-", " "), author, realm, Field.PSEUDONYM, Conversation.NONE, time.time())
+    # Capitalized ("Jane Doe") so that the name detectors see a written name, not plain words.
+    words = name.replace("-", " ").title()
+    verdict = moderation.review(words, author, realm, Field.PSEUDONYM, Conversation.NONE, time.time())
     if verdict.action is not Action.DELIVER:
         kinds = ", ".join(sorted({f.kind for f in verdict.findings})) or verdict.action.value
         raise CommandError(f"pseudonym {name!r} refused by moderation ({kinds})")
@@ -114,6 +118,7 @@ def parser() -> argparse.ArgumentParser:
         p = with_config(member.add_parser(action, help=f"{action} a member"))
         p.add_argument("--realm", required=True)
         p.add_argument("pseudonym")
+    vault_cli.add_parser(commands, with_config)
     stack = commands.add_parser("stack", help="a local Prosody + chatd on loopback")
     stack_actions = stack.add_subparsers(dest="action", required=True)
     for action in ("up", "down", "status"):
@@ -135,11 +140,13 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 status = Status.SUSPENDED if args.action == "suspend" else Status.ACTIVE
                 asyncio.run(member_status(args, status))
+        elif args.command == "vault":
+            vault_cli.run(args)
         elif args.command == "stack":
             from chatd import demo
 
             getattr(demo, args.action)(args.run_dir)
-    except (ConfigError, PolicyLoadError, StoreError, CommandError) as exc:
+    except (ConfigError, PolicyLoadError, StoreError, CommandError, VaultError) as exc:
         print(f"chatd: {exc}", file=sys.stderr)
         return 2
     return 0

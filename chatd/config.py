@@ -86,6 +86,67 @@ class ModerationConfig(Strict):
     policies_file: str = "conf/policies.toml"
 
 
+class Bilingual(Strict):
+    """A configurable text, in both languages."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,40}$")]
+    en: Annotated[str, Field(min_length=1, max_length=300)]
+    fr: Annotated[str, Field(min_length=1, max_length=300)]
+
+    def text(self, language: str) -> str:
+        return self.fr if language == "fr" else self.en
+
+
+DEFAULT_AFFILIATIONS = [
+    Bilingual(
+        id="serving",
+        en="Serving member of the Canadian Armed Forces",
+        fr="Militaire en service des Forces armées canadiennes",
+    ),
+    Bilingual(id="former", en="Former member or Veteran", fr="Ancien militaire ou vétéran"),
+    Bilingual(id="dnd", en="Employee of National Defence", fr="Employé de la Défense nationale"),
+    Bilingual(
+        id="cadet",
+        en="Cadet or Junior Canadian Ranger (16 or older)",
+        fr="Cadet ou Ranger junior canadien (16 ans ou plus)",
+    ),
+    Bilingual(id="family", en="Family member (16 or older)", fr="Membre de la famille (16 ans ou plus)"),
+]
+DEFAULT_QUESTIONS = [
+    Bilingual(
+        id="hopes",
+        en="What do you hope to find in this community?",
+        fr="Qu’espérez-vous trouver dans cette communauté?",
+    ),
+    Bilingual(
+        id="support",
+        en="Do you have other support right now (a counsellor, friends, family)?",
+        fr="Avez-vous d’autres soutiens en ce moment (thérapeute, amis, famille)?",
+    ),
+]
+
+
+class RegistrationConfig(Strict):
+    """Self-registration pages; absent: members are added by an operator only."""
+
+    public_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")]  # base of activation links
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""  # better set from the environment: CHATD_REGISTRATION__SMTP_PASSWORD
+    sender: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
+    activation_minutes: int = Field(24 * 60, ge=5, le=7 * 24 * 60)
+    vault_public_key: str  # PEM; the service never holds the private key
+    prosody_config: str = "/etc/prosody/prosody.cfg.lua"  # for prosodyctl, which creates accounts
+    affiliations: list[Bilingual] = Field(default_factory=lambda: list(DEFAULT_AFFILIATIONS), min_length=1)
+    onboarding_questions: list[Bilingual] = Field(default_factory=lambda: list(DEFAULT_QUESTIONS))
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/")
+
+
 class Config(Strict):
     server: ServerConfig = ServerConfig()
     realms: list[RealmConfig]
@@ -95,6 +156,7 @@ class Config(Strict):
     http: HttpConfig = HttpConfig()
     limits: LimitsConfig = LimitsConfig()
     moderation: ModerationConfig = ModerationConfig()
+    registration: RegistrationConfig | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @model_validator(mode="after")
