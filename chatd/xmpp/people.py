@@ -15,6 +15,7 @@ from chatd.core.model import Member, Realm
 from chatd.core.refusal import Refusal
 from chatd.runtime import Runtime
 from chatd.store import ArchivedMessage, StoreError
+from chatd.store.alerts import add_alerts
 from chatd.xmpp import stanza as st
 from chatd.xmpp.stream import ComponentStream
 from policies import Action, Conversation, Field, Verdict
@@ -22,6 +23,7 @@ from policies import Action, Conversation, Field, Verdict
 log = logging.getLogger("chatd.people")
 
 GUIDE = "wallguide"
+CRISIS_SEVERITY = 3
 PSEUDONYM_FEATURES = [
     st.NS_DISCO_INFO,
     st.NS_CHATSTATES,
@@ -124,6 +126,8 @@ class PeopleDomain:
                     stream, element, Refusal("internal-server-error", "error.not_delivered", kind="wait"), sender
                 )
                 return
+            if verdict.alerts:
+                await self._raise_alerts(stream, sender, recipient, verdict)
             if verdict.action is Action.REJECT:
                 self._refuse(stream, element, self._rejection(verdict, sender), sender)
                 return
@@ -156,6 +160,14 @@ class PeopleDomain:
                 created_at=self.rt.now(),
             )
         )
+
+    async def _raise_alerts(self, stream: ComponentStream, sender: Member, recipient: Member, verdict: Verdict) -> None:
+        """Alerts wait for the Wall Guides; a high-severity risk also sends the author crisis resources."""
+        await add_alerts(
+            self.rt.store.db, self.realm.id, sender.id, conversation_key(sender, recipient), verdict.alerts
+        )
+        if any(a.severity >= CRISIS_SEVERITY and a.kind.startswith("risk.") for a in verdict.alerts):
+            await self._notice(stream, sender, "notice.crisis")
 
     def _rejection(self, verdict: Verdict, member: Member) -> Refusal:
         language = self.rt.language_of(member)

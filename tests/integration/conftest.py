@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chatd.core.model import Role
-from chatd.stack import Chatd, Prosody, build
+from chatd.stack import REPO, Chatd, Prosody, build
 from chatd.store import Store
 from tests.support.client import Client
 
@@ -24,6 +24,7 @@ ACCOUNTS: dict[str, tuple[str | None, str, Role]] = {
     "eve": ("en", "swift-hare", Role.MEMBER),
     "frank": ("en", "kind-robin", Role.MEMBER),
     "denise": ("fr", "doux-castor", Role.MEMBER),
+    "gilles": ("fr", "calme-loutre", Role.MEMBER),
     "mallory": (None, "", Role.MEMBER),
 }
 
@@ -64,18 +65,16 @@ class Stack:
         return await Store.open(self.chatd.store_path)
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if shutil.which("prosody") is None:
-        pytest.skip("prosody is not installed")
-    run_dir: Path = tmp_path_factory.mktemp("stack")
-    prosody, chatd = build(
-        run_dir,
-        policy="tests.support.seam_policy:make",
-        policies_file="",
-        limits={"burst_messages": 20, "burst_seconds": 10.0, "max_stanza_bytes": 8192},
-        log_level="debug",
-    )
+def launch(run_dir: Path, **chatd_options: object) -> Stack:
+    """Starts Prosody and chatd with the test accounts; the caller stops both."""
+    options: dict[str, object] = {
+        "policy": "tests.support.seam_policy:make",
+        "policies_file": "",
+        "limits": {"burst_messages": 20, "burst_seconds": 10.0, "max_stanza_bytes": 8192},
+        "log_level": "debug",
+    }
+    options.update(chatd_options)
+    prosody, chatd = build(run_dir, **options)
     prosody.start()
     accounts = {}
     for name, (realm, pseudonym, _role) in ACCOUNTS.items():
@@ -90,24 +89,68 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         await store.close()
 
     asyncio.run(add_members())
-    chatd.start()
     try:
-        yield Stack(prosody, chatd, accounts)
-    finally:
-        chatd.stop()
+        chatd.start()
+    except Exception:
         prosody.stop()
+        raise
+    return Stack(prosody, chatd, accounts)
 
 
-@pytest.fixture
-async def connect(stack: Stack) -> AsyncIterator[Callable[[str], Awaitable[Client]]]:
-    opened: list[Client] = []
+def shut(stack: Stack) -> None:
+    stack.chatd.stop()
+    stack.prosody.stop()
 
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Prosody + chatd with the keyword test policy (tests/support/seam_policy.py)."""
+    if shutil.which("prosody") is None:
+        pytest.skip("prosody is not installed")
+    running = launch(tmp_path_factory.mktemp("stack"))
+    try:
+        yield running
+    finally:
+        shut(running)
+
+
+@pytest.fixture(scope="session")
+def policy_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Prosody + chatd with the real moderation policies (conf/policies.toml)."""
+    if shutil.which("prosody") is None:
+        pytest.skip("prosody is not installed")
+    running = launch(
+        tmp_path_factory.mktemp("policy-stack"),
+        policy="policies.engine:PolicyEngine.from_settings",
+        policies_file=str(REPO / "conf" / "policies.toml"),
+    )
+    try:
+        yield running
+    finally:
+        shut(running)
+
+
+def connector(stack: Stack, opened: list[Client]) -> Callable[[str], Awaitable[Client]]:
     async def open_client(name: str) -> Client:
         account = stack.accounts[name]
         client = await Client(account.jid, account.password, stack.prosody.c2s_port).connect()
         opened.append(client)
         return client
 
-    yield open_client
+    return open_client
+
+
+@pytest.fixture
+async def connect(stack: Stack) -> AsyncIterator[Callable[[str], Awaitable[Client]]]:
+    opened: list[Client] = []
+    yield connector(stack, opened)
+    for client in opened:
+        await client.close()
+
+
+@pytest.fixture
+async def connect_policy(policy_stack: Stack) -> AsyncIterator[Callable[[str], Awaitable[Client]]]:
+    opened: list[Client] = []
+    yield connector(policy_stack, opened)
     for client in opened:
         await client.close()

@@ -1,0 +1,79 @@
+"""The real moderation policies (conf/policies.toml) on one-on-one chats through a real Prosody."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+from tests.integration.conftest import Stack
+from tests.support.client import body_of, message_from
+
+
+def alerts(stack: Stack, realm: str) -> list[tuple[str, int]]:
+    with sqlite3.connect(stack.chatd.store_path) as db:
+        return db.execute("SELECT kind, severity FROM alerts WHERE realm = ? ORDER BY id", (realm,)).fetchall()
+
+
+async def test_email_and_phone_are_redacted_and_author_told_in_english(policy_stack: Stack, connect_policy) -> None:
+    stack = policy_stack
+    alice, bob = await connect_policy("alice"), await connect_policy("bob")
+    alice.send_chat(stack.pseudonym_jid("bob"), "reach me at john.doe@gmail.com or 514-555-0199 tonight")
+    got = await bob.expect(message_from(stack.pseudonym_jid("alice"), "reach me at"))
+    body = body_of(got) or ""
+    assert "john.doe" not in body and "555" not in body
+    assert "[email removed]" in body
+    notice = await alice.expect(message_from(f"wallguide@{stack.en}", "personal information removed"))
+    assert "brave-heron" in (body_of(notice) or "")
+
+
+async def test_redaction_notice_is_in_french_for_the_french_realm(policy_stack: Stack, connect_policy) -> None:
+    stack = policy_stack
+    denise, gilles = await connect_policy("denise"), await connect_policy("gilles")
+    denise.send_chat(stack.pseudonym_jid("gilles"), "mon courriel est jean.tremblay@videotron.ca, merci")
+    got = await gilles.expect(message_from(stack.pseudonym_jid("denise"), "mon courriel est"))
+    assert "videotron" not in (body_of(got) or "") and "[courriel retiré]" in (body_of(got) or "")
+    notice = await denise.expect(message_from(f"wallguide@{stack.fr}", "informations personnelles"))
+    assert "calme-loutre" in (body_of(notice) or "")
+
+
+async def test_held_link_reaches_nobody(policy_stack: Stack, connect_policy) -> None:
+    stack = policy_stack
+    alice, bob = await connect_policy("alice"), await connect_policy("bob")
+    mark = bob.mark()
+    alice.send_chat(stack.pseudonym_jid("bob"), "look at https://example.com/my-photo")
+    await alice.expect(message_from(f"wallguide@{stack.en}", "waiting for a Wall Guide"))
+    await bob.expect_nothing(message_from(stack.pseudonym_jid("alice"), "example.com"), wait=0.5, start=mark)
+
+
+async def test_risk_phrase_raises_an_alert_and_sends_crisis_resources(policy_stack: Stack, connect_policy) -> None:
+    stack = policy_stack
+    carol, dan = await connect_policy("carol"), await connect_policy("dan")
+    before = len(alerts(stack, "en"))
+    carol.send_chat(stack.pseudonym_jid("dan"), "I have pills saved up and I am going to take them all tonight")
+    await dan.expect(message_from(stack.pseudonym_jid("carol"), "pills saved up"))
+    crisis = await carol.expect(message_from(f"wallguide@{stack.en}", "9-8-8"))
+    assert "911" in (body_of(crisis) or "") and "1-844-750-1648" in (body_of(crisis) or "")
+    await asyncio.sleep(0.2)
+    new = alerts(stack, "en")[before:]
+    assert ("risk.plan_or_means", 3) in new
+
+
+async def test_safe_idiom_raises_nothing(policy_stack: Stack, connect_policy) -> None:
+    stack = policy_stack
+    carol, dan = await connect_policy("carol"), await connect_policy("dan")
+    before = len(alerts(stack, "en"))
+    mark = carol.mark()
+    carol.send_chat(stack.pseudonym_jid("dan"), "just killing time before the appointment, this traffic is killing me")
+    await dan.expect(message_from(stack.pseudonym_jid("carol"), "killing time"))
+    await carol.expect_nothing(message_from(f"wallguide@{stack.en}"), wait=0.5, start=mark)
+    assert len(alerts(stack, "en")) == before
+
+
+async def test_french_risk_phrase_gets_french_crisis_resources(policy_stack: Stack, connect_policy) -> None:
+    stack = policy_stack
+    denise, gilles = await connect_policy("denise"), await connect_policy("gilles")
+    denise.send_chat(stack.pseudonym_jid("gilles"), "je veux mourir, je vais me tuer ce soir")
+    await gilles.expect(message_from(stack.pseudonym_jid("denise"), "je veux mourir"))
+    crisis = await denise.expect(message_from(f"wallguide@{stack.fr}", "9-8-8"))
+    assert "composez le 911" in (body_of(crisis) or "")
+    assert ("risk.suicide_active", 3) in alerts(stack, "fr")
