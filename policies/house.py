@@ -8,7 +8,7 @@ from typing import Any
 from policies.kinds import Hit
 from policies.lexicon import WordMatcher, expand, longest_first, read_rows
 from policies.normalize import Normalized
-from policies.pii import URL
+from policies.pii import find_urls
 from policies.types import Context
 
 LEXICONS = ("house_en.tsv", "house_fr.tsv")
@@ -37,10 +37,10 @@ class HouseRules:
             (f"house.{kind}", severity, start, end)
             for start, end, (kind, severity) in longest_first(found)
         ]
-        for match in URL.finditer(norm.lower):
-            url = match.group()
+        for start, end in find_urls(norm.lower):
+            url = norm.lower[start:end]
             if url.startswith(self._upload_prefixes) or url.endswith(UPLOAD_EXTENSIONS):
-                hits.append(("house.upload", 2, match.start(), match.end()))
+                hits.append(("house.upload", 2, start, end))
         limit = self._new_member_flood_limit if context.new_member else self._flood_limit
         if context.recent_messages >= limit:
             hits.append(("house.flood", 2, 0, len(norm.lower)))

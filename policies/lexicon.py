@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 
 import ahocorasick
 
-from policies.normalize import fold
+from policies.normalize import fold, is_word_at
 
 Payload = TypeVar("Payload")
 
@@ -48,12 +48,6 @@ def expand(phrase: str) -> set[str]:
     return {fold(form) for form in forms if form}
 
 
-def is_word_edge(text: str, start: int, end: int) -> bool:
-    return (start == 0 or not text[start - 1].isalnum()) and (
-        end == len(text) or not text[end].isalnum()
-    )
-
-
 class WordMatcher(Generic[Payload]):
     """Finds whole-word occurrences of folded phrases; each phrase carries payloads."""
 
@@ -73,7 +67,7 @@ class WordMatcher(Generic[Payload]):
             return
         for last, (length, payloads) in self._automaton.iter(text):
             start, end = last + 1 - length, last + 1
-            if is_word_edge(text, start, end):
+            if is_word_at(text, start, end):
                 for payload in payloads:
                     yield start, end, payload
 

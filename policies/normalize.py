@@ -10,6 +10,7 @@ the original text exactly.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -37,10 +38,11 @@ CONFUSABLES = str.maketrans(
 # Leetspeak digits and symbols between letters ("k1ll", "su!c!de", "l0ser").
 LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
                       "8": "b", "@": "a", "$": "s", "!": "i", "|": "l"})  # fmt: skip
-LEET_INSIDE = re.compile(r"(?<=[a-z])[0134578@$!|]+(?=[a-z])|\b[0134578@$](?=[a-z]{2})")
+LEET_RUN = re.compile(r"[0134578@$!|]+")
 
 # Single characters separated by single spaces or dots: "j o h n", "k.i.l.l" (3 or more).
 SPACED_LETTERS = re.compile(r"(?<![\w.])(?:\w[ .]){2,}\w(?![\w])")
+SPACED_HINT = re.compile(r"[ .]\w[ .]\w[ .]")  # cheap test before SPACED_LETTERS
 WIDE_GAP = re.compile(r" {2,}")
 
 DIGIT_WORDS = {
@@ -49,9 +51,12 @@ DIGIT_WORDS = {
     "zeros": "0", "un": "1", "une": "1", "deux": "2", "trois": "3", "quatre": "4",
     "cinq": "5", "sept": "7", "huit": "8", "neuf": "9",
 }  # fmt: skip
-_DIGIT_TOKEN = r"(?:" + "|".join(sorted(DIGIT_WORDS, key=len, reverse=True)) + r"|\d+)"
-DIGIT_RUN = re.compile(rf"\b{_DIGIT_TOKEN}(?:[\s,.-]+{_DIGIT_TOKEN}\b){{2,}}")
-DIGIT_TOKEN = re.compile(rf"\b{_DIGIT_TOKEN}\b")
+# Digit words are found by the first letters they can start with, then checked whole.
+DIGIT_WORD = re.compile(
+    "(?=[zotfsenducqh])(?:" + "|".join(sorted(DIGIT_WORDS, key=len, reverse=True)) + ")"
+)
+DIGITS = re.compile(r"\d+")
+DIGIT_GAP = re.compile(r"[\s,.-]+")
 
 _AT = r"(?:\s*[\[({<]\s*(?:at|arobase|a)\s*[\])}>]\s*|\s+(?:at|arobase)\s+|\s*@\s*)"
 _DOT = r"(?:\s*[\[({<]\s*(?:dot|point|pt)\s*[\])}>]\s*|\s+(?:dot|point)\s+|\s*\.\s*)"
@@ -61,6 +66,8 @@ OBFUSCATED_EMAIL = re.compile(
     rf"(?P<domain>(?!www\b)[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)*?{_DOT}{TLDS})\b"
 )
 DOT_SEPARATOR = re.compile(_DOT)
+AT_HINT = re.compile(r"@|\bat\b|\barobase\b|[\[({<]\s*a\s*[\])}>]")
+USER_BEFORE = re.compile(r"[a-z0-9][a-z0-9._+-]*[\s\[({<]*\Z")
 
 
 @dataclass(slots=True)
@@ -111,8 +118,22 @@ def normalize(text: str) -> Normalized:
         if edits:
             cased, starts, ends = _apply(cased, starts, ends, edits)
     lower = cased.lower() if cased.isascii() else "".join(_lower_char(c) for c in cased)
-    leet = LEET_INSIDE.sub(lambda m: m.group().translate(LEET), lower)
+    leet = _undo_leet(lower)
     return Normalized(text, lower, cased, leet, starts, ends)
+
+
+def _undo_leet(lower: str) -> str:
+    """Leet characters between letters ("k1ll"), or before two letters ("3nd"), as letters."""
+    pieces, position = [], 0
+    for run in LEET_RUN.finditer(lower):
+        start, end = run.span()
+        before = start > 0 and lower[start - 1].isalpha()
+        after = lower[end : end + 1].isalpha()
+        starts_word = (start == 0 or not lower[start - 1].isalnum()) and lower[end : end + 2].isalpha()
+        if (before and after) or (starts_word and end - start == 1 and run.group() not in "1!|"):
+            pieces += [lower[position:start], run.group().translate(LEET)]
+            position = end
+    return "".join(pieces) + lower[position:] if pieces else lower
 
 
 def _lower_char(char: str) -> str:
@@ -120,21 +141,31 @@ def _lower_char(char: str) -> str:
     return low if len(low) == 1 else char
 
 
+SPECIAL = re.compile(r"[^\x20-\x7e]+")  # anything but printable ASCII
+
+
 def _fold_characters(text: str) -> tuple[str, list[int], list[int]]:
-    if text.isascii() and text.isprintable():
-        return text, list(range(len(text))), list(range(1, len(text) + 1))
     pieces: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
-    for index, char in enumerate(text):
-        folded = char if char.isascii() and char.isprintable() else fold_char(char)
-        if not folded:
-            if ends:  # an invisible character belongs to the one before it
-                ends[-1] = index + 1
-            continue
-        pieces.append(folded)
-        starts.extend([index] * len(folded))
-        ends.extend([index + 1] * len(folded))
+    position = 0
+    for run in SPECIAL.finditer(text):
+        pieces.append(text[position : run.start()])
+        starts.extend(range(position, run.start()))
+        ends.extend(range(position + 1, run.start() + 1))
+        for index in range(run.start(), run.end()):
+            folded = fold_char(text[index])
+            if not folded:
+                if ends:  # an invisible character belongs to the one before it
+                    ends[-1] = index + 1
+                continue
+            pieces.append(folded)
+            starts.extend([index] * len(folded))
+            ends.extend([index + 1] * len(folded))
+        position = run.end()
+    pieces.append(text[position:])
+    starts.extend(range(position, len(text)))
+    ends.extend(range(position + 1, len(text) + 1))
     return "".join(pieces), starts, ends
 
 
@@ -168,6 +199,8 @@ def _apply(
 def _collapse_spacing(lower: str) -> list[Edit]:
     """Remove the gaps in "j o h n" and shrink wide gaps between spaced words."""
     edits: list[Edit] = []
+    if not SPACED_HINT.search(" " + lower + " "):
+        return edits
     for match in SPACED_LETTERS.finditer(lower):
         for index in range(match.start() + 1, match.end(), 2):
             edits.append((index, index + 1, ""))
@@ -179,26 +212,39 @@ def _collapse_spacing(lower: str) -> list[Edit]:
 
 def _digit_words(lower: str) -> list[Edit]:
     """Turn runs of digits written as words into digits: "five one four" -> "514"."""
+    words = [m for m in DIGIT_WORD.finditer(lower) if is_word_at(lower, m.start(), m.end())]
+    if not words:
+        return []
+    tokens = sorted([*words, *DIGITS.finditer(lower)], key=lambda m: m.start())
     edits: list[Edit] = []
-    for run in DIGIT_RUN.finditer(lower):
-        tokens = list(DIGIT_TOKEN.finditer(lower, run.start(), run.end()))
-        if all(token.group().isdigit() for token in tokens):
+    run: list[re.Match[str]] = []
+    for token in [*tokens, None]:
+        if token and run and DIGIT_GAP.fullmatch(lower, run[-1].end(), token.start()):
+            run.append(token)
             continue
-        previous_end = -1
-        for token in tokens:
-            if previous_end >= 0:
-                edits.append((previous_end, token.start(), ""))
-            word = token.group()
-            if not word.isdigit():
-                edits.append((token.start(), token.end(), DIGIT_WORDS[word]))
-            previous_end = token.end()
+        if len(run) >= 3 and any(not t.group().isdigit() for t in run):
+            for previous, current in itertools.pairwise(run):
+                edits.append((previous.end(), current.start(), ""))
+            edits += [(t.start(), t.end(), DIGIT_WORDS[t.group()]) for t in run
+                      if not t.group().isdigit()]  # fmt: skip
+        run = [token] if token else []
     return edits
+
+
+def is_word_at(text: str, start: int, end: int) -> bool:
+    return (start == 0 or not text[start - 1].isalnum()) and (
+        end == len(text) or not text[end].isalnum()
+    )
 
 
 def _obfuscated_emails(lower: str) -> list[Edit]:
     """Rewrite "jean [at] videotron [point] ca" as "jean@videotron.ca"."""
     edits: list[Edit] = []
-    for match in OBFUSCATED_EMAIL.finditer(lower):
+    for at in AT_HINT.finditer(lower):
+        user = USER_BEFORE.search(lower, max(0, at.start() - 64), at.start())
+        match = user and OBFUSCATED_EMAIL.match(lower, user.start())
+        if not match or (edits and match.start() < edits[-1][1]):
+            continue
         if match.group("at") != "@":
             edits.append((match.start("at"), match.end("at"), "@"))
         domain_start = match.start("domain")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import islice
+from typing import Any
 
 from phonenumbers import PhoneMetadata
 
 from policies.kinds import Hit
-from policies.lexicon import WordMatcher, expand, read_rows, read_words
+from policies.lexicon import WordMatcher, expand, longest_first, read_rows, read_words
 from policies.normalize import TLDS, Normalized
 
 EMAIL = re.compile(r"(?<![\w.+-])[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b")
@@ -17,6 +19,11 @@ URL = re.compile(
     rf"|(?<![\w@.-])(?:[a-z0-9-]+\.)+{TLDS}\b(?:/[^\s<>\"]*)?"
 )
 URL_TRAILING = ".,;:!?)'\""
+DOT_TLD = re.compile(rf"\.{TLDS}\b")
+DIGIT = re.compile(r"\d")
+PLATFORMS = ("insta", "instagram", "ig", "snap", "snapchat", "tiktok", "twitter", "fb",
+             "facebook", "discord", "telegram", "kik", "reddit", "twitch", "threads", "linkedin",
+             "whatsapp", "signal")  # fmt: skip
 HANDLE = re.compile(r"(?<![\w@.])@(?=[\w.]*[a-z])[a-z0-9_](?:[a-z0-9_.]{0,28}[a-z0-9_])|\bu/[a-z0-9_-]{3,20}")
 PLATFORM_HANDLE = re.compile(
     r"\b(?:insta(?:gram)?|ig|snap(?:chat)?|tiktok|twitter|fb|facebook|discord|telegram|kik"
@@ -90,10 +97,14 @@ BIRTH_DATE = re.compile(
     rf"(?P<date>{_DATE}|(?<=in )\d{{4}}\b|(?<=en )\d{{4}}\b)"
 )
 
-MILITARY = re.compile(
-    r"\b(?:cfb|bfc|cfs|sfc|asu|ussfc|base|garrison|garnison)\s+[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?"
-    r"|\b\d{1,2}\s*(?i:wing|escadre)\b(?:\s+[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)?"
+MILITARY_PREFIXES = ("cfb", "bfc", "cfs", "sfc", "asu", "base", "garris", "garnis", "hmcs",
+                     "ncsm", "nca ", "cgs ")  # fmt: skip
+MILITARY_NAMED = re.compile(
+    r"\b(?i:cfb|bfc|cfs|sfc|asu|ussfc|base|garrison|garnison)\s+[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?"
     r"|\b(?i:hmcs|ncsm|nca|cgs)\s+(?:(?i:st\.?|ville de|de)\s+)?[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+)?"
+)
+MILITARY_NUMBERED = re.compile(
+    r"\b\d{1,2}\s*(?i:wing|escadre)\b(?:\s+[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)?"
     r"|\b\d{1,3}(?i:st|nd|rd|th|e|er|re)?\s+(?i:field ambulance|ambulance de campagne"
     r"|service battalion|svc bn|bataillon des services|cmbg|gbmc|canadian division|cdn div"
     r"|division du canada|squadron|sqn|escadron|escadrille|field regiment|combat engineer"
@@ -116,55 +127,61 @@ class PiiDetector:
         self._first_names = first_names
         self._surnames = surnames
         cues = [(form, row[1]) for row in read_rows("name_cues.tsv") for form in expand(row[0])]
-        places: list[tuple[str, tuple[str, int, bool]]] = []
+        entries: list[tuple[str, tuple[str, Any]]] = [(form, ("cue", strength)) for form, strength in cues]
         for row in read_rows("places_ca.tsv"):
             kind = "pii.region" if row[1] == "region" else "pii.place"
             severity = 1 if kind == "pii.region" else 2
             ambiguous = len(row) > 2 and row[2] == "ambiguous"
-            places += [(form, (kind, severity, ambiguous)) for form in expand(row[0])]
-        units = [(form, ("pii.military", 2, False)) for w in read_words("military_ca.txt")
-                 for form in expand(w)]  # fmt: skip
-        self._cues = WordMatcher(cues)
-        self._places = WordMatcher(places + units)
+            entries += [(form, ("place", (kind, severity, ambiguous))) for form in expand(row[0])]
+        entries += [(form, ("place", ("pii.military", 2, False)))
+                    for word in read_words("military_ca.txt") for form in expand(word)]  # fmt: skip
+        entries += [(form, ("place_cue", None))
+                    for word in read_words("place_cues.txt") for form in expand(word)]  # fmt: skip
+        entries += [(word, ("platform", None)) for word in PLATFORMS]
+        self._lexicon = WordMatcher(entries)
         self._locatives = {form for word in read_words("locatives.txt") for form in expand(word)}
         self._nanp_patterns = _number_patterns("CA") + _number_patterns("US")
         self._french_patterns = _number_patterns("FR")
-        self._place_cues = WordMatcher(
-            (form, True) for word in read_words("place_cues.txt") for form in expand(word)
-        )
         self._not_places = {form for word in read_words("not_places.txt") for form in expand(word)}
         self._rank_cues = {phrase for phrase, strength in cues if strength == "rank"}
 
     def find(self, norm: Normalized) -> list[Hit]:
-        text = norm.lower
+        text, cased = norm.lower, norm.cased
         hits: list[Hit] = []
-        hits += [("pii.email", 3, m.start(), m.end()) for m in EMAIL.finditer(text)]
-        hits += list(self._urls(text))
-        hits += list(self._handles(text))
-        hits += [("pii.postal_code", 2, m.start(), m.end()) for m in POSTAL_CODE.finditer(text)]
-        if sum(char.isdigit() for char in text) >= 7:
+        if "@" in text:
+            hits += [("pii.email", 3, m.start(), m.end()) for m in EMAIL.finditer(text)]
+        hits += [("pii.url", 2, start, end) for start, end in find_urls(text)]
+        found: dict[str, list[tuple[int, int, Any]]] = {
+            "cue": [], "place": [], "place_cue": [], "platform": []
+        }  # fmt: skip
+        for start, end, (group, payload) in self._lexicon.find(text):
+            found[group].append((start, end, payload))
+        hits += list(self._handles(text, bool(found["platform"])))
+        if DIGIT.search(text):  # every remaining structured kind has digits
             hits += list(self._phones(norm))
             hits += [("pii.sin", 3, m.start(), m.end()) for m in SIN.finditer(text)
                      if _is_sin(m.group())]  # fmt: skip
-        hits += [("pii.address", 3, m.start(), m.end()) for m in ADDRESS.finditer(norm.cased)]
-        hits += [("pii.birth_date", 2, m.start("date"), m.end("date"))
-                 for m in BIRTH_DATE.finditer(text)]  # fmt: skip
-        hits += [("pii.military", 2, m.start(), m.end()) for m in MILITARY.finditer(norm.cased)]
-        hits += list(self._places_found(norm))
-        hits += list(self._places_after_cues(norm))
-        hits += list(self._names(norm))
+            hits += [("pii.postal_code", 2, m.start(), m.end())
+                     for m in POSTAL_CODE.finditer(text)]  # fmt: skip
+            hits += [("pii.address", 3, m.start(), m.end()) for m in ADDRESS.finditer(cased)]
+            hits += [("pii.birth_date", 2, m.start("date"), m.end("date"))
+                     for m in BIRTH_DATE.finditer(text)]  # fmt: skip
+            hits += [("pii.military", 2, m.start(), m.end())
+                     for m in MILITARY_NUMBERED.finditer(cased)]  # fmt: skip
+        if any(word in text for word in MILITARY_PREFIXES):
+            hits += [("pii.military", 2, m.start(), m.end())
+                     for m in MILITARY_NAMED.finditer(cased)]  # fmt: skip
+        hits += list(self._places_found(norm, found["place"]))
+        hits += list(self._places_after_cues(norm, found["place_cue"]))
+        hits += list(self._names(norm, found["cue"]))
         return _without_contained(hits)
 
-    def _urls(self, text: str) -> Iterator[Hit]:
-        for match in URL.finditer(text):
-            end = match.end()
-            while text[end - 1] in URL_TRAILING:
-                end -= 1
-            yield "pii.url", 2, match.start(), end
-
-    def _handles(self, text: str) -> Iterator[Hit]:
-        for match in HANDLE.finditer(text):
-            yield "pii.handle", 3, match.start(), match.end()
+    def _handles(self, text: str, platform_named: bool) -> Iterator[Hit]:
+        if "@" in text or "u/" in text:
+            for match in HANDLE.finditer(text):
+                yield "pii.handle", 3, match.start(), match.end()
+        if not platform_named:
+            return
         for match in PLATFORM_HANDLE.finditer(text):
             handle = match.group("handle").rstrip(".")
             if handle not in NOT_HANDLES:
@@ -197,18 +214,24 @@ class PiiDetector:
             return False
         return spelled or grouped is not None or any(p.fullmatch(digits) for p in patterns)
 
-    def _places_found(self, norm: Normalized) -> Iterator[Hit]:
-        for start, end, (kind, severity, ambiguous) in self._places.find(norm.lower):
+    def _places_found(
+        self, norm: Normalized, places: list[tuple[int, int, Any]]
+    ) -> Iterator[Hit]:
+        for start, end, (kind, severity, ambiguous) in longest_first(places):
             if ambiguous and not (
                 norm.cased[start].isupper() and self._after_locative(norm.lower, start)
             ):
                 continue
             yield kind, severity, start, end
 
-    def _places_after_cues(self, norm: Normalized) -> Iterator[Hit]:
+    def _places_after_cues(
+        self, norm: Normalized, cues: list[tuple[int, int, Any]]
+    ) -> Iterator[Hit]:
         """Capitalized words after "I live in", "je viens de": a place, known or not."""
-        for _, end, _ in self._place_cues.find(norm.lower):
-            tokens = list(_tokens_after(norm.cased, end))[:3]
+        for _, end, _ in cues:
+            if not _next_is_capital(norm.cased, end):
+                continue
+            tokens = list(islice(_tokens_after(norm.cased, end), 3))
             words = [t for t in tokens if t[2][0].isupper() or t[2].lower() in PLACE_LINKS]
             if not words or not words[0][2][0].isupper():
                 continue
@@ -225,26 +248,27 @@ class PiiDetector:
         before = text[max(0, start - 24) : start].split()
         return any(" ".join(before[-n:]) in self._locatives for n in (1, 2, 3))
 
-    def _names(self, norm: Normalized) -> Iterator[Hit]:
-        text, cased = norm.lower, norm.cased
+    def _names(self, norm: Normalized, cues: list[tuple[int, int, Any]]) -> Iterator[Hit]:
+        cased = norm.cased
         named_until = 0
-        for _, end, strength in self._cues.find(text):
-            tokens = list(_tokens_after(cased, end))
+        for _, end, strength in cues:
+            if strength != "strong" and not _next_is_capital(cased, end):
+                continue
+            tokens = list(islice(_tokens_after(cased, end), 3))
             if not tokens or tokens[0][0] < named_until:
                 continue
             span = self._name_after_cue(tokens, strength)
             if span:
                 named_until = span[1]
                 yield "pii.name", 2, span[0], span[1]
-        for match in WORD.finditer(cased):
-            first = match.group()
-            if match.start() < named_until or not first[0].isupper():
+        for match in CAPITALIZED_PAIR.finditer(cased):
+            if match.start() < named_until or (match.start() and cased[match.start() - 1].isalnum()):
                 continue
-            if first.lower() in self._first_names:
-                following = next(_tokens_after(cased, match.end()), None)
-                if following and self._is_surname(following[2]):
-                    named_until = following[1]
-                    yield "pii.name", 2, match.start(), following[1]
+            first, last = match.group(1).lower(), match.group(2)
+            if first in self._first_names and first not in self._ambiguous_names:
+                if self._is_surname(last):
+                    named_until = match.end()
+                    yield "pii.name", 2, match.start(), match.end()
 
     def _name_after_cue(
         self, tokens: list[tuple[int, int, str]], strength: str
@@ -277,8 +301,28 @@ class PiiDetector:
         return word[0].isupper() and (low in self._surnames or low in self._first_names)
 
 
+def find_urls(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of links in the normalized text, without trailing punctuation."""
+    if "://" not in text and "www." not in text and not DOT_TLD.search(text):
+        return
+    for match in URL.finditer(text):
+        end = match.end()
+        while text[end - 1] in URL_TRAILING:
+            end -= 1
+        yield match.start(), end
+
+
 PLACE_LINKS = frozenset({"de", "du", "des", "la", "le", "sur", "en", "of", "the"})
+CAPITALIZED_PAIR = re.compile(r"([A-Z][A-Za-z'-]*[a-z]) ([A-Z][A-Za-z'-]*[a-z])(?![\w])")
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]|[A-Za-z]")
+
+
+def _next_is_capital(text: str, position: int) -> bool:
+    """Whether the next word after position (past spaces and a dot) starts with a capital."""
+    for char in text[position : position + 4]:
+        if char not in " .,:":
+            return char.isupper()
+    return False
 
 
 def _tokens_after(text: str, position: int) -> Iterator[tuple[int, int, str]]:
