@@ -100,8 +100,9 @@ def main() -> None:
     def baseline(text: str, context: Context) -> object:
         return unicodedata.normalize("NFKC", text).lower()
 
-    review = timed(engine.review, batch)
-    bare = timed(baseline, batch)
+    # best of three runs: the machine may be shared, the best run is the engine's cost
+    review = min((timed(engine.review, batch) for _ in range(3)), key=statistics.mean)
+    bare = min((timed(baseline, batch) for _ in range(3)), key=statistics.mean)
     flagged = sum(engine.review(text, context).findings != () for text, context in batch)
     print(f"{len(batch)} messages of {len(batch[0][0])} characters, {flagged} with findings")
     print(f"engine built in {build_seconds * 1000:.0f} ms, {engine_bytes / 1e6:.1f} MB (tracemalloc)")

@@ -16,6 +16,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+import ahocorasick
+
 # Cyrillic and Greek letters that look like Latin ones, plus typographic punctuation
 # that NFKC leaves alone.
 CONFUSABLES = str.maketrans(
@@ -51,10 +53,10 @@ DIGIT_WORDS = {
     "zeros": "0", "un": "1", "une": "1", "deux": "2", "trois": "3", "quatre": "4",
     "cinq": "5", "sept": "7", "huit": "8", "neuf": "9",
 }  # fmt: skip
-# Digit words are found by the first letters they can start with, then checked whole.
-DIGIT_WORD = re.compile(
-    "(?=[zotfsenducqh])(?:" + "|".join(sorted(DIGIT_WORDS, key=len, reverse=True)) + ")"
-)
+DIGIT_WORD_AUTOMATON = ahocorasick.Automaton()
+for _word, _digit in DIGIT_WORDS.items():
+    DIGIT_WORD_AUTOMATON.add_word(_word, (len(_word), _digit))
+DIGIT_WORD_AUTOMATON.make_automaton()
 DIGITS = re.compile(r"\d+")
 DIGIT_GAP = re.compile(r"[\s,.-]+")
 
@@ -66,6 +68,8 @@ OBFUSCATED_EMAIL = re.compile(
     rf"(?P<domain>(?!www\b)[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)*?{_DOT}{TLDS})\b"
 )
 DOT_SEPARATOR = re.compile(_DOT)
+DOT_WORDS = (" dot ", "dot]", "dot)", " point ", "point]", "point)", "pt]", "pt)", "arobase")
+DOT_TLD = re.compile(rf"\.{TLDS}\b")
 AT_HINT = re.compile(r"@|\bat\b|\barobase\b|[\[({<]\s*a\s*[\])}>]")
 USER_BEFORE = re.compile(r"[a-z0-9][a-z0-9._+-]*[\s\[({<]*\Z")
 
@@ -141,10 +145,23 @@ def _lower_char(char: str) -> str:
     return low if len(low) == 1 else char
 
 
-SPECIAL = re.compile(r"[^\x20-\x7e]+")  # anything but printable ASCII
+SPECIAL = re.compile(r"[^\x20-\x7e]")  # anything but printable ASCII
+
+
+ONE_TO_ONE: dict[int, str] = {}  # characters that fold to exactly one character
 
 
 def _fold_characters(text: str) -> tuple[str, list[int], list[int]]:
+    specials = set(SPECIAL.findall(text)) if not text.isascii() else set()
+    for char in specials:
+        if ord(char) not in ONE_TO_ONE and len(fold_char(char)) == 1:
+            ONE_TO_ONE[ord(char)] = fold_char(char)
+    if all(ord(char) in ONE_TO_ONE for char in specials):
+        return text.translate(ONE_TO_ONE), list(range(len(text))), list(range(1, len(text) + 1))
+    return _fold_each_character(text)
+
+
+def _fold_each_character(text: str) -> tuple[str, list[int], list[int]]:
     pieces: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -212,21 +229,23 @@ def _collapse_spacing(lower: str) -> list[Edit]:
 
 def _digit_words(lower: str) -> list[Edit]:
     """Turn runs of digits written as words into digits: "five one four" -> "514"."""
-    words = [m for m in DIGIT_WORD.finditer(lower) if is_word_at(lower, m.start(), m.end())]
+    words: list[Edit] = []
+    for last, (length, digit) in DIGIT_WORD_AUTOMATON.iter(lower):
+        if is_word_at(lower, last + 1 - length, last + 1):
+            words.append((last + 1 - length, last + 1, digit))
     if not words:
         return []
-    tokens = sorted([*words, *DIGITS.finditer(lower)], key=lambda m: m.start())
+    numbers = [(m.start(), m.end(), "") for m in DIGITS.finditer(lower)]  # kept as they are
     edits: list[Edit] = []
-    run: list[re.Match[str]] = []
-    for token in [*tokens, None]:
-        if token and run and DIGIT_GAP.fullmatch(lower, run[-1].end(), token.start()):
+    run: list[Edit] = []
+    for token in [*sorted(words + numbers), None]:
+        if token and run and DIGIT_GAP.fullmatch(lower, run[-1][1], token[0]):
             run.append(token)
             continue
-        if len(run) >= 3 and any(not t.group().isdigit() for t in run):
+        if len(run) >= 3 and any(digit for _, _, digit in run):
             for previous, current in itertools.pairwise(run):
-                edits.append((previous.end(), current.start(), ""))
-            edits += [(t.start(), t.end(), DIGIT_WORDS[t.group()]) for t in run
-                      if not t.group().isdigit()]  # fmt: skip
+                edits.append((previous[1], current[0], ""))
+            edits += [word for word in run if word[2]]
         run = [token] if token else []
     return edits
 
@@ -240,6 +259,10 @@ def is_word_at(text: str, start: int, end: int) -> bool:
 def _obfuscated_emails(lower: str) -> list[Edit]:
     """Rewrite "jean [at] videotron [point] ca" as "jean@videotron.ca"."""
     edits: list[Edit] = []
+    if "@" not in lower and not any(word in lower for word in DOT_WORDS) and not (
+        " at " in lower and DOT_TLD.search(lower)
+    ):
+        return edits
     for at in AT_HINT.finditer(lower):
         user = USER_BEFORE.search(lower, max(0, at.start() - 64), at.start())
         match = user and OBFUSCATED_EMAIL.match(lower, user.start())

@@ -111,10 +111,6 @@ MILITARY_NUMBERED = re.compile(
     r" regiment|cer|rge|health services|military police|signal regiment|regiment)\b"
 )
 
-# Words that end a name when they follow a name cue ("my name is not important").
-NAME_CUES = ("strong", "rank", "weak")
-
-
 class PiiDetector:
     """All personal-information detectors, their lexicons built once."""
 
@@ -264,11 +260,11 @@ class PiiDetector:
         for match in CAPITALIZED_PAIR.finditer(cased):
             if match.start() < named_until or (match.start() and cased[match.start() - 1].isalnum()):
                 continue
-            first, last = match.group(1).lower(), match.group(2)
-            if first in self._first_names and first not in self._ambiguous_names:
-                if self._is_surname(last):
-                    named_until = match.end()
-                    yield "pii.name", 2, match.start(), match.end()
+            first = match.group(1).lower()
+            listed = first in self._first_names and first not in self._ambiguous_names
+            if listed and self._is_surname(match.group(2)):
+                named_until = match.end()
+                yield "pii.name", 2, match.start(), match.end()
 
     def _name_after_cue(
         self, tokens: list[tuple[int, int, str]], strength: str
@@ -359,7 +355,7 @@ def _is_sin(number: str) -> bool:
 
 def _without_contained(hits: list[Hit]) -> list[Hit]:
     """Drop hits inside a longer one (the city in "CFB Petawawa", the name in an email)."""
-    kept = []
+    kept: list[Hit] = []
     for hit in hits:
         inside = any(
             other[2] <= hit[2] and hit[3] <= other[3] and other[3] - other[2] > hit[3] - hit[2]
