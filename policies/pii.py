@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from itertools import islice
 from typing import Any
 
@@ -20,6 +21,8 @@ URL = re.compile(
 )
 URL_TRAILING = ".,;:!?)'\""
 DOT_TLD = re.compile(rf"\.{TLDS}\b")
+URL_SIGN = re.compile(r"https?://|www\.")
+URL_START = re.compile(r"(?<![\w:/.@-])[a-z0-9:/.-]*\Z")  # the word a URL sign is in
 DIGIT = re.compile(r"\d")
 PLATFORMS = ("insta", "instagram", "ig", "snap", "snapchat", "tiktok", "twitter", "fb",
              "facebook", "discord", "telegram", "kik", "reddit", "twitch", "threads", "linkedin",
@@ -297,15 +300,27 @@ class PiiDetector:
         return word[0].isupper() and (low in self._surnames or low in self._first_names)
 
 
-def find_urls(text: str) -> Iterator[tuple[int, int]]:
-    """Spans of links in the normalized text, without trailing punctuation."""
-    if "://" not in text and "www." not in text and not DOT_TLD.search(text):
-        return
-    for match in URL.finditer(text):
-        end = match.end()
-        while text[end - 1] in URL_TRAILING:
-            end -= 1
-        yield match.start(), end
+@lru_cache(maxsize=64)
+def find_urls(text: str) -> tuple[tuple[int, int], ...]:
+    """Spans of links in the normalized text, without trailing punctuation.
+
+    Candidates are found from their cheapest sure signs ("://", "www.", ".com") and the
+    URL pattern is matched from the start of the word around them.
+    """
+    anchors = [m.start() for m in DOT_TLD.finditer(text)]
+    anchors += [m.start() for m in URL_SIGN.finditer(text)] if "://" in text or "www." in text else []
+    spans: list[tuple[int, int]] = []
+    for anchor in sorted(anchors):
+        if spans and anchor < spans[-1][1]:
+            continue
+        start = URL_START.search(text, max(0, anchor - 100), anchor)
+        match = URL.match(text, start.start() if start else anchor)
+        if match and match.end() > anchor:
+            end = match.end()
+            while text[end - 1] in URL_TRAILING:
+                end -= 1
+            spans.append((match.start(), end))
+    return tuple(spans)
 
 
 PLACE_LINKS = frozenset({"de", "du", "des", "la", "le", "sur", "en", "of", "the"})
