@@ -9,11 +9,13 @@ import signal
 from typing import Any
 
 from aiohttp import web
+from bridges.nats import NatsLink, NatsRequester
 
 from chatd.config import Config
 from chatd.core.model import Directory, Realm
 from chatd.core.moderation import Moderation
 from chatd.core.ratelimit import RateLimiter
+from chatd.hook import ExternalHook
 from chatd.http import make_app
 from chatd.policy_loader import load_policy
 from chatd.runtime import Runtime
@@ -23,6 +25,7 @@ from chatd.xmpp import stanza as st
 from chatd.xmpp.people import PeopleDomain
 from chatd.xmpp.service import ServiceDomain
 from chatd.xmpp.stream import ComponentStream
+from policies import Action
 
 log = logging.getLogger("chatd")
 
@@ -34,6 +37,7 @@ class Service:
         self.runtime: Runtime | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._http: web.AppRunner | None = None
+        self.nats: NatsLink | None = None
 
     async def start(self) -> None:
         config = self.config
@@ -45,11 +49,20 @@ class Service:
             config=config,
             store=store,
             directory=Directory(),
-            moderation=Moderation(policy),
+            moderation=Moderation(policy, config.moderation.probation_days * 86400),
             limiter=RateLimiter(config.limits.burst_messages, config.limits.burst_seconds),
             queues=queues,
             realms=realms,
         )
+        if config.bus.nats_url:
+            self.nats = NatsLink(config.bus.nats_url)
+            self.nats.start()
+            if config.moderation.external_subject:
+                runtime.hook = ExternalHook(
+                    NatsRequester(self.nats, config.moderation.external_subject),
+                    config.moderation.external_deadline_ms / 1000,
+                    Action(config.moderation.external_fail_action),
+                )
         await runtime.refresh_directory()
         self.runtime = runtime
         for realm_config in config.realms:
@@ -117,6 +130,8 @@ class Service:
                 await stream.stop()
         if self._http is not None:
             await self._http.cleanup()
+        if self.nats is not None:
+            await self.nats.stop()
         if self.runtime is not None:
             await self.runtime.store.close()
 

@@ -84,6 +84,11 @@ class ModerationConfig(Strict):
     # "module:callable" returning a Policy; called with (settings dict, label)
     policy: str = "policies.engine:PolicyEngine.from_settings"
     policies_file: str = "conf/policies.toml"
+    probation_days: float = Field(7.0, ge=0)  # new members' texts are checked more strictly
+    # Optional external hook: a NATS request/reply subject (needs bus.nats_url).
+    external_subject: str = ""
+    external_deadline_ms: int = Field(150, ge=1, le=10000)
+    external_fail_action: Literal["hold", "reject", "deliver"] = "hold"
 
 
 class Bilingual(Strict):
@@ -166,6 +171,8 @@ class Config(Strict):
             raise ValueError("at least one realm is needed")
         if len(set(ids)) != len(ids):
             raise ValueError("realm ids must be distinct")
+        if self.moderation.external_subject and not self.bus.nats_url:
+            raise ValueError("moderation.external_subject needs bus.nats_url")
         domains = [d for r in self.realms for d in (r.people_domain, r.rooms_domain)]
         domains += [self.watch.domain, self.server.members_host]
         if len(set(domains)) != len(domains):

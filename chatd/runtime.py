@@ -13,8 +13,10 @@ from chatd.core.model import Directory, Member, Realm
 from chatd.core.moderation import Moderation
 from chatd.core.ratelimit import RateLimiter
 from chatd.core.refusal import Refusal
+from chatd.hook import ExternalHook
 from chatd.serial import SerialQueues
 from chatd.store import Store
+from policies import Conversation, Field, Verdict
 
 log = logging.getLogger("chatd")
 
@@ -39,9 +41,29 @@ class Runtime:
     queues: SerialQueues
     realms: dict[str, Realm]
     counters: Counters = field(default_factory=Counters)
+    hook: ExternalHook | None = None
 
     def now(self) -> float:
         return time.time()
+
+    async def moderate(
+        self,
+        text: str,
+        author: Member,
+        realm: Realm,
+        field: Field,
+        conversation: Conversation,
+        recent_messages: int = 0,
+        watched: bool = False,
+    ) -> Verdict:
+        """The one moderation entry point: the policies, then the external hook if configured."""
+        context = self.moderation.context(author, realm, field, conversation, self.now(), recent_messages, watched)
+        verdict = self.moderation.check(text, context)
+        if self.hook is not None:
+            verdict = await self.hook.consult(text, context, author.pseudonym, verdict)
+        action = verdict.action.value
+        self.counters.verdicts[action] = self.counters.verdicts.get(action, 0) + 1
+        return verdict
 
     def texts(self, refusal: Refusal, member: Member | None) -> dict[str, str]:
         """The refusal's text in the member's language, or in every language."""

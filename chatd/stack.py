@@ -227,6 +227,8 @@ class Chatd:
     policies_file: str = str(REPO / "conf" / "policies.toml")
     limits: dict[str, object] = field(default_factory=dict)
     log_level: str = "info"
+    nats_url: str = ""
+    external_subject: str = ""  # the external moderation hook's NATS subject
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -280,9 +282,12 @@ class Chatd:
             f"path = {json.dumps(str(self.store_path))}",
             "[http]",
             f'listen = "127.0.0.1:{self.http_port}"',
+            "[bus]",
+            f"nats_url = {json.dumps(self.nats_url)}",
             "[moderation]",
             f"policy = {json.dumps(self.policy)}",
             f"policies_file = {json.dumps(self.policies_file)}",
+            f"external_subject = {json.dumps(self.external_subject)}",
             "[limits]",
             *(f"{k} = {json.dumps(v)}" for k, v in self.limits.items()),
         ]

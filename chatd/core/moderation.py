@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chatd.core.model import Member, Realm
-from policies import Action, Context, Conversation, Field, Policy, Verdict
+from policies import Action, Alert, Context, Conversation, Field, Finding, Policy, Verdict
 
 PROBATION_SECONDS = 7 * 24 * 3600
 
@@ -13,6 +13,34 @@ class Moderation:
         self.policy = policy
         self.probation_seconds = probation_seconds
         self.failures = 0  # policy errors; each one held the text
+
+    def context(
+        self,
+        author: Member,
+        realm: Realm,
+        field: Field,
+        conversation: Conversation,
+        now: float,
+        recent_messages: int = 0,
+        watched: bool = False,
+    ) -> Context:
+        return Context(
+            realm=realm.id,
+            language=realm.language,
+            field=field,
+            conversation=conversation,
+            author_role=author.role.value,
+            new_member=now - author.joined_at < self.probation_seconds,
+            watched=watched,
+            recent_messages=recent_messages,
+        )
+
+    def check(self, text: str, context: Context) -> Verdict:
+        try:
+            return self.policy.review(text, context)
+        except Exception:  # a broken policy must never let text through unchecked
+            self.failures += 1
+            return Verdict(Action.HOLD, text, rules=("review-error",))
 
     def review(
         self,
@@ -25,18 +53,44 @@ class Moderation:
         recent_messages: int = 0,
         watched: bool = False,
     ) -> Verdict:
-        context = Context(
-            realm=realm.id,
-            language=realm.language,
-            field=field,
-            conversation=conversation,
-            author_role=author.role.value,
-            new_member=now - author.joined_at < self.probation_seconds,
-            watched=watched,
-            recent_messages=recent_messages,
-        )
-        try:
-            return self.policy.review(text, context)
-        except Exception:  # a broken policy must never let text through unchecked
-            self.failures += 1
-            return Verdict(Action.HOLD, text, rules=("review-error",))
+        """check() in the context built from the author and the conversation."""
+        return self.check(text, self.context(author, realm, field, conversation, now, recent_messages, watched))
+
+
+STRICTNESS = (Action.DELIVER, Action.REDACT, Action.HOLD, Action.REJECT)
+
+
+def stricter(a: Action, b: Action) -> Action:
+    return a if STRICTNESS.index(a) >= STRICTNESS.index(b) else b
+
+
+def apply_external(
+    local: Verdict,
+    original: str,
+    action: Action | None,
+    text: str | None,
+    findings: tuple[Finding, ...] = (),
+    alerts: tuple[Alert, ...] = (),
+) -> Verdict:
+    """The verdict after an external hook answered: it may change the action and add findings.
+
+    A redaction needs the text to deliver: the hook's own, or the local redaction; without
+    either the text is held rather than delivered unredacted.
+    """
+    final = action or local.action
+    rules = local.rules if final is local.action else (*local.rules, "external-review")
+    delivered = original
+    if final is Action.REDACT:
+        chosen = text if text is not None else (local.text if local.action is Action.REDACT else None)
+        if chosen is None:
+            final = Action.HOLD
+        else:
+            delivered = chosen
+    return Verdict(final, delivered, local.findings + findings, local.alerts + alerts, rules)
+
+
+def external_failed(local: Verdict, original: str, fail_action: Action) -> Verdict:
+    """The verdict when the external hook timed out or failed: the fail action, never milder than local."""
+    final = stricter(local.action, fail_action)
+    text = local.text if final is local.action else original
+    return Verdict(final, text, local.findings, local.alerts, (*local.rules, "review-error"))

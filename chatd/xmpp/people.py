@@ -108,16 +108,14 @@ class PeopleDomain:
             return
         verdict: Verdict | None = None
         if message.body is not None:
-            verdict = rt.moderation.review(
+            verdict = await rt.moderate(
                 message.body,
                 sender,
                 self.realm,
                 Field.CORRECTION if message.replaces else Field.BODY,
                 Conversation.DIRECT,
-                now=rt.now(),
                 recent_messages=rt.limiter.recent(sender.account, time.monotonic()),
             )
-            rt.counters.verdicts[verdict.action.value] = rt.counters.verdicts.get(verdict.action.value, 0) + 1
             try:
                 await self._archive(sender, recipient, message, verdict)
             except StoreError:
