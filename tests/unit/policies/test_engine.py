@@ -51,7 +51,7 @@ def test_links_are_held_with_the_rule(engine: PolicyEngine) -> None:
 
 
 def test_trusted_roles_may_post_links(engine: PolicyEngine) -> None:
-    verdict = engine.review("crisis line: www.example.ca", english(author_role="guide"))
+    verdict = engine.review("crisis line: www.example.ca", english(author_role="wall_guide"))
     assert verdict.action is Action.DELIVER
 
 
