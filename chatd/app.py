@@ -17,6 +17,7 @@ from chatd.core.moderation import Moderation
 from chatd.core.ratelimit import RateLimiter
 from chatd.hook import ExternalHook
 from chatd.http import make_app
+from chatd.metrics import Metrics
 from chatd.policy_loader import load_policy
 from chatd.runtime import Runtime
 from chatd.serial import SerialQueues
@@ -38,6 +39,7 @@ class Service:
         self._tasks: list[asyncio.Task[Any]] = []
         self._http: web.AppRunner | None = None
         self.nats: NatsLink | None = None
+        self.metrics = Metrics()
 
     async def start(self) -> None:
         config = self.config
@@ -63,6 +65,8 @@ class Service:
                     config.moderation.external_deadline_ms / 1000,
                     Action(config.moderation.external_fail_action),
                 )
+        runtime.metrics = self.metrics
+        self.metrics.watch(self)
         await runtime.refresh_directory()
         self.runtime = runtime
         for realm_config in config.realms:
@@ -75,7 +79,7 @@ class Service:
         for stream in self.streams:
             stream.start()
         self._tasks.append(asyncio.create_task(runtime.watch_store()))
-        self._http = web.AppRunner(make_app(self.health), access_log=None)
+        self._http = web.AppRunner(make_app(self.health, [self.metrics.add_routes]), access_log=None)
         await self._http.setup()
         await web.TCPSite(self._http, config.http.host, config.http.port).start()
         log.info("chatd started: %d streams, %d members", len(self.streams), len(runtime.directory))
@@ -95,6 +99,16 @@ class Service:
         for stream in self.streams:
             stream.resume_reading()
 
+    def verdict_counts(self) -> dict[tuple[str, str], int]:
+        return dict(self.runtime.counters.verdicts) if self.runtime else {}
+
+    def waiting_jobs(self) -> int:
+        return self.runtime.queues.pending if self.runtime else 0
+
+    def hook_outcomes(self) -> dict[str, int]:
+        hook = self.runtime.hook if self.runtime else None
+        return dict(hook.outcomes) if hook else {}
+
     async def health(self) -> dict[str, Any]:
         streams = {
             s.domain: {"state": s.state, "reconnects": s.reconnects, "outbox": len(s.outbox.queue)}
@@ -113,7 +127,7 @@ class Service:
                 "stanzas_out": counters.stanzas_out,
                 "delivered": counters.delivered,
                 "refused": counters.refused,
-                "verdicts": counters.verdicts,
+                "verdicts": {f"{a}/{c}": n for (a, c), n in sorted(counters.verdicts.items())},
             }
             if counters
             else {},

@@ -14,6 +14,7 @@ from chatd.core.moderation import Moderation
 from chatd.core.ratelimit import RateLimiter
 from chatd.core.refusal import Refusal
 from chatd.hook import ExternalHook
+from chatd.metrics import Metrics
 from chatd.serial import SerialQueues
 from chatd.store import Store
 from policies import Conversation, Field, Verdict
@@ -28,7 +29,7 @@ class Counters:
     refused: int = 0
     dropped: int = 0
     delivered: int = 0
-    verdicts: dict[str, int] = field(default_factory=dict)
+    verdicts: dict[tuple[str, str], int] = field(default_factory=dict)  # (action, finding category)
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Runtime:
     realms: dict[str, Realm]
     counters: Counters = field(default_factory=Counters)
     hook: ExternalHook | None = None
+    metrics: Metrics | None = None
 
     def now(self) -> float:
         return time.time()
@@ -57,12 +59,17 @@ class Runtime:
         watched: bool = False,
     ) -> Verdict:
         """The one moderation entry point: the policies, then the external hook if configured."""
+        started = time.perf_counter()
         context = self.moderation.context(author, realm, field, conversation, self.now(), recent_messages, watched)
         verdict = self.moderation.check(text, context)
         if self.hook is not None:
             verdict = await self.hook.consult(text, context, author.pseudonym, verdict)
-        action = verdict.action.value
-        self.counters.verdicts[action] = self.counters.verdicts.get(action, 0) + 1
+        if self.metrics is not None:
+            self.metrics.moderation_seconds.observe(time.perf_counter() - started)
+        verdicts = self.counters.verdicts
+        for category in {f.category for f in verdict.findings} or {"none"}:
+            key = (verdict.action.value, category)
+            verdicts[key] = verdicts.get(key, 0) + 1
         return verdict
 
     def texts(self, refusal: Refusal, member: Member | None) -> dict[str, str]:

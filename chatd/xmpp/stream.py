@@ -128,6 +128,8 @@ class ComponentStream:
         self.outbox = Outbox(outbox_size)
         self.state = "stopped"  # stopped, connecting, up, down
         self.reconnects = 0
+        self.stanzas_in = 0
+        self.stanzas_out = 0
         self._link = _Link(self, domain, secret, host, port)
         self._link.add_event_handler("session_start", self._on_session_start)
         self._link.add_event_handler("disconnected", self._on_disconnected)
@@ -215,6 +217,7 @@ class ComponentStream:
     # stanzas
 
     def received(self, xml: ET.Element) -> None:
+        self.stanzas_in += 1
         try:
             self.handler(self, xml)
         except Exception:
@@ -232,6 +235,7 @@ class ComponentStream:
         domain = sender.partition("/")[0].rpartition("@")[2]
         if domain != self.domain:
             raise WrongDomain(f"stream {self.domain} refused a stanza from domain {domain or '(none)'}")
+        self.stanzas_out += 1
         return raw
 
     async def send(self, data: str | bytes) -> None:

@@ -12,31 +12,31 @@ from tests.support.client import error_from, message_from
 
 async def test_member_cli_add_list_suspend_reinstate_live(stack: Stack, connect) -> None:
     account = stack.prosody.register("grace", "pw-grace-secret")
-    result = stack.chatd.cli("member", "add", "--account", account, "--realm", "en", "--pseudonym", "gentle-crane")
+    result = stack.chatd.cli("member", "add", "--account", account, "--realm", "en", "--pseudonym", "patient-marten")
     assert result.returncode == 0, result.stderr
     listing = stack.chatd.cli("member", "list", "--realm", "en")
-    assert "gentle-crane\tmember\tactive\t-" in listing.stdout
+    assert "patient-marten\tmember\tactive\t-" in listing.stdout
     assert account not in listing.stdout  # accounts only with --show-accounts
 
-    stack.accounts["grace"] = type(stack.accounts["alice"])("grace", account, "pw-grace-secret", "en", "gentle-crane")
+    stack.accounts["grace"] = type(stack.accounts["alice"])("grace", account, "pw-grace-secret", "en", "patient-marten")
     grace, alice = await connect("grace"), await connect("alice")
     for _ in range(30):  # the running chatd reloads its directory within about half a second
         grace.send_chat(stack.pseudonym_jid("alice"), "new member here")
         try:
-            await alice.expect(message_from("gentle-crane@" + stack.en, "new member here"), timeout=0.5)
+            await alice.expect(message_from("patient-marten@" + stack.en, "new member here"), timeout=0.5)
             break
         except TimeoutError:
             continue
     else:
         raise AssertionError("the new member was never admitted")
 
-    assert stack.chatd.cli("member", "suspend", "--realm", "en", "gentle-crane").returncode == 0
+    assert stack.chatd.cli("member", "suspend", "--realm", "en", "patient-marten").returncode == 0
     await asyncio.sleep(1.2)
     sent = grace.send_chat(stack.pseudonym_jid("alice"), "am I suspended?")
     await grace.expect(error_from(stack.pseudonym_jid("alice"), "forbidden", stanza_id=sent))
-    sent = alice.send_chat("gentle-crane@" + stack.en, "are you there?")
-    await alice.expect(error_from("gentle-crane@" + stack.en, "item-not-found", stanza_id=sent))
-    assert stack.chatd.cli("member", "reinstate", "--realm", "en", "gentle-crane").returncode == 0
+    sent = alice.send_chat("patient-marten@" + stack.en, "are you there?")
+    await alice.expect(error_from("patient-marten@" + stack.en, "item-not-found", stanza_id=sent))
+    assert stack.chatd.cli("member", "reinstate", "--realm", "en", "patient-marten").returncode == 0
 
 
 async def test_member_cli_refuses_bad_input(stack: Stack) -> None:
