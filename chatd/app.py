@@ -19,6 +19,7 @@ from chatd.hook import ExternalHook
 from chatd.http import make_app
 from chatd.metrics import Metrics
 from chatd.policy_loader import load_policy
+from chatd.registration import Registration
 from chatd.runtime import Runtime
 from chatd.serial import SerialQueues
 from chatd.store import Store
@@ -79,7 +80,11 @@ class Service:
         for stream in self.streams:
             stream.start()
         self._tasks.append(asyncio.create_task(runtime.watch_store()))
-        self._http = web.AppRunner(make_app(self.health, [self.metrics.add_routes]), access_log=None)
+        features = [self.metrics.add_routes]
+        if config.registration is not None:
+            registration = Registration.from_config(config, store, runtime.moderation, runtime.refresh_directory)
+            features.append(registration.add_routes)
+        self._http = web.AppRunner(make_app(self.health, features), access_log=None)
         await self._http.setup()
         await web.TCPSite(self._http, config.http.host, config.http.port).start()
         log.info("chatd started: %d streams, %d members", len(self.streams), len(runtime.directory))

@@ -226,6 +226,7 @@ class Chatd:
     policy: str = "policies.engine:PolicyEngine.from_settings"
     policies_file: str = str(REPO / "conf" / "policies.toml")
     limits: dict[str, object] = field(default_factory=dict)
+    registration: dict[str, object] = field(default_factory=dict)  # [registration] keys; empty: none
     log_level: str = "info"
     nats_url: str = ""
     external_subject: str = ""  # the external moderation hook's NATS subject
@@ -291,6 +292,9 @@ class Chatd:
             "[limits]",
             *(f"{k} = {json.dumps(v)}" for k, v in self.limits.items()),
         ]
+        if self.registration:
+            settings = {"prosody_config": str(self.prosody.config_file), **self.registration}
+            lines += ["[registration]", *(f"{k} = {json.dumps(v)}" for k, v in settings.items())]
         self.config_file.write_text("\n".join(lines) + "\n")
 
     def command(self, *args: str) -> list[str]:
