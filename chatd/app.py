@@ -18,7 +18,7 @@ from chatd.core.ratelimit import RateLimiter
 from chatd.hook import ExternalHook
 from chatd.http import make_app
 from chatd.metrics import Metrics
-from chatd.policy_loader import load_policy
+from chatd.policy_loader import load_policy, load_resources
 from chatd.registration import Registration
 from chatd.runtime import Runtime
 from chatd.serial import SerialQueues
@@ -45,6 +45,7 @@ class Service:
     async def start(self) -> None:
         config = self.config
         policy = load_policy(config.moderation.policy, config.moderation.policies_file)
+        resources = load_resources(config.resources.file)
         store = await Store.open(config.store.path)
         realms = {r.id: Realm(r.id, r.language, r.people_domain, r.rooms_domain) for r in config.realms}
         queues = SerialQueues(on_full=self._pause_reading, on_drained=self._resume_reading)
@@ -56,6 +57,7 @@ class Service:
             limiter=RateLimiter(config.limits.burst_messages, config.limits.burst_seconds),
             queues=queues,
             realms=realms,
+            resources=resources,
         )
         if config.bus.nats_url:
             self.nats = NatsLink(config.bus.nats_url)

@@ -41,6 +41,10 @@ class StoreConfig(Strict):
     path: str = "var/chatd.sqlite3"
 
 
+class ResourcesConfig(Strict):
+    file: str = "conf/resources.toml"  # the resource library (checked numbers only)
+
+
 class BusConfig(Strict):
     nats_url: str = ""  # empty: the in-process bus
 
@@ -158,6 +162,7 @@ class Config(Strict):
     watch: WatchConfig
     store: StoreConfig = StoreConfig()
     bus: BusConfig = BusConfig()
+    resources: ResourcesConfig = ResourcesConfig()
     http: HttpConfig = HttpConfig()
     limits: LimitsConfig = LimitsConfig()
     moderation: ModerationConfig = ModerationConfig()

@@ -1,4 +1,4 @@
-"""Builds the configured moderation policy from "module:callable" and its TOML settings."""
+"""Loads what the config points to: the moderation policy and its settings, the resource library."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from chatd import i18n
+from chatd.core.resources import ResourceError, ResourceLibrary
 from policies import Policy
 
 
@@ -25,14 +26,23 @@ def load_policy(spec: str, settings_file: str) -> Policy:
             target = getattr(target, part)
     except (ImportError, AttributeError) as exc:
         raise PolicyLoadError(f"moderation.policy: cannot load {spec!r}: {exc}") from exc
-    path = Path(settings_file)
-    settings: dict[str, Any] = {}
-    if settings_file:
-        try:
-            settings = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise PolicyLoadError(f"moderation.policies_file: {path} not found") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise PolicyLoadError(f"moderation.policies_file: {path} is not valid TOML: {exc}") from exc
+    settings = read_settings(settings_file, "moderation.policies_file") if settings_file else {}
     policy: Policy = target(settings, i18n.label)
     return policy
+
+
+def read_settings(path: str, key: str) -> dict[str, Any]:
+    """A TOML settings file; errors name the config key that pointed to it."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise PolicyLoadError(f"{key}: {path} not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyLoadError(f"{key}: {path} is not valid TOML: {exc}") from exc
+
+
+def load_resources(path: str) -> ResourceLibrary:
+    try:
+        return ResourceLibrary.from_settings(read_settings(path, "resources.file"))
+    except ResourceError as exc:
+        raise PolicyLoadError(f"resources.file: {path}: {exc}") from exc

@@ -13,6 +13,7 @@ from chatd.core.model import Directory, Member, Realm
 from chatd.core.moderation import Moderation
 from chatd.core.ratelimit import RateLimiter
 from chatd.core.refusal import Refusal
+from chatd.core.resources import ResourceLibrary
 from chatd.hook import ExternalHook
 from chatd.metrics import Metrics
 from chatd.serial import SerialQueues
@@ -42,6 +43,7 @@ class Runtime:
     queues: SerialQueues
     realms: dict[str, Realm]
     counters: Counters = field(default_factory=Counters)
+    resources: ResourceLibrary = field(default_factory=lambda: ResourceLibrary((), {}))
     hook: ExternalHook | None = None
     metrics: Metrics | None = None
 

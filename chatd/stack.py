@@ -285,6 +285,8 @@ class Chatd:
             f'listen = "127.0.0.1:{self.http_port}"',
             "[bus]",
             f"nats_url = {json.dumps(self.nats_url)}",
+            "[resources]",
+            f"file = {json.dumps(str(REPO / 'conf' / 'resources.toml'))}",
             "[moderation]",
             f"policy = {json.dumps(self.policy)}",
             f"policies_file = {json.dumps(self.policies_file)}",

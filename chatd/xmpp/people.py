@@ -23,6 +23,8 @@ from policies import Action, Conversation, Field, Verdict
 log = logging.getLogger("chatd.people")
 
 GUIDE = "wallguide"
+RESOURCES = "resources"
+SERVICES = (GUIDE, RESOURCES)
 CRISIS_SEVERITY = 3
 PSEUDONYM_FEATURES = [
     st.NS_DISCO_INFO,
@@ -95,6 +97,8 @@ class PeopleDomain:
             return
         if local == GUIDE:
             rt.queues.submit(member.account, lambda: self._to_guide(stream, member, message))
+        elif local == RESOURCES:
+            rt.queues.submit(member.account, lambda: self._to_resources(stream, member, message))
         else:
             rt.queues.submit(member.account, lambda: self._relay(stream, element, member, local, message))
 
@@ -165,7 +169,7 @@ class PeopleDomain:
             self.rt.store.db, self.realm.id, sender.id, conversation_key(sender, recipient), verdict.alerts
         )
         if any(a.severity >= CRISIS_SEVERITY and a.kind.startswith("risk.") for a in verdict.alerts):
-            await self._notice(stream, sender, "notice.crisis")
+            await self._send_crisis_resources(stream, sender)
 
     def _rejection(self, verdict: Verdict, member: Member) -> Refusal:
         language = self.rt.language_of(member)
@@ -186,6 +190,32 @@ class PeopleDomain:
     async def _notice(self, stream: ComponentStream, member: Member, key: str, **params: str) -> None:
         body = i18n.text(self.rt.language_of(member), key, **params)
         await stream.send(st.build_chat(self.realm.guide_jid, member.account, body))
+        self.rt.counters.stanzas_out += 1
+
+    # resources@: the resource library by topic; crisis resources after a high-severity risk
+
+    async def _to_resources(self, stream: ComponentStream, member: Member, message: ChatMessage) -> None:
+        if message.body is None:
+            return
+        language = self.rt.language_of(member)
+        library = self.rt.resources
+        topic = library.topic_of(message.body)
+        if topic is None:
+            names = ", ".join(i18n.text(language, f"resources.topic.{t}") for t in library.topics)
+            body = i18n.text(language, "resources.menu", topics=names)
+        else:
+            title = i18n.text(language, "resources.intro", topic=i18n.text(language, f"resources.topic.{topic}"))
+            body = "\n".join([title, *library.for_topic(topic, language)])
+        await self._from_resources(stream, member, body)
+
+    async def _send_crisis_resources(self, stream: ComponentStream, member: Member) -> None:
+        language = self.rt.language_of(member)
+        lines = self.rt.resources.for_topic("crisis", language)
+        intro, outro = i18n.text(language, "resources.crisis_intro"), i18n.text(language, "resources.crisis_outro")
+        await self._from_resources(stream, member, "\n".join([intro, *lines, outro]))
+
+    async def _from_resources(self, stream: ComponentStream, member: Member, body: str) -> None:
+        await stream.send(st.build_chat(f"{RESOURCES}@{self.domain}", member.account, body))
         self.rt.counters.stanzas_out += 1
 
     # wallguide@: commands (Ask a Wall Guide threads build on this address)
@@ -227,7 +257,7 @@ class PeopleDomain:
             return
         query = st.payload(element)
         ns = st.namespace(query.tag) if query is not None else ""
-        exists = not local or local == GUIDE or self._pseudonym_exists(local)
+        exists = not local or local in SERVICES or self._pseudonym_exists(local)
         if not exists:
             self._refuse(
                 stream, element, Refusal("item-not-found", "error.unknown_pseudonym", params={"name": local}), member
@@ -239,7 +269,14 @@ class PeopleDomain:
             reply = st.build_iq_result(element, self._disco_info(local))
         elif element.get("type") == "get" and ns == st.NS_DISCO_ITEMS and not local:
             reply = st.build_iq_result(
-                element, st.disco_items([(self.realm.guide_jid, "Wall Guide"), (self.realm.rooms_domain, "Rooms")])
+                element,
+                st.disco_items(
+                    [
+                        (self.realm.guide_jid, "Wall Guide"),
+                        (f"{RESOURCES}@{self.domain}", "Resources"),
+                        (self.realm.rooms_domain, "Rooms"),
+                    ]
+                ),
             )
         elif element.get("type") == "get" and ns == st.NS_DISCO_ITEMS:
             reply = st.build_iq_result(element, st.disco_items([]))
@@ -257,8 +294,10 @@ class PeopleDomain:
         if not local:
             name = i18n.text(language, "service.name")
             return st.disco_info([("component", "generic", name)], [st.NS_DISCO_INFO, st.NS_DISCO_ITEMS, st.NS_PING])
-        if local == GUIDE:
-            return st.disco_info([("client", "bot", "Wall Guide")], PSEUDONYM_FEATURES)
+        if local in SERVICES:
+            return st.disco_info(
+                [("client", "bot", "Wall Guide" if local == GUIDE else "Resources")], PSEUDONYM_FEATURES
+            )
         return st.disco_info([("account", "registered", local)], PSEUDONYM_FEATURES)
 
     # presence: subscriptions to pseudonyms are approved; presence is never relayed
@@ -266,7 +305,7 @@ class PeopleDomain:
     def _on_presence(self, stream: ComponentStream, element: ET.Element, local: str) -> None:
         if element.get("type") != "subscribe" or not local:
             return
-        if local != GUIDE and not self._pseudonym_exists(local):
+        if local not in SERVICES and not self._pseudonym_exists(local):
             return
         requester = st.split_jid(element.get("from"))
         if requester is not None:

@@ -134,7 +134,7 @@ async def test_french_member_gets_french_texts(stack: Stack, connect) -> None:
     guide = f"wallguide@{stack.fr}"
     denise.send_chat(guide, "!help")
     got = await denise.expect(message_from(guide, "Commandes"))
-    assert "9-8-8" in (body_of(got) or "")
+    assert "911" in (body_of(got) or "") and "resources@" in (body_of(got) or "")
     sent = denise.send_chat(f"personne-ici@{stack.fr}", "allo")
     error = await denise.expect(error_from(f"personne-ici@{stack.fr}", "item-not-found", stanza_id=sent))
     assert error_texts(error) == {"fr": "Personne dans cette communauté n’utilise le nom personne-ici."}

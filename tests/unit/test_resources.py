@@ -1,0 +1,55 @@
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from chatd.core.resources import ResourceError, ResourceLibrary
+
+REPO = Path(__file__).resolve().parents[2]
+LIBRARY = tomllib.loads((REPO / "conf" / "resources.toml").read_text())
+CHECKED = REPO.parent / "shared" / "RESOURCES.md"
+
+
+def test_library_loads_with_every_text_in_both_languages() -> None:
+    library = ResourceLibrary.from_settings(LIBRARY)
+    assert set(library.topics) == {"crisis", "sexual-misconduct", "veterans", "serving", "families", "youth"}
+    for topic in library.topics:
+        english, french = library.for_topic(topic, "en"), library.for_topic(topic, "fr")
+        assert english and len(english) == len(french), topic
+
+
+def test_topics_are_found_by_their_words_in_both_languages() -> None:
+    library = ResourceLibrary.from_settings(LIBRARY)
+    assert library.topic_of("Crise!") == "crisis"
+    assert library.topic_of("  anciens combattants ") == "veterans"
+    assert library.topic_of("sexual-misconduct") == "sexual-misconduct"
+    assert library.topic_of("pizza") is None
+
+
+def test_an_entry_missing_a_language_is_refused() -> None:
+    broken = {
+        "topics": {"crisis": []},
+        "resource": [
+            {
+                "id": "x",
+                "topics": ["crisis"],
+                "name_en": "X",
+                "contact_en": "1",
+                "contact_fr": "1",
+                "hours_en": "a",
+                "hours_fr": "a",
+            }
+        ],
+    }
+    with pytest.raises(ResourceError, match="name missing in fr"):
+        ResourceLibrary.from_settings(broken)
+
+
+@pytest.mark.skipif(not CHECKED.exists(), reason="the checked resource list is not beside this checkout")
+def test_every_number_in_the_library_was_checked() -> None:
+    checked = CHECKED.read_text()
+    numbers = set(re.findall(r"\b\d[\d-]{2,}\d\b", (REPO / "conf" / "resources.toml").read_text()))
+    assert numbers
+    for number in numbers:
+        assert number in checked, f"{number} is not in the checked list"
