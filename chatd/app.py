@@ -9,8 +9,8 @@ import signal
 from typing import Any
 
 from aiohttp import web
-from bridges.nats import NatsLink, NatsRequester
 
+from bridges.nats import NatsLink, NatsRequester
 from chatd.config import Config
 from chatd.core.model import Directory, Realm
 from chatd.core.moderation import Moderation
