@@ -1,0 +1,102 @@
+"""A person registers through the web pages (real SMTP server, real Prosody, chatd as its own
+process), logs in with a standard XMPP client and chats; nothing readable is left behind."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import aiohttp
+import pytest
+
+from chatd.core.model import Role
+from chatd.stack import Chatd, Prosody, build
+from chatd.store import Store
+from tests.support.client import Client, message_from
+from tests.unit.test_registration import PERSON, SECRETS, Mailbox, csrf_of, keypair
+
+pytestmark = pytest.mark.skipif(shutil.which("prosody") is None, reason="prosody is not installed")
+
+
+@dataclass
+class Site:
+    prosody: Prosody
+    chatd: Chatd
+    mailbox: Mailbox
+    buddy: tuple[str, str]  # an existing member's account and password
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    run_dir = tmp_path_factory.mktemp("registration")
+    _private, public = keypair(tmp_path_factory.getbasetemp())
+    mailbox = Mailbox()
+    mailbox.controller.start()
+    registration: dict[str, object] = {"smtp_port": mailbox.port, "sender": "no-reply@example.org"}
+    registration["vault_public_key"] = str(public)
+    prosody, chatd = build(run_dir, registration=registration)
+    registration["public_url"] = chatd.http_url
+    chatd.write_config()
+    prosody.start()
+    buddy = (prosody.register("buddy", "pw-buddy-secret"), "pw-buddy-secret")
+
+    async def add_buddy() -> None:
+        store = await Store.open(chatd.store_path)
+        await store.add_member(buddy[0], "en", "calm-otter", Role.MEMBER)
+        await store.close()
+
+    asyncio.run(add_buddy())
+    chatd.start()
+    try:
+        yield Site(prosody, chatd, mailbox, buddy)
+    finally:
+        chatd.stop()
+        prosody.stop()
+        mailbox.controller.stop()
+
+
+async def register(site: Site, password: str) -> str:
+    """Goes through the pages like a browser; returns the new account's JID."""
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(site.chatd.http_url, cookie_jar=jar) as http:
+        async with http.get("/register/en") as response:
+            csrf = csrf_of(await response.text())
+        async with http.post("/register/en", data={**PERSON, "csrf": csrf}) as response:
+            assert response.status == 200 and "Check your email" in await response.text()
+        await asyncio.wait_for(site.mailbox.arrived.wait(), 10)
+        link = site.mailbox.link()
+        async with http.get(link.removeprefix(site.chatd.http_url)) as response:
+            html = await response.text()
+        token = re.search(r'name="token" value="([^"]+)"', html)
+        assert token
+        form = {"csrf": csrf_of(html), "token": token[1], "password": password, "password_again": password}
+        async with http.post("/register/en/activate", data=form) as response:
+            html = await response.text()
+            assert response.status == 200, html
+        account = re.search(r'<p class="account">([^<]+)</p>', html)
+        assert account
+        async with http.post("/register/en/activate", data=form) as response:
+            assert response.status == 410  # the link works once
+        return account[1]
+
+
+async def test_a_registered_person_logs_in_and_chats(site: Site) -> None:
+    password = "a long enough password"
+    account = await register(site, password)
+    port = site.prosody.c2s_port
+    newcomer = await Client(account, password, port).connect()
+    buddy = await Client(*site.buddy, port).connect()
+    try:
+        newcomer.send_chat("calm-otter@en.localhost", "hello, I just joined")
+        await buddy.expect(message_from("gentle-puffin@en.localhost", "hello, I just joined"), timeout=10)
+    finally:
+        await newcomer.close()
+        await buddy.close()
+    stored = b"".join(p.read_bytes() for p in site.chatd.store_path.parent.glob("chatd.sqlite3*"))
+    assert not [s for s in SECRETS if s in stored] and password.encode() not in stored
+    logged = site.chatd.log_file.read_bytes() + (site.prosody.run_dir / "prosody.log").read_bytes()
+    assert not [s for s in SECRETS if s in logged] and password.encode() not in logged
+    assert account.encode() not in site.chatd.log_file.read_bytes()
