@@ -32,7 +32,9 @@ def node_modules() -> None:
         return
     npm = shutil.which("npm")
     assert npm, "npm is needed to install axe-core and playwright-core (apt-get install npm)"
-    subprocess.run([npm, "install", "--no-audit", "--no-fund"], cwd=HERE, check=True, capture_output=True)
+    subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--no-package-lock"], cwd=HERE, check=True, capture_output=True
+    )
 
 
 async def pages(registration: Site, language: str) -> dict[str, str]:
