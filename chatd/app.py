@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from bridges.nats import NatsLink, NatsRequester
+from bridges.nats.events import JetStreamPublisher
 from chatd.config import Config
 from chatd.core.model import Directory, Realm
 from chatd.core.moderation import Moderation
@@ -40,6 +41,7 @@ class Service:
         self._tasks: list[asyncio.Task[Any]] = []
         self._http: web.AppRunner | None = None
         self.nats: NatsLink | None = None
+        self.events: JetStreamPublisher | None = None
         self.metrics = Metrics()
 
     async def start(self) -> None:
@@ -62,6 +64,9 @@ class Service:
         if config.bus.nats_url:
             self.nats = NatsLink(config.bus.nats_url)
             self.nats.start()
+            self.events = JetStreamPublisher(self.nats, config.bus.buffer_size)
+            runtime.bus.subscribe(self.events)
+            self.events.start()
             if config.moderation.external_subject:
                 runtime.hook = ExternalHook(
                     NatsRequester(self.nats, config.moderation.external_subject),
@@ -151,6 +156,8 @@ class Service:
                 await stream.stop()
         if self._http is not None:
             await self._http.cleanup()
+        if self.events is not None:
+            await self.events.stop()
         if self.nats is not None:
             await self.nats.stop()
         if self.runtime is not None:

@@ -47,6 +47,7 @@ class ResourcesConfig(Strict):
 
 class BusConfig(Strict):
     nats_url: str = ""  # empty: the in-process bus
+    buffer_size: int = Field(10000, ge=1)  # events kept while NATS is unreachable
 
     @field_validator("nats_url")
     @classmethod

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from chatd import i18n
+from chatd.bus import LocalBus
 from chatd.config import Config
 from chatd.core.model import Directory, Member, Realm
 from chatd.core.moderation import Moderation
@@ -44,6 +45,7 @@ class Runtime:
     realms: dict[str, Realm]
     counters: Counters = field(default_factory=Counters)
     resources: ResourceLibrary = field(default_factory=lambda: ResourceLibrary((), {}))
+    bus: LocalBus = field(default_factory=LocalBus)
     hook: ExternalHook | None = None
     metrics: Metrics | None = None
 

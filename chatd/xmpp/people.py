@@ -13,6 +13,7 @@ from chatd.core.direct import admit, conversation_key, find_recipient
 from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member, Realm
 from chatd.core.refusal import Refusal
+from chatd.events import AlertRaised, message_event
 from chatd.runtime import Runtime
 from chatd.store import ArchivedMessage, StoreError
 from chatd.store.alerts import add_alerts
@@ -111,6 +112,7 @@ class PeopleDomain:
             self._refuse(stream, element, recipient, sender)
             return
         verdict: Verdict | None = None
+        stanza_id = ""
         if message.body is not None:
             verdict = await rt.moderate(
                 message.body,
@@ -121,7 +123,7 @@ class PeopleDomain:
                 recent_messages=rt.limiter.recent(sender.account, time.monotonic()),
             )
             try:
-                await self._archive(sender, recipient, message, verdict)
+                stanza_id = await self._archive(sender, recipient, message, verdict)
             except StoreError:
                 log.error("archive failed; a message was not delivered")
                 self._refuse(
@@ -130,6 +132,8 @@ class PeopleDomain:
                 return
             if verdict.alerts:
                 await self._raise_alerts(stream, sender, recipient, verdict)
+            if not verdict.delivers:
+                self._publish(verdict, stanza_id, sender, recipient)
             if verdict.action is Action.REJECT:
                 self._refuse(stream, element, self._rejection(verdict, sender), sender)
                 return
@@ -140,14 +144,30 @@ class PeopleDomain:
         await stream.send(st.build_message(f"{sender.pseudonym}@{self.domain}", recipient.account, message))
         rt.counters.stanzas_out += 1
         rt.counters.delivered += 1
+        if verdict is not None:
+            self._publish(verdict, stanza_id, sender, recipient)
         if verdict is not None and verdict.action is Action.REDACT:
             await self._notice_redacted(stream, sender, pseudonym, verdict)
 
-    async def _archive(self, sender: Member, recipient: Member, message: ChatMessage, verdict: Verdict) -> None:
+    def _publish(self, verdict: Verdict, stanza_id: str, sender: Member, recipient: Member) -> None:
+        event_type = message_event(verdict.action.value)
+        self.rt.bus.publish(
+            event_type(
+                realm=self.realm.id,
+                conversation=conversation_key(sender, recipient),
+                stanza_id=stanza_id,
+                sender=sender.pseudonym,
+                recipient=recipient.pseudonym,
+                kinds=sorted({f.kind for f in verdict.findings}),
+            )
+        )
+
+    async def _archive(self, sender: Member, recipient: Member, message: ChatMessage, verdict: Verdict) -> str:
         delivered = verdict.text if verdict.delivers else None
+        stanza_id = new_stanza_id()
         await self.rt.store.archive(
             ArchivedMessage(
-                stanza_id=new_stanza_id(),
+                stanza_id=stanza_id,
                 conversation=conversation_key(sender, recipient),
                 sender_id=sender.id,
                 recipient_id=recipient.id,
@@ -162,12 +182,22 @@ class PeopleDomain:
                 created_at=self.rt.now(),
             )
         )
+        return stanza_id
 
     async def _raise_alerts(self, stream: ComponentStream, sender: Member, recipient: Member, verdict: Verdict) -> None:
         """Alerts wait for the Wall Guides; a high-severity risk also sends the author crisis resources."""
-        await add_alerts(
-            self.rt.store.db, self.realm.id, sender.id, conversation_key(sender, recipient), verdict.alerts
-        )
+        conversation = conversation_key(sender, recipient)
+        await add_alerts(self.rt.store.db, self.realm.id, sender.id, conversation, verdict.alerts)
+        for alert in verdict.alerts:
+            self.rt.bus.publish(
+                AlertRaised(
+                    realm=self.realm.id,
+                    conversation=conversation,
+                    member=sender.pseudonym,
+                    kind=alert.kind,
+                    severity=alert.severity,
+                )
+            )
         if any(a.severity >= CRISIS_SEVERITY and a.kind.startswith("risk.") for a in verdict.alerts):
             await self._send_crisis_resources(stream, sender)
 
