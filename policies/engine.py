@@ -15,7 +15,8 @@ from typing import Any
 
 from policies.house import HouseRules
 from policies.kinds import NEW_MEMBER_RULES, RULES, Hit
-from policies.normalize import normalize
+from policies.lexicon import WordHit, WordMatcher
+from policies.normalize import Normalized, normalize
 from policies.pii import PiiDetector
 from policies.risk import RiskDetector
 from policies.types import Action, Alert, Context, Finding, Label, Verdict
@@ -63,6 +64,11 @@ class PolicyEngine:
         self._pii = PiiDetector()
         self._risk = RiskDetector()
         self._house = HouseRules(settings)
+        self._words = WordMatcher(  # all lexicons in one automaton: one pass over the text
+            [(form, ("pii", payload)) for form, payload in self._pii.entries]
+            + [(form, ("risk", payload)) for form, payload in self._risk.entries]
+            + [(form, ("house", payload)) for form, payload in self._house.entries]
+        )
         self._base = _action_table(settings.get("actions", {}))
         self._realms = {
             realm: _action_table(section.get("actions", {}))
@@ -94,8 +100,9 @@ class PolicyEngine:
         if not text.strip():
             return ()
         norm = normalize(text)
-        hits: list[Hit] = self._pii.find(norm) + self._risk.find(norm)
-        hits += self._house.find(norm, context)
+        words = self._find_words(norm)
+        hits: list[Hit] = self._pii.find(norm, words["pii"]) + self._risk.find(norm, words["risk"])
+        hits += self._house.find(norm, context, words["house"])
         exempt = self._trusted_exempt if context.author_role in self._trusted_roles else ()
         rules = {**RULES, **NEW_MEMBER_RULES} if context.new_member else RULES
         findings = []
@@ -109,6 +116,17 @@ class PolicyEngine:
                 Finding(kind, severity, original_start, original_end, rules.get(kind, ""))
             )
         return tuple(sorted(findings, key=lambda f: (f.start, f.end, f.kind)))
+
+    def _find_words(self, norm: Normalized) -> dict[str, list[WordHit]]:
+        """Lexicon hits per detector; risk and house words are also sought with leetspeak undone."""
+        words: dict[str, list[WordHit]] = {"pii": [], "risk": [], "house": []}
+        for start, end, (detector, payload) in self._words.find(norm.lower):
+            words[detector].append((start, end, payload))
+        if norm.leet != norm.lower:
+            for start, end, (detector, payload) in self._words.find(norm.leet):
+                if detector != "pii":
+                    words[detector].append((start, end, payload))
+        return words
 
     def review(self, text: str, context: Context) -> Verdict:
         findings = self.findings(text, context)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from policies.kinds import Hit
-from policies.lexicon import WordMatcher, expand, longest_first, read_rows
+from policies.lexicon import WordHit, expand, longest_first, read_rows
 from policies.normalize import Normalized
 from policies.pii import find_urls
 from policies.types import Context
@@ -16,12 +16,13 @@ UPLOAD_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".heic", ".webp", ".mp4", 
 
 
 class HouseRules:
+    """Its lexicon is matched by the engine's word matcher, like the risk lexicon."""
+
     def __init__(self, settings: Mapping[str, Any]) -> None:
-        entries = []
+        self.entries: list[tuple[str, tuple[str, int]]] = []
         for name in LEXICONS:
             for phrase, kind, severity in read_rows(name):
-                entries += [(form, (kind, int(severity))) for form in expand(phrase)]
-        self._matcher = WordMatcher(entries)
+                self.entries += [(form, (kind, int(severity))) for form in expand(phrase)]
         flood = settings.get("flood", {})
         self._flood_limit = int(flood.get("max_messages", 8))
         self._new_member_flood_limit = int(flood.get("new_member_max_messages", 4))
@@ -29,13 +30,10 @@ class HouseRules:
         prefixes: Sequence[str] = uploads.get("url_prefixes", [])
         self._upload_prefixes = tuple(prefix.lower() for prefix in prefixes)
 
-    def find(self, norm: Normalized, context: Context) -> list[Hit]:
-        found = set(self._matcher.find(norm.leet))
-        if norm.leet != norm.lower:
-            found.update(self._matcher.find(norm.lower))
+    def find(self, norm: Normalized, context: Context, words: list[WordHit]) -> list[Hit]:
         hits: list[Hit] = [
             (f"house.{kind}", severity, start, end)
-            for start, end, (kind, severity) in longest_first(found)
+            for start, end, (kind, severity) in longest_first(set(words))
         ]
         for start, end in find_urls(norm.lower):
             url = norm.lower[start:end]

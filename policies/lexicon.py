@@ -6,13 +6,14 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 from importlib import resources
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import ahocorasick
 
 from policies.normalize import fold, is_word_at
 
 Payload = TypeVar("Payload")
+WordHit = tuple[int, int, Any]  # start, end and payload of a whole-word match
 
 ALTERNATIVES = re.compile(r"\{([^{}]*)\}")
 

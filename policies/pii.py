@@ -11,7 +11,7 @@ from typing import Any
 from phonenumbers import PhoneMetadata
 
 from policies.kinds import Hit
-from policies.lexicon import WordMatcher, expand, longest_first, read_rows, read_words
+from policies.lexicon import WordHit, expand, longest_first, read_rows, read_words
 from policies.normalize import TLDS, Normalized
 
 EMAIL = re.compile(r"(?<![\w.+-])[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b")
@@ -23,7 +23,6 @@ URL_TRAILING = ".,;:!?)'\""
 DOT_TLD = re.compile(rf"\.{TLDS}\b")
 URL_SIGN = re.compile(r"https?://|www\.")
 URL_START = re.compile(r"(?<![\w:/.@-])[a-z0-9:/.-]*\Z")  # the word a URL sign is in
-DIGIT = re.compile(r"\d")
 PLATFORMS = ("insta", "instagram", "ig", "snap", "snapchat", "tiktok", "twitter", "fb",
              "facebook", "discord", "telegram", "kik", "reddit", "twitch", "threads", "linkedin",
              "whatsapp", "signal")  # fmt: skip
@@ -40,7 +39,9 @@ NOT_HANDLES = frozenset(
     "un une des ferme prive mort".split()
 )
 POSTAL_CODE = re.compile(r"\b[abceghjklmnprstvxy]\d[abceghj-nprstv-z][ -]?\d[abceghj-nprstv-z]\d\b")
-SIN = re.compile(r"\b\d{3}([ -]?)\d{3}\1\d{3}\b")
+# Patterns that start with a number begin with \d(?<!\w\d), not \b\d: the same test, but
+# a pattern starting with a character class lets the regex engine skip to the digits.
+SIN = re.compile(r"\d(?<!\w\d)\d{2}([ -]?)\d{3}\1\d{3}\b")
 PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d(?:[\s.()-]{0,2}\d){6,14}(?!\w)")
 PHONE_CUE = re.compile(r"\b(?:call|text|phone|cell|number|reach me|numero|texte|appelle|tel)\b")
 LOCAL_PHONE = re.compile(r"\d{3}[-. ]\d{4}")
@@ -65,18 +66,19 @@ _FR_STREET_TYPES = (
     "|promenade|croissant|terrasse|cote|carre|rue principale"
 )
 _DIRECTION = r"(?:\s+(?i:north|south|east|west|nord|sud|est|ouest|[nsew])\b\.?)?"
-_NUMBER = r"\b\d{1,5}[A-Za-z]?(?:-\d{1,5})?,?\s+"
+_NUMBER = r"\d(?<!\w\d)\d{0,4}[A-Za-z]?(?:-\d{1,5})?,?\s+"
 _CAP_WORD = r"[A-Z][A-Za-z'.-]*(?!\w)"
 ADDRESS = re.compile(
+    rf"{_NUMBER}(?:"
     # English, capitalized: 123 Main Street, 12 Saint Catherine St. West, 5th Avenue
-    rf"{_NUMBER}(?:{_CAP_WORD}|\d+(?i:st|nd|rd|th))(?:\s+{_CAP_WORD}){{0,2}}"
+    rf"(?:{_CAP_WORD}|\d+(?i:st|nd|rd|th))(?:\s+{_CAP_WORD}){{0,2}}"
     rf"\s+(?i:{_STREET_TYPES})\b\.?{_DIRECTION}"
     # English, lowercase, only with a full street type: 123 main street
-    rf"|{_NUMBER}[a-z][\w'-]*(?:\s+[a-z][\w'-]*)?\s+(?i:{_FULL_STREET_TYPES})\b{_DIRECTION}"
+    rf"|[a-z][\w'-]*(?:\s+[a-z][\w'-]*)?\s+(?i:{_FULL_STREET_TYPES})\b{_DIRECTION}"
     # French: 45 rue Saint-Denis, 1234 chemin de la Cote-des-Neiges
-    rf"|{_NUMBER}(?i:{_FR_STREET_TYPES})\s+(?:(?i:de la|de|du|des|la|le|l'|d')\s*)?"
+    rf"|(?i:{_FR_STREET_TYPES})\s+(?:(?i:de la|de|du|des|la|le|l'|d')\s*)?"
     rf"(?:{_CAP_WORD}|\d+(?i:e|re|er))(?:\s+(?:(?i:de la|de|du|des)\s+)?{_CAP_WORD}){{0,2}}"
-    rf"{_DIRECTION}"
+    rf"{_DIRECTION})"
 )
 
 _MONTHS_EN = (
@@ -100,19 +102,24 @@ BIRTH_DATE = re.compile(
     rf"(?P<date>{_DATE}|(?<=in )\d{{4}}\b|(?<=en )\d{{4}}\b)"
 )
 
-MILITARY_PREFIXES = ("cfb", "bfc", "cfs", "sfc", "asu", "base", "garris", "garnis", "hmcs",
-                     "ncsm", "nca ", "cgs ")  # fmt: skip
+# The words BIRTH_DATE and MILITARY_NAMED start with: found by the lexicon pass, they are
+# where those patterns are tried (see _matches_at).
+BIRTH_CUES = ("born", "dob", "d.o.b", "date of birth", "birth date", "birthdate", "birthday", "bday",
+              "b-day", "ne", "nee", "ne(e)", "date de naissance", "ddn", "anniversaire", "fete")  # fmt: skip
+MILITARY_PREFIXES = ("cfb", "bfc", "cfs", "sfc", "asu", "ussfc", "base", "garrison", "garnison",
+                     "hmcs", "ncsm", "nca", "cgs")  # fmt: skip
 MILITARY_NAMED = re.compile(
     r"\b(?i:cfb|bfc|cfs|sfc|asu|ussfc|base|garrison|garnison)\s+[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?"
     r"|\b(?i:hmcs|ncsm|nca|cgs)\s+(?:(?i:st\.?|ville de|de)\s+)?[A-Z][\w'.-]+(?:\s+[A-Z][\w'.-]+)?"
 )
 MILITARY_NUMBERED = re.compile(
-    r"\b\d{1,2}\s*(?i:wing|escadre)\b(?:\s+[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)?"
-    r"|\b\d{1,3}(?i:st|nd|rd|th|e|er|re)?\s+(?i:field ambulance|ambulance de campagne"
+    r"\d(?<!\w\d)(?:\d?\s*(?i:wing|escadre)\b(?:\s+[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)?"
+    r"|\d{0,2}(?i:st|nd|rd|th|e|er|re)?\s+(?i:field ambulance|ambulance de campagne"
     r"|service battalion|svc bn|bataillon des services|cmbg|gbmc|canadian division|cdn div"
     r"|division du canada|squadron|sqn|escadron|escadrille|field regiment|combat engineer"
-    r" regiment|cer|rge|health services|military police|signal regiment|regiment)\b"
+    r" regiment|cer|rge|health services|military police|signal regiment|regiment)\b)"
 )
+
 
 class PiiDetector:
     """All personal-information detectors, their lexicons built once."""
@@ -137,39 +144,45 @@ class PiiDetector:
         entries += [(form, ("place_cue", None))
                     for word in read_words("place_cues.txt") for form in expand(word)]  # fmt: skip
         entries += [(word, ("platform", None)) for word in PLATFORMS]
-        self._lexicon = WordMatcher(entries)
+        entries += [(word, ("military_prefix", None)) for word in MILITARY_PREFIXES]
+        entries += [(word, ("birth_cue", None)) for word in BIRTH_CUES]
+        self.entries = entries  # matched by the engine's word matcher
         self._locatives = {form for word in read_words("locatives.txt") for form in expand(word)}
         self._nanp_patterns = _number_patterns("CA") + _number_patterns("US")
         self._french_patterns = _number_patterns("FR")
         self._not_places = {form for word in read_words("not_places.txt") for form in expand(word)}
         self._rank_cues = {phrase for phrase, strength in cues if strength == "rank"}
 
-    def find(self, norm: Normalized) -> list[Hit]:
+    def find(self, norm: Normalized, words: list[WordHit]) -> list[Hit]:
+        """Findings; words are the hits of this detector's lexicon entries on norm.lower."""
         text, cased = norm.lower, norm.cased
         hits: list[Hit] = []
         if "@" in text:
             hits += [("pii.email", 3, m.start(), m.end()) for m in EMAIL.finditer(text)]
         hits += [("pii.url", 2, start, end) for start, end in find_urls(text)]
         found: dict[str, list[tuple[int, int, Any]]] = {
-            "cue": [], "place": [], "place_cue": [], "platform": []
+            "cue": [], "place": [], "place_cue": [], "platform": [], "military_prefix": [], "birth_cue": []
         }  # fmt: skip
-        for start, end, (group, payload) in self._lexicon.find(text):
+        for start, end, (group, payload) in words:
             found[group].append((start, end, payload))
         hits += list(self._handles(text, bool(found["platform"])))
-        if DIGIT.search(text):  # every remaining structured kind has digits
+        digits = sum(map(text.count, "0123456789"))  # every remaining structured kind has digits
+        if digits >= 7:
             hits += list(self._phones(norm))
+        if digits >= 9:
             hits += [("pii.sin", 3, m.start(), m.end()) for m in SIN.finditer(text)
                      if _is_sin(m.group())]  # fmt: skip
+        if digits >= 3:
             hits += [("pii.postal_code", 2, m.start(), m.end())
                      for m in POSTAL_CODE.finditer(text)]  # fmt: skip
+        if digits:
             hits += [("pii.address", 3, m.start(), m.end()) for m in ADDRESS.finditer(cased)]
             hits += [("pii.birth_date", 2, m.start("date"), m.end("date"))
-                     for m in BIRTH_DATE.finditer(text)]  # fmt: skip
+                     for m in _matches_at(BIRTH_DATE, text, found["birth_cue"])]  # fmt: skip
             hits += [("pii.military", 2, m.start(), m.end())
                      for m in MILITARY_NUMBERED.finditer(cased)]  # fmt: skip
-        if any(word in text for word in MILITARY_PREFIXES):
-            hits += [("pii.military", 2, m.start(), m.end())
-                     for m in MILITARY_NAMED.finditer(cased)]  # fmt: skip
+        hits += [("pii.military", 2, m.start(), m.end())
+                 for m in _matches_at(MILITARY_NAMED, cased, found["military_prefix"])]  # fmt: skip
         hits += list(self._places_found(norm, found["place"]))
         hits += list(self._places_after_cues(norm, found["place_cue"]))
         hits += list(self._names(norm, found["cue"]))
@@ -357,6 +370,18 @@ def _number_patterns(region: str) -> list[re.Pattern[str]]:
         for desc in described
         if desc is not None and desc.national_number_pattern
     ]
+
+
+def _matches_at(
+    pattern: re.Pattern[str], text: str, words: list[tuple[int, int, Any]]
+) -> Iterator[re.Match[str]]:
+    """What pattern.finditer(text) finds, when every match starts at one of the words."""
+    end = 0
+    for start in sorted({word[0] for word in words}):
+        match = pattern.match(text, start) if start >= end else None
+        if match:
+            end = match.end()
+            yield match
 
 
 def _is_sin(number: str) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from policies.kinds import Hit
-from policies.lexicon import WordMatcher, expand, longest_first, read_rows
+from policies.lexicon import WordHit, expand, longest_first, read_rows
 from policies.normalize import Normalized
 
 LEXICONS = ("risk_en.tsv", "risk_fr.tsv")
@@ -31,17 +31,17 @@ NEGATION_WINDOW = 24  # characters before the phrase searched for a negation
 
 
 class RiskDetector:
+    """Matched by the engine's word matcher: entries are its phrases, find gets their hits."""
+
     def __init__(self, lexicons: tuple[str, ...] = LEXICONS) -> None:
-        entries = []
+        self.entries: list[tuple[str, tuple[str, int]]] = []
         for name in lexicons:
             for phrase, category, severity in read_rows(name):
-                entries += [(form, (category, int(severity))) for form in expand(phrase)]
-        self._matcher = WordMatcher(entries)
+                self.entries += [(form, (category, int(severity))) for form in expand(phrase)]
 
-    def find(self, norm: Normalized) -> list[Hit]:
-        found = set(self._matcher.find(norm.leet))
-        if norm.leet != norm.lower:
-            found.update(self._matcher.find(norm.lower))
+    def find(self, norm: Normalized, words: list[WordHit]) -> list[Hit]:
+        """Risk findings from the hits of this detector's entries on the lower and leet text."""
+        found = set(words)
         idioms = [(start, end) for start, end, (category, _) in found if category == IDIOM]
         risks = [hit for hit in found if hit[2][0] != IDIOM]
         hits: list[Hit] = []
