@@ -26,6 +26,7 @@ from chatd.serial import SerialQueues
 from chatd.store import Store
 from chatd.xmpp import stanza as st
 from chatd.xmpp.people import PeopleDomain
+from chatd.xmpp.rooms import RoomsDomain, TopicRoom
 from chatd.xmpp.service import ServiceDomain
 from chatd.xmpp.stream import ComponentStream
 from policies import Action
@@ -80,7 +81,9 @@ class Service:
         for realm_config in config.realms:
             realm = realms[realm_config.id]
             self._add_stream(realm.people_domain, realm_config.people_secret, PeopleDomain(runtime, realm).handle)
-            rooms = ServiceDomain(runtime, ("conference", "text", "Rooms"), ["http://jabber.org/protocol/muc"])
+            topics = [TopicRoom(r.id, r.name, r.description, tuple(r.tags)) for r in realm_config.rooms]
+            rooms = RoomsDomain(runtime, realm, topics)
+            await rooms.load()
             self._add_stream(realm.rooms_domain, realm_config.rooms_secret, rooms.handle)
         watch = ServiceDomain(runtime, ("component", "generic", "Wall Guides"), [])
         self._add_stream(config.watch.domain, config.watch.secret, watch.handle)

@@ -23,6 +23,15 @@ class ServerConfig(Strict):
     members_host: DomainName = "localhost"  # the VirtualHost that holds members' accounts
 
 
+class RoomConfig(Strict):
+    """A topic room: public within its realm, persistent; texts in the realm's language."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]  # the room's address: ID@rooms_domain
+    name: Annotated[str, Field(min_length=1, max_length=80)]
+    description: Annotated[str, Field(max_length=500)] = ""
+    tags: list[Annotated[str, Field(pattern=r"^[a-z0-9-]{1,32}$")]] = []
+
+
 class RealmConfig(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z]{2,8}$")]
     language: Literal["en", "fr"]
@@ -30,6 +39,14 @@ class RealmConfig(Strict):
     rooms_domain: DomainName
     people_secret: Annotated[str, Field(min_length=8)]
     rooms_secret: Annotated[str, Field(min_length=8)]
+    rooms: list[RoomConfig] = []
+
+    @field_validator("rooms")
+    @classmethod
+    def _distinct_rooms(cls, rooms: list[RoomConfig]) -> list[RoomConfig]:
+        if len({r.id for r in rooms}) != len(rooms):
+            raise ValueError("room ids must be distinct within a realm")
+        return rooms
 
 
 class WatchConfig(Strict):

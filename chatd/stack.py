@@ -207,10 +207,49 @@ class Realm:
     rooms_domain: str
     people_secret: str = field(default_factory=lambda: secrets.token_hex(12))
     rooms_secret: str = field(default_factory=lambda: secrets.token_hex(12))
+    rooms: list[dict[str, object]] = field(default_factory=list)  # topic rooms, as in [[realms.rooms]]
+
+
+# Topic rooms of the stack, per language (the same as conf/chatd.example.toml).
+DEFAULT_ROOMS: dict[str, list[dict[str, object]]] = {
+    "en": [
+        {"id": "general", "name": "General", "description": "Peer support on any topic.", "tags": ["general"]},
+        {
+            "id": "military",
+            "name": "Military life",
+            "description": "Serving, leaving and life after service.",
+            "tags": ["military"],
+        },
+        {
+            "id": "mst",
+            "name": "MST community",
+            "description": "For members affected by military sexual trauma.",
+            "tags": ["military", "abuse", "ptsd-trauma"],
+        },
+    ],
+    "fr": [
+        {"id": "general", "name": "Général", "description": "Soutien entre pairs, tous sujets.", "tags": ["general"]},
+        {
+            "id": "militaire",
+            "name": "Vie militaire",
+            "description": "Le service, la transition et la vie après.",
+            "tags": ["military"],
+        },
+        {
+            "id": "tsm",
+            "name": "Communauté TSM",
+            "description": "Pour les membres touchés par un traumatisme sexuel en contexte militaire.",
+            "tags": ["military", "abuse", "ptsd-trauma"],
+        },
+    ],
+}
 
 
 def default_realms(host: str) -> list[Realm]:
-    return [Realm(lang, lang, f"{lang}.{host}", f"rooms.{lang}.{host}") for lang in ("en", "fr")]
+    return [
+        Realm(lang, lang, f"{lang}.{host}", f"rooms.{lang}.{host}", rooms=list(DEFAULT_ROOMS[lang]))
+        for lang in ("en", "fr")
+    ]
 
 
 @dataclass
@@ -275,6 +314,8 @@ class Chatd:
                 f'people_secret = "{realm.people_secret}"',
                 f'rooms_secret = "{realm.rooms_secret}"',
             ]
+            for room in realm.rooms:
+                lines += ["[[realms.rooms]]", *(f"{k} = {json.dumps(v)}" for k, v in room.items())]
         lines += [
             "[watch]",
             f'domain = "{self.watch_domain}"',

@@ -14,6 +14,7 @@ from pathlib import Path
 import aiosqlite
 
 from chatd.core.model import Member, Role, Status
+from chatd.store.rooms import RoomStore
 
 log = logging.getLogger("chatd.store")
 
@@ -63,6 +64,7 @@ class Store:
         self._pending: list[tuple[ArchivedMessage, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self.rooms = RoomStore(db)  # rooms and group members: chatd/store/rooms.py
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:

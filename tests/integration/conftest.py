@@ -25,6 +25,9 @@ ACCOUNTS: dict[str, tuple[str | None, str, Role]] = {
     "frank": ("en", "kind-robin", Role.MEMBER),
     "denise": ("fr", "doux-castor", Role.MEMBER),
     "gilles": ("fr", "calme-loutre", Role.MEMBER),
+    "gina": ("en", "gentle-crane", Role.MEMBER),
+    "hank": ("en", "humble-bison", Role.MEMBER),
+    "wendy": ("en", "sturdy-owl", Role.WALL_GUIDE),
     "mallory": (None, "", Role.MEMBER),
 }
 
