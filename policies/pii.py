@@ -48,38 +48,69 @@ LOCAL_PHONE = re.compile(r"\d{3}[-. ]\d{4}")
 NANP_GROUPS = re.compile(r"(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}")
 FRENCH_GROUPS = re.compile(r"(?:\+33[\s.]?|0)[1-9](?:[\s.-]?\d{2}){4}")
 
+# Canada Post street types and their abbreviations, plus other common ones.
 _STREET_TYPES = (
-    "street|st|avenue|ave|road|rd|boulevard|blvd|drive|dr|crescent|cres|court|ct|lane|ln"
-    "|way|place|pl|terrace|circle|cir|trail|parkway|pkwy|highway|hwy|row|square|close"
-    "|grove|gate|heights|hts|point|ridge|crt|cr|alley|bay|beach|bend|bypass|byway|campus"
-    "|cape|centre|center|chase|circuit|common|concession|corners|cove|crossing|dale|dell"
-    "|downs|end|esplanade|estates|expressway|extension|field|forest|freeway|gardens|glade"
-    "|glen|green|grounds|harbour|heath|highlands|hill|hollow|island|key|knoll|landing"
-    "|line|link|lookout|loop|mall|manor|maze|meadow|mews|moor|mount|mountain|orchard"
-    "|parade|park|passage|path|pathway|pines|plateau|plaza|port|promenade|quay|ramp|range"
-    "|rise|route|run|sideroad|subdivision|thicket|towers|townline|turnabout|vale|via|view"
-    "|village|villas|vista|walk|wharf|wood|wynd"
+    "street|st|avenue|ave|av|road|rd|boulevard|blvd|drive|dr|crescent|cres|court|ct|crt|lane|ln"
+    "|way|place|pl|terrace|terr|circle|cir|trail|parkway|pky|pkwy|highway|hwy|row|square|sq"
+    "|close|grove|gate|heights|hts|point|pt|ridge|cr|alley|abbey|acres|bay|beach|bend|bypass"
+    "|by-pass|byway|campus|cape|centre|center|chase|circuit|common|concession|corners|cove"
+    "|crossing|cul-de-sac|dale|dell|diversion|downs|end|esplanade|estates|expressway|expy"
+    "|extension|farm|field|forest|freeway|fwy|front|gardens|gdns|glade|glen|green|grounds"
+    "|harbour|heath|highlands|hill|hollow|inlet|island|key|knoll|landing|line|link|lookout"
+    "|loop|mall|manor|maze|meadow|mews|moor|mount|mountain|orchard|parade|park|passage|path"
+    "|pathway|pines|plateau|plaza|port|private|promenade|quay|ramp|range|rise|route|run"
+    "|sideroad|subdivision|thicket|towers|townline|turnabout|vale|via|view|village|villas"
+    "|vista|walk|wharf|wood|wynd"
 )
-_FULL_STREET_TYPES = "street|avenue|ave|boulevard|blvd|crescent|cres|road"
+# Lowercase addresses ("123 main st") only with types that are rarely anything else...
+_LOWER_STREET_TYPES = (
+    "street|st|avenue|ave|road|rd|boulevard|blvd|crescent|cres|terrace|terr|parkway|pkwy"
+    "|highway|hwy"
+)
+# ...and not after words that say what the number counts: "2 hour road trip", "27 off Highway".
+_NOT_STREET_NAMES = (
+    "the|a|an|my|our|his|her|their|your|this|that|of|off|on|in|at|to|by|down|up|along|across"
+    "|past|from|more|other|way|hour|hours|hr|hrs|minute|minutes|min|mins|km|kms|kilometres"
+    "|kilometers|mile|miles|block|blocks|day|days|week|weeks|lane|lanes|times"
+)
+# Rural and numbered routes: 1234 Highway 7, 4521 Concession 6, 2345 Sideroad 10, 88 Route 138.
+_NUMBERED_ROUTES = (
+    "(?i:highway|hwy|concession|conc|sideroad|side road|county road|regional road|township road"
+    "|range road)|Line|Route|Rte|Rang|Chemin"
+)
 _FR_STREET_TYPES = (
     "rue|avenue|av|boulevard|boul|bd|chemin|ch|route|rang|montee|place|allee|alle|impasse"
     "|promenade|croissant|terrasse|cote|carre|rue principale"
 )
-_DIRECTION = r"(?:\s+(?i:north|south|east|west|nord|sud|est|ouest|[nsew])\b\.?)?"
-_NUMBER = r"\d(?<!\w\d)\d{0,4}[A-Za-z]?(?:-\d{1,5})?,?\s+"
+_DIRECTION = r"(?:\s+(?i:north|south|east|west|nord|sud|est|ouest|ne|nw|se|sw|[nsew])\b\.?)?"
+_NUMBER = r"\d(?<!\w\d)\d{0,4}[A-Za-z]?(?:-\d{1,5})?,?\s+"  # 4-123: unit 4 at number 123
 _CAP_WORD = r"[A-Z][A-Za-z'.-]*(?!\w)"
+_UNIT = r"(?i:apt|apartment|app|appartement|unit|suite|ste|bureau|local|#)\.?\s*#?\d{1,5}[A-Za-z]?\b"
 ADDRESS = re.compile(
     rf"{_NUMBER}(?:"
+    # Numbered routes: 1234 Highway 7, 12 County Road 5
+    rf"(?:{_NUMBERED_ROUTES})\s+\d{{1,4}}[A-Za-z]?\b{_DIRECTION}"
     # English, capitalized: 123 Main Street, 12 Saint Catherine St. West, 5th Avenue
-    rf"(?:{_CAP_WORD}|\d+(?i:st|nd|rd|th))(?:\s+{_CAP_WORD}){{0,2}}"
+    rf"|(?:{_CAP_WORD}|\d+(?i:st|nd|rd|th))(?:\s+{_CAP_WORD}){{0,2}}"
     rf"\s+(?i:{_STREET_TYPES})\b\.?{_DIRECTION}"
-    # English, lowercase, only with a full street type: 123 main street
-    rf"|[a-z][\w'-]*(?:\s+[a-z][\w'-]*)?\s+(?i:{_FULL_STREET_TYPES})\b{_DIRECTION}"
-    # French: 45 rue Saint-Denis, 1234 chemin de la Cote-des-Neiges
-    rf"|(?i:{_FR_STREET_TYPES})\s+(?:(?i:de la|de|du|des|la|le|l'|d')\s*)?"
+    # English, lowercase, only with the plainest street types: 123 main st
+    rf"|(?!(?i:{_NOT_STREET_NAMES})\b)[a-z][\w'-]*(?:\s+[a-z][\w'-]*)?\s+(?i:{_LOWER_STREET_TYPES})\b\.?"
+    rf"{_DIRECTION}"
+    # French: 45 rue Saint-Denis, 1234 chemin de la Cote-des-Neiges, 12 boul. Saint-Joseph
+    rf"|(?i:{_FR_STREET_TYPES})\.?\s+(?:(?i:de la|de|du|des|la|le|l'|d')\s*)?"
     rf"(?:{_CAP_WORD}|\d+(?i:e|re|er))(?:\s+(?:(?i:de la|de|du|des)\s+)?{_CAP_WORD}){{0,2}}"
     rf"{_DIRECTION})"
+    # A unit after the street: 55 King St W, apt 4
+    rf"(?:,?\s+{_UNIT})?"
 )
+# Lowercase with any street type ("204-5441 roberts way e") only with a sign that it is an
+# address: a unit before or after the number, or a direction.
+LOWERCASE_ADDRESS = re.compile(
+    rf"\d(?<!\w\d)\d{{0,4}}[A-Za-z]?(?P<unit_before>-\d{{1,5}})?,?\s+(?!(?i:{_NOT_STREET_NAMES})\b)"
+    rf"[a-z][\w'-]*(?:\s+[a-z][\w'-]*)?\s+(?i:{_STREET_TYPES})\b\.?(?P<direction>{_DIRECTION})"
+    rf"(?P<unit>,?\s+{_UNIT})?"
+)
+UNIT_BEFORE = re.compile(rf"{_UNIT}\s*[-,]?\s*\Z")  # a unit before the number: apt 4, 123 Main St
 
 _MONTHS_EN = (
     "january|february|march|april|may|june|july|august|september|october|november|december"
@@ -176,7 +207,10 @@ class PiiDetector:
             hits += [("pii.postal_code", 2, m.start(), m.end())
                      for m in POSTAL_CODE.finditer(text)]  # fmt: skip
         if digits:
-            hits += [("pii.address", 3, m.start(), m.end()) for m in ADDRESS.finditer(cased)]
+            hits += [("pii.address", 3, _unit_start(cased, m.start()), m.end())
+                     for m in ADDRESS.finditer(cased)]  # fmt: skip
+            hits += [("pii.address", 3, m.start(), m.end()) for m in LOWERCASE_ADDRESS.finditer(cased)
+                     if m.group("unit_before") or m.group("direction") or m.group("unit")]  # fmt: skip
             hits += [("pii.birth_date", 2, m.start("date"), m.end("date"))
                      for m in _matches_at(BIRTH_DATE, text, found["birth_cue"])]  # fmt: skip
             hits += [("pii.military", 2, m.start(), m.end())
@@ -382,6 +416,12 @@ def _matches_at(
         if match:
             end = match.end()
             yield match
+
+
+def _unit_start(text: str, start: int) -> int:
+    """Where an address starting at start begins when a unit number comes first."""
+    unit = UNIT_BEFORE.search(text, max(0, start - 24), start)
+    return unit.start() if unit else start
 
 
 def _is_sin(number: str) -> bool:

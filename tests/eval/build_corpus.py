@@ -67,6 +67,21 @@ MILITARY = {
            "les Fusiliers Mont-Royal", "le Royal 22e Régiment", "CMR Saint-Jean",
            "BFC Montréal", "5 Ambulance de campagne", "les Rangers canadiens"],
 }  # fmt: skip
+# English street addresses as Canada Post writes them (Faker's en_CA street suffixes are US
+# ones: "Trafficway", "Knolls"). Street types are Canada Post's, in full or abbreviated,
+# chosen without regard to what the detector knows.
+STREET_TYPES_EN = ["Street", "St", "St.", "Avenue", "Ave", "Road", "Rd", "Drive", "Dr", "Boulevard",
+                   "Blvd", "Crescent", "Cres", "Court", "Crt", "Lane", "Ln", "Way", "Place", "Pl",
+                   "Terrace", "Terr", "Circle", "Trail", "Parkway", "Gate", "Grove", "Heights",
+                   "Square", "Close", "Row", "Path", "Ridge", "Gardens", "Private", "Mews"]
+NUMBERED_ROUTES_EN = ["Highway", "Hwy", "Route", "Concession", "Line", "Sideroad", "County Road"]
+QUEBEC_TYPES = ["Rue", "rue", "Chemin", "Rang", "Montée", "boul."]  # in English messages too
+STREET_NAMES_EN = ["Main", "King", "Queen", "Church", "Maple", "Oak", "Pine", "Elm", "Victoria",
+                   "Wellington", "Bank", "Yonge", "Dundas", "Bay", "Water", "Front", "Albert",
+                   "Princess", "Lakeshore", "Spring Garden", "Portage", "Jasper", "Granville",
+                   "Mill", "Cedar", "Birch", "First", "2nd", "5th", "10th", "Saint George"]
+DIRECTIONS_EN = ["", "", "", "", " West", " E", " W", " N", " South", " NW"]
+UNITS_EN = ["apt {}", "Apt. {}", "unit {}", "Unit {}", "#{}", "suite {}"]
 # First names from outside the Faker locales the detector's lists come from.
 OTHER_FIRST_NAMES = ["Kwame", "Thandiwe", "Oluwaseun", "Chidi", "Anh", "Bao", "Yuki", "Hiroshi",
                      "Sione", "Mateus", "Ingrid", "Astrid", "Dariusz", "Zofia", "Tariq", "Noor",
@@ -264,6 +279,11 @@ class Generator:
         self.other = Faker("en")  # first names outside the detector's name lists
         for index, faker in enumerate((*self.fakers.values(), self.other)):
             faker.seed_instance(seed + index)
+        # English addresses draw from their own streams, so the rest of the corpus does not
+        # depend on how they are made.
+        self.address_random = random.Random(seed + 10)
+        self.address_faker = Faker("en_CA")
+        self.address_faker.seed_instance(seed + 10)
 
     def sample_pii(self, language: str) -> Sample:
         template = self.random.choice(PII_TEMPLATES[language])
@@ -319,9 +339,9 @@ class Generator:
         if slot == "handle":
             return "@" + faker.user_name()
         if slot == "address":
-            number = faker.building_number()
-            street = faker.street_name()
-            return f"{number} {street}"
+            if language == "en":
+                return self._english_address()
+            return f"{faker.building_number()} {faker.street_name()}"
         if slot in ("dob_en", "dob_fr"):
             return self._birth_date(slot, faker.date_of_birth(minimum_age=19, maximum_age=70))
         if slot == "place":
@@ -329,6 +349,28 @@ class Generator:
         if slot == "region":
             return self.random.choice(REGIONS[language])
         return self.random.choice(MILITARY[language])
+
+    def _english_address(self) -> str:
+        """123 Main St W, 4-123 Main St, 55 King Street apt 4, 1234 Highway 7, 12 rue Principale."""
+        draw, faker = self.address_random, self.address_faker
+        choose, pick = draw.choice, draw.random()
+        number = str(draw.randint(1, 9999))
+        name = faker.last_name() if draw.random() < 0.5 else choose(STREET_NAMES_EN)
+        if pick < 0.1:
+            return f"{number} {choose(NUMBERED_ROUTES_EN)} {draw.randint(1, 150)}"
+        if pick < 0.2:
+            return f"{number} {choose(QUEBEC_TYPES)} {faker.last_name()}"
+        street = f"{name} {choose(STREET_TYPES_EN)}{choose(DIRECTIONS_EN)}"
+        if pick < 0.35:  # members often write in lowercase
+            street = street.lower()
+        unit = str(choose([draw.randint(1, 40), draw.randint(101, 1905)]))
+        placing = draw.random()
+        if placing < 0.15:
+            return f"{unit}-{number} {street}"
+        if placing < 0.3:
+            separator = choose([", ", " "])
+            return f"{number} {street}{separator}{choose(UNITS_EN).format(unit)}"
+        return f"{number} {street}"
 
     def _disguise_email(self, language: str, email: str) -> str:
         user, domain = email.split("@")

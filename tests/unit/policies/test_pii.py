@@ -34,10 +34,22 @@ from tests.unit.policies.support import english, french, kinds_found
         ("I live at 12 Saint Catherine St. West", "pii.address", "12 Saint Catherine St. West"),
         ("j'habite au 45 rue Saint-Denis", "pii.address", "45 rue Saint-Denis"),
         ("au 1234 chemin de la Côte-des-Neiges", "pii.address", "1234 chemin de la Côte-des-Neiges"),
+        ("I'm at 55 King St W, apt 4 now", "pii.address", "55 King St W, apt 4"),
+        ("send it to 4-123 Main St please", "pii.address", "4-123 Main St"),
+        ("my unit is #305 - 1200 Bay St", "pii.address", "#305 - 1200 Bay St"),
+        ("unit 12, 55 King St", "pii.address", "unit 12, 55 King St"),
+        ("250 Lakeshore Rd E unit 12", "pii.address", "250 Lakeshore Rd E unit 12"),
+        ("9 Maple Cres and 30 Birch Crt", "pii.address", "30 Birch Crt"),
+        ("out at 4521 Concession 6 now", "pii.address", "4521 Concession 6"),
+        ("12 County Road 5", "pii.address", "12 County Road 5"),
+        ("I'm at 742 oak ave", "pii.address", "742 oak ave"),
+        ("it's 204-5441 roberts way e", "pii.address", "204-5441 roberts way e"),
+        ("au 1200 boul. René-Lévesque Ouest, app. 4", "pii.address", "1200 boul. René-Lévesque Ouest, app. 4"),
         ("I was born on March 3rd, 1985", "pii.birth_date", "March 3rd, 1985"),
         ("DOB: 1985-03-03", "pii.birth_date", "1985-03-03"),
         ("je suis né le 3 mars 1985", "pii.birth_date", "3 mars 1985"),
         ("née le 1er mai 1990", "pii.birth_date", "1er mai 1990"),
+        ("my b-day: 1985-03-03", "pii.birth_date", "1985-03-03"),
     ],
 )  # fmt: skip
 def test_structured_personal_information(
@@ -122,6 +134,9 @@ def test_place_names_that_are_common_words_need_context(engine: PolicyEngine, te
         "mon rendez-vous est à 14 h 30", "un, deux, trois, on respire", "see you at 5 pm",
         "I paid 1,250.00 for rent", "the year 2019 was hard", "I have 2 kids and 3 dogs",
         "my score was 123 456 789",  # not a valid SIN (Luhn)
+        "I walked 5 km down the road", "chapter 12 street smarts", "Chapter 12 Street Smarts",
+        "the 401 was jammed", "it was a 2 hour road trip", "we took exit 27 off Highway 401",
+        "page 12 line 4 of the form", "I took 2 pills way too late", "my 2 kids drive me up the wall",
     ],
 )  # fmt: skip
 def test_numbers_that_are_not_personal(engine: PolicyEngine, text: str) -> None:
