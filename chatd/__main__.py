@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
+import json
 import os
 import sys
 import time
@@ -11,10 +13,12 @@ from pathlib import Path
 
 from chatd.config import Config, ConfigError, load_config
 from chatd.core import pseudonym as pseudonyms
+from chatd.core.audit import verify
 from chatd.core.model import Member, Realm, Role, Status
 from chatd.core.moderation import Moderation
 from chatd.policy_loader import PolicyLoadError, load_policy
 from chatd.store import Store, StoreError
+from chatd.store.audit import AuditLog
 from chatd.vault import cli as vault_cli
 from chatd.vault.seal import VaultError
 from policies import Action, Conversation, Field
@@ -63,6 +67,7 @@ async def member_add(args: argparse.Namespace) -> None:
         member = await store.add_member(args.account, args.realm, name, Role(args.role))
     finally:
         await store.close()
+    await _audit(config, args, "member.add", member.realm, member.pseudonym, {"role": member.role.value})
     print(f"added {member.pseudonym} ({member.role.value}) to realm {member.realm}")
 
 
@@ -85,7 +90,42 @@ async def member_status(args: argparse.Namespace, status: Status) -> None:
         member = await store.set_status(args.realm, args.pseudonym, status)
     finally:
         await store.close()
+    await _audit(config, args, f"member.{args.action}", member.realm, member.pseudonym, {"reason": args.reason or ""})
     print(f"{member.pseudonym} in realm {member.realm} is now {member.status.value}")
+
+
+async def _audit(config: Config, args: argparse.Namespace, action: str, realm: str, target: str, detail: dict) -> None:
+    audit_log = await AuditLog.open(config.store.path)
+    try:
+        await audit_log.append(args.actor or getpass.getuser(), action, realm, target, detail)
+    finally:
+        await audit_log.close()
+
+
+async def audit_command(args: argparse.Namespace) -> int:
+    config = _config(args)
+    store = await Store.open(config.store.path)  # applies migrations
+    await store.close()
+    audit_log = await AuditLog.open(config.store.path)
+    try:
+        records = await audit_log.records()
+    finally:
+        await audit_log.close()
+    if args.action == "head":
+        print(f"{records[-1].seq} {records[-1].hash}" if records else "empty")
+        return 0
+    if args.action == "list":
+        for r in records[-args.limit :]:
+            when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(r.at))
+            print(f"{r.seq}\t{when}\t{r.actor}\t{r.action}\t{r.realm}\t{r.target}\t{json.dumps(r.detail)}")
+        return 0
+    problems = verify(records, head=args.head)
+    for problem in problems:
+        print(f"audit: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(f"audit log intact: {len(records)} entries" + (f", head {records[-1].hash}" if records else ""))
+    return 0
 
 
 def run_service(args: argparse.Namespace) -> None:
@@ -117,7 +157,18 @@ def parser() -> argparse.ArgumentParser:
     for action in ("suspend", "reinstate"):
         p = with_config(member.add_parser(action, help=f"{action} a member"))
         p.add_argument("--realm", required=True)
+        p.add_argument("--reason", help="kept in the audit log")
         p.add_argument("pseudonym")
+    for p in (add, *(member.choices[a] for a in ("suspend", "reinstate"))):
+        p.add_argument("--actor", help="who does this, for the audit log (default: the OS user)")
+    audit = commands.add_parser("audit", help="the hash-chained audit log").add_subparsers(dest="action", required=True)
+    verify_parser = with_config(audit.add_parser("verify", help="check that no entry was edited or deleted"))
+    verify_parser.add_argument(
+        "--head", help="the head hash recorded earlier (`chatd audit head`): also catches removals at the end"
+    )
+    with_config(audit.add_parser("head", help="print the last entry's number and hash, to keep elsewhere"))
+    list_parser = with_config(audit.add_parser("list", help="print the last entries"))
+    list_parser.add_argument("--limit", type=int, default=50)
     vault_cli.add_parser(commands, with_config)
     stack = commands.add_parser("stack", help="a local Prosody + chatd on loopback")
     stack_actions = stack.add_subparsers(dest="action", required=True)
@@ -142,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
                 asyncio.run(member_status(args, status))
         elif args.command == "vault":
             vault_cli.run(args)
+        elif args.command == "audit":
+            return asyncio.run(audit_command(args))
         elif args.command == "stack":
             from chatd import demo
 

@@ -1,4 +1,4 @@
-"""Registrations in progress and the vault's sealed entries and audit trail."""
+"""Registrations in progress and the vault's sealed entries (unseals go to the audit log)."""
 
 from __future__ import annotations
 
@@ -26,16 +26,6 @@ class VaultEntry:
     kind: str
     sealed: Sealed
     created_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    at: float
-    who: str
-    realm: str
-    pseudonym: str
-    reason: str
-    outcome: str
 
 
 ENTRY_QUERY = (
@@ -167,16 +157,3 @@ class RegistrationStore:
         except Exception:
             await self.db.rollback()
             raise
-
-    async def audit(self, entry: AuditEntry) -> None:
-        await self.db.execute(
-            "INSERT INTO vault_audit (at, who, realm, pseudonym, reason, outcome) VALUES (?, ?, ?, ?, ?, ?)",
-            (entry.at, entry.who, entry.realm, entry.pseudonym, entry.reason, entry.outcome),
-        )
-        await self.db.commit()
-
-    async def audit_log(self) -> list[AuditEntry]:
-        async with self.db.execute(
-            "SELECT at, who, realm, pseudonym, reason, outcome FROM vault_audit ORDER BY seq"
-        ) as cursor:
-            return [AuditEntry(*row) for row in await cursor.fetchall()]

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from chatd.config import load_config
 from chatd.store import Store
-from chatd.store.registration import AuditEntry, RegistrationStore
+from chatd.store.audit import AuditLog
+from chatd.store.registration import RegistrationStore
 from chatd.vault.seal import VaultError, associated_data, load_public_key
 from chatd.vault.unseal import generate, load_private_key, open_sealed, rewrap
 
@@ -55,7 +56,11 @@ async def unseal(args: argparse.Namespace) -> None:
         realm = realms[0]
 
         async def record(outcome: str) -> None:
-            await vault.audit(AuditEntry(time.time(), who, realm, args.member, reason, outcome))
+            audit_log = await AuditLog.open(load_config(args.config).store.path)
+            try:
+                await audit_log.append(who, "vault.unseal", realm, args.member, {"reason": reason, "outcome": outcome})
+            finally:
+                await audit_log.close()
 
         try:
             private_key = load_private_key(args.private_key, read_passphrase(args.passphrase_file))
@@ -93,11 +98,13 @@ async def rotate(args: argparse.Namespace) -> None:
 
 
 async def audit(args: argparse.Namespace) -> None:
-    store, vault = await _open_store(args)
+    store, _ = await _open_store(args)  # applies migrations, so the audit table exists
+    await store.close()
+    audit_log = await AuditLog.open(load_config(args.config).store.path)
     try:
-        entries = await vault.audit_log()
+        entries = await audit_log.records("vault.")
     finally:
-        await store.close()
+        await audit_log.close()
     for e in entries:
         when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(e.at))
-        print(f"{when}\t{e.who}\t{e.realm}\t{e.pseudonym}\t{e.outcome}\t{e.reason}")
+        print(f"{when}\t{e.actor}\t{e.realm}\t{e.target}\t{e.detail['outcome']}\t{e.detail['reason']}")
