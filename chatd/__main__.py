@@ -52,6 +52,21 @@ def check_pseudonym(config: Config, realm_id: str, name: str, moderation: Modera
         raise CommandError(f"pseudonym {name!r} refused by moderation ({kinds})")
 
 
+def suggest_accepted(config: Config, realm_id: str, taken: set[str]) -> str:
+    """A free suggested pseudonym that the moderation hook accepts (some look like real names)."""
+    moderation = Moderation(load_policy(config.moderation.policy, config.moderation.policies_file))
+    refused = set(taken)
+    for _ in range(50):
+        name = pseudonyms.suggest(refused)
+        try:
+            check_pseudonym(config, realm_id, name, moderation)
+        except CommandError:
+            refused.add(name)
+            continue
+        return name
+    raise CommandError("no acceptable pseudonym found; give one with --pseudonym")
+
+
 async def member_add(args: argparse.Namespace) -> None:
     config = _config(args)
     if args.realm not in {r.id for r in config.realms}:
@@ -62,7 +77,7 @@ async def member_add(args: argparse.Namespace) -> None:
     store = await Store.open(config.store.path)
     try:
         taken = {m.pseudonym for m in await store.members(args.realm)}
-        name = args.pseudonym or pseudonyms.suggest(taken)
+        name = args.pseudonym or suggest_accepted(config, args.realm, taken)
         check_pseudonym(config, args.realm, name)
         member = await store.add_member(args.account, args.realm, name, Role(args.role))
     finally:

@@ -89,3 +89,18 @@ def test_cli_verify_fails_after_tampering(tmp_path: Path, capsys) -> None:
         db.execute("DELETE FROM audit WHERE action <> 'member.add'")
     assert main(["audit", "verify", "--config", str(config)]) == 0  # a clean cut at the end ...
     assert main(["audit", "verify", "--config", str(config), "--head", head]) == 1  # ... is caught by the head
+
+
+def test_member_add_without_a_pseudonym_gets_an_accepted_suggestion(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "chatd.toml"
+    repo = Path(__file__).resolve().parents[2]
+    config.write_text(
+        (repo / "conf" / "chatd.example.toml")
+        .read_text()
+        .replace('path = "var/chatd.sqlite3"', f'path = "{tmp_path / "s.sqlite3"}"')
+        .replace('policies_file = "conf/policies.toml"', f'policies_file = "{repo / "conf" / "policies.toml"}"')
+    )
+    for n in range(15):
+        assert main(["member", "add", "--config", str(config), "--account", f"u{n}@localhost", "--realm", "en"]) == 0
+    added = [line.split()[1] for line in capsys.readouterr().out.splitlines()]
+    assert len(set(added)) == 15
