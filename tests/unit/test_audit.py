@@ -57,16 +57,22 @@ def test_concurrent_appenders_keep_one_chain(tmp_path: Path) -> None:
     assert len(records) == 30 and verify(records) == []
 
 
-def test_cli_verify_fails_after_tampering(tmp_path: Path, capsys) -> None:
-    config = tmp_path / "chatd.toml"
-    example = (Path(__file__).resolve().parents[2] / "conf" / "chatd.example.toml").read_text()
-    store = tmp_path / "s.sqlite3"
-    policies = Path(__file__).resolve().parents[2] / "conf" / "policies.toml"
+def write_config(folder: Path) -> Path:
+    """The example config with its store in folder and the repository's policies."""
+    repo = Path(__file__).resolve().parents[2]
+    config = folder / "chatd.toml"
     config.write_text(
-        example.replace('path = "var/chatd.sqlite3"', f'path = "{store}"').replace(
-            'policies_file = "conf/policies.toml"', f'policies_file = "{policies}"'
-        )
+        (repo / "conf" / "chatd.example.toml")
+        .read_text()
+        .replace('path = "var/chatd.sqlite3"', f'path = "{folder / "s.sqlite3"}"')
+        .replace('policies_file = "conf/policies.toml"', f'policies_file = "{repo / "conf" / "policies.toml"}"')
     )
+    return config
+
+
+def test_cli_verify_fails_after_tampering(tmp_path: Path, capsys) -> None:
+    config = write_config(tmp_path)
+    store = tmp_path / "s.sqlite3"
     args = ["--config", str(config), "--actor", "operator-1"]
     assert main(["member", "add", "--account", "a@localhost", "--realm", "en", "--pseudonym", "calm-otter", *args]) == 0
     assert main(["member", "suspend", "--realm", "en", "calm-otter", "--reason", "spam", *args]) == 0
@@ -92,14 +98,7 @@ def test_cli_verify_fails_after_tampering(tmp_path: Path, capsys) -> None:
 
 
 def test_member_add_without_a_pseudonym_gets_an_accepted_suggestion(tmp_path: Path, capsys) -> None:
-    config = tmp_path / "chatd.toml"
-    repo = Path(__file__).resolve().parents[2]
-    config.write_text(
-        (repo / "conf" / "chatd.example.toml")
-        .read_text()
-        .replace('path = "var/chatd.sqlite3"', f'path = "{tmp_path / "s.sqlite3"}"')
-        .replace('policies_file = "conf/policies.toml"', f'policies_file = "{repo / "conf" / "policies.toml"}"')
-    )
+    config = write_config(tmp_path)
     for n in range(15):
         assert main(["member", "add", "--config", str(config), "--account", f"u{n}@localhost", "--realm", "en"]) == 0
     added = [line.split()[1] for line in capsys.readouterr().out.splitlines()]
