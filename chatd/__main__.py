@@ -46,7 +46,8 @@ def check_pseudonym(config: Config, realm_id: str, name: str, moderation: Modera
     author = Member(0, "", realm_id, name, Role.MEMBER, Status.ACTIVE, time.time())
     # Capitalized ("Jane Doe") so that the name detectors see a written name, not plain words.
     words = name.replace("-", " ").title()
-    verdict = moderation.review(words, author, realm, Field.PSEUDONYM, Conversation.NONE, time.time())
+    context = moderation.context(author, realm, Field.PSEUDONYM, Conversation.NONE, time.time())
+    verdict = moderation.check(words, context)
     if verdict.action is not Action.DELIVER:
         kinds = ", ".join(sorted({f.kind for f in verdict.findings})) or verdict.action.value
         raise CommandError(f"pseudonym {name!r} refused by moderation ({kinds})")

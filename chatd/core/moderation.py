@@ -1,4 +1,4 @@
-"""The moderation hook's seam: every member-authored text passes review() before delivery."""
+"""The moderation seam's pure part: context and policy check; Runtime.moderate is the one entry point."""
 
 from __future__ import annotations
 
@@ -41,20 +41,6 @@ class Moderation:
         except Exception:  # a broken policy must never let text through unchecked
             self.failures += 1
             return Verdict(Action.HOLD, text, rules=("review-error",))
-
-    def review(
-        self,
-        text: str,
-        author: Member,
-        realm: Realm,
-        field: Field,
-        conversation: Conversation,
-        now: float,
-        recent_messages: int = 0,
-        watched: bool = False,
-    ) -> Verdict:
-        """check() in the context built from the author and the conversation."""
-        return self.check(text, self.context(author, realm, field, conversation, now, recent_messages, watched))
 
 
 STRICTNESS = (Action.DELIVER, Action.REDACT, Action.HOLD, Action.REJECT)

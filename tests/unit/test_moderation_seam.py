@@ -21,9 +21,9 @@ def test_context_carries_realm_language_and_member_state() -> None:
     policy = Recorder(Verdict(Action.DELIVER, "x"))
     moderation = Moderation(policy, probation_seconds=100)
     newcomer = Member(1, "a@x", "en", "calm-otter", Role.MEMBER, Status.ACTIVE, joined_at=950.0)
-    moderation.review("x", newcomer, EN, Field.BODY, Conversation.DIRECT, now=1000.0, recent_messages=4)
+    moderation.check("x", moderation.context(newcomer, EN, Field.BODY, Conversation.DIRECT, 1000.0, recent_messages=4))
     veteran = Member(2, "b@x", "en", "brave-heron", Role.WALL_GUIDE, Status.ACTIVE, joined_at=0.0)
-    moderation.review("x", veteran, EN, Field.SUBJECT, Conversation.ROOM, now=1000.0, watched=True)
+    moderation.check("x", moderation.context(veteran, EN, Field.SUBJECT, Conversation.ROOM, 1000.0, watched=True))
     first, second = policy.contexts
     assert (first.language, first.new_member, first.recent_messages, first.field) == ("en", True, 4, Field.BODY)
     assert (second.new_member, second.author_role, second.watched) == (False, "wall_guide", True)
@@ -32,6 +32,6 @@ def test_context_carries_realm_language_and_member_state() -> None:
 def test_a_failing_policy_holds() -> None:
     moderation = Moderation(Recorder(None))
     author = Member(1, "a@x", "en", "calm-otter", Role.MEMBER, Status.ACTIVE, 0.0)
-    verdict = moderation.review("text", author, EN, Field.BODY, Conversation.DIRECT, now=1.0)
+    verdict = moderation.check("text", moderation.context(author, EN, Field.BODY, Conversation.DIRECT, now=1.0))
     assert verdict.action is Action.HOLD and not verdict.delivers
     assert moderation.failures == 1
