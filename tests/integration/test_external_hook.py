@@ -129,3 +129,32 @@ async def test_nats_down_means_hold_not_silence(hook_stack: Stack, nats_server: 
         await bob.expect_nothing(message_from(hook_stack.pseudonym_jid("alice"), "while NATS"), wait=0.5, start=mark)
     finally:
         nats_server.start()
+
+
+async def test_example_classifier_service_answers(nats_server: NatsServer) -> None:
+    import asyncio
+    import sys
+
+    from chatd.stack import REPO
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bridges.example_classifier", "--nats", nats_server.url,
+        "--subject", "example.review", "--hold-word", "ammo", cwd=REPO,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    client = await nats.connect(nats_server.url)
+    try:
+        answers = []
+        for text in ("where can I buy ammo", "a quiet evening"):
+            for _ in range(50):  # until the service is subscribed
+                try:
+                    reply = await client.request("example.review", json.dumps({"text": text}).encode(), timeout=0.2)
+                    break
+                except Exception:
+                    await asyncio.sleep(0.1)
+            answers.append(json.loads(reply.data))
+        assert answers[0]["action"] == "hold" and answers[1] == {}
+    finally:
+        await client.close()
+        process.terminate()
+        await process.wait()
