@@ -1,0 +1,96 @@
+"""The Wall Guides' tables: triage queue, mutes, watchlist, notes."""
+
+from __future__ import annotations
+
+import time
+
+import aiosqlite
+
+from chatd.core.guides import QueueEntry
+
+QUEUE_COLUMNS = "id, realm, kind, severity, conversation, summary, created_at, status, claimed_by, announced_at"
+
+
+class GuideStore:
+    def __init__(self, db: aiosqlite.Connection):
+        self.db = db
+
+    # queue
+
+    async def add_entry(self, realm: str, kind: str, severity: int, conversation: str, summary: str) -> QueueEntry:
+        now = time.time()
+        cursor = await self.db.execute(
+            "INSERT INTO queue (realm, kind, severity, conversation, summary, created_at, announced_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (realm, kind, severity, conversation, summary, now, now),
+        )
+        await self.db.commit()
+        return QueueEntry(cursor.lastrowid or 0, realm, kind, severity, conversation, summary, now, announced_at=now)
+
+    async def entry(self, realm: str, entry_id: int) -> QueueEntry | None:
+        async with self.db.execute(
+            f"SELECT {QUEUE_COLUMNS} FROM queue WHERE realm = ? AND id = ?", (realm, entry_id)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return QueueEntry(*row) if row else None
+
+    async def entries(self, realm: str, include_resolved: bool = False) -> list[QueueEntry]:
+        where = "realm = ?" if include_resolved else "realm = ? AND status <> 'resolved'"
+        async with self.db.execute(f"SELECT {QUEUE_COLUMNS} FROM queue WHERE {where}", (realm,)) as cursor:
+            return [QueueEntry(*row) for row in await cursor.fetchall()]
+
+    async def set_status(self, realm: str, entry_id: int, status: str, claimed_by: str = "") -> None:
+        await self.db.execute(
+            "UPDATE queue SET status = ?, claimed_by = CASE WHEN ? = '' THEN claimed_by ELSE ? END"
+            " WHERE realm = ? AND id = ?",
+            (status, claimed_by, claimed_by, realm, entry_id),
+        )
+        await self.db.commit()
+
+    async def mark_announced(self, entry_ids: list[int], at: float) -> None:
+        await self.db.executemany("UPDATE queue SET announced_at = ? WHERE id = ?", [(at, i) for i in entry_ids])
+        await self.db.commit()
+
+    # mutes and the watchlist
+
+    async def mute(self, member_id: int, until: float, reason: str, by: str) -> None:
+        await self.db.execute("INSERT OR REPLACE INTO mutes VALUES (?, ?, ?, ?)", (member_id, until, reason, by))
+        await self.db.commit()
+
+    async def unmute(self, member_id: int) -> bool:
+        cursor = await self.db.execute("DELETE FROM mutes WHERE member_id = ?", (member_id,))
+        await self.db.commit()
+        return cursor.rowcount > 0
+
+    async def mutes(self) -> dict[int, float]:
+        async with self.db.execute("SELECT member_id, until FROM mutes") as cursor:
+            return {row[0]: row[1] for row in await cursor.fetchall()}
+
+    async def watch(self, member_id: int, reason: str, by: str, on: bool) -> bool:
+        if on:
+            cursor = await self.db.execute(
+                "INSERT OR IGNORE INTO watchlist VALUES (?, ?, ?, ?)", (member_id, time.time(), reason, by)
+            )
+        else:
+            cursor = await self.db.execute("DELETE FROM watchlist WHERE member_id = ?", (member_id,))
+        await self.db.commit()
+        return cursor.rowcount > 0
+
+    async def watched(self) -> set[int]:
+        async with self.db.execute("SELECT member_id FROM watchlist") as cursor:
+            return {row[0] for row in await cursor.fetchall()}
+
+    # notes
+
+    async def add_note(self, member_id: int, by: str, text: str) -> None:
+        await self.db.execute(
+            "INSERT INTO notes (member_id, at, written_by, text) VALUES (?, ?, ?, ?)",
+            (member_id, time.time(), by, text),
+        )
+        await self.db.commit()
+
+    async def notes(self, member_id: int, limit: int = 10) -> list[tuple[float, str, str]]:
+        async with self.db.execute(
+            "SELECT at, written_by, text FROM notes WHERE member_id = ? ORDER BY at DESC LIMIT ?", (member_id, limit)
+        ) as cursor:
+            return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
