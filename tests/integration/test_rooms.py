@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 import sqlite3
 import xml.etree.ElementTree as ET
+
+import pytest
 
 from tests.integration.conftest import Stack
 from tests.support.client import Client, Match, body_of, error_from, error_texts, message_from, tag
@@ -55,8 +58,11 @@ async def join(client: Client, stack: Stack, local: str, nick: str, history: str
     mark = client.mark()
     client.send_raw(f"<presence to='{room_jid(stack, local)}/{nick}'><x xmlns='{NS_MUC}'>{history}</x></presence>")
     return await client.expect(
-        lambda e: e.tag == tag("message") and e.find(tag("subject")) is not None
-        and (e.get("from") or "").startswith(room_jid(stack, local)),
+        lambda e: (
+            e.tag == tag("message")
+            and e.find(tag("subject")) is not None
+            and (e.get("from") or "").startswith(room_jid(stack, local))
+        ),
         start=mark,
     )
 
@@ -283,9 +289,7 @@ async def test_private_group_create_invite_remove(stack: Stack, connect) -> None
     assert [i.get("jid") for i in members.iter(f"{{{NS_MUC_ADMIN}}}item")] == [stack.pseudonym_jid("bob")]
 
     # only the owner manages members; removing one kicks them (321) and keeps them out
-    answer = await iq(
-        bob, group, f"<query xmlns='{NS_MUC_ADMIN}'><item nick='calm-otter' role='none'/></query>", "set"
-    )
+    answer = await iq(bob, group, f"<query xmlns='{NS_MUC_ADMIN}'><item nick='calm-otter' role='none'/></query>", "set")
     assert answer.get("type") == "error"
     remove = f"<query xmlns='{NS_MUC_ADMIN}'><item affiliation='none' jid='{stack.pseudonym_jid('bob')}'/></query>"
     assert (await iq(alice, group, remove, "set")).get("type") == "result"
@@ -339,10 +343,28 @@ async def test_disco_on_rooms_and_service(stack: Stack, connect) -> None:
     } <= features
     assert "muc_nonanonymous" not in features
     form = {
-        f.get("var"): [v.text for v in f.findall("{jabber:x:data}value")]
-        for f in info.iter("{jabber:x:data}field")
+        f.get("var"): [v.text for v in f.findall("{jabber:x:data}value")] for f in info.iter("{jabber:x:data}field")
     }
     assert form["FORM_TYPE"] == [f"{NS_MUC}#roominfo"]
     assert form["muc#roominfo_description"] == ["For members affected by military sexual trauma."]
     assert form["x-chatd#tags"] == ["military", "abuse", "ptsd-trauma"]
     assert form["muc#roominfo_occupants"][0].isdigit()
+
+
+# an independent client: go-sendxmpp joins a room, speaks and leaves
+
+
+@pytest.mark.skipif(shutil.which("go-sendxmpp") is None, reason="go-sendxmpp is not installed")
+async def test_go_sendxmpp_joins_speaks_and_leaves(stack: Stack, connect) -> None:
+    from tests.integration.test_independent_client import go_sendxmpp
+
+    alice = await connect("alice")
+    military = room_jid(stack, "military")
+    await join(alice, stack, "military", "calm-otter")
+    code, output = await go_sendxmpp(stack, "dan", "-c", "-a", "Dan Real Name", military, stdin="hello from go\n")
+    assert code == 0, output
+    await alice.expect(presence_from(f"{military}/steady-moose"), timeout=10)
+    said = await alice.expect(message_from(military, "hello from go"), timeout=10)
+    assert said.get("from") == f"{military}/steady-moose"
+    await alice.expect(presence_from(f"{military}/steady-moose", kind="unavailable"), timeout=10)
+    assert reveals_account(stack, alice) == []

@@ -1,0 +1,386 @@
+"""Room fan-out benchmark: a chatd topic room against Prosody's own mod_muc, same Prosody, same run.
+
+One sender, 50 occupants, 250-byte bodies, rate limits off on both sides, chatd's moderation
+hook on. A plain asyncio client (TCP, SASL PLAIN, bind, join; then it counts bodies and
+reads send times from them) drives every connection, so the load generator costs little.
+Phases: saturation with a bounded number of messages in flight, then a fixed moderate
+rate; for each: deliveries/s, p50/p99 latency, CPU seconds per 1,000 deliveries of Prosody
+and chatd (from /proc), the load client's CPU share. Last, chatd's resident memory with
+1,000 rooms of 20 idle occupants. Loopback only; everything stops by itself.
+
+    python bench/room_fanout.py [--occupants 50] [--seconds 5] [--window 10] [--rate 2500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from chatd.core.model import Role
+from chatd.core.rooms import Room, RoomKind
+from chatd.policy_loader import load_policy
+from chatd.stack import REPO, build
+from chatd.store import Store
+
+HOST = "localhost"
+MUC_DOMAIN = f"conference.{HOST}"
+BODY_RE = re.compile(rb"<body>B(\d+) (\d+) ")
+FILLER = (
+    "I went for a long walk by the river this morning and it helped me think about the group "
+    "meeting last week. Thanks to everyone who shared, it made the day at the base feel lighter "
+    "and I slept better than I have in a while. "
+)
+CLOCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK  # utime + stime
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def body(seq: int) -> str:
+    head = f"B{seq} {time.monotonic_ns()} "
+    return (head + FILLER * 2)[:250]
+
+
+class Connection:
+    """A minimal XMPP c2s client: login, bind, join, write raw stanzas, count what arrives."""
+
+    def __init__(self, user: str, password: str, port: int):
+        self.user, self.password, self.port = user, password, port
+        self.buffer = b""
+        self.on_data: Callable[[bytes], None] | None = None
+        self.reader: asyncio.StreamReader
+        self.writer: asyncio.StreamWriter
+        self.task: asyncio.Task[None] | None = None
+
+    async def _until(self, marker: bytes) -> bytes:
+        while marker not in self.buffer:
+            chunk = await self.reader.read(65536)
+            if not chunk:
+                raise ConnectionError(f"{self.user}: stream closed while waiting for {marker!r}")
+            self.buffer += chunk
+        head, _, rest = self.buffer.partition(marker)
+        self.buffer = rest
+        return head + marker
+
+    def _header(self) -> None:
+        self.writer.write(
+            f"<?xml version='1.0'?><stream:stream to='{HOST}' xmlns='jabber:client'"
+            " xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>".encode()
+        )
+
+    async def open(self) -> Connection:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        self._header()
+        await self._until(b"</stream:features>")
+        token = base64.b64encode(f"\0{self.user}\0{self.password}".encode()).decode()
+        self.writer.write(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{token}</auth>".encode())
+        answer = await self._until(b">")
+        if b"<success" not in answer:
+            raise ConnectionError(f"{self.user}: login refused")
+        self.buffer = b""
+        self._header()
+        await self._until(b"</stream:features>")
+        self.writer.write(b"<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>")
+        await self._until(b"</iq>")
+        return self
+
+    async def join(self, room: str, nick: str) -> None:
+        self.writer.write(
+            f"<presence to='{room}/{nick}'><x xmlns='http://jabber.org/protocol/muc'>"
+            "<history maxstanzas='0'/></x></presence>".encode()
+        )
+        await self._subject()
+
+    async def _subject(self) -> None:
+        while True:
+            chunk = await self._until(b"</message>")
+            if b"<subject" in chunk:
+                return
+
+    def listen(self, on_data: Callable[[bytes], None]) -> None:
+        self.on_data = on_data
+        self.task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.on_data is not None
+        if self.buffer:
+            self.on_data(self.buffer)
+        while chunk := await self.reader.read(262144):
+            self.on_data(chunk)
+
+    async def close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        self.writer.write(b"</stream:stream>")
+        self.writer.close()
+
+
+@dataclass
+class Tally:
+    """Deliveries seen by receivers, and their latencies (ns)."""
+
+    receivers: int
+    counts: dict[int, int] = field(default_factory=dict)
+    latencies: list[int] = field(default_factory=list)
+    delivered: int = 0
+    done: Callable[[int], None] = lambda seq: None
+
+    def reader(self) -> Callable[[bytes], None]:
+        tail = b""
+
+        def feed(chunk: bytes) -> None:
+            nonlocal tail
+            data = tail + chunk
+            end = 0
+            now = time.monotonic_ns()
+            for match in BODY_RE.finditer(data):
+                seq = int(match.group(1))
+                self.latencies.append(now - int(match.group(2)))
+                self.delivered += 1
+                count = self.counts.get(seq, 0) + 1
+                self.counts[seq] = count
+                if count == self.receivers:
+                    self.done(seq)
+                end = match.end()
+            tail = data[max(end, len(data) - 64) :]
+
+        return feed
+
+
+@dataclass
+class Result:
+    name: str
+    mode: str
+    seconds: float
+    deliveries: int
+    latencies: list[int]
+    prosody_cpu: float
+    chatd_cpu: float
+    client_cpu: float
+
+    @property
+    def rate(self) -> float:
+        return self.deliveries / self.seconds
+
+    def line(self) -> str:
+        lat = sorted(self.latencies) or [0]
+        p50 = lat[len(lat) // 2] / 1e6
+        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] / 1e6
+        per_k = 1000 / max(self.deliveries, 1)
+        return (
+            f"{self.name:<14} {self.mode:<12} {self.rate:>10,.0f}/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  "
+            f"CPU-s/1000: prosody {self.prosody_cpu * per_k:.4f} chatd {self.chatd_cpu * per_k:.4f}  "
+            f"load client {self.client_cpu / self.seconds:.0%} of a core"
+        )
+
+
+async def run_phase(
+    name: str,
+    room: str,
+    sender: Connection,
+    receivers: list[Connection],
+    pids: dict[str, int | None],
+    seconds: float,
+    window: int | None,
+    rate: float | None,
+) -> Result:
+    tally = Tally(len(receivers))
+    slots = asyncio.Semaphore(window or 1_000_000)
+    tally.done = lambda seq: slots.release()
+    for connection in receivers:
+        connection.listen(tally.reader())
+    sender.listen(lambda chunk: None)
+    await asyncio.sleep(0.2)
+    cpu = {k: cpu_seconds(p) if p else 0.0 for k, p in pids.items()}
+    client = time.process_time()
+    start = time.monotonic()
+    seq = 0
+    interval = len(receivers) / rate if rate else 0.0
+    while (now := time.monotonic()) - start < seconds:
+        if rate:
+            await asyncio.sleep(max(0.0, start + seq * interval - now))
+        else:
+            await slots.acquire()
+        seq += 1
+        sender.writer.write(f"<message to='{room}' type='groupchat'><body>{body(seq)}</body></message>".encode())
+        if seq % 32 == 0 or rate:
+            await sender.writer.drain()
+    elapsed = time.monotonic() - start
+    delivered = tally.delivered
+    used = {k: (cpu_seconds(p) if p else 0.0) - cpu[k] for k, p in pids.items()}
+    client_cpu = time.process_time() - client
+    deadline = time.monotonic() + 10
+    while tally.delivered < seq * len(receivers) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    for connection in [sender, *receivers]:
+        if connection.task is not None:
+            connection.task.cancel()
+    mode = f"window {window}" if window else f"{rate:,.0f}/s"
+    return Result(name, mode, elapsed, delivered, tally.latencies, used["prosody"], used["chatd"], client_cpu)
+
+
+def pick_policy() -> tuple[str, str, str]:
+    """The real policy engine with conf/policies.toml when it loads and works, else the test keyword policy."""
+    spec, settings = "policies.engine:PolicyEngine.from_settings", str(REPO / "conf" / "policies.toml")
+    try:
+        from policies import Context
+
+        load_policy(spec, settings).review(FILLER, Context(realm="en", language="en"))
+        return spec, settings, "real policy engine (conf/policies.toml)"
+    except Exception as exc:
+        return "tests.support.seam_policy:make", "", f"test keyword policy (real engine failed: {exc})"
+
+
+def room_static_bytes(count: int = 1000) -> float:
+    """Memory of idle room objects (no occupants), measured in this process."""
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    rooms = [Room(f"idle-{i}", "en", RoomKind.TOPIC, f"Idle {i}", "", os.urandom(16)) for i in range(count)]
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    del rooms
+    return used / count
+
+
+async def main(args: argparse.Namespace) -> None:
+    run_dir = Path(tempfile.mkdtemp(prefix="room-fanout-"))
+    policy, policies_file, policy_label = pick_policy()
+    prosody, chatd = build(
+        run_dir,
+        host=HOST,
+        policy=policy,
+        policies_file=policies_file,
+        limits={"burst_messages": 10_000_000, "burst_seconds": 1.0, "outbox_size": 1_000_000},
+        log_level="warning",
+    )
+    realm = chatd.realms[0]
+    realm.rooms = [{"id": "bench", "name": "Bench"}] + [
+        {"id": f"idle-{i}", "name": f"Idle {i}"} for i in range(args.rooms)
+    ]
+    prosody.log_level = "warn"
+    prosody.disabled_modules = ("limits",)
+    prosody.extra_config = (
+        f'Component "{MUC_DOMAIN}" "muc"\n  restrict_room_creation = false\n  muc_room_locking = false\n'
+    )
+    prosody.write_config()
+    chatd.write_config()
+    total = args.occupants + 1
+    users = [(f"load{i}", f"pw-load-{i}") for i in range(total)]
+    try:
+        prosody.start()
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda u: prosody.register(*u), users))
+        store = await Store.open(chatd.store_path)
+        for i, (user, _) in enumerate(users):
+            await store.add_member(f"{user}@{HOST}", realm.id, f"load-user{i}", Role.MEMBER)
+        await store.close()
+        chatd.start()
+        assert prosody.process is not None and chatd.process is not None
+        pids: dict[str, int | None] = {"prosody": prosody.process.pid, "chatd": chatd.process.pid}
+        print(f"moderation: {policy_label}")
+        print(f"one sender, {args.occupants} occupants, 250-byte bodies, rate limits off on both sides\n")
+
+        rooms = {"chatd room": f"bench@{realm.rooms_domain}", "prosody mod_muc": f"bench@{MUC_DOMAIN}"}
+        results: list[Result] = []
+        for window, rate in ((args.window, None), (None, args.rate)):
+            for name, room in rooms.items():
+                connections = [await Connection(u, p, prosody.c2s_port).open() for u, p in users]
+                for i, connection in enumerate(connections):
+                    await connection.join(room, f"load-user{i}")
+                result = await run_phase(name, room, connections[0], connections[1:], pids, args.seconds, window, rate)
+                results.append(result)
+                print(result.line(), flush=True)
+                for connection in connections:
+                    await connection.close()
+                await asyncio.sleep(0.5)
+        saturated = {r.name: r for r in results if r.mode.startswith("window")}
+        ratio = saturated["chatd room"].rate / saturated["prosody mod_muc"].rate
+        print(f"\nratio chatd / mod_muc at saturation: {ratio:.2f}")
+
+        await memory_phase(args, users, prosody.c2s_port, realm.rooms_domain, chatd.process.pid)
+    finally:
+        chatd.stop()
+        prosody.stop()
+        if not args.keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
+async def memory_phase(
+    args: argparse.Namespace, users: list[tuple[str, str]], port: int, domain: str, pid: int
+) -> None:
+    idle = users[: args.idle]
+    connections = [await Connection(u, p, port).open() for u, p in idle]
+    await asyncio.sleep(1.0)
+    before = rss_kb(pid)
+    joined = [0] * len(connections)
+
+    def counter(index: int) -> Callable[[bytes], None]:
+        def feed(chunk: bytes) -> None:
+            joined[index] += chunk.count(b"<status code='110'/>")  # one self-presence per join
+
+        return feed
+
+    for index, connection in enumerate(connections):
+        connection.listen(counter(index))
+    users_index = {u: i for i, (u, _) in enumerate(users)}
+    for start in range(0, args.rooms, 50):  # 50 rooms at a time, every client
+        for connection in connections:
+            nick = f"load-user{users_index[connection.user]}"
+            connection.writer.write(
+                "".join(
+                    f"<presence to='idle-{r}@{domain}/{nick}'><x xmlns='http://jabber.org/protocol/muc'>"
+                    "<history maxstanzas='0'/></x></presence>"
+                    for r in range(start, min(start + 50, args.rooms))
+                ).encode()
+            )
+        target = min(start + 50, args.rooms)
+        deadline = time.monotonic() + 60
+        while min(joined) < target and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+    await asyncio.sleep(1.0)
+    after = rss_kb(pid)
+    static = room_static_bytes(args.rooms)
+    per_room = (after - before) * 1024 / args.rooms
+    print(
+        f"\nmemory: {args.rooms} rooms x {args.idle} idle occupants ({min(joined)} joins per client done): "
+        f"chatd RSS {before / 1024:.1f} MB -> {after / 1024:.1f} MB; "
+        f"{per_room / 1024:.1f} KB per room for occupants + {static / 1024:.1f} KB per idle room object "
+        f"= {(per_room + static) / 1024:.1f} KB per room"
+    )
+    for connection in connections:
+        await connection.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--occupants", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--window", type=int, default=10, help="messages in flight at saturation")
+    parser.add_argument("--rate", type=float, default=2500.0, help="deliveries per second in the fixed-rate phase")
+    parser.add_argument("--rooms", type=int, default=1000)
+    parser.add_argument("--idle", type=int, default=20, help="idle occupants per room in the memory phase")
+    parser.add_argument("--keep", action="store_true", help="keep the run directory (logs)")
+    asyncio.run(main(parser.parse_args()))
