@@ -16,6 +16,7 @@ from chatd.config import Config
 from chatd.core.model import Directory, Realm
 from chatd.core.moderation import Moderation
 from chatd.core.ratelimit import RateLimiter
+from chatd.desk import Desk
 from chatd.hook import ExternalHook
 from chatd.http import make_app
 from chatd.metrics import Metrics
@@ -24,11 +25,12 @@ from chatd.registration import Registration
 from chatd.runtime import Runtime
 from chatd.serial import SerialQueues
 from chatd.store import Store
+from chatd.store.audit import AuditLog
 from chatd.xmpp import stanza as st
 from chatd.xmpp.people import PeopleDomain
 from chatd.xmpp.rooms import RoomsDomain, TopicRoom
-from chatd.xmpp.service import ServiceDomain
 from chatd.xmpp.stream import ComponentStream
+from chatd.xmpp.watch import ShadowRooms, WatchDomain
 from policies import Action
 
 log = logging.getLogger("chatd")
@@ -44,6 +46,7 @@ class Service:
         self.nats: NatsLink | None = None
         self.events: JetStreamPublisher | None = None
         self.metrics = Metrics()
+        self.audit: AuditLog | None = None
 
     async def start(self) -> None:
         config = self.config
@@ -78,6 +81,11 @@ class Service:
         self.metrics.watch(self)
         await runtime.refresh_directory()
         self.runtime = runtime
+        desk = Desk(runtime)
+        runtime.mutes.update(await desk.guides.mutes())
+        runtime.watched.update(await desk.guides.watched())
+        self.audit = await AuditLog.open(config.store.path)
+        shadows: dict[str, ShadowRooms] = {}
         for realm_config in config.realms:
             realm = realms[realm_config.id]
             self._add_stream(realm.people_domain, realm_config.people_secret, PeopleDomain(runtime, realm).handle)
@@ -85,11 +93,14 @@ class Service:
             rooms = RoomsDomain(runtime, realm, topics)
             await rooms.load()
             self._add_stream(realm.rooms_domain, realm_config.rooms_secret, rooms.handle)
-        watch = ServiceDomain(runtime, ("component", "generic", "Wall Guides"), [])
+            shadows[realm.id] = ShadowRooms(runtime, realm, config.watch.domain, desk, rooms, self.audit)
+            desk.entry_listeners.append(shadows[realm.id].announce)
+        watch = WatchDomain(runtime, config.watch.domain, shadows)
         self._add_stream(config.watch.domain, config.watch.secret, watch.handle)
         for stream in self.streams:
             stream.start()
         self._tasks.append(asyncio.create_task(runtime.watch_store()))
+        self._tasks.append(asyncio.create_task(self._reannounce(list(shadows.values()))))
         features = [self.metrics.add_routes]
         if config.registration is not None:
             registration = Registration.from_config(config, store, runtime.moderation, runtime.refresh_directory)
@@ -101,9 +112,23 @@ class Service:
 
     def _add_stream(self, domain: str, secret: str, handler: Any) -> None:
         server = self.config.server
-        self.streams.append(
-            ComponentStream(domain, secret, server.host, server.component_port, self.config.limits.outbox_size, handler)
+        stream = ComponentStream(
+            domain, secret, server.host, server.component_port, self.config.limits.outbox_size, handler
         )
+        self.streams.append(stream)
+        if self.runtime is not None:
+            self.runtime.streams[domain] = stream
+
+    async def _reannounce(self, shadows: list[ShadowRooms]) -> None:
+        """Unclaimed high-severity queue entries are posted again, now and then."""
+        every = self.config.watch.reannounce_seconds
+        while True:
+            await asyncio.sleep(min(30.0, every / 2))
+            for realm_shadows in shadows:
+                try:
+                    await realm_shadows.reannounce(every)
+                except Exception:
+                    log.exception("re-announcing queue entries failed")
 
     def _pause_reading(self) -> None:
         log.warning("too much waiting work: pausing reads")
@@ -161,6 +186,8 @@ class Service:
             await self._http.cleanup()
         if self.events is not None:
             await self.events.stop()
+        if self.audit is not None:
+            await self.audit.close()
         if self.nats is not None:
             await self.nats.stop()
         if self.runtime is not None:

@@ -52,6 +52,7 @@ class RealmConfig(Strict):
 class WatchConfig(Strict):
     domain: DomainName = "watch.localhost"
     secret: Annotated[str, Field(min_length=8)]
+    reannounce_seconds: float = Field(600.0, ge=5)  # unclaimed high-severity queue entries are posted again
 
 
 class StoreConfig(Strict):

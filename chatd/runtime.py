@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chatd import i18n
@@ -15,10 +16,12 @@ from chatd.core.moderation import Moderation
 from chatd.core.ratelimit import RateLimiter
 from chatd.core.refusal import Refusal
 from chatd.core.resources import ResourceLibrary
+from chatd.core.shadow import Reviewed
 from chatd.hook import ExternalHook
 from chatd.metrics import Metrics
 from chatd.serial import SerialQueues
 from chatd.store import Store
+from chatd.xmpp.stream import ComponentStream
 from policies import Conversation, Field, Verdict
 
 log = logging.getLogger("chatd")
@@ -47,6 +50,10 @@ class Runtime:
     resources: ResourceLibrary = field(default_factory=lambda: ResourceLibrary((), {}))
     bus: LocalBus = field(default_factory=LocalBus)
     hook: ExternalHook | None = None
+    review_listeners: list[Callable[[Reviewed], None]] = field(default_factory=list)
+    streams: dict[str, ComponentStream] = field(default_factory=dict)  # domain -> its stream
+    watched: set[int] = field(default_factory=set)  # member ids on the watchlist
+    mutes: dict[int, float] = field(default_factory=dict)  # member id -> muted until
     metrics: Metrics | None = None
 
     def now(self) -> float:
@@ -75,6 +82,23 @@ class Runtime:
             key = (verdict.action.value, category)
             verdicts[key] = verdicts.get(key, 0) + 1
         return verdict
+
+    def reviewed(self, record: Reviewed) -> None:
+        """Every text after review, whatever the verdict: the desk and the shadow rooms listen."""
+        for listener in self.review_listeners:
+            try:
+                listener(record)
+            except Exception:
+                log.exception("a review listener failed")
+
+    async def send(self, domain: str, stanza: str | bytes) -> None:
+        """Sends through the stream that owns the domain (never from another domain)."""
+        await self.streams[domain].send(stanza)
+        self.counters.stanzas_out += 1
+
+    def muted_until(self, member: Member) -> float | None:
+        until = self.mutes.get(member.id)
+        return until if until is not None and until > self.now() else None
 
     def texts(self, refusal: Refusal, member: Member | None) -> dict[str, str]:
         """The refusal's text in the member's language, or in every language."""

@@ -105,17 +105,17 @@ def parse_guide_command(line: str) -> GuideCommand | None:
     return GuideCommand(verb, arguments, text, reason)
 
 
-UNITS = {"m": 60, "h": 3600, "d": 86400}
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(text: str) -> int:
-    """Seconds in "30m", "2h", "3d" (at most 30 days)."""
-    match = re.fullmatch(r"(\d{1,4})([mhd])", text.strip().lower())
+    """Seconds in "30m", "2h", "3d" (5 seconds to 30 days)."""
+    match = re.fullmatch(r"(\d{1,7})([smhd])", text.strip().lower())
     if not match:
         raise CommandProblem(f"duration {text!r}: use minutes, hours or days, e.g. 30m, 2h, 3d")
     seconds = int(match.group(1)) * UNITS[match.group(2)]
-    if not 0 < seconds <= 30 * 86400:
-        raise CommandProblem("a duration is between 1 minute and 30 days")
+    if not 5 <= seconds <= 30 * 86400:
+        raise CommandProblem("a duration is between 5 seconds and 30 days")
     return seconds
 
 

@@ -52,16 +52,21 @@ class Directory:
     def __init__(self, members: Iterable[Member] = (), blocks: Iterable[tuple[int, int]] = ()):
         self._by_account: dict[str, Member] = {}
         self._by_pseudonym: dict[tuple[str, str], Member] = {}
+        self._by_id: dict[int, Member] = {}
         self._blocks: set[tuple[int, int]] = set()
         self.replace(members, blocks)
 
     def replace(self, members: Iterable[Member], blocks: Iterable[tuple[int, int]]) -> None:
         self._by_account = {m.account: m for m in members}
         self._by_pseudonym = {(m.realm, m.pseudonym): m for m in self._by_account.values()}
+        self._by_id = {m.id: m for m in self._by_account.values()}
         self._blocks = set(blocks)
 
     def __len__(self) -> int:
         return len(self._by_account)
+
+    def by_id(self, member_id: int) -> Member | None:
+        return self._by_id.get(member_id)
 
     def by_account(self, account: str) -> Member | None:
         return self._by_account.get(account)

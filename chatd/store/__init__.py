@@ -231,9 +231,31 @@ class Store:
                 done.set_result(None)
 
     async def conversation(self, conversation: str, limit: int = 100) -> list[ArchivedMessage]:
+        rows = await self._messages("conversation = ?", (conversation,), limit)
+        return list(reversed(rows))
+
+    async def recent_by_member(self, member_id: int, limit: int = 10) -> list[ArchivedMessage]:
+        """A member's latest texts across conversations, newest first (shadow rooms excluded)."""
+        return await self._messages("sender_id = ? AND conversation NOT LIKE 'watch:%'", (member_id,), limit)
+
+    async def held_message(self, short_id: str) -> ArchivedMessage | None:
+        """A held message by the random tail of its stanza id (what guides type)."""
+        if not short_id.isalnum():
+            return None
+        rows = await self._messages("verdict = 'hold' AND stanza_id LIKE ?", (f"%-{short_id}",), 2)
+        return rows[0] if len(rows) == 1 else None
+
+    async def settle_held(self, stanza_id: str, verdict: str, body: str | None) -> None:
+        """A guide approved (with the text delivered) or rejected a held message."""
+        await self.db.execute(
+            "UPDATE messages SET verdict = ?, body = ? WHERE stanza_id = ? AND verdict = 'hold'",
+            (verdict, body, stanza_id),
+        )
+        await self.db.commit()
+
+    async def _messages(self, where: str, args: tuple[object, ...], limit: int) -> list[ArchivedMessage]:
         async with self.db.execute(
-            "SELECT * FROM messages WHERE conversation = ? ORDER BY seq DESC LIMIT ?",
-            (conversation, limit),
+            f"SELECT * FROM messages WHERE {where} ORDER BY seq DESC LIMIT ?", (*args, limit)
         ) as cursor:
             rows = await cursor.fetchall()
         return [
@@ -249,5 +271,5 @@ class Store:
                 findings=json.loads(r["findings"]),
                 created_at=r["created_at"],
             )
-            for r in reversed(rows)
+            for r in rows
         ]

@@ -22,6 +22,9 @@ class RoomRow:
     members: frozenset[int]
 
 
+GUIDE_NICK = "Wall Guide"  # how posts by the Wall Guides (sender 0) appear in rooms
+
+
 @dataclass(frozen=True, slots=True)
 class RoomRecord:
     """One delivered room message as the archive keeps it (what occupants saw)."""
@@ -173,9 +176,9 @@ class RoomStore:
 
     async def _select(self, where: str, args: list[object], order: str, limit: int) -> list[RoomRecord]:
         async with self.db.execute(
-            "SELECT seq, stanza_id, sender_id, members.pseudonym, client_id, body, messages.created_at"
-            f" FROM messages JOIN members ON members.id = sender_id WHERE {where} ORDER BY seq {order} LIMIT ?",
-            (*args, limit),
+            "SELECT seq, stanza_id, sender_id, COALESCE(members.pseudonym, ?), client_id, body, messages.created_at"
+            f" FROM messages LEFT JOIN members ON members.id = sender_id WHERE {where} ORDER BY seq {order} LIMIT ?",
+            (GUIDE_NICK, *args, limit),
         ) as cursor:
             rows = await cursor.fetchall()
         return [RoomRecord(*r) for r in rows]

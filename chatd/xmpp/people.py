@@ -13,10 +13,9 @@ from chatd.core.direct import admit, conversation_key, find_recipient
 from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member, Realm
 from chatd.core.refusal import Refusal
-from chatd.events import AlertRaised, message_event
+from chatd.core.shadow import Reviewed
 from chatd.runtime import Runtime
 from chatd.store import ArchivedMessage, StoreError
-from chatd.store.alerts import add_alerts
 from chatd.xmpp import stanza as st
 from chatd.xmpp.stream import ComponentStream
 from policies import Action, Conversation, Field, Verdict
@@ -25,8 +24,8 @@ log = logging.getLogger("chatd.people")
 
 GUIDE = "wallguide"
 RESOURCES = "resources"
+THREAD_QUIET_SECONDS = 1800  # a guide thread quiet this long gets the "a guide will answer" note again
 SERVICES = (GUIDE, RESOURCES)
-CRISIS_SEVERITY = 3
 PSEUDONYM_FEATURES = [
     st.NS_DISCO_INFO,
     st.NS_CHATSTATES,
@@ -35,6 +34,16 @@ PSEUDONYM_FEATURES = [
     st.NS_MARKERS,
     st.NS_PING,
 ]
+
+
+def muted_refusal(rt: Runtime, member: Member) -> Refusal | None:
+    """A muted member's texts are refused until the mute ends."""
+    until = rt.muted_until(member)
+    if until is None:
+        return None
+    return Refusal(
+        "policy-violation", "error.muted", kind="wait", params={"until": time.strftime("%H:%M UTC", time.gmtime(until))}
+    )
 
 
 def new_stanza_id() -> str:
@@ -112,8 +121,11 @@ class PeopleDomain:
             self._refuse(stream, element, recipient, sender)
             return
         verdict: Verdict | None = None
-        stanza_id = ""
         if message.body is not None:
+            muted = muted_refusal(rt, sender)
+            if muted is not None:
+                self._refuse(stream, element, muted, sender)
+                return
             verdict = await rt.moderate(
                 message.body,
                 sender,
@@ -121,6 +133,7 @@ class PeopleDomain:
                 Field.CORRECTION if message.replaces else Field.BODY,
                 Conversation.DIRECT,
                 recent_messages=rt.limiter.recent(sender.account, time.monotonic()),
+                watched=sender.id in rt.watched,
             )
             try:
                 stanza_id = await self._archive(sender, recipient, message, verdict)
@@ -130,10 +143,13 @@ class PeopleDomain:
                     stream, element, Refusal("internal-server-error", "error.not_delivered", kind="wait"), sender
                 )
                 return
-            if verdict.alerts:
-                await self._raise_alerts(stream, sender, recipient, verdict)
-            if not verdict.delivers:
-                self._publish(verdict, stanza_id, sender, recipient)
+            kind = "correction" if message.replaces else "message"
+            conversation = conversation_key(sender, recipient)
+            rt.reviewed(
+                Reviewed(
+                    self.realm.id, conversation, kind, sender, recipient, message.body, verdict, stanza_id, rt.now()
+                )
+            )
             if verdict.action is Action.REJECT:
                 self._refuse(stream, element, self._rejection(verdict, sender), sender)
                 return
@@ -144,23 +160,8 @@ class PeopleDomain:
         await stream.send(st.build_message(f"{sender.pseudonym}@{self.domain}", recipient.account, message))
         rt.counters.stanzas_out += 1
         rt.counters.delivered += 1
-        if verdict is not None:
-            self._publish(verdict, stanza_id, sender, recipient)
         if verdict is not None and verdict.action is Action.REDACT:
             await self._notice_redacted(stream, sender, pseudonym, verdict)
-
-    def _publish(self, verdict: Verdict, stanza_id: str, sender: Member, recipient: Member) -> None:
-        event_type = message_event(verdict.action.value)
-        self.rt.bus.publish(
-            event_type(
-                realm=self.realm.id,
-                conversation=conversation_key(sender, recipient),
-                stanza_id=stanza_id,
-                sender=sender.pseudonym,
-                recipient=recipient.pseudonym,
-                kinds=sorted({f.kind for f in verdict.findings}),
-            )
-        )
 
     async def _archive(self, sender: Member, recipient: Member, message: ChatMessage, verdict: Verdict) -> str:
         delivered = verdict.text if verdict.delivers else None
@@ -183,23 +184,6 @@ class PeopleDomain:
             )
         )
         return stanza_id
-
-    async def _raise_alerts(self, stream: ComponentStream, sender: Member, recipient: Member, verdict: Verdict) -> None:
-        """Alerts wait for the Wall Guides; a high-severity risk also sends the author crisis resources."""
-        conversation = conversation_key(sender, recipient)
-        await add_alerts(self.rt.store.db, self.realm.id, sender.id, conversation, verdict.alerts)
-        for alert in verdict.alerts:
-            self.rt.bus.publish(
-                AlertRaised(
-                    realm=self.realm.id,
-                    conversation=conversation,
-                    member=sender.pseudonym,
-                    kind=alert.kind,
-                    severity=alert.severity,
-                )
-            )
-        if any(a.severity >= CRISIS_SEVERITY and a.kind.startswith("risk.") for a in verdict.alerts):
-            await self._send_crisis_resources(stream, sender)
 
     def _rejection(self, verdict: Verdict, member: Member) -> Refusal:
         language = self.rt.language_of(member)
@@ -238,12 +222,6 @@ class PeopleDomain:
             body = "\n".join([title, *library.for_topic(topic, language)])
         await self._from_resources(stream, member, body)
 
-    async def _send_crisis_resources(self, stream: ComponentStream, member: Member) -> None:
-        language = self.rt.language_of(member)
-        lines = self.rt.resources.for_topic("crisis", language)
-        intro, outro = i18n.text(language, "resources.crisis_intro"), i18n.text(language, "resources.crisis_outro")
-        await self._from_resources(stream, member, "\n".join([intro, *lines, outro]))
-
     async def _from_resources(self, stream: ComponentStream, member: Member, body: str) -> None:
         await stream.send(st.build_chat(f"{RESOURCES}@{self.domain}", member.account, body))
         self.rt.counters.stanzas_out += 1
@@ -253,8 +231,39 @@ class PeopleDomain:
     async def _to_guide(self, stream: ComponentStream, member: Member, message: ChatMessage) -> None:
         if message.body is None:
             return
-        command = parse_command(message.body) or Command("help")
+        command = parse_command(message.body)
+        if command is None:
+            await self._ask_guide(stream, member, message.body, message.id)
+            return
         await self._reply(stream, member, *await self._run_command(member, command))
+
+    async def _ask_guide(self, stream: ComponentStream, member: Member, text: str, client_id: str | None) -> None:
+        """Ask a Wall Guide: the text opens or continues the member's thread with the guides on duty."""
+        rt = self.rt
+        conversation = f"guide:{member.id}"
+        earlier = await rt.store.conversation(conversation, limit=1)
+        verdict = await rt.moderate(
+            text, member, self.realm, Field.BODY, Conversation.GUIDE, watched=member.id in rt.watched
+        )
+        stanza_id = new_stanza_id()
+        findings = [{"kind": f.kind, "severity": f.severity, "start": f.start, "end": f.end} for f in verdict.findings]
+        await rt.store.archive(
+            ArchivedMessage(
+                stanza_id,
+                conversation,
+                member.id,
+                None,
+                client_id,
+                text,
+                None,
+                verdict.action.value,
+                findings,
+                rt.now(),
+            )
+        )
+        rt.reviewed(Reviewed(self.realm.id, conversation, "guide", member, None, text, verdict, stanza_id, rt.now()))
+        if not earlier or rt.now() - earlier[-1].created_at > THREAD_QUIET_SECONDS:
+            await self._notice(stream, member, "notice.guide_received")
 
     async def _run_command(self, member: Member, command: Command) -> tuple[str, dict[str, str]]:
         rt = self.rt

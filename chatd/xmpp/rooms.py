@@ -24,11 +24,12 @@ from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member, Realm
 from chatd.core.refusal import Refusal
 from chatd.core.rooms import Occupant, Room, RoomEvent, RoomEventKind, RoomKind
+from chatd.core.shadow import Reviewed
 from chatd.runtime import Runtime
 from chatd.store import ArchivedMessage, StoreError
-from chatd.store.rooms import ArchiveQuery, RoomRecord
+from chatd.store.rooms import GUIDE_NICK, ArchiveQuery, RoomRecord
 from chatd.xmpp import stanza as st
-from chatd.xmpp.people import new_stanza_id
+from chatd.xmpp.people import muted_refusal, new_stanza_id
 from chatd.xmpp.stream import ComponentStream
 from policies import Action, Conversation, Field, Verdict
 
@@ -163,7 +164,50 @@ class RoomsDomain:
         log.info("realm %s: %d rooms loaded", self.realm.id, len(self.rooms))
 
     def reviewed(self, event: RoomEvent) -> None:
-        """Seam for Wall Guides' shadow rooms (a later issue): every reviewed room text, whatever its verdict."""
+        """Every reviewed room text, whatever its verdict, goes to the Wall Guides' desk and shadow rooms."""
+        author = self.rt.directory.by_id(event.author_id)
+        if author is None:
+            return
+        recipient = self.rt.directory.by_id(event.recipient_id) if event.recipient_id is not None else None
+        conversation = f"room:{event.realm}:{event.room}"
+        if recipient is not None:
+            low, high = sorted((author.id, recipient.id))
+            conversation = f"roompm:{event.realm}:{event.room}:{low}:{high}"
+        self.rt.reviewed(
+            Reviewed(
+                event.realm,
+                conversation,
+                event.kind.value,
+                author,
+                recipient,
+                event.original,
+                event.verdict,
+                event.stanza_id,
+                event.created_at,
+            )
+        )
+
+    # posts by the Wall Guides (from the watch domain)
+
+    async def post_as_guide(self, local: str, text: str) -> None:
+        """A Wall Guide's message in a room: from the nick "Wall Guide", archived, never by account."""
+        room = self.rooms.get(local)
+        if room is None:
+            return
+        stanza_id = new_stanza_id()
+        await self.rt.store.archive(
+            ArchivedMessage(stanza_id, room.key, 0, None, None, text, None, "deliver", [], self.rt.now())
+        )
+        await self.post_record(local, RoomRecord(0, stanza_id, 0, GUIDE_NICK, None, text, self.rt.now()))
+
+    async def post_record(self, local: str, record: RoomRecord) -> None:
+        """Sends an archived message (a guide's post, an approved held message) to the room's occupants."""
+        room = self.rooms.get(local)
+        if room is not None:
+            stream = self.rt.streams[self.domain]
+            self.rt.counters.delivered += await self._fanout(
+                stream, room, b"<message to=", self._message_tail(room, record)
+            )
 
     # entry point: one raw stanza, in arrival order, synchronous
 
@@ -537,7 +581,10 @@ class RoomsDomain:
 
     async def _review(self, text: str, member: Member, field: Field, conversation: Conversation) -> Verdict:
         recent = self.rt.limiter.recent(member.account, time.monotonic())
-        return await self.rt.moderate(text, member, self.realm, field, conversation, recent_messages=recent)
+        watched = member.id in self.rt.watched
+        return await self.rt.moderate(
+            text, member, self.realm, field, conversation, recent_messages=recent, watched=watched
+        )
 
     @staticmethod
     def _conversation(room: Room) -> Conversation:
@@ -555,6 +602,10 @@ class RoomsDomain:
         recipient: Member | None = None,
     ) -> tuple[Verdict, str] | None:
         """Reviews a text (messages are archived first); (verdict, stanza id) when it may be delivered."""
+        muted = muted_refusal(self.rt, member)
+        if muted is not None:
+            self._refuse(stream, element, muted, member)
+            return None
         private = kind is RoomEventKind.PRIVATE
         verdict = await self._review(
             text, member, field, Conversation.ROOM_PRIVATE if private else self._conversation(room)

@@ -28,6 +28,7 @@ ACCOUNTS: dict[str, tuple[str | None, str, Role]] = {
     "gina": ("en", "gentle-crane", Role.MEMBER),
     "hank": ("en", "humble-bison", Role.MEMBER),
     "wendy": ("en", "sturdy-owl", Role.WALL_GUIDE),
+    "gaston": ("fr", "sage-hibou", Role.WALL_GUIDE),
     "mallory": (None, "", Role.MEMBER),
 }
 

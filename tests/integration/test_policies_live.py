@@ -10,8 +10,12 @@ from tests.support.client import body_of, message_from
 
 
 def alerts(stack: Stack, realm: str) -> list[tuple[str, int]]:
+    """The triage queue's alert entries: (finding kind, severity)."""
     with sqlite3.connect(stack.chatd.store_path) as db:
-        return db.execute("SELECT kind, severity FROM alerts WHERE realm = ? ORDER BY id", (realm,)).fetchall()
+        rows = db.execute(
+            "SELECT summary, severity FROM queue WHERE realm = ? AND kind = 'alert' ORDER BY id", (realm,)
+        ).fetchall()
+    return [(summary.split(" · ")[0], severity) for summary, severity in rows]
 
 
 async def test_email_and_phone_are_redacted_and_author_told_in_english(policy_stack: Stack, connect_policy) -> None:

@@ -51,7 +51,8 @@ def test_bad_commands_say_how_to_type_them(line: str, problem: str) -> None:
 
 def test_durations() -> None:
     assert parse_duration("30m") == 1800 and parse_duration("2H") == 7200 and parse_duration("3d") == 259200
-    for bad in ("0m", "31d", "2w", "h", ""):
+    assert parse_duration("10s") == 10
+    for bad in ("0m", "4s", "31d", "2w", "h", ""):
         with pytest.raises(CommandProblem):
             parse_duration(bad)
 

@@ -1,4 +1,7 @@
 -- The Wall Guides' side: the triage queue, mutes, the watchlist and private notes.
+-- Alerts are queue entries now (kind 'alert'); the earlier alerts table goes.
+DROP TABLE alerts;
+
 CREATE TABLE queue (
     id INTEGER PRIMARY KEY,
     realm TEXT NOT NULL,

@@ -1,0 +1,165 @@
+"""The Wall Guides' channel on a real Prosody: shadow rooms, the queue, commands, Ask a Wall Guide."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import xml.etree.ElementTree as ET
+
+from tests.integration.conftest import Stack
+from tests.support.client import Client, body_of, error_from, message_from, tag
+
+NS_MUC = "http://jabber.org/protocol/muc"
+NS_MUC_USER = f"{NS_MUC}#user"
+
+
+def member_id(stack: Stack, name: str) -> int:
+    with sqlite3.connect(stack.chatd.store_path) as db:
+        return int(db.execute("SELECT id FROM members WHERE account = ?", (stack.accounts[name].jid,)).fetchone()[0])
+
+
+def dm_shadow(stack: Stack, a: str, b: str) -> str:
+    low, high = sorted((member_id(stack, a), member_id(stack, b)))
+    return f"en-dm-{low}-{high}@watch.localhost"
+
+
+def self_presence(element: ET.Element) -> bool:
+    x = element.find(f"{{{NS_MUC_USER}}}x")
+    return x is not None and any(s.get("code") == "110" for s in x.findall(f"{{{NS_MUC_USER}}}status"))
+
+
+async def join(client: Client, room: str, nick: str) -> ET.Element:
+    mark = client.mark()
+    client.send_raw(f"<presence to='{room}/{nick}'><x xmlns='{NS_MUC}'><history maxstanzas='50'/></x></presence>")
+    return await client.expect(
+        lambda e: e.tag == tag("presence") and (e.get("from") or "").startswith(room) and (
+            self_presence(e) or e.get("type") == "error"), start=mark)  # fmt: skip
+
+
+def say(client: Client, room: str, text: str) -> None:
+    client.send_raw(f"<message to='{room}' type='groupchat'><body>{text}</body></message>")
+
+
+def groupchat(room: str, contains: str):
+    def match(element: ET.Element) -> bool:
+        return (
+            element.tag == tag("message")
+            and element.get("type") == "groupchat"
+            and (element.get("from") or "").startswith(room)
+            and contains in (body_of(element) or "")
+        )
+
+    return match
+
+
+def message_id(line: str) -> str:
+    found = re.search(r"id ([0-9a-f]{8})\]", line)
+    assert found, line
+    return found.group(1)
+
+
+async def test_shadow_room_shows_original_while_recipient_gets_redacted(stack: Stack, connect) -> None:
+    wendy, alice, bob = await connect("wendy"), await connect("alice"), await connect("bob")
+    room = dm_shadow(stack, "alice", "bob")
+    assert self_presence(await join(wendy, room, "sturdy-owl"))
+    alice.send_chat(stack.pseudonym_jid("bob"), "mail me at SECRET-CODE please")
+    delivered = await bob.expect(message_from(stack.pseudonym_jid("alice"), "mail me at"))
+    assert "SECRET-CODE" not in (body_of(delivered) or "")
+    mirrored = await wendy.expect(groupchat(room, "mail me at SECRET-CODE please"))
+    text = body_of(mirrored) or ""
+    assert "redacted" in text and "pii.email" in text and "[email removed]" in text
+    assert stack.accounts["alice"].jid not in ET.tostring(mirrored, encoding="unicode")
+
+
+async def test_members_and_other_realms_cannot_join_shadow_rooms(stack: Stack, connect) -> None:
+    alice, wendy, gaston = await connect("alice"), await connect("wendy"), await connect("gaston")
+    refused = await join(alice, "en-queue@watch.localhost", "calm-otter")
+    assert (
+        refused.get("type") == "error"
+        and refused.find(f"{tag('error')}/{{urn:ietf:params:xml:ns:xmpp-stanzas}}forbidden") is not None
+    )
+    refused = await join(wendy, "fr-queue@watch.localhost", "sturdy-owl")
+    assert refused.get("type") == "error"
+    refused = await join(gaston, dm_shadow(stack, "alice", "bob"), "sage-hibou")
+    assert refused.get("type") == "error"
+    sent = alice.send_chat("en-queue@watch.localhost", "let me see")
+    await alice.expect(error_from("en-queue@watch.localhost", "forbidden", stanza_id=sent))
+
+
+async def test_hold_then_approve_and_edit_and_approve(stack: Stack, connect) -> None:
+    wendy, alice, bob = await connect("wendy"), await connect("alice"), await connect("bob")
+    room = dm_shadow(stack, "alice", "bob")
+    await join(wendy, room, "sturdy-owl")
+    alice.send_chat(stack.pseudonym_jid("bob"), "HOLDME first version")
+    held = await wendy.expect(groupchat(room, "HOLDME first version"))
+    assert "HELD" in (body_of(held) or "")
+    say(wendy, room, f"!approve {message_id(body_of(held) or '')}")
+    await bob.expect(message_from(stack.pseudonym_jid("alice"), "HOLDME first version"))
+    await alice.expect(message_from(f"wallguide@{stack.en}", "delivered it"))
+
+    alice.send_chat(stack.pseudonym_jid("bob"), "HOLDME second version with a detail")
+    held = await wendy.expect(groupchat(room, "second version"))
+    say(wendy, room, f"!approve {message_id(body_of(held) or '')} second version -- removed a detail")
+    await bob.expect(message_from(stack.pseudonym_jid("alice"), "second version"))
+    assert not [e for e in bob.received if "with a detail" in (body_of(e) or "")]
+    notice = await alice.expect(message_from(f"wallguide@{stack.en}", "with changes"))
+    assert "removed a detail" in (body_of(notice) or "")
+
+
+async def test_mute_and_its_expiry(stack: Stack, connect) -> None:
+    wendy, frank, dan = await connect("wendy"), await connect("frank"), await connect("dan")
+    room = dm_shadow(stack, "frank", "dan")
+    await join(wendy, room, "sturdy-owl")
+    say(wendy, room, "!mute kind-robin 5s cooling off")
+    await wendy.expect(groupchat(room, "kind-robin is muted"))
+    await frank.expect(message_from(f"wallguide@{stack.en}", "paused your messages"))
+    sent = frank.send_chat(stack.pseudonym_jid("dan"), "am I muted?")
+    await frank.expect(error_from(stack.pseudonym_jid("dan"), "policy-violation", stanza_id=sent))
+    await asyncio.sleep(5.5)
+    frank.send_chat(stack.pseudonym_jid("dan"), "the mute is over")
+    await dan.expect(message_from(stack.pseudonym_jid("frank"), "the mute is over"))
+
+
+async def test_ask_a_wall_guide_round_trip(stack: Stack, connect) -> None:
+    carol, wendy = await connect("carol"), await connect("wendy")
+    queue = "en-queue@watch.localhost"
+    await join(wendy, queue, "sturdy-owl")
+    carol.send_chat(f"wallguide@{stack.en}", "I need to talk to someone tonight")
+    await carol.expect(message_from(f"wallguide@{stack.en}", "A Wall Guide will answer you here"))
+    entry = await wendy.expect(groupchat(queue, "quiet-lynx"))
+    thread = re.search(r"xmpp:(en-guide-\d+@watch\.localhost)", body_of(entry) or "")
+    assert thread, body_of(entry)
+    entry_id = re.match(r"#(\d+)", body_of(entry) or "")
+    assert entry_id
+    say(wendy, queue, f"!claim {entry_id.group(1)}")
+    await wendy.expect(groupchat(queue, f"#{entry_id.group(1)} is yours"))
+
+    room = thread.group(1)
+    await join(wendy, room, "sturdy-owl")
+    await wendy.expect(groupchat(room, "I need to talk to someone tonight"))  # history on join
+    say(wendy, room, "I am here with you. What is going on?")
+    reply = await carol.expect(message_from(f"wallguide@{stack.en}", "I am here with you"))
+    assert "sturdy-owl" not in ET.tostring(reply, encoding="unicode")
+    carol.send_chat(f"wallguide@{stack.en}", "thank you, it helps")
+    await wendy.expect(groupchat(room, "thank you, it helps"))
+
+
+async def test_guide_actions_are_audited_and_forbidden_elsewhere(stack: Stack, connect) -> None:
+    wendy, gaston = await connect("wendy"), await connect("gaston")
+    room = dm_shadow(stack, "eve", "frank")
+    await join(wendy, room, "sturdy-owl")
+    say(wendy, room, "!note swift-hare prefers short check-ins")
+    await wendy.expect(groupchat(room, "Note kept for swift-hare"))
+    say(wendy, room, "!watch swift-hare")
+    await wendy.expect(groupchat(room, "on the watchlist"))
+    say(wendy, room, "!activity swift-hare")
+    await wendy.expect(groupchat(room, "Recent activity of swift-hare"))
+    say(wendy, room, "!dance")
+    await wendy.expect(groupchat(room, "unknown command"))
+    listing = stack.chatd.cli("audit", "list")
+    assert "sturdy-owl\tmember.note\ten\tswift-hare" in listing.stdout
+    assert "sturdy-owl\tmember.watch\ten\tswift-hare" in listing.stdout
+    assert stack.chatd.cli("audit", "verify").returncode == 0
+    refused = await join(gaston, room, "sage-hibou")  # a French guide cannot act in the English realm
+    assert refused.get("type") == "error"
