@@ -238,11 +238,16 @@ class Store:
         """A member's latest texts across conversations, newest first (shadow rooms excluded)."""
         return await self._messages("sender_id = ? AND conversation NOT LIKE 'watch:%'", (member_id,), limit)
 
-    async def held_message(self, short_id: str) -> ArchivedMessage | None:
-        """A held message by the random tail of its stanza id (what guides type)."""
-        if not short_id.isalnum():
+    async def find_message(self, short_id: str, verdicts: tuple[str, ...]) -> ArchivedMessage | None:
+        """A member's message by the random tail of its stanza id (what guides type), if unique."""
+        if not short_id.isalnum() or not verdicts:
             return None
-        rows = await self._messages("verdict = 'hold' AND stanza_id LIKE ?", (f"%-{short_id}",), 2)
+        marks = ", ".join("?" * len(verdicts))
+        rows = await self._messages(
+            f"verdict IN ({marks}) AND stanza_id LIKE ? AND conversation NOT LIKE 'watch:%'",
+            (*verdicts, f"%-{short_id}"),
+            2,
+        )
         return rows[0] if len(rows) == 1 else None
 
     async def settle_held(self, stanza_id: str, verdict: str, body: str | None) -> None:
@@ -250,6 +255,15 @@ class Store:
         await self.db.execute(
             "UPDATE messages SET verdict = ?, body = ? WHERE stanza_id = ? AND verdict = 'hold'",
             (verdict, body, stanza_id),
+        )
+        await self.db.commit()
+
+    async def moderate(self, stanza_id: str, body: str) -> None:
+        """A guide removed (body '') or edited a delivered message; the original stays for moderators."""
+        await self.db.execute(
+            "UPDATE messages SET original = COALESCE(original, body), body = ?,"
+            " verdict = CASE WHEN ? = '' THEN 'removed' ELSE 'edited' END WHERE stanza_id = ?",
+            (body, body, stanza_id),
         )
         await self.db.commit()
 

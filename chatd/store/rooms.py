@@ -36,6 +36,7 @@ class RoomRecord:
     client_id: str | None
     body: str
     created_at: float
+    removed: bool = False  # retracted by a Wall Guide: shown as a tombstone (XEP-0425)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +136,7 @@ class RoomStore:
         if limit <= 0:
             return []
         rows = await self._select(
-            "conversation = ? AND body IS NOT NULL AND messages.created_at >= ?",
+            "conversation = ? AND body IS NOT NULL AND verdict <> 'removed' AND messages.created_at >= ?",
             [conversation, since or 0.0],
             "DESC",
             limit,
@@ -176,9 +177,10 @@ class RoomStore:
 
     async def _select(self, where: str, args: list[object], order: str, limit: int) -> list[RoomRecord]:
         async with self.db.execute(
-            "SELECT seq, stanza_id, sender_id, COALESCE(members.pseudonym, ?), client_id, body, messages.created_at"
+            "SELECT seq, stanza_id, sender_id, COALESCE(members.pseudonym, ?), client_id, body, messages.created_at,"
+            " verdict = 'removed'"
             f" FROM messages LEFT JOIN members ON members.id = sender_id WHERE {where} ORDER BY seq {order} LIMIT ?",
             (GUIDE_NICK, *args, limit),
         ) as cursor:
             rows = await cursor.fetchall()
-        return [RoomRecord(*r) for r in rows]
+        return [RoomRecord(*r[:7], removed=bool(r[7])) for r in rows]

@@ -48,6 +48,12 @@ NS_RSM = "http://jabber.org/protocol/rsm"
 NS_DATA = "jabber:x:data"
 NS_DELAY = "urn:xmpp:delay"
 NS_FORWARD = "urn:xmpp:forward:0"
+NS_RETRACT = "urn:xmpp:message-retract:1"
+NS_RETRACT_0 = "urn:xmpp:message-retract:0"
+NS_MODERATE = "urn:xmpp:message-moderate:1"
+NS_MODERATE_0 = "urn:xmpp:message-moderate:0"
+NS_FASTEN = "urn:xmpp:fasten:0"
+NS_FALLBACK = "urn:xmpp:fallback:0"
 MAM_PAGE = 50
 
 ROOM_FEATURES = [
@@ -62,6 +68,8 @@ ROOM_FEATURES = [
     NS_OCCUPANT_ID,
     NS_SELF_PING,
     st.NS_PING,
+    NS_MODERATE,
+    NS_MODERATE_0,
 ]
 
 
@@ -73,6 +81,14 @@ class TopicRoom:
     name: str
     description: str = ""
     tags: tuple[str, ...] = ()
+
+
+def tombstone(by: str) -> str:
+    """What the archive shows for a message a Wall Guide removed (XEP-0425 with the XEP-0424 tombstone)."""
+    return (
+        f"<retracted xmlns='{NS_RETRACT}'><moderated{_a(xmlns=NS_MODERATE, by=by)}/></retracted>"
+        f"<moderated{_a(xmlns=NS_MODERATE_0, by=by)}><retracted xmlns='{NS_RETRACT_0}'/></moderated>"
+    )
 
 
 def _a(**values: str | None) -> str:
@@ -207,6 +223,37 @@ class RoomsDomain:
             stream = self.rt.streams[self.domain]
             self.rt.counters.delivered += await self._fanout(
                 stream, room, b"<message to=", self._message_tail(room, record)
+            )
+
+    async def retract(self, local: str, stanza_id: str, reason: str) -> None:
+        """XEP-0425: a Wall Guide's retraction reaches every occupant; the archive keeps a tombstone."""
+        room = self.rooms.get(local)
+        if room is None:
+            return
+        await self.rt.store.moderate(stanza_id, "")
+        room_jid = self._jid(room)
+        by = self._jid(room, GUIDE_NICK)
+        fallback = escape(i18n.text(self.realm.language, "room.removed_fallback", reason=reason))
+        tail = (
+            f"{_a(from_=room_jid, type='groupchat', id=new_stanza_id())}>"
+            f"<retract{_a(xmlns=NS_RETRACT, id=stanza_id)}><moderated{_a(xmlns=NS_MODERATE, by=by)}/>"
+            f"<reason>{escape(reason)}</reason></retract>"
+            f"<apply-to{_a(xmlns=NS_FASTEN, id=stanza_id)}><moderated{_a(xmlns=NS_MODERATE_0, by=by)}>"
+            f"<retract xmlns='{NS_RETRACT_0}'/><reason>{escape(reason)}</reason></moderated></apply-to>"
+            f"<fallback{_a(xmlns=NS_FALLBACK, for_=NS_RETRACT)}/><body>{fallback}</body>"
+            f"<store xmlns='urn:xmpp:hints'/></message>"
+        )
+        await self._fanout(self.rt.streams[self.domain], room, b"<message to=", tail)
+
+    async def correct(self, local: str, record: RoomRecord, text: str) -> None:
+        """A Wall Guide's edit: a XEP-0308 correction of the author's message, archived in its place."""
+        await self.rt.store.moderate(record.stanza_id, text)
+        replace_xml = f"<replace xmlns='urn:xmpp:message-correct:0'{_a(id=record.client_id or record.stanza_id)}/>"
+        edited = RoomRecord(record.seq, new_stanza_id(), record.sender_id, record.nick, None, text, self.rt.now())
+        room = self.rooms.get(local)
+        if room is not None:
+            await self._fanout(
+                self.rt.streams[self.domain], room, b"<message to=", self._message_tail(room, edited, extra=replace_xml)
             )
 
     # entry point: one raw stanza, in arrival order, synchronous
@@ -1009,9 +1056,10 @@ class RoomsDomain:
     def _message_tail(self, room: Room, record: RoomRecord, delayed: bool = False, extra: str = "") -> bytes:
         room_jid = self._jid(room)
         delay = f"<delay{_a(xmlns=NS_DELAY, stamp=stamp(record.created_at), from_=room_jid)}/>" if delayed else ""
+        content = tombstone(room_jid) if record.removed else f"<body>{escape(record.body)}</body>"
         return (
             f"{_a(from_=self._jid(room, record.nick), type='groupchat', id=record.client_id or record.stanza_id)}>"
-            f"<body>{escape(record.body)}</body>{extra}{delay}"
+            f"{content}{extra}{delay}"
             f"<stanza-id{_a(xmlns=NS_SID, id=record.stanza_id, by=room_jid)}/>"
             f"<occupant-id{_a(xmlns=NS_OCCUPANT_ID, id=core.occupant_id(room.salt, record.sender_id))}/></message>"
         ).encode()

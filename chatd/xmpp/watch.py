@@ -15,7 +15,7 @@ import logging
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 from chatd import i18n
 from chatd.core.guides import (
@@ -275,6 +275,8 @@ class ShadowRooms(RoomsDomain):
             return await self._post_into(room, guide, command.text)
         if verb in (Verb.APPROVE, Verb.REJECT):
             return await self._decide_held(guide, command)
+        if verb in (Verb.REMOVE, Verb.EDIT):
+            return await self._moderate_message(guide, command)
         member = self._target(command.arguments.get("member", ""))
         return await self._member_command(guide, member, command)
 
@@ -320,7 +322,7 @@ class ShadowRooms(RoomsDomain):
 
     async def _decide_held(self, guide: Member, command: GuideCommand) -> str:
         language = self.realm.language
-        held = await self.rt.store.held_message(command.arguments["message"])
+        held = await self.rt.store.find_message(command.arguments["message"], ("hold",))
         if held is None:
             raise CommandProblem(i18n.text(language, "watch.no_held", id=command.arguments["message"]))
         author = self.rt.directory.by_id(held.sender_id)
@@ -341,6 +343,60 @@ class ShadowRooms(RoomsDomain):
             await self._notify(author, "notice.held_approved")
         await self._audit(guide, "held.approve", held.stanza_id, {"edited": edited, "reason": command.reason})
         return i18n.text(language, "watch.held_approved", id=short_id(held.stanza_id))
+
+    async def _moderate_message(self, guide: Member, command: GuideCommand) -> str:
+        """!remove and !edit a delivered message: in its room (XEP-0425, XEP-0308) or one-on-one chat."""
+        language, short = self.realm.language, command.arguments["message"]
+        found = await self.rt.store.find_message(short, ("deliver", "redact", "approved", "edited"))
+        author = self.rt.directory.by_id(found.sender_id) if found else None
+        if found is None or author is None or author.realm != self.realm.id or found.conversation.startswith("roompm:"):
+            raise CommandProblem(i18n.text(language, "watch.no_message", id=short))
+        removing = command.verb is Verb.REMOVE
+        reason = command.text if removing else command.reason
+        kind, _, rest = found.conversation.partition(":")
+        if kind == "room":
+            local = rest.split(":")[1]
+            if removing:
+                await self.member_rooms.retract(local, found.stanza_id, reason)
+            else:
+                record = RoomRecord(
+                    0, found.stanza_id, author.id, author.pseudonym, found.client_id, "", found.created_at
+                )
+                await self.member_rooms.correct(local, record, command.text)
+        else:
+            await self.rt.store.moderate(found.stanza_id, "" if removing else command.text)
+            await self._moderate_direct(author, found.recipient_id, found.client_id, command.text, removing)
+        if removing:
+            await self._notify(author, "notice.removed", reason=reason)
+        else:
+            await self._notify(author, "notice.edited", text=command.text, reason=reason)
+        action = "message.remove" if removing else "message.edit"
+        await self._audit(guide, action, found.stanza_id, {"reason": reason})
+        return i18n.text(language, "watch.removed" if removing else "watch.edited", id=short)
+
+    async def _moderate_direct(
+        self, author: Member, recipient_id: int | None, client_id: str | None, text: str, removing: bool
+    ) -> None:
+        """In a one-on-one chat: a retraction (XEP-0424) or a correction from the author's pseudonym."""
+        recipient = self.rt.directory.by_id(recipient_id) if recipient_id is not None else None
+        if recipient is None or client_id is None:
+            return
+        realm = self.rt.realms[author.realm]
+        sender = f"{author.pseudonym}@{realm.people_domain}"
+        language = realm.language
+        if removing:
+            body = escape(i18n.text(language, "room.removed_fallback", reason="-"))
+            stanza = (
+                f"<message from={quoteattr(sender)} to={quoteattr(recipient.account)} type='chat'"
+                f" id={quoteattr(new_stanza_id())}>"
+                f"<retract xmlns='urn:xmpp:message-retract:1' id={quoteattr(client_id)}/>"
+                f"<fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:message-retract:1'/><body>{body}</body>"
+                "<store xmlns='urn:xmpp:hints'/></message>"
+            )
+        else:
+            stanza = st.build_message(sender, recipient.account, ChatMessage(new_stanza_id(), "chat", body=text,
+                                                                             replaces=client_id))  # fmt: skip
+        await self.rt.send(realm.people_domain, stanza)
 
     async def _deliver_held(
         self,

@@ -163,3 +163,53 @@ async def test_guide_actions_are_audited_and_forbidden_elsewhere(stack: Stack, c
     assert stack.chatd.cli("audit", "verify").returncode == 0
     refused = await join(gaston, room, "sage-hibou")  # a French guide cannot act in the English realm
     assert refused.get("type") == "error"
+
+
+async def test_guide_removes_a_room_message_with_retraction_and_tombstone(stack: Stack, connect) -> None:
+    wendy, alice, bob = await connect("wendy"), await connect("alice"), await connect("bob")
+    room = "general@rooms.en.localhost"
+    for client, nick in ((alice, "calm-otter"), (bob, "brave-heron")):
+        assert self_presence(await join(client, room, nick))
+    shadow = "en-room-general@watch.localhost"
+    await join(wendy, shadow, "sturdy-owl")
+    say(alice, room, "a message that will be removed")
+    seen = await bob.expect(groupchat(room, "a message that will be removed"))
+    stanza_id = seen.find("{urn:xmpp:sid:0}stanza-id").get("id")
+    mirrored = await wendy.expect(groupchat(shadow, "a message that will be removed"))
+    say(wendy, shadow, f"!remove {message_id(body_of(mirrored) or '')} off-topic personal detail")
+    retraction = await bob.expect(
+        lambda e: e.find("{urn:xmpp:message-retract:1}retract") is not None and e.get("type") == "groupchat"
+    )
+    retract = retraction.find("{urn:xmpp:message-retract:1}retract")
+    assert retract.get("id") == stanza_id
+    assert retract.find("{urn:xmpp:message-moderate:1}moderated") is not None
+    assert retraction.find("{urn:xmpp:fasten:0}apply-to").get("id") == stanza_id  # older clients
+    assert "removed by a Wall Guide" in (body_of(retraction) or "")
+    await alice.expect(message_from(f"wallguide@{stack.en}", "removed one of your messages"))
+
+    mark = bob.mark()
+    bob.send_raw(f"<iq type='set' to='{room}' id='mam-tomb'><query xmlns='urn:xmpp:mam:2' queryid='q-tomb'/></iq>")
+    await bob.expect(lambda e: e.get("id") == "mam-tomb" and e.get("type") == "result", start=mark)
+    results = [
+        e for e in bob.received[mark:]
+        if (r := e.find("{urn:xmpp:mam:2}result")) is not None and r.get("id") == stanza_id
+    ]  # fmt: skip
+    assert len(results) == 1
+    archived = ET.tostring(results[0], encoding="unicode")
+    assert "a message that will be removed" not in archived
+    assert "urn:xmpp:message-retract:1" in archived and "retracted" in archived
+
+
+async def test_guide_edits_a_direct_message(stack: Stack, connect) -> None:
+    wendy, alice, bob = await connect("wendy"), await connect("alice"), await connect("bob")
+    shadow = dm_shadow(stack, "alice", "bob")
+    await join(wendy, shadow, "sturdy-owl")
+    to = stack.pseudonym_jid("bob")
+    alice.send_raw(f"<message to='{to}' type='chat' id='to-edit-1'><body>meet me at the bar</body></message>")
+    await bob.expect(message_from(stack.pseudonym_jid("alice"), "meet me at the bar"))
+    mirrored = await wendy.expect(groupchat(shadow, "meet me at the bar"))
+    say(wendy, shadow, f"!edit {message_id(body_of(mirrored) or '')} meet me here -- no meeting places")
+    corrected = await bob.expect(message_from(stack.pseudonym_jid("alice"), "meet me here"))
+    assert corrected.find("{urn:xmpp:message-correct:0}replace").get("id") == "to-edit-1"
+    notice = await alice.expect(message_from(f"wallguide@{stack.en}", "changed one of your messages"))
+    assert "no meeting places" in (body_of(notice) or "")
