@@ -14,8 +14,9 @@ from chatd import i18n
 from chatd.core.guides import QueueEntry
 from chatd.core.model import Member
 from chatd.core.shadow import Reviewed, short_id
-from chatd.events import AlertRaised, message_event
+from chatd.events import AlertRaised, ReportFiled, message_event
 from chatd.runtime import Runtime
+from chatd.store import ArchivedMessage
 from chatd.store.guides import GuideStore
 from chatd.xmpp import stanza as st
 
@@ -25,6 +26,7 @@ CRISIS_SEVERITY = 3
 HELD_SEVERITY = 2
 WATCHED_SEVERITY = 1
 GUIDE_SEVERITY = 2  # a member asked for a Wall Guide
+REPORT_SEVERITY = 2
 
 EntryListener = Callable[[QueueEntry], None]
 
@@ -35,6 +37,7 @@ class Desk:
         self.guides = GuideStore(runtime.store.db)
         self.entry_listeners: list[EntryListener] = []  # the watch domain announces entries in the queue room
         runtime.review_listeners.append(self.reviewed)
+        runtime.file_report = self.file_report
 
     def reviewed(self, record: Reviewed) -> None:
         self._publish(record)
@@ -81,6 +84,20 @@ class Desk:
             await self.add_entry(record.realm, "watched", WATCHED_SEVERITY, record.conversation, f"{who}{ref}")
         if any(a.severity >= CRISIS_SEVERITY and a.kind.startswith("risk.") for a in record.verdict.alerts):
             await self.send_crisis_resources(record.author)
+
+    async def file_report(
+        self, reporter: Member, conversation: str, reported: ArchivedMessage | None, reason: str
+    ) -> None:
+        """A member's report: a queue entry with the reported message's id, never shown to that message's author."""
+        author = self.rt.directory.by_id(reported.sender_id) if reported else None
+        target = f"{author.pseudonym} ({short_id(reported.stanza_id)})" if author and reported else "?"
+        summary = f"{reporter.pseudonym} → {target}: {reason[:200] or '-'}"
+        await self.add_entry(reporter.realm, "report", REPORT_SEVERITY, conversation, summary)
+        self.rt.bus.publish(
+            ReportFiled(
+                realm=reporter.realm, conversation=conversation, stanza_id=reported.stanza_id if reported else ""
+            )
+        )
 
     async def add_entry(self, realm: str, kind: str, severity: int, conversation: str, summary: str) -> QueueEntry:
         entry = await self.guides.add_entry(realm, kind, severity, conversation, summary)

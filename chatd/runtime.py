@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from chatd import i18n
@@ -20,7 +20,7 @@ from chatd.core.shadow import Reviewed
 from chatd.hook import ExternalHook
 from chatd.metrics import Metrics
 from chatd.serial import SerialQueues
-from chatd.store import Store
+from chatd.store import ArchivedMessage, Store
 from chatd.xmpp.stream import ComponentStream
 from policies import Conversation, Field, Verdict
 
@@ -54,6 +54,8 @@ class Runtime:
     streams: dict[str, ComponentStream] = field(default_factory=dict)  # domain -> its stream
     watched: set[int] = field(default_factory=set)  # member ids on the watchlist
     mutes: dict[int, float] = field(default_factory=dict)  # member id -> muted until
+    # files a member's report: (reporter, conversation, reported message or None, reason); set by the desk
+    file_report: Callable[[Member, str, ArchivedMessage | None, str], Awaitable[None]] | None = None
     metrics: Metrics | None = None
 
     def now(self) -> float:

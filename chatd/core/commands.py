@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-KNOWN = frozenset({"block", "unblock", "blocks", "help"})
+KNOWN = frozenset({"block", "unblock", "blocks", "help", "report"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +20,12 @@ def parse_command(text: str) -> Command | None:
         return None
     word, _, rest = text[1:].partition(" ")
     name = word.lower()
-    argument = rest.strip().lower()
     if name not in KNOWN:
         return Command("unknown", name)
-    return Command(name, argument)
+    return Command(name, rest.strip() if name == "report" else rest.strip().lower())  # a reason keeps its case
+
+
+def report_reason(text: str) -> str | None:
+    """The reason of a "!report <reason>" line (possibly empty), or None when it is not a report."""
+    command = parse_command(text.split("\n", 1)[0])
+    return command.argument if command is not None and command.name == "report" else None

@@ -32,6 +32,7 @@ class ChatMessage:
     receipt_for: str | None = None
     marker: tuple[str, str] | None = None  # (name, message id)
     replaces: str | None = None  # XEP-0308: id of the corrected message
+    reply_to: str | None = None  # XEP-0461: id of the message this one answers
     encrypted: bool = False
 
     @property

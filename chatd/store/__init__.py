@@ -250,6 +250,20 @@ class Store:
         )
         return rows[0] if len(rows) == 1 else None
 
+    async def reported_message(self, conversation: str, reply_id: str) -> ArchivedMessage | None:
+        """The message a report answers: by stanza id (rooms) or by the author's own id (chats)."""
+        rows = await self._messages(
+            "conversation = ? AND (stanza_id = ? OR client_id = ?)", (conversation, reply_id, reply_id), 1
+        )
+        return rows[0] if rows else None
+
+    async def quoted_message(self, recipient_id: int, quote: str) -> ArchivedMessage | None:
+        """The latest message a member received that contains the quoted text (a report to wallguide@)."""
+        rows = await self._messages(
+            "recipient_id = ? AND conversation LIKE 'dm:%' AND instr(body, ?) > 0", (recipient_id, quote), 1
+        )
+        return rows[0] if rows else None
+
     async def settle_held(self, stanza_id: str, verdict: str, body: str | None) -> None:
         """A guide approved (with the text delivered) or rejected a held message."""
         await self.db.execute(

@@ -8,7 +8,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from chatd import i18n
-from chatd.core.commands import Command, parse_command
+from chatd.core.commands import Command, parse_command, report_reason
 from chatd.core.direct import admit, conversation_key, find_recipient
 from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member, Realm
@@ -121,6 +121,10 @@ class PeopleDomain:
             self._refuse(stream, element, recipient, sender)
             return
         verdict: Verdict | None = None
+        reason = report_reason(message.body) if message.body is not None else None
+        if reason is not None:
+            await self._report(stream, sender, conversation_key(sender, recipient), message.reply_to, reason)
+            return
         if message.body is not None:
             muted = muted_refusal(rt, sender)
             if muted is not None:
@@ -231,6 +235,11 @@ class PeopleDomain:
     async def _to_guide(self, stream: ComponentStream, member: Member, message: ChatMessage) -> None:
         if message.body is None:
             return
+        own_line = next((line for line in message.body.splitlines() if not line.startswith(">")), "")
+        reason = report_reason(own_line)
+        if reason is not None:
+            await self._report_quoted(stream, member, message.body, reason)
+            return
         command = parse_command(message.body)
         if command is None:
             await self._ask_guide(stream, member, message.body, message.id)
@@ -264,6 +273,24 @@ class PeopleDomain:
         rt.reviewed(Reviewed(self.realm.id, conversation, "guide", member, None, text, verdict, stanza_id, rt.now()))
         if not earlier or rt.now() - earlier[-1].created_at > THREAD_QUIET_SECONDS:
             await self._notice(stream, member, "notice.guide_received")
+
+    async def _report(
+        self, stream: ComponentStream, reporter: Member, conversation: str, reply_id: str | None, reason: str
+    ) -> None:
+        """A report (a reply with "!report <reason>") goes to the Wall Guides only; the reporter is thanked."""
+        reported = await self.rt.store.reported_message(conversation, reply_id) if reply_id else None
+        if self.rt.file_report is not None:
+            await self.rt.file_report(reporter, conversation, reported, reason)
+        await self._notice(stream, reporter, "notice.report_received")
+
+    async def _report_quoted(self, stream: ComponentStream, reporter: Member, text: str, reason: str) -> None:
+        """ "!report" to wallguide@ quoting a message ("> ..." lines) that the member received."""
+        quote = " ".join(line[1:].strip() for line in text.splitlines() if line.startswith(">")).strip()
+        reported = await self.rt.store.quoted_message(reporter.id, quote[:80]) if quote else None
+        conversation = reported.conversation if reported else f"guide:{reporter.id}"
+        if self.rt.file_report is not None:
+            await self.rt.file_report(reporter, conversation, reported, reason)
+        await self._notice(stream, reporter, "notice.report_received")
 
     async def _run_command(self, member: Member, command: Command) -> tuple[str, dict[str, str]]:
         rt = self.rt

@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from chatd import i18n
 from chatd.core import rooms as core
+from chatd.core.commands import report_reason
 from chatd.core.direct import admit, find_recipient
 from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member, Realm
@@ -489,6 +490,13 @@ class RoomsDomain:
             tail = self._state_tail(room, occupant, message)
             if tail:
                 await self._fanout(stream, room, b"<message to=", tail, skip=occupant)
+            return
+        reason = report_reason(message.body)
+        if reason is not None:  # "!report <reason>" as a reply: to the Wall Guides only, never to the room
+            reported = await self.rt.store.reported_message(room.key, message.reply_to) if message.reply_to else None
+            if self.rt.file_report is not None:
+                await self.rt.file_report(member, room.key, reported, reason)
+            await self._notice(stream, room, member, "notice.report_received")
             return
         field = Field.CORRECTION if message.replaces else Field.BODY
         outcome = await self._moderate(stream, element, room, member, message.body, field, RoomEventKind.MESSAGE)

@@ -15,6 +15,7 @@ NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
 NS_RECEIPTS = "urn:xmpp:receipts"
 NS_MARKERS = "urn:xmpp:chat-markers:0"
 NS_CORRECT = "urn:xmpp:message-correct:0"
+NS_REPLY = "urn:xmpp:reply:0"
 NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
 NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
 NS_PING = "urn:xmpp:ping"
@@ -57,7 +58,7 @@ def _body(element: ET.Element) -> str | None:
 
 
 def parse_message(element: ET.Element) -> ChatMessage:
-    chat_state = receipt_for = replaces = None
+    chat_state = receipt_for = replaces = reply_to = None
     marker: tuple[str, str] | None = None
     receipt_request = encrypted = False
     for child in element:
@@ -73,6 +74,8 @@ def parse_message(element: ET.Element) -> ChatMessage:
             marker = (name, child.get("id", ""))
         elif ns == NS_CORRECT and name == "replace":
             replaces = child.get("id") or None
+        elif ns == NS_REPLY and name == "reply":
+            reply_to = child.get("id") or None
         elif ns in ENCRYPTION_NAMESPACES:
             encrypted = True
     thread = client_child(element, "thread")
@@ -86,6 +89,7 @@ def parse_message(element: ET.Element) -> ChatMessage:
         receipt_for=receipt_for,
         marker=marker,
         replaces=replaces,
+        reply_to=reply_to,
         encrypted=encrypted,
     )
 

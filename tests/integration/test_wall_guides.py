@@ -213,3 +213,40 @@ async def test_guide_edits_a_direct_message(stack: Stack, connect) -> None:
     assert corrected.find("{urn:xmpp:message-correct:0}replace").get("id") == "to-edit-1"
     notice = await alice.expect(message_from(f"wallguide@{stack.en}", "changed one of your messages"))
     assert "no meeting places" in (body_of(notice) or "")
+
+
+async def test_reports_by_reply_in_a_room_and_a_chat_and_by_quote(stack: Stack, connect) -> None:
+    wendy, hank, gina = await connect("wendy"), await connect("hank"), await connect("gina")
+    queue = "en-queue@watch.localhost"
+    await join(wendy, queue, "sturdy-owl")
+    room = "general@rooms.en.localhost"
+    await join(hank, room, "humble-bison")
+    await join(gina, room, "gentle-crane")
+    say(gina, room, "something hurtful in the room")
+    seen = await hank.expect(groupchat(room, "something hurtful"))
+    stanza_id = seen.find("{urn:xmpp:sid:0}stanza-id").get("id")
+    mark = gina.mark()
+    hank.send_raw(
+        f"<message to='{room}' type='groupchat'><body>!report this is harassment</body>"
+        f"<reply xmlns='urn:xmpp:reply:0' to='{room}/gentle-crane' id='{stanza_id}'/></message>"
+    )
+    await hank.expect(groupchat(room, "Your report went to the Wall Guides only"))
+    entry = await wendy.expect(groupchat(queue, "humble-bison → gentle-crane"))
+    assert "this is harassment" in (body_of(entry) or "") and stanza_id.rpartition("-")[2] in (body_of(entry) or "")
+    await gina.expect_nothing(lambda e: "report" in (body_of(e) or "").lower(), wait=0.5, start=mark)
+
+    gina.send_raw(
+        f"<message to='{stack.pseudonym_jid('hank')}' type='chat' id='dm-hurt-1'><body>you again</body></message>"
+    )
+    await hank.expect(message_from(stack.pseudonym_jid("gina"), "you again"))
+    hank.send_raw(
+        f"<message to='{stack.pseudonym_jid('gina')}' type='chat'><body>!report unwanted contact</body>"
+        f"<reply xmlns='urn:xmpp:reply:0' to='{stack.pseudonym_jid('gina')}' id='dm-hurt-1'/></message>"
+    )
+    await hank.expect(message_from(f"wallguide@{stack.en}", "Your report went to the Wall Guides only"))
+    await wendy.expect(groupchat(queue, "unwanted contact"))
+    assert not [e for e in gina.received if "unwanted contact" in (body_of(e) or "")]
+
+    hank.send_chat(f"wallguide@{stack.en}", "> you again\n!report keeps writing to me")
+    entry = await wendy.expect(groupchat(queue, "keeps writing to me"))
+    assert "gentle-crane" in (body_of(entry) or "")
