@@ -94,6 +94,7 @@ class Service:
             await rooms.load()
             self._add_stream(realm.rooms_domain, realm_config.rooms_secret, rooms.handle)
             shadows[realm.id] = ShadowRooms(runtime, realm, config.watch.domain, desk, rooms, self.audit)
+            await shadows[realm.id].load()
             desk.entry_listeners.append(shadows[realm.id].announce)
         watch = WatchDomain(runtime, config.watch.domain, shadows)
         self._add_stream(config.watch.domain, config.watch.secret, watch.handle)

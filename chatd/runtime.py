@@ -17,6 +17,7 @@ from chatd.core.ratelimit import RateLimiter
 from chatd.core.refusal import Refusal
 from chatd.core.resources import ResourceLibrary
 from chatd.core.shadow import Reviewed
+from chatd.events import MemberJoined, MemberLeft
 from chatd.hook import ExternalHook
 from chatd.metrics import Metrics
 from chatd.serial import SerialQueues
@@ -51,6 +52,8 @@ class Runtime:
     bus: LocalBus = field(default_factory=LocalBus)
     hook: ExternalHook | None = None
     review_listeners: list[Callable[[Reviewed], None]] = field(default_factory=list)
+    # (realm, room, member, joined) for every member who enters or leaves a room
+    presence_listeners: list[Callable[[str, str, Member, bool], None]] = field(default_factory=list)
     streams: dict[str, ComponentStream] = field(default_factory=dict)  # domain -> its stream
     watched: set[int] = field(default_factory=set)  # member ids on the watchlist
     mutes: dict[int, float] = field(default_factory=dict)  # member id -> muted until
@@ -92,6 +95,16 @@ class Runtime:
                 listener(record)
             except Exception:
                 log.exception("a review listener failed")
+
+    def room_presence(self, realm: str, room: str, member: Member, joined: bool) -> None:
+        """A member entered or left a room: an event on the bus, a line in the shadow room."""
+        event = MemberJoined if joined else MemberLeft
+        self.bus.publish(event(realm=realm, room=room, member=member.pseudonym))
+        for listener in self.presence_listeners:
+            try:
+                listener(realm, room, member, joined)
+            except Exception:
+                log.exception("a presence listener failed")
 
     async def send(self, domain: str, stanza: str | bytes) -> None:
         """Sends through the stream that owns the domain (never from another domain)."""

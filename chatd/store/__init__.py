@@ -234,6 +234,12 @@ class Store:
         rows = await self._messages("conversation = ?", (conversation,), limit)
         return list(reversed(rows))
 
+    async def conversations_like(self, prefix: str) -> list[str]:
+        async with self.db.execute(
+            "SELECT DISTINCT conversation FROM messages WHERE conversation LIKE ?", (f"{prefix}%",)
+        ) as cursor:
+            return [row[0] for row in await cursor.fetchall()]
+
     async def recent_by_member(self, member_id: int, limit: int = 10) -> list[ArchivedMessage]:
         """A member's latest texts across conversations, newest first (shadow rooms excluded)."""
         return await self._messages("sender_id = ? AND conversation NOT LIKE 'watch:%'", (member_id,), limit)

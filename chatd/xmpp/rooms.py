@@ -386,6 +386,7 @@ class RoomsDomain:
         )
         if plan.first_session:
             await self._fanout(stream, room, b"<presence to=", self._presence_tail(room, occupant), skip=occupant)
+            self.rt.room_presence(room.realm, room.local, occupant.member, joined=True)
         codes = ["110", *(["210"] if plan.rewritten else []), *(["201"] if plan.created else [])]
         own = [self._addressed(b"<presence to=", quoted, self._presence_tail(room, occupant, codes))]
         request = history_request(element)
@@ -405,6 +406,7 @@ class RoomsDomain:
         await self._send(stream, [self._addressed(b"<presence to=", quoteattr(full).encode(), own)])
         if gone is not None:
             await self._fanout(stream, room, b"<presence to=", self._presence_tail(room, occupant, kind="unavailable"))
+            self.rt.room_presence(room.realm, room.local, occupant.member, joined=False)
 
     async def _remove(self, stream: ComponentStream, room: Room, occupant: Occupant, code: str) -> None:
         """Takes a member out with every client: kicked (307) or removed from a group (321)."""

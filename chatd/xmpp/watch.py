@@ -71,7 +71,18 @@ class ShadowRooms(RoomsDomain):
         self.audit = audit
 
     async def load(self) -> None:
-        """Shadow rooms are made when first needed; nothing to load."""
+        """The shadow rooms that have lines already (so that guides find them after a restart)."""
+        for conversation in await self.rt.store.conversations_like(f"watch:{self.realm.id}-"):
+            self.shadow(conversation.partition(":")[2])
+        self.rt.presence_listeners.append(self.presence)
+
+    def presence(self, realm: str, room: str, member: Member, joined: bool) -> None:
+        """A presence listener: members entering and leaving a room show in its shadow."""
+        if realm == self.realm.id:
+            local = shadow_local(realm, f"room:{realm}:{room}")
+            key = "watch.joined" if joined else "watch.left"
+            line = i18n.text(self.realm.language, key, name=member.pseudonym)
+            self._submit(local, lambda: self._post(local, None, line))
 
     def reviewed(self, event: object) -> None:
         """Guides' own words in shadow rooms are not mirrored again."""
@@ -206,7 +217,7 @@ class ShadowRooms(RoomsDomain):
             await self._tell(stream, room, member, str(problem))
             return
         if command is not None:
-            await self._run(stream, room, member, command)
+            await self._run(stream, room, member, command, message.body.strip())
             return
         address = parse_shadow(local)
         if address is not None and address.kind == "guide":
@@ -257,13 +268,17 @@ class ShadowRooms(RoomsDomain):
 
     # commands
 
-    async def _run(self, stream: ComponentStream, room: Room, guide: Member, command: GuideCommand) -> None:
-        language = self.realm.language
+    async def _run(self, stream: ComponentStream, room: Room, guide: Member, command: GuideCommand, line: str) -> None:
+        """A command's answer: to every guide in the room when it acted, to its author alone when it failed."""
         try:
             answer = await self._execute(room, guide, command)
         except CommandProblem as problem:
-            answer = str(problem)
-        await self._tell(stream, room, guide, answer or i18n.text(language, "watch.done"))
+            await self._tell(stream, room, guide, str(problem))
+            return
+        if command.verb in (Verb.HELP, Verb.ACTIVITY):
+            await self._tell(stream, room, guide, answer)
+        else:
+            await self._post(room.local, guide, f"{line}\n→ {answer or i18n.text(self.realm.language, 'watch.done')}")
 
     async def _execute(self, room: Room, guide: Member, command: GuideCommand) -> str:
         verb, language = command.verb, self.realm.language

@@ -250,3 +250,17 @@ async def test_reports_by_reply_in_a_room_and_a_chat_and_by_quote(stack: Stack, 
     hank.send_chat(f"wallguide@{stack.en}", "> you again\n!report keeps writing to me")
     entry = await wendy.expect(groupchat(queue, "keeps writing to me"))
     assert "gentle-crane" in (body_of(entry) or "")
+
+
+async def test_joins_leaves_and_actions_show_in_the_shadow_room(stack: Stack, connect) -> None:
+    wendy, hank = await connect("wendy"), await connect("hank")
+    shadow = "en-room-military@watch.localhost"
+    await join(wendy, shadow, "sturdy-owl")
+    await join(hank, "military@rooms.en.localhost", "humble-bison")
+    await wendy.expect(groupchat(shadow, "humble-bison joined"))
+    hank.send_raw("<presence to='military@rooms.en.localhost/humble-bison' type='unavailable'/>")
+    await wendy.expect(groupchat(shadow, "humble-bison left"))
+    say(wendy, shadow, "!warn humble-bison please keep it kind")
+    action = await wendy.expect(groupchat(shadow, "!warn humble-bison please keep it kind"))
+    assert "was warned" in (body_of(action) or "")
+    await hank.expect(message_from(f"wallguide@{stack.en}", "please keep it kind"))
