@@ -11,7 +11,9 @@ from typing import Any
 from aiohttp import web
 
 from bridges.nats import NatsLink, NatsRequester
+from bridges.nats.actions import ActionSubscriber
 from bridges.nats.events import JetStreamPublisher
+from chatd.actions import Actions
 from chatd.config import Config
 from chatd.core.model import Directory, Realm
 from chatd.core.moderation import Moderation
@@ -47,6 +49,7 @@ class Service:
         self.events: JetStreamPublisher | None = None
         self.metrics = Metrics()
         self.audit: AuditLog | None = None
+        self.actions: ActionSubscriber | None = None
 
     async def start(self) -> None:
         config = self.config
@@ -86,6 +89,7 @@ class Service:
         runtime.watched.update(await desk.guides.watched())
         self.audit = await AuditLog.open(config.store.path)
         shadows: dict[str, ShadowRooms] = {}
+        member_rooms: dict[str, RoomsDomain] = {}
         for realm_config in config.realms:
             realm = realms[realm_config.id]
             self._add_stream(realm.people_domain, realm_config.people_secret, PeopleDomain(runtime, realm).handle)
@@ -93,9 +97,14 @@ class Service:
             rooms = RoomsDomain(runtime, realm, topics)
             await rooms.load()
             self._add_stream(realm.rooms_domain, realm_config.rooms_secret, rooms.handle)
+            member_rooms[realm.id] = rooms
             shadows[realm.id] = ShadowRooms(runtime, realm, config.watch.domain, desk, rooms, self.audit)
             await shadows[realm.id].load()
             desk.entry_listeners.append(shadows[realm.id].announce)
+        if self.nats is not None and config.bus.action_tokens:
+            actions = Actions(runtime, dict(config.bus.action_tokens), member_rooms, shadows, desk, self.audit)
+            self.actions = ActionSubscriber(self.nats, actions.execute)
+            self.actions.start()
         watch = WatchDomain(runtime, config.watch.domain, shadows)
         self._add_stream(config.watch.domain, config.watch.secret, watch.handle)
         for stream in self.streams:
@@ -185,6 +194,8 @@ class Service:
                 await stream.stop()
         if self._http is not None:
             await self._http.cleanup()
+        if self.actions is not None:
+            await self.actions.stop()
         if self.events is not None:
             await self.events.stop()
         if self.audit is not None:

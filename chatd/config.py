@@ -66,6 +66,8 @@ class ResourcesConfig(Strict):
 class BusConfig(Strict):
     nats_url: str = ""  # empty: the in-process bus
     buffer_size: int = Field(10000, ge=1)  # events kept while NATS is unreachable
+    # services allowed to act through chatd.<realm>.action.<verb>: name -> token (none: actions are off)
+    action_tokens: dict[str, Annotated[str, Field(min_length=16)]] = {}
 
     @field_validator("nats_url")
     @classmethod

@@ -269,6 +269,7 @@ class Chatd:
     log_level: str = "info"
     nats_url: str = ""
     external_subject: str = ""  # the external moderation hook's NATS subject
+    action_tokens: dict[str, str] = field(default_factory=dict)  # services allowed to send actions
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -297,6 +298,7 @@ class Chatd:
     def write_config(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.http_port = self.http_port or free_port()
+        tokens = ", ".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in self.action_tokens.items())
         lines = [
             f'log_level = "{self.log_level}"',
             "[server]",
@@ -326,6 +328,7 @@ class Chatd:
             f'listen = "127.0.0.1:{self.http_port}"',
             "[bus]",
             f"nats_url = {json.dumps(self.nats_url)}",
+            f"action_tokens = {{ {tokens} }}",
             "[resources]",
             f"file = {json.dumps(str(REPO / 'conf' / 'resources.toml'))}",
             "[moderation]",

@@ -18,6 +18,7 @@ class NatsLink:
     def __init__(self, url: str):
         self.url = url
         self.client: Client | None = None
+        self.ready = asyncio.Event()  # set once the first connection is made
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -37,6 +38,7 @@ class NatsLink:
                     reconnected_cb=self._reconnected,
                 )
                 log.info("connected to NATS")
+                self.ready.set()
                 return
             except Exception as exc:
                 log.warning("NATS unreachable (%s); retrying in %.1fs", type(exc).__name__, delay)

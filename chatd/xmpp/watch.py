@@ -291,7 +291,10 @@ class ShadowRooms(RoomsDomain):
         if verb in (Verb.APPROVE, Verb.REJECT):
             return await self._decide_held(guide, command)
         if verb in (Verb.REMOVE, Verb.EDIT):
-            return await self._moderate_message(guide, command)
+            removing = verb is Verb.REMOVE
+            reason = command.text if removing else command.reason
+            text = "" if removing else command.text
+            return await self.moderate_message(guide.pseudonym, command.arguments["message"], removing, text, reason)
         member = self._target(command.arguments.get("member", ""))
         return await self._member_command(guide, member, command)
 
@@ -301,8 +304,8 @@ class ShadowRooms(RoomsDomain):
             raise CommandProblem(i18n.text(self.realm.language, "watch.no_member", name=pseudonym))
         return member
 
-    async def _audit(self, guide: Member, action: str, target: str, detail: dict[str, object]) -> None:
-        await self.audit.append(guide.pseudonym, action, self.realm.id, target, detail)
+    async def _audit(self, actor: str, action: str, target: str, detail: dict[str, object]) -> None:
+        await self.audit.append(actor, action, self.realm.id, target, detail)
         self.rt.bus.publish(ModeratorAction(realm=self.realm.id, action=action, target=target))
 
     async def _queue_command(self, guide: Member, command: GuideCommand) -> str:
@@ -313,7 +316,7 @@ class ShadowRooms(RoomsDomain):
             raise CommandProblem(i18n.text(language, "watch.no_entry", id=raw))
         status = {Verb.CLAIM: "claimed", Verb.RESOLVE: "resolved", Verb.ESCALATE: "escalated"}[command.verb]
         await self.desk.guides.set_status(self.realm.id, entry.id, status, guide.pseudonym)
-        await self._audit(guide, f"queue.{status}", f"#{entry.id}", {"note": command.text})
+        await self._audit(guide.pseudonym, f"queue.{status}", f"#{entry.id}", {"note": command.text})
         if command.verb is Verb.ESCALATE:
             line = i18n.text(language, "watch.escalated", id=str(entry.id), guide=guide.pseudonym, reason=command.text)
             await self._post(queue_local(self.realm.id), None, line)
@@ -332,7 +335,7 @@ class ShadowRooms(RoomsDomain):
                 if member is not None:
                     await self._to_member(member, text)
         await self._post(room.local, guide, i18n.text(self.realm.language, "watch.posted", text=text))
-        await self._audit(guide, "conversation.post", address.conversation, {})
+        await self._audit(guide.pseudonym, "conversation.post", address.conversation, {})
         return ""
 
     async def _decide_held(self, guide: Member, command: GuideCommand) -> str:
@@ -346,7 +349,7 @@ class ShadowRooms(RoomsDomain):
         if command.verb is Verb.REJECT:
             await self.rt.store.settle_held(held.stanza_id, "rejected", None)
             await self._notify(author, "notice.held_rejected", reason=command.text)
-            await self._audit(guide, "held.reject", held.stanza_id, {"reason": command.text})
+            await self._audit(guide.pseudonym, "held.reject", held.stanza_id, {"reason": command.text})
             return i18n.text(language, "watch.held_rejected", id=short_id(held.stanza_id))
         text = command.text or held.original or ""
         await self.rt.store.settle_held(held.stanza_id, "approved", text)
@@ -356,18 +359,16 @@ class ShadowRooms(RoomsDomain):
             await self._notify(author, "notice.held_edited", reason=command.reason or "-")
         else:
             await self._notify(author, "notice.held_approved")
-        await self._audit(guide, "held.approve", held.stanza_id, {"edited": edited, "reason": command.reason})
+        await self._audit(guide.pseudonym, "held.approve", held.stanza_id, {"edited": edited, "reason": command.reason})
         return i18n.text(language, "watch.held_approved", id=short_id(held.stanza_id))
 
-    async def _moderate_message(self, guide: Member, command: GuideCommand) -> str:
-        """!remove and !edit a delivered message: in its room (XEP-0425, XEP-0308) or one-on-one chat."""
-        language, short = self.realm.language, command.arguments["message"]
+    async def moderate_message(self, actor: str, short: str, removing: bool, text: str, reason: str) -> str:
+        """Removes or edits a delivered message: in its room (XEP-0425, XEP-0308) or one-on-one chat."""
+        language = self.realm.language
         found = await self.rt.store.find_message(short, ("deliver", "redact", "approved", "edited"))
         author = self.rt.directory.by_id(found.sender_id) if found else None
         if found is None or author is None or author.realm != self.realm.id or found.conversation.startswith("roompm:"):
             raise CommandProblem(i18n.text(language, "watch.no_message", id=short))
-        removing = command.verb is Verb.REMOVE
-        reason = command.text if removing else command.reason
         kind, _, rest = found.conversation.partition(":")
         if kind == "room":
             local = rest.split(":")[1]
@@ -377,16 +378,15 @@ class ShadowRooms(RoomsDomain):
                 record = RoomRecord(
                     0, found.stanza_id, author.id, author.pseudonym, found.client_id, "", found.created_at
                 )
-                await self.member_rooms.correct(local, record, command.text)
+                await self.member_rooms.correct(local, record, text)
         else:
-            await self.rt.store.moderate(found.stanza_id, "" if removing else command.text)
-            await self._moderate_direct(author, found.recipient_id, found.client_id, command.text, removing)
+            await self.rt.store.moderate(found.stanza_id, "" if removing else text)
+            await self._moderate_direct(author, found.recipient_id, found.client_id, text, removing)
         if removing:
             await self._notify(author, "notice.removed", reason=reason)
         else:
-            await self._notify(author, "notice.edited", text=command.text, reason=reason)
-        action = "message.remove" if removing else "message.edit"
-        await self._audit(guide, action, found.stanza_id, {"reason": reason})
+            await self._notify(author, "notice.edited", text=text, reason=reason)
+        await self._audit(actor, "message.remove" if removing else "message.edit", found.stanza_id, {"reason": reason})
         return i18n.text(language, "watch.removed" if removing else "watch.edited", id=short)
 
     async def _moderate_direct(
@@ -461,7 +461,7 @@ class ShadowRooms(RoomsDomain):
             await guides.add_note(member.id, guide.pseudonym, command.text)
         elif verb is Verb.ACTIVITY:
             return await self._activity(member)
-        await self._audit(guide, f"member.{verb.value}", name, {"reason": command.text, **command.arguments})
+        await self._audit(guide.pseudonym, f"member.{verb.value}", name, {"reason": command.text, **command.arguments})
         return i18n.text(language, f"watch.member_{verb.value}", name=name)
 
     async def _activity(self, member: Member) -> str:

@@ -47,9 +47,7 @@ class Counts:
 @dataclass
 class Report:
     pii: dict[tuple[str, str], Counts] = field(default_factory=lambda: defaultdict(Counts))
-    risk_detected: dict[tuple[str, str], Counts] = field(
-        default_factory=lambda: defaultdict(Counts)
-    )
+    risk_detected: dict[tuple[str, str], Counts] = field(default_factory=lambda: defaultdict(Counts))
     risk_alerted: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
     safe_alerts: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     misses: list[str] = field(default_factory=list)

@@ -29,6 +29,7 @@ ACCOUNTS: dict[str, tuple[str | None, str, Role]] = {
     "hank": ("en", "humble-bison", Role.MEMBER),
     "wendy": ("en", "sturdy-owl", Role.WALL_GUIDE),
     "gaston": ("fr", "sage-hibou", Role.WALL_GUIDE),
+    "robo": ("en", "helper-bot", Role.BOT),
     "mallory": (None, "", Role.MEMBER),
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import sqlite3
 import time
 from collections.abc import Iterator
 
@@ -14,7 +15,10 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from tests.integration.conftest import Stack, connector, launch, shut
 from tests.support.client import message_from
+from tests.support.muc import groupchat, join
 from tests.support.nats import NatsServer
+
+SERVICE, SERVICE_TOKEN = "resource-poster", "a-long-enough-token-for-tests"
 
 pytestmark = pytest.mark.skipif(shutil.which("nats-server") is None, reason="nats-server is not installed")
 
@@ -31,7 +35,9 @@ def events_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer
 def events_stack(events_nats: NatsServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if shutil.which("prosody") is None:
         pytest.skip("prosody is not installed")
-    running = launch(tmp_path_factory.mktemp("events-stack"), nats_url=events_nats.url)
+    running = launch(
+        tmp_path_factory.mktemp("events-stack"), nats_url=events_nats.url, action_tokens={SERVICE: SERVICE_TOKEN}
+    )
     yield running
     shut(running)
 
@@ -145,3 +151,50 @@ async def test_nats_restart_loses_no_buffered_events(events_stack: Stack, events
         events_nats.url, since, lambda item: item[1].get("sender") == "swift-hare", count=5, timeout=30
     )
     assert len(events) == 5  # each exactly once (JetStream de-duplicates by event id)
+
+
+async def act(url: str, verb: str, **fields: object) -> dict:
+    client = await nats.connect(url)
+    try:
+        payload = {"service": SERVICE, "token": SERVICE_TOKEN, **fields}
+        for _ in range(50):  # chatd subscribes once it is connected
+            try:
+                reply = await client.request(f"chatd.en.action.{verb}", json.dumps(payload).encode(), timeout=0.3)
+                return json.loads(reply.data)
+            except (TimeoutError, nats.errors.TimeoutError, nats.errors.NoRespondersError):
+                await asyncio.sleep(0.1)
+        raise AssertionError("no answer to the action")
+    finally:
+        await client.close()
+
+
+async def test_actions_post_alert_remove_and_refuse_strangers(
+    events_stack: Stack, events_nats: NatsServer, connect_events
+):
+    stack = events_stack
+    hank = await connect_events("hank")
+    room = "general@rooms.en.localhost"
+    await join(hank, room, "humble-bison")
+
+    posted = await act(events_nats.url, "post", bot="helper-bot", room="general", text="Peer support meets Tuesday.")
+    assert posted["ok"], posted
+    got = await hank.expect(groupchat(room, "Peer support meets Tuesday."))
+    assert got.get("from") == f"{room}/helper-bot"
+
+    stranger = await act(events_nats.url, "post", bot="helper-bot", room="general", text="x", token="wrong-token-value")
+    assert stranger == {"ok": False, "error": "not authorized"}
+    not_a_bot = await act(events_nats.url, "post", bot="calm-otter", room="general", text="hello")
+    assert not not_a_bot["ok"] and "not a bot" in not_a_bot["error"]
+
+    alerted = await act(events_nats.url, "alert", member="calm-otter", kind="risk.external", severity=2, reason="x")
+    assert alerted["ok"], alerted
+    with sqlite3.connect(stack.chatd.store_path) as db:
+        summary = db.execute("SELECT summary FROM queue WHERE id = ?", (alerted["entry"],)).fetchone()[0]
+        assert summary.startswith("risk.external · calm-otter")
+
+    removed = await act(events_nats.url, "remove", message=posted["id"], reason="posted twice")
+    assert removed["ok"], removed
+    await hank.expect(lambda e: e.find("{urn:xmpp:message-retract:1}retract") is not None)
+    with sqlite3.connect(stack.chatd.store_path) as db:
+        actions = [row[0] for row in db.execute("SELECT action FROM audit WHERE actor = ?", (f"service:{SERVICE}",))]
+    assert actions == ["action.post", "action.alert", "message.remove", "action.remove"]

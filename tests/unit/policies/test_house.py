@@ -45,8 +45,6 @@ def test_flood(engine: PolicyEngine) -> None:
     assert "house.flood" in kinds_found(engine, "hi", english(recent_messages=4, new_member=True))
 
 
-@pytest.mark.parametrize(
-    "text", ["I skipped class", "Scunthorpe is a town", "the bitcoin price", "pas de chien"]
-)
+@pytest.mark.parametrize("text", ["I skipped class", "Scunthorpe is a town", "the bitcoin price", "pas de chien"])
 def test_no_false_slurs_inside_words(engine: PolicyEngine, text: str) -> None:
     assert not [k for k in kinds_found(engine, text) if k.startswith("house.")]

@@ -52,9 +52,7 @@ from tests.unit.policies.support import english, french, kinds_found
         ("my b-day: 1985-03-03", "pii.birth_date", "1985-03-03"),
     ],
 )  # fmt: skip
-def test_structured_personal_information(
-    engine: PolicyEngine, text: str, kind: str, span: str
-) -> None:
+def test_structured_personal_information(engine: PolicyEngine, text: str, kind: str, span: str) -> None:
     assert kinds_found(engine, text).get(kind) == span
 
 
@@ -84,9 +82,17 @@ def test_names_with_context(engine: PolicyEngine, text: str, span: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "I'm frank with you", "I'm Frank with you", "I have hope", "Will you come?",
-        "May was a hard month", "Mark my words", "Grace is what I need", "call me tomorrow",
-        "my name is not important", "je suis Rose de colère", "Guy at work said hi",
+        "I'm frank with you",
+        "I'm Frank with you",
+        "I have hope",
+        "Will you come?",
+        "May was a hard month",
+        "Mark my words",
+        "Grace is what I need",
+        "call me tomorrow",
+        "my name is not important",
+        "je suis Rose de colère",
+        "Guy at work said hi",
         "Rose and I went out",
     ],
 )
@@ -117,8 +123,14 @@ def test_places_and_military(engine: PolicyEngine, text: str, kind: str, span: s
 @pytest.mark.parametrize(
     "text",
     [
-        "I have hope", "it's a mission to get help", "the delta between them", "a golden day",
-        "the trail was muddy", "I'm on the alert", "Hope you're well", "first base",
+        "I have hope",
+        "it's a mission to get help",
+        "the delta between them",
+        "a golden day",
+        "the trail was muddy",
+        "I'm on the alert",
+        "Hope you're well",
+        "first base",
     ],
 )
 def test_place_names_that_are_common_words_need_context(engine: PolicyEngine, text: str) -> None:

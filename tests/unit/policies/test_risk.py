@@ -36,9 +36,7 @@ def risk(engine: PolicyEngine, text: str, language: str = "en") -> dict[str, int
         ("j'ai pris toutes mes pilules", "fr", "risk.overdose", 3),
     ],
 )
-def test_risk_phrases(
-    engine: PolicyEngine, text: str, language: str, kind: str, severity: int
-) -> None:
+def test_risk_phrases(engine: PolicyEngine, text: str, language: str, kind: str, severity: int) -> None:
     assert risk(engine, text, language).get(kind) == severity
 
 
