@@ -22,7 +22,7 @@ from chatd.desk import Desk
 from chatd.hook import ExternalHook
 from chatd.http import make_app
 from chatd.metrics import Metrics
-from chatd.policy_loader import load_policy, load_resources
+from chatd.policy_loader import PolicyLoadError, load_policy, load_resources
 from chatd.registration import Registration
 from chatd.runtime import Runtime
 from chatd.serial import SerialQueues
@@ -55,6 +55,12 @@ class Service:
         config = self.config
         policy = load_policy(config.moderation.policy, config.moderation.policies_file)
         resources = load_resources(config.resources.file)
+        for realm_config in config.realms:
+            for room in realm_config.rooms:
+                if room.resources and room.resources not in resources.topics:
+                    raise PolicyLoadError(
+                        f"realms.{realm_config.id}.rooms.{room.id}.resources: no topic {room.resources!r}"
+                    )
         store = await Store.open(config.store.path)
         realms = {r.id: Realm(r.id, r.language, r.people_domain, r.rooms_domain) for r in config.realms}
         queues = SerialQueues(on_full=self._pause_reading, on_drained=self._resume_reading)
@@ -93,11 +99,15 @@ class Service:
         for realm_config in config.realms:
             realm = realms[realm_config.id]
             self._add_stream(realm.people_domain, realm_config.people_secret, PeopleDomain(runtime, realm).handle)
-            topics = [TopicRoom(r.id, r.name, r.description, tuple(r.tags)) for r in realm_config.rooms]
+            topics = [
+                TopicRoom(r.id, r.name, r.description, tuple(r.tags), r.resources, r.resource_post_hours)
+                for r in realm_config.rooms
+            ]
             rooms = RoomsDomain(runtime, realm, topics)
             await rooms.load()
             self._add_stream(realm.rooms_domain, realm_config.rooms_secret, rooms.handle)
             member_rooms[realm.id] = rooms
+            self._tasks.append(asyncio.create_task(rooms.post_scheduled_resources()))
             shadows[realm.id] = ShadowRooms(runtime, realm, config.watch.domain, desk, rooms, self.audit)
             await shadows[realm.id].load()
             desk.entry_listeners.append(shadows[realm.id].announce)

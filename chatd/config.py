@@ -30,6 +30,8 @@ class RoomConfig(Strict):
     name: Annotated[str, Field(min_length=1, max_length=80)]
     description: Annotated[str, Field(max_length=500)] = ""
     tags: list[Annotated[str, Field(pattern=r"^[a-z0-9-]{1,32}$")]] = []
+    resources: str = ""  # a resource-library topic shown to everyone who joins (pinned)
+    resource_post_hours: float = Field(0.0, ge=0)  # post that topic's resources this often (0: never)
 
 
 class RealmConfig(Strict):

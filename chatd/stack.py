@@ -225,6 +225,7 @@ DEFAULT_ROOMS: dict[str, list[dict[str, object]]] = {
             "name": "MST community",
             "description": "For members affected by military sexual trauma.",
             "tags": ["military", "abuse", "ptsd-trauma"],
+            "resources": "sexual-misconduct",
         },
     ],
     "fr": [
@@ -240,6 +241,7 @@ DEFAULT_ROOMS: dict[str, list[dict[str, object]]] = {
             "name": "Communauté TSM",
             "description": "Pour les membres touchés par un traumatisme sexuel en contexte militaire.",
             "tags": ["military", "abuse", "ptsd-trauma"],
+            "resources": "sexual-misconduct",
         },
     ],
 }
@@ -415,10 +417,17 @@ def child_env() -> dict[str, str]:
 
 
 def build(
-    run_dir: Path, host: str = "localhost", c2s_port: int = 0, component_port: int = 0, **chatd_options: object
+    run_dir: Path,
+    host: str = "localhost",
+    c2s_port: int = 0,
+    component_port: int = 0,
+    room_settings: dict[str, dict[str, object]] | None = None,
+    **chatd_options: object,
 ) -> tuple[Prosody, Chatd]:
-    """A Prosody and a chatd wired to each other (not started)."""
+    """A Prosody and a chatd wired to each other (not started); room_settings: room id -> extra keys."""
     realms = default_realms(host)
+    for realm in realms:
+        realm.rooms = [{**room, **(room_settings or {}).get(str(room["id"]), {})} for room in realm.rooms]
     prosody = Prosody(run_dir / "prosody", members_host=host, c2s_port=c2s_port, component_port=component_port)
     chatd = Chatd(run_dir / "chatd", prosody, realms, watch_domain=f"watch.{host}", **chatd_options)  # type: ignore[arg-type]
     prosody.components = chatd.components()

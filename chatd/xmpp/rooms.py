@@ -8,6 +8,7 @@ at once.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
 import secrets
@@ -82,6 +83,8 @@ class TopicRoom:
     name: str
     description: str = ""
     tags: tuple[str, ...] = ()
+    resources: str = ""  # resource-library topic pinned for joiners
+    resource_post_hours: float = 0.0  # posted this often (0: never)
 
 
 def tombstone(by: str) -> str:
@@ -395,7 +398,35 @@ class RoomsDomain:
         history = request.trim([self._message_tail(room, r, delayed=True).decode() for r in records])
         subject_from = self._jid(room, room.subject_nick) if room.subject_nick else self._jid(room)
         subject = self._subject_tail(subject_from, new_stanza_id(), room.subject)
-        await self._send(stream, own + [self._addressed(b"<message to=", quoted, h) for h in [*history, subject]])
+        pinned = self._pinned_resources(room)
+        stanzas = [*history, subject, *([pinned] if pinned else [])]
+        await self._send(stream, own + [self._addressed(b"<message to=", quoted, h) for h in stanzas])
+
+    def _resource_text(self, topic: str) -> str:
+        language = self.realm.language
+        title = i18n.text(language, "resources.intro", topic=i18n.text(language, f"resources.topic.{topic}"))
+        return "\n".join([title, *self.rt.resources.for_topic(topic, language)])
+
+    def _pinned_resources(self, room: Room) -> str:
+        """The room's pinned resources, as a notice from the room to the joiner (not archived)."""
+        topic = next((t.resources for t in self.topics if t.id == room.local), "")
+        if not topic:
+            return ""
+        body = escape(self._resource_text(topic))
+        return f"{_a(from_=self._jid(room), type='groupchat', id=new_stanza_id())}><body>{body}</body></message>"
+
+    async def post_scheduled_resources(self) -> None:
+        """Posts each room's resources every resource_post_hours (a task that runs until cancelled)."""
+        scheduled = [t for t in self.topics if t.resources and t.resource_post_hours > 0]
+        if not scheduled:
+            return
+        due = {t.id: self.rt.now() + t.resource_post_hours * 3600 for t in scheduled}
+        while True:
+            await asyncio.sleep(max(0.2, min(due.values()) - self.rt.now()))
+            for topic in scheduled:
+                if self.rt.now() >= due[topic.id]:
+                    due[topic.id] = self.rt.now() + topic.resource_post_hours * 3600
+                    self._submit(topic.id, lambda t=topic: self.post_as_guide(t.id, self._resource_text(t.resources)))
 
     async def _leave(self, stream: ComponentStream, room: Room, full: str) -> None:
         occupant = room.occupant_of(full)

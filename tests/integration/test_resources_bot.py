@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from tests.integration.conftest import Stack
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.conftest import Stack, connector, launch, shut
 from tests.support.client import body_of, message_from
+from tests.support.muc import groupchat, join
 
 
 async def test_resource_bot_answers_in_english(stack: Stack, connect) -> None:
@@ -34,3 +40,35 @@ async def test_unknown_topic_gets_the_menu(stack: Stack, connect) -> None:
     alice.send_chat(bot, "what do you have?")
     got = body_of(await alice.expect(message_from(bot, "Send one of these topics")))
     assert got and "sexual misconduct" in got and "families" in got
+
+
+async def test_pinned_resources_greet_whoever_joins_a_room(stack: Stack, connect) -> None:
+    hank = await connect("hank")
+    room = "mst@rooms.en.localhost"
+    await join(hank, room, "humble-bison")
+    pinned = await hank.expect(groupchat(room, "Support services"))
+    assert "1-844-750-1648" in (body_of(pinned) or "") and pinned.get("from") == room
+
+
+@pytest.fixture(scope="module")
+def scheduled_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if shutil.which("prosody") is None:
+        pytest.skip("prosody is not installed")
+    settings = {"general": {"resources": "crisis", "resource_post_hours": 0.0005}}  # every 1.8 seconds
+    running = launch(tmp_path_factory.mktemp("scheduled"), room_settings=settings)
+    yield running
+    shut(running)
+
+
+async def test_scheduled_resource_posts_reach_the_room_and_its_archive(scheduled_stack: Stack) -> None:
+    opened: list = []
+    hank = await connector(scheduled_stack, opened)("hank")
+    try:
+        room = "general@rooms.en.localhost"
+        await join(hank, room, "humble-bison")
+        scheduled = groupchat(f"{room}/Wall Guide", "9-8-8 Suicide Crisis Helpline")
+        post = await hank.expect(scheduled, timeout=10)
+        assert post.find("{urn:xmpp:sid:0}stanza-id") is not None  # archived, so MAM has it
+    finally:
+        for client in opened:
+            await client.close()
