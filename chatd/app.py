@@ -50,6 +50,7 @@ class Service:
         self.metrics = Metrics()
         self.audit: AuditLog | None = None
         self.actions: ActionSubscriber | None = None
+        self.member_rooms: dict[str, RoomsDomain] = {}  # realm -> its rooms domain
 
     async def start(self) -> None:
         config = self.config
@@ -95,7 +96,7 @@ class Service:
         runtime.watched.update(await desk.guides.watched())
         self.audit = await AuditLog.open(config.store.path)
         shadows: dict[str, ShadowRooms] = {}
-        member_rooms: dict[str, RoomsDomain] = {}
+        member_rooms = self.member_rooms
         for realm_config in config.realms:
             realm = realms[realm_config.id]
             self._add_stream(realm.people_domain, realm_config.people_secret, PeopleDomain(runtime, realm).handle)
@@ -164,6 +165,9 @@ class Service:
 
     def waiting_jobs(self) -> int:
         return self.runtime.queues.pending if self.runtime else 0
+
+    def members_online(self) -> int:
+        return len({m for rooms in self.member_rooms.values() for r in rooms.rooms.values() for m in r.occupants})
 
     def hook_outcomes(self) -> dict[str, int]:
         hook = self.runtime.hook if self.runtime else None

@@ -26,6 +26,8 @@ class Observed(Protocol):
 
     def hook_outcomes(self) -> dict[str, int]: ...
 
+    def members_online(self) -> int: ...  # members with a client in at least one room
+
 
 class ServiceCollector(Collector):
     def __init__(self, observed: Observed):
@@ -61,6 +63,9 @@ class ServiceCollector(Collector):
         yield hook
         yield GaugeMetricFamily(
             "chatd_queue_depth", "Jobs waiting in conversation queues", value=self.observed.waiting_jobs()
+        )
+        yield GaugeMetricFamily(
+            "chatd_members_online", "Members with a client in at least one room", value=self.observed.members_online()
         )
 
 

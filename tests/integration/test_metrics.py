@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.conftest import Stack
 from tests.support.client import message_from
+from tests.support.muc import join
 
 
 def scrape(stack: Stack) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -28,6 +29,7 @@ async def test_metrics_count_stanzas_verdicts_and_moderation_time(stack: Stack, 
     for n in range(3):
         alice.send_chat(stack.pseudonym_jid("bob"), f"metrics message {n}")
     alice.send_chat(stack.pseudonym_jid("bob"), "REJECTME for metrics")
+    await join(bob, "general@rooms.en.localhost", "brave-heron")
     await bob.expect(message_from(stack.pseudonym_jid("alice"), "metrics message 2"))
     await asyncio.sleep(0.3)
     after = await asyncio.to_thread(scrape, stack)
@@ -44,3 +46,4 @@ async def test_metrics_count_stanzas_verdicts_and_moderation_time(stack: Stack, 
     assert after[("chatd_stream_up", (("domain", stack.en),))] == 1
     assert ("chatd_outbox_depth", (("domain", stack.fr),)) in after
     assert ("chatd_queue_depth", ()) in after
+    assert after[("chatd_members_online", ())] >= 1
