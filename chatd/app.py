@@ -28,6 +28,7 @@ from chatd.runtime import Runtime
 from chatd.serial import SerialQueues
 from chatd.store import Store
 from chatd.store.audit import AuditLog
+from chatd.vault.seal import Sealer
 from chatd.xmpp import stanza as st
 from chatd.xmpp.people import PeopleDomain
 from chatd.xmpp.rooms import RoomsDomain, TopicRoom
@@ -87,6 +88,8 @@ class Service:
                     config.moderation.external_deadline_ms / 1000,
                     Action(config.moderation.external_fail_action),
                 )
+        if config.registration is not None:
+            runtime.sealer = Sealer.from_file(config.registration.vault_public_key)
         runtime.metrics = self.metrics
         self.metrics.watch(self)
         await runtime.refresh_directory()

@@ -22,6 +22,7 @@ from chatd.hook import ExternalHook
 from chatd.metrics import Metrics
 from chatd.serial import SerialQueues
 from chatd.store import ArchivedMessage, Store
+from chatd.vault.seal import Sealer
 from chatd.xmpp.stream import ComponentStream
 from policies import Conversation, Field, Verdict
 
@@ -57,6 +58,7 @@ class Runtime:
     streams: dict[str, ComponentStream] = field(default_factory=dict)  # domain -> its stream
     watched: set[int] = field(default_factory=set)  # member ids on the watchlist
     mutes: dict[int, float] = field(default_factory=dict)  # member id -> muted until
+    sealer: Sealer | None = None  # seals what members share for the Senior Clinicians (public key only)
     # files a member's report: (reporter, conversation, reported message or None, reason); set by the desk
     file_report: Callable[[Member, str, ArchivedMessage | None, str], Awaitable[None]] | None = None
     metrics: Metrics | None = None

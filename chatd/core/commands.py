@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-KNOWN = frozenset({"block", "unblock", "blocks", "help", "report"})
+KNOWN = frozenset({"block", "unblock", "blocks", "help", "report", "share"})
+KEEPS_CASE = frozenset({"report", "share"})  # their argument is free text
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,7 @@ def parse_command(text: str) -> Command | None:
     name = word.lower()
     if name not in KNOWN:
         return Command("unknown", name)
-    return Command(name, rest.strip() if name == "report" else rest.strip().lower())  # a reason keeps its case
+    return Command(name, rest.strip() if name in KEEPS_CASE else rest.strip().lower())
 
 
 def report_reason(text: str) -> str | None:

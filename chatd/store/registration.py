@@ -132,6 +132,23 @@ class RegistrationStore:
         )
         await self.db.commit()
 
+    async def add_shared(
+        self, member_id: int, realm: str, pseudonym: str, language: str, sealed: Sealed, now: float
+    ) -> None:
+        """Contact details a member chose to share with the guides, sealed like registration data."""
+        async with self.db.execute("SELECT id FROM registrations WHERE member_id = ?", (member_id,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:  # a member added by an operator has no registration yet
+            cursor = await self.db.execute(
+                "INSERT INTO registrations (realm, pseudonym, language, member_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                (realm, pseudonym, language, member_id, now),
+            )
+            registration_id = cursor.lastrowid or 0
+        else:
+            registration_id = row[0]
+        await self._insert_entry(registration_id, "shared", sealed, now)
+        await self.db.commit()
+
     # the vault (clinicians' command line)
 
     async def entries_of(self, realm: str, pseudonym: str) -> list[VaultEntry]:

@@ -16,6 +16,8 @@ from chatd.core.refusal import Refusal
 from chatd.core.shadow import Reviewed
 from chatd.runtime import Runtime
 from chatd.store import ArchivedMessage, StoreError
+from chatd.store.registration import RegistrationStore
+from chatd.vault.seal import associated_data
 from chatd.xmpp import stanza as st
 from chatd.xmpp.stream import ComponentStream
 from policies import Action, Conversation, Field, Verdict
@@ -244,6 +246,9 @@ class PeopleDomain:
         if command is None:
             await self._ask_guide(stream, member, message.body, message.id)
             return
+        if command.name == "share":
+            await self._share(stream, member, command.argument)
+            return
         await self._reply(stream, member, *await self._run_command(member, command))
 
     async def _ask_guide(self, stream: ComponentStream, member: Member, text: str, client_id: str | None) -> None:
@@ -273,6 +278,27 @@ class PeopleDomain:
         rt.reviewed(Reviewed(self.realm.id, conversation, "guide", member, None, text, verdict, stanza_id, rt.now()))
         if not earlier or rt.now() - earlier[-1].created_at > THREAD_QUIET_SECONDS:
             await self._notice(stream, member, "notice.guide_received")
+
+    async def _share(self, stream: ComponentStream, member: Member, details: str) -> None:
+        """ "!share <details>": contact details for the guides, sealed at once; only a Senior Clinician opens them."""
+        rt = self.rt
+        if rt.sealer is None or not details:
+            await self._notice(stream, member, "notice.share_unavailable" if rt.sealer is None else "notice.share_how")
+            return
+        now = rt.now()
+        sealed = rt.sealer.seal({"shared": details}, associated_data(member.realm, member.pseudonym, "shared"))
+        await RegistrationStore(rt.store.db).add_shared(
+            member.id, member.realm, member.pseudonym, self.realm.language, sealed, now
+        )
+        line = i18n.text(self.realm.language, "watch.shared", name=member.pseudonym)
+        verdict = Verdict(Action.DELIVER, line)
+        stanza_id = new_stanza_id()
+        conversation = f"guide:{member.id}"
+        await rt.store.archive(
+            ArchivedMessage(stanza_id, conversation, member.id, None, None, line, None, "deliver", [], now)
+        )
+        rt.reviewed(Reviewed(self.realm.id, conversation, "guide", member, None, line, verdict, stanza_id, now))
+        await self._notice(stream, member, "notice.shared")
 
     async def _report(
         self, stream: ComponentStream, reporter: Member, conversation: str, reply_id: str | None, reason: str

@@ -8,6 +8,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -16,7 +17,7 @@ from chatd.core.model import Role
 from chatd.stack import Chatd, Prosody, build
 from chatd.store import Store
 from tests.support.client import Client, message_from
-from tests.unit.test_registration import PERSON, SECRETS, Mailbox, csrf_of, keypair
+from tests.unit.test_registration import PASSPHRASE, PERSON, SECRETS, Mailbox, csrf_of, keypair
 
 pytestmark = pytest.mark.skipif(shutil.which("prosody") is None, reason="prosody is not installed")
 
@@ -27,12 +28,13 @@ class Site:
     chatd: Chatd
     mailbox: Mailbox
     buddy: tuple[str, str]  # an existing member's account and password
+    private_key: Path  # the Senior Clinicians' key (passphrase PASSPHRASE)
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     run_dir = tmp_path_factory.mktemp("registration")
-    _private, public = keypair(tmp_path_factory.getbasetemp())
+    private, public = keypair(tmp_path_factory.getbasetemp())
     mailbox = Mailbox()
     mailbox.controller.start()
     registration: dict[str, object] = {"smtp_port": mailbox.port, "sender": "no-reply@example.org"}
@@ -51,7 +53,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     asyncio.run(add_buddy())
     chatd.start()
     try:
-        yield Site(prosody, chatd, mailbox, buddy)
+        yield Site(prosody, chatd, mailbox, buddy, private)
     finally:
         chatd.stop()
         prosody.stop()
@@ -100,3 +102,25 @@ async def test_a_registered_person_logs_in_and_chats(site: Site) -> None:
     logged = site.chatd.log_file.read_bytes() + (site.prosody.run_dir / "prosody.log").read_bytes()
     assert not [s for s in SECRETS if s in logged] and password.encode() not in logged
     assert account.encode() not in site.chatd.log_file.read_bytes()
+
+
+async def test_a_member_shares_contact_details_sealed_for_the_senior_clinicians(site: Site, tmp_path: Path) -> None:
+    buddy = await Client(*site.buddy, site.prosody.c2s_port).connect()
+    try:
+        guide = "wallguide@en.localhost"
+        buddy.send_chat(guide, "!share call me at 613-555-0199 if I stop answering")
+        await buddy.expect(message_from(guide, "Your details are sealed"), timeout=10)
+    finally:
+        await buddy.close()
+    await asyncio.sleep(0.3)
+    stored = b"".join(p.read_bytes() for p in site.chatd.store_path.parent.glob("chatd.sqlite3*"))
+    assert b"613-555-0199" not in stored
+    assert b"613-555-0199" not in site.chatd.log_file.read_bytes()
+    passphrase = tmp_path / "passphrase"
+    passphrase.write_text(PASSPHRASE + "\n")
+    opened = site.chatd.cli(
+        "vault", "unseal", "--member", "calm-otter", "--reason", "the member asked us to call in an emergency",
+        "--private-key", str(site.private_key), "--passphrase-file", str(passphrase), "--clinician", "dr-lee",
+    )  # fmt: skip
+    assert opened.returncode == 0, opened.stderr
+    assert "[shared]" in opened.stdout and "613-555-0199" in opened.stdout
