@@ -40,9 +40,10 @@ from chatd.runtime import Runtime
 from chatd.store import ArchivedMessage
 from chatd.store.audit import AuditLog
 from chatd.store.rooms import GUIDE_NICK, RoomRecord
+from chatd.xmpp import adhoc
 from chatd.xmpp import stanza as st
 from chatd.xmpp.people import new_stanza_id
-from chatd.xmpp.rooms import RoomsDomain
+from chatd.xmpp.rooms import NS_MUC, RoomsDomain
 from chatd.xmpp.stream import ComponentStream
 from policies import Action
 
@@ -99,6 +100,13 @@ class ShadowRooms(RoomsDomain):
 
     def handle(self, stream: ComponentStream, element: ET.Element) -> None:
         target = st.split_jid(element.get("to"))
+        if target is not None and not target[0] and self._is_adhoc(element):
+            member = self._admit(st.split_jid(element.get("from")) or ("", "", ""))
+            if isinstance(member, Refusal):
+                self._refuse(stream, element, member, None)
+            else:
+                self._submit(queue_local(self.realm.id), lambda: self._on_adhoc(stream, element, member))
+            return
         if target is not None and target[0] and self.shadow(target[0]) is None:
             member = self._admit(st.split_jid(element.get("from")) or ("", "", ""))
             refusal = (
@@ -110,6 +118,60 @@ class ShadowRooms(RoomsDomain):
                 self._refuse(stream, element, refusal, member if isinstance(member, Member) else None)
             return
         super().handle(stream, element)
+
+    # XEP-0050: the same actions as ad-hoc commands
+
+    @staticmethod
+    def _is_adhoc(element: ET.Element) -> bool:
+        query = st.payload(element)
+        if query is None or element.get("type") not in ("get", "set"):
+            return False
+        listing = query.tag == f"{{{st.NS_DISCO_ITEMS}}}query" and query.get("node") == adhoc.NS_COMMANDS
+        return listing or query.tag == f"{{{adhoc.NS_COMMANDS}}}command"
+
+    async def _on_adhoc(self, stream: ComponentStream, element: ET.Element, guide: Member) -> None:
+        language = self.realm.language
+        query = st.payload(element)
+        assert query is not None
+        if query.tag != f"{{{adhoc.NS_COMMANDS}}}command":
+            stream.send_nowait(st.build_iq_result(element, adhoc.command_items(self.domain, language)))
+            return
+        try:
+            verb = Verb(query.get("node", ""))
+        except ValueError:
+            verb = Verb.HELP
+        if verb not in adhoc.OFFERED:
+            self._refuse(stream, element, Refusal("item-not-found", "error.unavailable"), guide)
+            return
+        values = adhoc.submitted(query)
+        if values is None or query.get("action") == "cancel":
+            payload = (
+                adhoc.form_payload(verb, language)
+                if values is None
+                else adhoc.completed_payload(verb, query.get("sessionid", ""), i18n.text(language, "adhoc.cancelled"))
+            )
+            stream.send_nowait(st.build_iq_result(element, payload))
+            return
+        session = query.get("sessionid", "")
+        queue_room = self.shadow(queue_local(self.realm.id))
+        assert queue_room is not None
+        try:
+            command = adhoc.guide_command(verb, values)
+            note = await self._execute(queue_room, guide, command) or i18n.text(language, "watch.done")
+            payload = adhoc.completed_payload(verb, session, note)
+        except CommandProblem as problem:
+            payload = adhoc.completed_payload(verb, session, str(problem), error=True)
+        stream.send_nowait(st.build_iq_result(element, payload))
+
+    def _on_service(self, stream: ComponentStream, element: ET.Element, member: Member) -> None:
+        """disco#info on the watch domain also names ad-hoc commands; the rest as on a rooms domain."""
+        query = st.payload(element)
+        if element.get("type") == "get" and query is not None and query.tag == f"{{{st.NS_DISCO_INFO}}}query":
+            name = i18n.text(self.realm.language, "watch.service_name")
+            features = [st.NS_DISCO_INFO, st.NS_DISCO_ITEMS, st.NS_PING, NS_MUC, adhoc.NS_COMMANDS]
+            stream.send_nowait(st.build_iq_result(element, st.disco_info([("conference", "text", name)], features)))
+            return
+        super()._on_service(stream, element, member)
 
     def shadow(self, local: str) -> ShadowRoom | None:
         """The shadow room at this address, made on first use, if its conversation exists."""

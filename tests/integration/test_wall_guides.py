@@ -233,3 +233,43 @@ async def test_joins_leaves_and_actions_show_in_the_shadow_room(stack: Stack, co
     action = await wendy.expect(groupchat(shadow, "!warn humble-bison please keep it kind"))
     assert "was warned" in (body_of(action) or "")
     await hank.expect(message_from(f"wallguide@{stack.en}", "please keep it kind"))
+
+
+NS_COMMANDS = "http://jabber.org/protocol/commands"
+
+
+async def test_guides_act_with_ad_hoc_commands_too(stack: Stack, connect) -> None:
+    wendy, eve, alice = await connect("wendy"), await connect("eve"), await connect("alice")
+    watch = "watch.localhost"
+    mark = wendy.mark()
+    wendy.send_raw(
+        f"<iq type='get' to='{watch}' id='ah-1'>"
+        f"<query xmlns='http://jabber.org/protocol/disco#items' node='{NS_COMMANDS}'/></iq>"
+    )
+    listing = await wendy.expect(lambda e: e.get("id") == "ah-1", start=mark)
+    nodes = {i.get("node") for i in listing.iter("{http://jabber.org/protocol/disco#items}item")}
+    assert {"mute", "approve", "remove", "claim"} <= nodes
+
+    wendy.send_raw(
+        f"<iq type='set' to='{watch}' id='ah-2'><command xmlns='{NS_COMMANDS}' node='warn' action='execute'/></iq>"
+    )
+    form = await wendy.expect(lambda e: e.get("id") == "ah-2", start=mark)
+    command = form.find(f"{{{NS_COMMANDS}}}command")
+    assert command.get("status") == "executing"
+    fields = {f.get("var") for f in command.iter("{jabber:x:data}field")}
+    assert fields == {"member", "text"}
+    wendy.send_raw(
+        f"<iq type='set' to='{watch}' id='ah-3'>"
+        f"<command xmlns='{NS_COMMANDS}' node='warn' sessionid='{command.get('sessionid')}'>"
+        "<x xmlns='jabber:x:data' type='submit'><field var='member'><value>swift-hare</value></field>"
+        "<field var='text'><value>mind the house rules</value></field></x></command></iq>"
+    )
+    done = await wendy.expect(lambda e: e.get("id") == "ah-3", start=mark)
+    note = done.find(f"{{{NS_COMMANDS}}}command/{{{NS_COMMANDS}}}note")
+    assert done.find(f"{{{NS_COMMANDS}}}command").get("status") == "completed" and "was warned" in note.text
+    await eve.expect(message_from(f"wallguide@{stack.en}", "mind the house rules"))
+
+    alice.send_raw(
+        f"<iq type='set' to='{watch}' id='ah-4'><command xmlns='{NS_COMMANDS}' node='warn' action='execute'/></iq>"
+    )
+    await alice.expect(error_from(watch, "forbidden", kind="iq", stanza_id="ah-4"))

@@ -1,0 +1,82 @@
+"""XEP-0050 ad-hoc commands for the Wall Guides: the same actions as the text commands, as forms.
+
+Each verb is a command node on the watch domain; executing it returns a form of the verb's
+arguments; submitting the form runs the action and completes with a note.
+"""
+
+from __future__ import annotations
+
+import secrets
+import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape, quoteattr
+
+from chatd import i18n
+from chatd.core.guides import SYNTAX, GuideCommand, Verb, parse_guide_command
+
+NS_COMMANDS = "http://jabber.org/protocol/commands"
+NS_DATA = "jabber:x:data"
+# verbs offered as ad-hoc commands (help and post need a conversation: text commands only)
+OFFERED = tuple(v for v in Verb if v not in (Verb.HELP, Verb.POST))
+
+
+def fields_of(verb: Verb) -> list[str]:
+    names, free = SYNTAX[verb]
+    extra = ["text", "reason"] if verb in (Verb.EDIT, Verb.APPROVE) else ["text"] if free else []
+    return [*names, *extra]
+
+
+def command_items(domain: str, language: str) -> str:
+    items = "".join(
+        f"<item jid={quoteattr(domain)} node={quoteattr(v.value)}"
+        f" name={quoteattr(i18n.text(language, f'adhoc.verb.{v.value}'))}/>"
+        for v in OFFERED
+    )
+    return f"<query xmlns='http://jabber.org/protocol/disco#items' node='{NS_COMMANDS}'>{items}</query>"
+
+
+def form_payload(verb: Verb, language: str) -> str:
+    fields = "".join(
+        f"<field var={quoteattr(name)} type='text-single'"
+        f" label={quoteattr(i18n.text(language, f'adhoc.field.{name}'))}>"
+        f"{'<required/>' if name in SYNTAX[verb][0] else ''}</field>"
+        for name in fields_of(verb)
+    )
+    title = escape(i18n.text(language, f"adhoc.verb.{verb.value}"))
+    return (
+        f"<command xmlns='{NS_COMMANDS}' node={quoteattr(verb.value)} sessionid={quoteattr(secrets.token_hex(8))}"
+        f" status='executing'><actions execute='complete'><complete/></actions>"
+        f"<x xmlns='{NS_DATA}' type='form'><title>{title}</title>{fields}</x></command>"
+    )
+
+
+def completed_payload(verb: Verb, session: str, note: str, error: bool = False) -> str:
+    kind = "error" if error else "info"
+    return (
+        f"<command xmlns='{NS_COMMANDS}' node={quoteattr(verb.value)} sessionid={quoteattr(session)}"
+        f" status='completed'><note type='{kind}'>{escape(note)}</note></command>"
+    )
+
+
+def submitted(command: ET.Element) -> dict[str, str] | None:
+    """The submitted form's values, or None when the command carries no submitted form."""
+    form = command.find(f"{{{NS_DATA}}}x")
+    if form is None or form.get("type") != "submit":
+        return None
+    values = {}
+    for entry in form.findall(f"{{{NS_DATA}}}field"):
+        value = entry.find(f"{{{NS_DATA}}}value")
+        values[entry.get("var", "")] = (value.text or "").strip() if value is not None else ""
+    return values
+
+
+def guide_command(verb: Verb, values: dict[str, str]) -> GuideCommand:
+    """The same command a guide would type, from the form's values (checked by the text parser)."""
+    names, _ = SYNTAX[verb]
+    words = [f"!{verb.value}", *(values.get(n, "") for n in names)]
+    text = values.get("text", "")
+    if values.get("reason") and verb in (Verb.EDIT, Verb.APPROVE):
+        text = f"{text} -- {values['reason']}"
+    line = " ".join(w for w in [*words, text] if w)
+    parsed = parse_guide_command(line)
+    assert parsed is not None
+    return parsed
