@@ -272,6 +272,7 @@ class Chatd:
     nats_url: str = ""
     external_subject: str = ""  # the external moderation hook's NATS subject
     action_tokens: dict[str, str] = field(default_factory=dict)  # services allowed to send actions
+    reannounce_seconds: float = 600.0  # unclaimed high-severity queue entries are posted again
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -324,6 +325,7 @@ class Chatd:
             "[watch]",
             f'domain = "{self.watch_domain}"',
             f'secret = "{self.watch_secret}"',
+            f"reannounce_seconds = {self.reannounce_seconds}",
             "[store]",
             f"path = {json.dumps(str(self.store_path))}",
             "[http]",

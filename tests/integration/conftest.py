@@ -128,6 +128,7 @@ def policy_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         tmp_path_factory.mktemp("policy-stack"),
         policy="policies.engine:PolicyEngine.from_settings",
         policies_file=str(REPO / "conf" / "policies.toml"),
+        reannounce_seconds=6.0,
     )
     try:
         yield running

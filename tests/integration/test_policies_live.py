@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 
 from tests.integration.conftest import Stack
 from tests.support.client import body_of, message_from
+from tests.support.muc import groupchat, join, say
 
 
 def alerts(stack: Stack, realm: str) -> list[tuple[str, int]]:
@@ -81,3 +83,21 @@ async def test_french_risk_phrase_gets_french_crisis_resources(policy_stack: Sta
     crisis = await denise.expect(message_from(f"resources@{stack.fr}", "988"))
     assert "composez le 911" in (body_of(crisis) or "")
     assert ("risk.suicide_active", 3) in alerts(stack, "fr")
+
+
+async def test_unclaimed_high_severity_entries_are_announced_again(policy_stack: Stack, connect_policy) -> None:
+    stack = policy_stack
+    hank, wendy = await connect_policy("hank"), await connect_policy("wendy")
+    queue = "en-queue@watch.localhost"
+    await join(wendy, queue, "sturdy-owl")
+    hank.send_chat(f"wallguide@{stack.en}", "I have pills saved up and I am going to take them all tonight")
+    first = await wendy.expect(groupchat(queue, "risk.plan_or_means · humble-bison"))
+    entry = re.match(r"#(\d+)", body_of(first) or "")
+    assert entry
+    again = await wendy.expect(groupchat(queue, f"Still unclaimed: #{entry.group(1)}"), timeout=20)
+    assert "xmpp:en-guide-" in (body_of(again) or "")
+    say(wendy, queue, f"!claim {entry.group(1)}")
+    await wendy.expect(groupchat(queue, f"#{entry.group(1)} is yours"))
+    mark = wendy.mark()
+    await asyncio.sleep(8)
+    assert not [e for e in wendy.received[mark:] if f"Still unclaimed: #{entry.group(1)}" in (body_of(e) or "")]
