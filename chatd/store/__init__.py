@@ -263,6 +263,12 @@ class Store:
         )
         return rows[0] if rows else None
 
+    async def latest_between(self, sender_id: int, recipient_id: int) -> ArchivedMessage | None:
+        """The last one-on-one message one member sent another."""
+        rows = await self._messages("sender_id = ? AND recipient_id = ? AND conversation LIKE 'dm:%'",
+                                    (sender_id, recipient_id), 1)  # fmt: skip
+        return rows[0] if rows else None
+
     async def quoted_message(self, recipient_id: int, quote: str) -> ArchivedMessage | None:
         """The latest message a member received that contains the quoted text (a report to wallguide@)."""
         rows = await self._messages(

@@ -25,34 +25,39 @@ def fields_of(verb: Verb) -> list[str]:
     return [*names, *extra]
 
 
-def command_items(domain: str, language: str) -> str:
-    items = "".join(
-        f"<item jid={quoteattr(domain)} node={quoteattr(v.value)}"
-        f" name={quoteattr(i18n.text(language, f'adhoc.verb.{v.value}'))}/>"
-        for v in OFFERED
-    )
+def command_items(jid: str, nodes: list[tuple[str, str]]) -> str:
+    """disco#items of the commands node: (node, name) per command."""
+    items = "".join(f"<item jid={quoteattr(jid)} node={quoteattr(n)} name={quoteattr(name)}/>" for n, name in nodes)
     return f"<query xmlns='http://jabber.org/protocol/disco#items' node='{NS_COMMANDS}'>{items}</query>"
 
 
-def form_payload(verb: Verb, language: str) -> str:
-    fields = "".join(
-        f"<field var={quoteattr(name)} type='text-single'"
-        f" label={quoteattr(i18n.text(language, f'adhoc.field.{name}'))}>"
-        f"{'<required/>' if name in SYNTAX[verb][0] else ''}</field>"
-        for name in fields_of(verb)
+def guide_commands(domain: str, language: str) -> str:
+    return command_items(domain, [(v.value, i18n.text(language, f"adhoc.verb.{v.value}")) for v in OFFERED])
+
+
+def form_payload(node: str, title: str, fields: list[tuple[str, str, bool]]) -> str:
+    """A command's form: (var, label, required) per text field."""
+    entries = "".join(
+        f"<field var={quoteattr(var)} type='text-single' label={quoteattr(label)}>{'<required/>' if required else ''}"
+        "</field>"
+        for var, label, required in fields
     )
-    title = escape(i18n.text(language, f"adhoc.verb.{verb.value}"))
     return (
-        f"<command xmlns='{NS_COMMANDS}' node={quoteattr(verb.value)} sessionid={quoteattr(secrets.token_hex(8))}"
+        f"<command xmlns='{NS_COMMANDS}' node={quoteattr(node)} sessionid={quoteattr(secrets.token_hex(8))}"
         f" status='executing'><actions execute='complete'><complete/></actions>"
-        f"<x xmlns='{NS_DATA}' type='form'><title>{title}</title>{fields}</x></command>"
+        f"<x xmlns='{NS_DATA}' type='form'><title>{escape(title)}</title>{entries}</x></command>"
     )
 
 
-def completed_payload(verb: Verb, session: str, note: str, error: bool = False) -> str:
+def guide_form(verb: Verb, language: str) -> str:
+    fields = [(n, i18n.text(language, f"adhoc.field.{n}"), n in SYNTAX[verb][0]) for n in fields_of(verb)]
+    return form_payload(verb.value, i18n.text(language, f"adhoc.verb.{verb.value}"), fields)
+
+
+def completed_payload(node: str, session: str, note: str, error: bool = False) -> str:
     kind = "error" if error else "info"
     return (
-        f"<command xmlns='{NS_COMMANDS}' node={quoteattr(verb.value)} sessionid={quoteattr(session)}"
+        f"<command xmlns='{NS_COMMANDS}' node={quoteattr(node)} sessionid={quoteattr(session)}"
         f" status='completed'><note type='{kind}'>{escape(note)}</note></command>"
     )
 

@@ -18,6 +18,7 @@ from chatd.runtime import Runtime
 from chatd.store import ArchivedMessage, StoreError
 from chatd.store.registration import RegistrationStore
 from chatd.vault.seal import associated_data
+from chatd.xmpp import adhoc
 from chatd.xmpp import stanza as st
 from chatd.xmpp.stream import ComponentStream
 from policies import Action, Conversation, Field, Verdict
@@ -355,6 +356,8 @@ class PeopleDomain:
                 stream, element, Refusal("item-not-found", "error.unknown_pseudonym", params={"name": local}), member
             )
             return
+        if local == GUIDE and query is not None and self._report_command(stream, element, member, query):
+            return
         if element.get("type") == "get" and ns == st.NS_PING:
             reply = st.build_iq_result(element)
         elif element.get("type") == "get" and ns == st.NS_DISCO_INFO and query is not None and not query.get("node"):
@@ -377,6 +380,45 @@ class PeopleDomain:
             return
         stream.send_nowait(reply)
 
+    def _report_command(self, stream: ComponentStream, element: ET.Element, member: Member, query: ET.Element) -> bool:
+        """XEP-0050 on wallguide@: the "report" command (whom, why). True when the iq was about commands."""
+        language = self.realm.language
+        if query.tag == f"{{{st.NS_DISCO_ITEMS}}}query" and query.get("node") == adhoc.NS_COMMANDS:
+            name = i18n.text(language, "adhoc.report")
+            stream.send_nowait(
+                st.build_iq_result(element, adhoc.command_items(self.realm.guide_jid, [("report", name)]))
+            )
+            return True
+        if query.tag != f"{{{adhoc.NS_COMMANDS}}}command":
+            return False
+        values = adhoc.submitted(query)
+        if values is None:
+            fields = [
+                ("who", i18n.text(language, "adhoc.report_who"), True),
+                ("reason", i18n.text(language, "adhoc.report_reason"), False),
+            ]
+            form = adhoc.form_payload("report", i18n.text(language, "adhoc.report"), fields)
+            stream.send_nowait(st.build_iq_result(element, form))
+            return True
+        self.rt.queues.submit(member.account, lambda: self._report_by_form(stream, element, member, query, values))
+        return True
+
+    async def _report_by_form(
+        self, stream: ComponentStream, element: ET.Element, member: Member, query: ET.Element, values: dict[str, str]
+    ) -> None:
+        language = self.realm.language
+        target = self.rt.directory.by_pseudonym(self.realm.id, values.get("who", "").lower())
+        session = query.get("sessionid", "")
+        if target is None:
+            note = i18n.text(language, "error.unknown_pseudonym", name=values.get("who", ""))
+            stream.send_nowait(st.build_iq_result(element, adhoc.completed_payload("report", session, note, True)))
+            return
+        reported = await self.rt.store.latest_between(target.id, member.id)
+        if self.rt.file_report is not None:
+            await self.rt.file_report(member, conversation_key(member, target), reported, values.get("reason", ""))
+        note = i18n.text(language, "notice.report_received")
+        stream.send_nowait(st.build_iq_result(element, adhoc.completed_payload("report", session, note)))
+
     def _pseudonym_exists(self, local: str) -> bool:
         found = self.rt.directory.by_pseudonym(self.realm.id, local)
         return found is not None and found.active
@@ -386,10 +428,10 @@ class PeopleDomain:
         if not local:
             name = i18n.text(language, "service.name")
             return st.disco_info([("component", "generic", name)], [st.NS_DISCO_INFO, st.NS_DISCO_ITEMS, st.NS_PING])
-        if local in SERVICES:
-            return st.disco_info(
-                [("client", "bot", "Wall Guide" if local == GUIDE else "Resources")], PSEUDONYM_FEATURES
-            )
+        if local == GUIDE:
+            return st.disco_info([("client", "bot", "Wall Guide")], [*PSEUDONYM_FEATURES, adhoc.NS_COMMANDS])
+        if local == RESOURCES:
+            return st.disco_info([("client", "bot", "Resources")], PSEUDONYM_FEATURES)
         return st.disco_info([("account", "registered", local)], PSEUDONYM_FEATURES)
 
     # presence: subscriptions to pseudonyms are approved; presence is never relayed

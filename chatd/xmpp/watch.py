@@ -134,7 +134,7 @@ class ShadowRooms(RoomsDomain):
         query = st.payload(element)
         assert query is not None
         if query.tag != f"{{{adhoc.NS_COMMANDS}}}command":
-            stream.send_nowait(st.build_iq_result(element, adhoc.command_items(self.domain, language)))
+            stream.send_nowait(st.build_iq_result(element, adhoc.guide_commands(self.domain, language)))
             return
         try:
             verb = Verb(query.get("node", ""))
@@ -146,9 +146,11 @@ class ShadowRooms(RoomsDomain):
         values = adhoc.submitted(query)
         if values is None or query.get("action") == "cancel":
             payload = (
-                adhoc.form_payload(verb, language)
+                adhoc.guide_form(verb, language)
                 if values is None
-                else adhoc.completed_payload(verb, query.get("sessionid", ""), i18n.text(language, "adhoc.cancelled"))
+                else adhoc.completed_payload(
+                    verb.value, query.get("sessionid", ""), i18n.text(language, "adhoc.cancelled")
+                )
             )
             stream.send_nowait(st.build_iq_result(element, payload))
             return
@@ -158,9 +160,9 @@ class ShadowRooms(RoomsDomain):
         try:
             command = adhoc.guide_command(verb, values)
             note = await self._execute(queue_room, guide, command) or i18n.text(language, "watch.done")
-            payload = adhoc.completed_payload(verb, session, note)
+            payload = adhoc.completed_payload(verb.value, session, note)
         except CommandProblem as problem:
-            payload = adhoc.completed_payload(verb, session, str(problem), error=True)
+            payload = adhoc.completed_payload(verb.value, session, str(problem), error=True)
         stream.send_nowait(st.build_iq_result(element, payload))
 
     def _on_service(self, stream: ComponentStream, element: ET.Element, member: Member) -> None:

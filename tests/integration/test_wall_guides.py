@@ -273,3 +273,27 @@ async def test_guides_act_with_ad_hoc_commands_too(stack: Stack, connect) -> Non
         f"<iq type='set' to='{watch}' id='ah-4'><command xmlns='{NS_COMMANDS}' node='warn' action='execute'/></iq>"
     )
     await alice.expect(error_from(watch, "forbidden", kind="iq", stanza_id="ah-4"))
+
+
+async def test_members_report_with_an_ad_hoc_command(stack: Stack, connect) -> None:
+    dan, carol, wendy = await connect("dan"), await connect("carol"), await connect("wendy")
+    queue = "en-queue@watch.localhost"
+    await join(wendy, queue, "sturdy-owl")
+    carol.send_chat(stack.pseudonym_jid("dan"), "an unkind message")
+    await dan.expect(message_from(stack.pseudonym_jid("carol"), "an unkind message"))
+    guide = f"wallguide@{stack.en}"
+    mark = dan.mark()
+    dan.send_raw(f"<iq type='set' to='{guide}' id='rp-1'><command xmlns='{NS_COMMANDS}' node='report'/></iq>")
+    form = await dan.expect(lambda e: e.get("id") == "rp-1", start=mark)
+    command = form.find(f"{{{NS_COMMANDS}}}command")
+    assert {f.get("var") for f in command.iter("{jabber:x:data}field")} == {"who", "reason"}
+    dan.send_raw(
+        f"<iq type='set' to='{guide}' id='rp-2'><command xmlns='{NS_COMMANDS}' node='report'"
+        f" sessionid='{command.get('sessionid')}'><x xmlns='jabber:x:data' type='submit'>"
+        "<field var='who'><value>quiet-lynx</value></field><field var='reason'><value>rude to me</value></field>"
+        "</x></command></iq>"
+    )
+    done = await dan.expect(lambda e: e.get("id") == "rp-2", start=mark)
+    assert done.find(f"{{{NS_COMMANDS}}}command").get("status") == "completed"
+    entry = await wendy.expect(groupchat(queue, "steady-moose → quiet-lynx"))
+    assert "rude to me" in (body_of(entry) or "")
