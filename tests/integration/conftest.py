@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from chatd.core.model import Role
 from chatd.stack import REPO, Chatd, Prosody, build
 from chatd.store import Store
 from tests.support.client import Client
+from tests.support.nats import NatsServer
 
 # name -> (realm, pseudonym, role); realm None: an account that is not a member
 ACCOUNTS: dict[str, tuple[str | None, str, Role]] = {
@@ -107,33 +109,48 @@ def shut(stack: Stack) -> None:
     stack.prosody.stop()
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Prosody + chatd with the keyword test policy (tests/support/seam_policy.py)."""
+@contextlib.contextmanager
+def running_stack(tmp_path_factory: pytest.TempPathFactory, name: str, **options: object) -> Iterator[Stack]:
+    """A stack for a fixture: skipped without Prosody, always stopped."""
     if shutil.which("prosody") is None:
         pytest.skip("prosody is not installed")
-    running = launch(tmp_path_factory.mktemp("stack"))
+    running = launch(tmp_path_factory.mktemp(name), **options)
     try:
         yield running
     finally:
         shut(running)
+
+
+@contextlib.contextmanager
+def running_nats(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[NatsServer]:
+    if shutil.which("nats-server") is None:
+        pytest.skip("nats-server is not installed")
+    server = NatsServer(tmp_path_factory.mktemp(name))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Prosody + chatd with the keyword test policy (tests/support/seam_policy.py)."""
+    with running_stack(tmp_path_factory, "stack") as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
 def policy_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Prosody + chatd with the real moderation policies (conf/policies.toml)."""
-    if shutil.which("prosody") is None:
-        pytest.skip("prosody is not installed")
-    running = launch(
-        tmp_path_factory.mktemp("policy-stack"),
+    with running_stack(
+        tmp_path_factory,
+        "policy-stack",
         policy="policies.engine:PolicyEngine.from_settings",
         policies_file=str(REPO / "conf" / "policies.toml"),
         reannounce_seconds=6.0,
-    )
-    try:
+    ) as running:
         yield running
-    finally:
-        shut(running)
 
 
 def connector(stack: Stack, opened: list[Client]) -> Callable[[str], Awaitable[Client]]:

@@ -13,7 +13,7 @@ import nats
 import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from tests.integration.conftest import Stack, connector, launch, shut
+from tests.integration.conftest import Stack, connector, running_nats, running_stack
 from tests.support.client import message_from
 from tests.support.muc import groupchat, join
 from tests.support.nats import NatsServer
@@ -25,21 +25,15 @@ pytestmark = pytest.mark.skipif(shutil.which("nats-server") is None, reason="nat
 
 @pytest.fixture(scope="module")
 def events_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path_factory.mktemp("events-nats"))
-    server.start()
-    yield server
-    server.stop()
+    with running_nats(tmp_path_factory, "events-nats") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def events_stack(events_nats: NatsServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if shutil.which("prosody") is None:
-        pytest.skip("prosody is not installed")
-    running = launch(
-        tmp_path_factory.mktemp("events-stack"), nats_url=events_nats.url, action_tokens={SERVICE: SERVICE_TOKEN}
-    )
-    yield running
-    shut(running)
+    tokens = {SERVICE: SERVICE_TOKEN}
+    with running_stack(tmp_path_factory, "events-stack", nats_url=events_nats.url, action_tokens=tokens) as running:
+        yield running
 
 
 @pytest.fixture

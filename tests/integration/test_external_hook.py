@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import nats
 import pytest
 
-from tests.integration.conftest import Stack, launch, shut
+from tests.integration.conftest import Stack, running_nats, running_stack
 from tests.support.client import body_of, message_from
 from tests.support.nats import NatsServer
 
@@ -20,19 +20,14 @@ pytestmark = pytest.mark.skipif(shutil.which("nats-server") is None, reason="nat
 
 @pytest.fixture(scope="module")
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path_factory.mktemp("nats"))
-    server.start()
-    yield server
-    server.stop()
+    with running_nats(tmp_path_factory, "nats") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def hook_stack(nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if shutil.which("prosody") is None:
-        pytest.skip("prosody is not installed")
-    running = launch(tmp_path_factory.mktemp("hook-stack"), nats_url=nats_server.url, external_subject=SUBJECT)
-    yield running
-    shut(running)
+    with running_stack(tmp_path_factory, "hook-stack", nats_url=nats_server.url, external_subject=SUBJECT) as running:
+        yield running
 
 
 @pytest.fixture

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.conftest import Stack, connector, launch, shut
+from tests.integration.conftest import Stack, connector, running_stack
 from tests.support.client import body_of, message_from
 from tests.support.muc import groupchat, join
 
@@ -52,12 +51,9 @@ async def test_pinned_resources_greet_whoever_joins_a_room(stack: Stack, connect
 
 @pytest.fixture(scope="module")
 def scheduled_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if shutil.which("prosody") is None:
-        pytest.skip("prosody is not installed")
     settings = {"general": {"resources": "crisis", "resource_post_hours": 0.0005}}  # every 1.8 seconds
-    running = launch(tmp_path_factory.mktemp("scheduled"), room_settings=settings)
-    yield running
-    shut(running)
+    with running_stack(tmp_path_factory, "scheduled", room_settings=settings) as running:
+        yield running
 
 
 async def test_scheduled_resource_posts_reach_the_room_and_its_archive(scheduled_stack: Stack) -> None:
