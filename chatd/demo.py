@@ -115,7 +115,9 @@ def _print_how_to_connect(d: dict[str, object]) -> None:
         "  Try: log in as alex@localhost and send a chat message to "
         f"brave-heron@{en.get('people_domain')}; log in as sam@localhost to read and reply."
     )
-    print(f"  Commands: send !help to {en.get('wallguide')}")
+    print(f"  Commands: send !help to {en.get('wallguide')}; topics to resources@{en.get('people_domain')}")
+    print(f"  Rooms: join general@{en.get('rooms_domain')} (any MUC client)")
+    print(f"  Wall Guides: log in as guide-en@localhost and join en-queue@{d['watch_domain']} (send !help there)")
     print("  Everything is described in .run/stack.json. Stop with: ./stack down")
 
 
