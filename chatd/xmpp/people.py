@@ -14,6 +14,7 @@ from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member, Realm
 from chatd.core.refusal import Refusal
 from chatd.core.shadow import Reviewed
+from chatd.notices import redaction_params, rejection
 from chatd.runtime import Runtime
 from chatd.store import ArchivedMessage, StoreError
 from chatd.store.registration import RegistrationStore
@@ -158,7 +159,7 @@ class PeopleDomain:
                 )
             )
             if verdict.action is Action.REJECT:
-                self._refuse(stream, element, self._rejection(verdict, sender), sender)
+                self._refuse(stream, element, rejection(verdict, self.rt.language_of(sender)), sender)
                 return
             if verdict.action is Action.HOLD:
                 await self._notice(stream, sender, "notice.held", target=pseudonym)
@@ -192,21 +193,9 @@ class PeopleDomain:
         )
         return stanza_id
 
-    def _rejection(self, verdict: Verdict, member: Member) -> Refusal:
-        language = self.rt.language_of(member)
-        return Refusal(
-            "not-acceptable", "error.rejected", kind="modify", params={"rule": self._rules(verdict, language)}
-        )
-
-    def _rules(self, verdict: Verdict, language: str) -> str:
-        return " ".join(i18n.text(language, f"rule.{rule}") for rule in verdict.rules) or "-"
-
     async def _notice_redacted(self, stream: ComponentStream, member: Member, target: str, verdict: Verdict) -> None:
-        language = self.rt.language_of(member)
-        kinds = ", ".join(sorted({i18n.label(f.kind, language) for f in verdict.findings}))
-        await self._notice(
-            stream, member, "notice.redacted", target=target, kinds=kinds, rule=self._rules(verdict, language)
-        )
+        params = redaction_params(verdict, self.rt.language_of(member))
+        await self._notice(stream, member, "notice.redacted", target=target, **params)
 
     async def _notice(self, stream: ComponentStream, member: Member, key: str, **params: str) -> None:
         body = i18n.text(self.rt.language_of(member), key, **params)

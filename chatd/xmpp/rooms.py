@@ -27,6 +27,7 @@ from chatd.core.model import Member, Realm
 from chatd.core.refusal import Refusal
 from chatd.core.rooms import Occupant, Room, RoomEvent, RoomEventKind, RoomKind
 from chatd.core.shadow import Reviewed
+from chatd.notices import redaction_params, rejection
 from chatd.runtime import Runtime
 from chatd.store import ArchivedMessage, StoreError
 from chatd.store.rooms import GUIDE_NICK, ArchiveQuery, RoomRecord
@@ -763,18 +764,13 @@ class RoomsDomain:
             )
         )
 
-    def _rules(self, verdict: Verdict) -> str:
-        return " ".join(i18n.text(self.realm.language, f"rule.{rule}") for rule in verdict.rules) or "-"
-
     def _rejection(self, verdict: Verdict, member: Member) -> Refusal:
-        return Refusal("not-acceptable", "error.rejected", kind="modify", params={"rule": self._rules(verdict)})
+        return rejection(verdict, self.realm.language)
 
     async def _tell_redacted(self, stream: ComponentStream, room: Room, member: Member, verdict: Verdict) -> None:
         if verdict.action is Action.REDACT:
-            kinds = ", ".join(sorted({i18n.label(f.kind, self.realm.language) for f in verdict.findings}))
-            await self._notice(
-                stream, room, member, "notice.redacted", target=room.name, kinds=kinds, rule=self._rules(verdict)
-            )
+            params = redaction_params(verdict, self.realm.language)
+            await self._notice(stream, room, member, "notice.redacted", target=room.name, **params)
 
     async def _notice(self, stream: ComponentStream, room: Room, member: Member, key: str, **params: str) -> None:
         """A room message from the room itself, to the member's own clients only (not archived)."""
