@@ -101,3 +101,17 @@ async def test_unclaimed_high_severity_entries_are_announced_again(policy_stack:
     mark = wendy.mark()
     await asyncio.sleep(8)
     assert not [e for e in wendy.received[mark:] if f"Still unclaimed: #{entry.group(1)}" in (body_of(e) or "")]
+
+
+async def test_email_and_phone_are_redacted_in_a_room_with_a_french_notice(policy_stack: Stack, connect_policy) -> None:
+    denise, gilles = await connect_policy("denise"), await connect_policy("gilles")
+    room = "general@rooms.fr.localhost"
+    await join(denise, room, "doux-castor")
+    await join(gilles, room, "calme-loutre")
+    say(denise, room, "écrivez-moi à marie.roy@videotron.ca ou au 514 555 0147")
+    got = await gilles.expect(groupchat(room, "écrivez-moi"))
+    body = body_of(got) or ""
+    assert "videotron" not in body and "555" not in body and "[courriel retiré]" in body
+    notice = await denise.expect(groupchat(room, "informations personnelles"))
+    assert notice.get("from") == room  # from the room itself, to the author's clients only
+    assert not [e for e in gilles.received if "informations personnelles" in (body_of(e) or "")]
