@@ -88,6 +88,12 @@ class ShadowRooms(RoomsDomain):
     def reviewed(self, event: object) -> None:
         """Guides' own words in shadow rooms are not mirrored again."""
 
+    async def _on_invite(
+        self, stream: ComponentStream, element: ET.Element, member: Member, local: str, invites: list[ET.Element]
+    ) -> None:
+        """Nobody is invited into a shadow room: guides of the realm may simply join."""
+        self._refuse(stream, element, Refusal("not-allowed", "error.unavailable"), member)
+
     # admission: guides of this realm only
 
     def _admit(self, sender: tuple[str, str, str]) -> Member | Refusal:
