@@ -79,7 +79,8 @@ class Desk:
             kinds = ", ".join(sorted({f.kind for f in record.verdict.findings})) or "review"
             await self.add_entry(record.realm, "held", HELD_SEVERITY, record.conversation, f"{kinds} · {who}{ref}")
         elif record.kind == "guide" and not record.verdict.alerts:
-            await self.add_entry(record.realm, "guide", GUIDE_SEVERITY, record.conversation, f"{who}{ref}")
+            if not await self._open_entry(record.realm, "guide", record.conversation):  # one entry per open thread
+                await self.add_entry(record.realm, "guide", GUIDE_SEVERITY, record.conversation, f"{who}{ref}")
         elif record.author.id in self.rt.watched and not record.verdict.alerts:
             await self.add_entry(record.realm, "watched", WATCHED_SEVERITY, record.conversation, f"{who}{ref}")
         if any(a.severity >= CRISIS_SEVERITY and a.kind.startswith("risk.") for a in record.verdict.alerts):
@@ -98,6 +99,10 @@ class Desk:
                 realm=reporter.realm, conversation=conversation, stanza_id=reported.stanza_id if reported else ""
             )
         )
+
+    async def _open_entry(self, realm: str, kind: str, conversation: str) -> bool:
+        entries = await self.guides.entries(realm)
+        return any(e.kind == kind and e.conversation == conversation and e.status != "resolved" for e in entries)
 
     async def add_entry(self, realm: str, kind: str, severity: int, conversation: str, summary: str) -> QueueEntry:
         entry = await self.guides.add_entry(realm, kind, severity, conversation, summary)

@@ -297,3 +297,22 @@ async def test_members_report_with_an_ad_hoc_command(stack: Stack, connect) -> N
     assert done.find(f"{{{NS_COMMANDS}}}command").get("status") == "completed"
     entry = await wendy.expect(groupchat(queue, "steady-moose → quiet-lynx"))
     assert "rude to me" in (body_of(entry) or "")
+
+
+async def test_an_ongoing_guide_thread_keeps_one_queue_entry_until_resolved(stack: Stack, connect) -> None:
+    frank, wendy = await connect("frank"), await connect("wendy")
+    queue = "en-queue@watch.localhost"
+    await join(wendy, queue, "sturdy-owl")
+    guide = f"wallguide@{stack.en}"
+    frank.send_chat(guide, "first message to the guides")
+    entry = await wendy.expect(groupchat(queue, "kind-robin"))
+    number = re.match(r"#(\d+)", body_of(entry) or "").group(1)
+    mark = wendy.mark()
+    frank.send_chat(guide, "second message, same thread")
+    await wendy.expect_nothing(groupchat(queue, "kind-robin"), wait=1.0, start=mark)
+    say(wendy, queue, f"!resolve {number} talked it through")
+    await wendy.expect(groupchat(queue, f"#{number} is resolved"))
+    frank.send_chat(guide, "a new worry, days later")
+    await wendy.expect(
+        lambda e: "kind-robin" in (body_of(e) or "") and f"#{number} " not in (body_of(e) or ""), start=mark
+    )
