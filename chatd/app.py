@@ -64,6 +64,7 @@ class Service:
                         f"realms.{realm_config.id}.rooms.{room.id}.resources: no topic {room.resources!r}"
                     )
         store = await Store.open(config.store.path)
+        store.rooms.guide_name = config.watch.guide_name
         realms = {r.id: Realm(r.id, r.language, r.people_domain, r.rooms_domain) for r in config.realms}
         queues = SerialQueues(on_full=self._pause_reading, on_drained=self._resume_reading)
         runtime = Runtime(

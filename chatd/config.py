@@ -55,6 +55,7 @@ class WatchConfig(Strict):
     domain: DomainName = "watch.localhost"
     secret: Annotated[str, Field(min_length=8)]
     reannounce_seconds: float = Field(600.0, ge=5)  # unclaimed high-severity queue entries are posted again
+    guide_name: Annotated[str, Field(min_length=1, max_length=40)] = "Wall Guide"  # how guides appear to members
 
 
 class StoreConfig(Strict):

@@ -22,9 +22,6 @@ class RoomRow:
     members: frozenset[int]
 
 
-GUIDE_NICK = "Wall Guide"  # how posts by the Wall Guides (sender 0) appear in rooms
-
-
 @dataclass(frozen=True, slots=True)
 class RoomRecord:
     """One delivered room message as the archive keeps it (what occupants saw)."""
@@ -55,6 +52,7 @@ class ArchiveQuery:
 class RoomStore:
     def __init__(self, db: aiosqlite.Connection):
         self.db = db
+        self.guide_name = "Wall Guide"  # how posts by the Wall Guides (sender 0) appear; set from [watch] guide_name
 
     async def rooms(self, realm: str) -> list[RoomRow]:
         async with self.db.execute("SELECT * FROM rooms WHERE realm = ?", (realm,)) as cursor:
@@ -180,7 +178,7 @@ class RoomStore:
             "SELECT seq, stanza_id, sender_id, COALESCE(members.pseudonym, ?), client_id, body, messages.created_at,"
             " verdict = 'removed'"
             f" FROM messages LEFT JOIN members ON members.id = sender_id WHERE {where} ORDER BY seq {order} LIMIT ?",
-            (GUIDE_NICK, *args, limit),
+            (self.guide_name, *args, limit),
         ) as cursor:
             rows = await cursor.fetchall()
         return [RoomRecord(*r[:7], removed=bool(r[7])) for r in rows]

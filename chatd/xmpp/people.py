@@ -356,7 +356,7 @@ class PeopleDomain:
                 element,
                 st.disco_items(
                     [
-                        (self.realm.guide_jid, "Wall Guide"),
+                        (self.realm.guide_jid, self.rt.config.watch.guide_name),
                         (f"{RESOURCES}@{self.domain}", "Resources"),
                         (self.realm.rooms_domain, "Rooms"),
                     ]
@@ -418,7 +418,8 @@ class PeopleDomain:
             name = i18n.text(language, "service.name")
             return st.disco_info([("component", "generic", name)], [st.NS_DISCO_INFO, st.NS_DISCO_ITEMS, st.NS_PING])
         if local == GUIDE:
-            return st.disco_info([("client", "bot", "Wall Guide")], [*PSEUDONYM_FEATURES, adhoc.NS_COMMANDS])
+            guide = self.rt.config.watch.guide_name
+            return st.disco_info([("client", "bot", guide)], [*PSEUDONYM_FEATURES, adhoc.NS_COMMANDS])
         if local == RESOURCES:
             return st.disco_info([("client", "bot", "Resources")], PSEUDONYM_FEATURES)
         return st.disco_info([("account", "registered", local)], PSEUDONYM_FEATURES)

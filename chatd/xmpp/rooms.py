@@ -30,7 +30,7 @@ from chatd.core.shadow import Reviewed
 from chatd.notices import redaction_params, rejection
 from chatd.runtime import Runtime
 from chatd.store import ArchivedMessage, StoreError
-from chatd.store.rooms import GUIDE_NICK, ArchiveQuery, RoomRecord
+from chatd.store.rooms import ArchiveQuery, RoomRecord
 from chatd.xmpp import stanza as st
 from chatd.xmpp.people import muted_refusal, new_stanza_id
 from chatd.xmpp.stream import ComponentStream
@@ -211,7 +211,7 @@ class RoomsDomain:
     # posts by the Wall Guides (from the watch domain)
 
     async def post_as_guide(self, local: str, text: str) -> None:
-        """A Wall Guide's message in a room: from the nick "Wall Guide", archived, never by account."""
+        """A Wall Guide's message in a room: from the guides' display name, archived, never by account."""
         room = self.rooms.get(local)
         if room is None:
             return
@@ -219,7 +219,9 @@ class RoomsDomain:
         await self.rt.store.archive(
             ArchivedMessage(stanza_id, room.key, 0, None, None, text, None, "deliver", [], self.rt.now())
         )
-        await self.post_record(local, RoomRecord(0, stanza_id, 0, GUIDE_NICK, None, text, self.rt.now()))
+        await self.post_record(
+            local, RoomRecord(0, stanza_id, 0, self.rt.config.watch.guide_name, None, text, self.rt.now())
+        )
 
     async def post_record(self, local: str, record: RoomRecord) -> None:
         """Sends an archived message (a guide's post, an approved held message) to the room's occupants."""
@@ -237,7 +239,7 @@ class RoomsDomain:
             return
         await self.rt.store.moderate(stanza_id, "")
         room_jid = self._jid(room)
-        by = self._jid(room, GUIDE_NICK)
+        by = self._jid(room, self.rt.config.watch.guide_name)
         fallback = escape(i18n.text(self.realm.language, "room.removed_fallback", reason=reason))
         tail = (
             f"{_a(from_=room_jid, type='groupchat', id=new_stanza_id())}>"

@@ -39,7 +39,7 @@ from chatd.events import ModeratorAction
 from chatd.runtime import Runtime
 from chatd.store import ArchivedMessage
 from chatd.store.audit import AuditLog
-from chatd.store.rooms import GUIDE_NICK, RoomRecord
+from chatd.store.rooms import RoomRecord
 from chatd.xmpp import adhoc
 from chatd.xmpp import stanza as st
 from chatd.xmpp.people import new_stanza_id
@@ -48,8 +48,6 @@ from chatd.xmpp.stream import ComponentStream
 from policies import Action
 
 log = logging.getLogger("chatd.watch")
-
-SYSTEM_NICK = GUIDE_NICK  # the desk writes as the Wall Guides
 
 
 @dataclass(slots=True)
@@ -249,7 +247,7 @@ class ShadowRooms(RoomsDomain):
             return
         stanza_id = new_stanza_id()
         sender_id = author.id if author else 0
-        nick = author.pseudonym if author else SYSTEM_NICK
+        nick = author.pseudonym if author else self.rt.config.watch.guide_name  # the desk writes as the guides
         await self.rt.store.archive(
             ArchivedMessage(stanza_id, room.key, sender_id, None, None, body, None, "deliver", [], self.rt.now())
         )
@@ -328,7 +326,7 @@ class ShadowRooms(RoomsDomain):
         await self._post(room.local, guide, i18n.text(self.realm.language, "watch.sent_to_member", text=text))
 
     async def _to_member(self, member: Member, text: str) -> None:
-        """A message to a member from wallguide@ (guides appear only as "Wall Guide")."""
+        """A message to a member from wallguide@ (guides appear only by the guides' display name)."""
         realm = self.rt.realms[member.realm]
         await self.rt.send(realm.people_domain, st.build_chat(realm.guide_jid, member.account, text))
 
