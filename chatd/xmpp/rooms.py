@@ -542,7 +542,8 @@ class RoomsDomain:
         created = self.rt.now()
         record = RoomRecord(0, stanza_id, member.id, member.pseudonym, message.id, verdict.text, created)
         extra = f"<replace xmlns='urn:xmpp:message-correct:0'{_a(id=message.replaces)}/>" if message.replaces else ""
-        copies = await self._fanout(stream, room, b"<message to=", self._message_tail(room, record, extra=extra))
+        tail = self._message_tail(room, record, extra=extra)
+        copies = await self._fanout(stream, room, b"<message to=", tail, author=member)
         self.rt.counters.delivered += copies
         await self._tell_redacted(stream, room, occupant.member, verdict)
 
@@ -1055,13 +1056,23 @@ class RoomsDomain:
         return len(copies)
 
     async def _fanout(
-        self, stream: ComponentStream, room: Room, head: bytes, tail: bytes | str, skip: Occupant | None = None
+        self,
+        stream: ComponentStream,
+        room: Room,
+        head: bytes,
+        tail: bytes | str,
+        skip: Occupant | None = None,
+        author: Member | None = None,
     ) -> int:
-        """One stanza to every joined client, written at once; returns the number of copies."""
+        """One stanza to every joined client, written at once; returns the number of copies.
+
+        With an author, occupants who blocked that member do not get it.
+        """
         data = tail if isinstance(tail, bytes) else tail.encode()
         parts: list[bytes] = []
+        directory = self.rt.directory
         for occupant in room.occupants.values():
-            if occupant is skip:
+            if occupant is skip or (author is not None and directory.has_blocked(occupant.member, author)):
                 continue
             for quoted, _ in occupant.sessions.values():
                 parts += (head, quoted, data)

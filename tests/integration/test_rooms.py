@@ -370,3 +370,19 @@ async def test_go_sendxmpp_joins_speaks_and_leaves(stack: Stack, connect) -> Non
     assert said.get("from") == f"{military}/steady-moose"
     await alice.expect(presence_from(f"{military}/steady-moose", kind="unavailable"), timeout=10)
     assert reveals_account(stack, alice) == []
+
+
+async def test_a_member_who_blocked_someone_does_not_get_their_room_messages(stack: Stack, connect) -> None:
+    eve, frank, alice = await connect("eve"), await connect("frank"), await connect("alice")
+    guide = f"wallguide@{stack.en}"
+    eve.send_chat(guide, "!block kind-robin")
+    await eve.expect(message_from(guide, "is blocked"))
+    military = room_jid(stack, "military")
+    for client, nick in ((eve, "swift-hare"), (frank, "kind-robin"), (alice, "calm-otter")):
+        await join(client, stack, "military", nick)
+    mark = eve.mark()
+    say(frank, military, "from someone eve blocked")
+    await alice.expect(message_from(military, "from someone eve blocked"))
+    await eve.expect_nothing(lambda e: "from someone eve blocked" in (body_of(e) or ""), wait=0.5, start=mark)
+    eve.send_chat(guide, "!unblock kind-robin")
+    await eve.expect(message_from(guide, "no longer blocked"))
