@@ -527,7 +527,8 @@ class ShadowRooms(RoomsDomain):
             (self.rt.watched.add if on else self.rt.watched.discard)(member.id)
         elif verb is Verb.NOTE:
             await guides.add_note(member.id, guide.pseudonym, command.text)
-        elif verb is Verb.ACTIVITY:
+        elif verb is Verb.ACTIVITY:  # reading a member's texts is audited too
+            await self._audit(guide.pseudonym, "member.activity", name, {})
             return await self._activity(member)
         await self._audit(guide.pseudonym, f"member.{verb.value}", name, {"reason": command.text, **command.arguments})
         return i18n.text(language, f"watch.member_{verb.value}", name=name)

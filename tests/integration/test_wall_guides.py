@@ -129,6 +129,7 @@ async def test_guide_actions_are_audited_and_forbidden_elsewhere(stack: Stack, c
     listing = stack.chatd.cli("audit", "list")
     assert "sturdy-owl\tmember.note\ten\tswift-hare" in listing.stdout
     assert "sturdy-owl\tmember.watch\ten\tswift-hare" in listing.stdout
+    assert "sturdy-owl\tmember.activity\ten\tswift-hare" in listing.stdout
     assert stack.chatd.cli("audit", "verify").returncode == 0
     refused = await join(gaston, room, "sage-hibou")  # a French guide cannot act in the English realm
     assert refused.get("type") == "error"
