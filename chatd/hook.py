@@ -62,10 +62,7 @@ def request_body(text: str, context: Context, author: str, local: Verdict) -> by
             "watched": context.watched,
             "verdict": {
                 "action": local.action.value,
-                "findings": [
-                    {"kind": f.kind, "severity": f.severity, "start": f.start, "end": f.end, "rule": f.rule}
-                    for f in local.findings
-                ],
+                "findings": [f.as_dict() for f in local.findings],
             },
         }
     ).encode()

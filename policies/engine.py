@@ -71,12 +71,10 @@ class PolicyEngine:
         )
         self._base = _action_table(settings.get("actions", {}))
         self._realms = {
-            realm: _action_table(section.get("actions", {}))
-            for realm, section in settings.get("realms", {}).items()
+            realm: _action_table(section.get("actions", {})) for realm, section in settings.get("realms", {}).items()
         }
         self._fields = {
-            field: _action_table(section.get("actions", {}))
-            for field, section in settings.get("fields", {}).items()
+            field: _action_table(section.get("actions", {})) for field, section in settings.get("fields", {}).items()
         }
         new_member = settings.get("new_member", {})
         self._new_member = _action_table(new_member.get("actions", {}))
@@ -112,9 +110,7 @@ class PolicyEngine:
             if context.new_member:
                 severity = min(3, severity + self._increase(kind))
             original_start, original_end = norm.span(start, end)
-            findings.append(
-                Finding(kind, severity, original_start, original_end, rules.get(kind, ""))
-            )
+            findings.append(Finding(kind, severity, original_start, original_end, rules.get(kind, "")))
         return tuple(sorted(findings, key=lambda f: (f.start, f.end, f.kind)))
 
     def _find_words(self, norm: Normalized) -> dict[str, list[WordHit]]:

@@ -32,8 +32,7 @@ class HouseRules:
 
     def find(self, norm: Normalized, context: Context, words: list[WordHit]) -> list[Hit]:
         hits: list[Hit] = [
-            (f"house.{kind}", severity, start, end)
-            for start, end, (kind, severity) in longest_first(set(words))
+            (f"house.{kind}", severity, start, end) for start, end, (kind, severity) in longest_first(set(words))
         ]
         for start, end in find_urls(norm.lower):
             url = norm.lower[start:end]

@@ -94,8 +94,11 @@ class Normalized:
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span of normalized characters [start, end)."""
         if end <= start:
-            return (self.starts[start], self.starts[start]) if start < len(self.starts) else (
-                len(self.original), len(self.original))
+            return (
+                (self.starts[start], self.starts[start])
+                if start < len(self.starts)
+                else (len(self.original), len(self.original))
+            )
         return self.starts[start], self.ends[end - 1]
 
 
@@ -191,9 +194,7 @@ def _fold_each_character(text: str) -> tuple[str, list[int], list[int]]:
 Edit = tuple[int, int, str]  # replace normalized [start, end) with a string
 
 
-def _apply(
-    cased: str, starts: list[int], ends: list[int], edits: list[Edit]
-) -> tuple[str, list[int], list[int]]:
+def _apply(cased: str, starts: list[int], ends: list[int], edits: list[Edit]) -> tuple[str, list[int], list[int]]:
     """Apply non-overlapping edits in order; replacements map to the replaced span."""
     pieces: list[str] = []
     new_starts: list[int] = []
@@ -253,16 +254,16 @@ def _digit_words(lower: str) -> list[Edit]:
 
 
 def is_word_at(text: str, start: int, end: int) -> bool:
-    return (start == 0 or not text[start - 1].isalnum()) and (
-        end == len(text) or not text[end].isalnum()
-    )
+    return (start == 0 or not text[start - 1].isalnum()) and (end == len(text) or not text[end].isalnum())
 
 
 def _obfuscated_emails(lower: str) -> list[Edit]:
     """Rewrite "jean [at] videotron [point] ca" as "jean@videotron.ca"."""
     edits: list[Edit] = []
-    if "@" not in lower and not any(word in lower for word in DOT_WORDS) and not (
-        " at " in lower and DOT_TLD.search(lower)
+    if (
+        "@" not in lower
+        and not any(word in lower for word in DOT_WORDS)
+        and not (" at " in lower and DOT_TLD.search(lower))
     ):
         return edits
     for at in AT_HINT.finditer(lower):

@@ -63,10 +63,7 @@ _STREET_TYPES = (
     "|vista|walk|wharf|wood|wynd"
 )
 # Lowercase addresses ("123 main st") only with types that are rarely anything else...
-_LOWER_STREET_TYPES = (
-    "street|st|avenue|ave|road|rd|boulevard|blvd|crescent|cres|terrace|terr|parkway|pkwy"
-    "|highway|hwy"
-)
+_LOWER_STREET_TYPES = "street|st|avenue|ave|road|rd|boulevard|blvd|crescent|cres|terrace|terr|parkway|pkwy|highway|hwy"
 # ...and not after words that say what the number counts: "2 hour road trip", "27 off Highway".
 _NOT_STREET_NAMES = (
     "the|a|an|my|our|his|her|their|your|this|that|of|off|on|in|at|to|by|down|up|along|across"
@@ -158,9 +155,7 @@ class PiiDetector:
     def __init__(self) -> None:
         first_names = {form for word in read_words("first_names.txt") for form in expand(word)}
         surnames = {form for word in read_words("surnames.txt") for form in expand(word)}
-        self._ambiguous_names = {
-            form for word in read_words("ambiguous_names.txt") for form in expand(word)
-        }
+        self._ambiguous_names = {form for word in read_words("ambiguous_names.txt") for form in expand(word)}
         self._first_names = first_names
         self._surnames = surnames
         cues = [(form, row[1]) for row in read_rows("name_cues.tsv") for form in expand(row[0])]
@@ -260,19 +255,13 @@ class PiiDetector:
             return False
         return spelled or grouped is not None or any(p.fullmatch(digits) for p in patterns)
 
-    def _places_found(
-        self, norm: Normalized, places: list[tuple[int, int, Any]]
-    ) -> Iterator[Hit]:
+    def _places_found(self, norm: Normalized, places: list[tuple[int, int, Any]]) -> Iterator[Hit]:
         for start, end, (kind, severity, ambiguous) in longest_first(places):
-            if ambiguous and not (
-                norm.cased[start].isupper() and self._after_locative(norm.lower, start)
-            ):
+            if ambiguous and not (norm.cased[start].isupper() and self._after_locative(norm.lower, start)):
                 continue
             yield kind, severity, start, end
 
-    def _places_after_cues(
-        self, norm: Normalized, cues: list[tuple[int, int, Any]]
-    ) -> Iterator[Hit]:
+    def _places_after_cues(self, norm: Normalized, cues: list[tuple[int, int, Any]]) -> Iterator[Hit]:
         """Capitalized words after "I live in", "je viens de": a place, known or not."""
         for _, end, _ in cues:
             if not _next_is_capital(norm.cased, end):
@@ -316,9 +305,7 @@ class PiiDetector:
                 named_until = match.end()
                 yield "pii.name", 2, match.start(), match.end()
 
-    def _name_after_cue(
-        self, tokens: list[tuple[int, int, str]], strength: str
-    ) -> tuple[int, int] | None:
+    def _name_after_cue(self, tokens: list[tuple[int, int, str]], strength: str) -> tuple[int, int] | None:
         start, end, word = tokens[0]
         low = word.lower()
         if low in self._rank_cues:
@@ -331,8 +318,8 @@ class PiiDetector:
             accepted = capitalized
         else:
             surname_follows = len(tokens) > 1 and self._is_surname(tokens[1][2])
-            accepted = capitalized and low in self._first_names and (
-                low not in self._ambiguous_names or surname_follows
+            accepted = (
+                capitalized and low in self._first_names and (low not in self._ambiguous_names or surname_follows)
             )
         if not accepted:
             return None
@@ -406,9 +393,7 @@ def _number_patterns(region: str) -> list[re.Pattern[str]]:
     ]
 
 
-def _matches_at(
-    pattern: re.Pattern[str], text: str, words: list[tuple[int, int, Any]]
-) -> Iterator[re.Match[str]]:
+def _matches_at(pattern: re.Pattern[str], text: str, words: list[tuple[int, int, Any]]) -> Iterator[re.Match[str]]:
     """What pattern.finditer(text) finds, when every match starts at one of the words."""
     end = 0
     for start in sorted({word[0] for word in words}):
@@ -438,8 +423,7 @@ def _without_contained(hits: list[Hit]) -> list[Hit]:
     kept: list[Hit] = []
     for hit in hits:
         inside = any(
-            other[2] <= hit[2] and hit[3] <= other[3] and other[3] - other[2] > hit[3] - hit[2]
-            for other in hits
+            other[2] <= hit[2] and hit[3] <= other[3] and other[3] - other[2] > hit[3] - hit[2] for other in hits
         )
         same_span = any(other[2:] == hit[2:] for other in kept)
         if not inside and not same_span:

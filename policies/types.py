@@ -65,6 +65,10 @@ class Finding:
     def category(self) -> str:
         return self.kind.split(".", 1)[0]
 
+    def as_dict(self) -> dict[str, object]:
+        """For the archive and the external hook (JSON)."""
+        return {"kind": self.kind, "severity": self.severity, "start": self.start, "end": self.end, "rule": self.rule}
+
 
 @dataclass(frozen=True, slots=True)
 class Alert:

@@ -184,10 +184,7 @@ class PeopleDomain:
                 body=delivered,
                 original=message.body if delivered != message.body else None,
                 verdict=verdict.action.value,
-                findings=[
-                    {"kind": f.kind, "severity": f.severity, "start": f.start, "end": f.end, "rule": f.rule}
-                    for f in verdict.findings
-                ],
+                findings=[f.as_dict() for f in verdict.findings],
                 created_at=self.rt.now(),
             )
         )
@@ -250,7 +247,7 @@ class PeopleDomain:
             text, member, self.realm, Field.BODY, Conversation.GUIDE, watched=member.id in rt.watched
         )
         stanza_id = new_stanza_id()
-        findings = [{"kind": f.kind, "severity": f.severity, "start": f.start, "end": f.end} for f in verdict.findings]
+        findings = [f.as_dict() for f in verdict.findings]
         await rt.store.archive(
             ArchivedMessage(
                 stanza_id,

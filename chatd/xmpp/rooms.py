@@ -748,10 +748,7 @@ class RoomsDomain:
         verdict: Verdict,
     ) -> None:
         shown = verdict.text if verdict.delivers else None
-        findings = [
-            {"kind": f.kind, "severity": f.severity, "start": f.start, "end": f.end, "rule": f.rule}
-            for f in verdict.findings
-        ]
+        findings = [f.as_dict() for f in verdict.findings]
         await self.rt.store.archive(
             ArchivedMessage(
                 stanza_id,
@@ -776,11 +773,14 @@ class RoomsDomain:
             await self._notice(stream, room, member, "notice.redacted", target=room.name, **params)
 
     async def _notice(self, stream: ComponentStream, room: Room, member: Member, key: str, **params: str) -> None:
+        await self._tell(stream, room, member, i18n.text(self.realm.language, key, **params))
+
+    async def _tell(self, stream: ComponentStream, room: Room, member: Member, text: str) -> None:
         """A room message from the room itself, to the member's own clients only (not archived)."""
         occupant = room.occupants.get(member.id)
         if occupant is None:
             return
-        body = escape(i18n.text(self.realm.language, key, **params))
+        body = escape(text)
         tail = (
             f"{_a(from_=self._jid(room), type='groupchat', id=new_stanza_id())}><body>{body}</body></message>".encode()
         )

@@ -293,17 +293,6 @@ class ShadowRooms(RoomsDomain):
             return
         await self._post(local, member, message.body)
 
-    async def _tell(self, stream: ComponentStream, room: Room, member: Member, text: str) -> None:
-        """A line for one guide only (command answers)."""
-        occupant = room.occupants.get(member.id)
-        if occupant is None:
-            return
-        tail = (
-            f" from='{room.local}@{self.domain}' type='groupchat' id='{new_stanza_id()}'>"
-            f"<body>{escape(text)}</body></message>"
-        ).encode()
-        await self._send(stream, self._to_clients(occupant, b"<message to=", tail))
-
     async def _reply_in_thread(self, room: Room, guide: Member, address: ShadowAddress, text: str) -> None:
         member = self.rt.directory.by_id(address.member_ids[0])
         if member is None:

@@ -13,17 +13,15 @@ from tests.support.client import message_from
 pytestmark = pytest.mark.skipif(shutil.which("go-sendxmpp") is None, reason="go-sendxmpp is not installed")
 
 
-async def go_sendxmpp(stack: Stack, name: str, *args: str, stdin: str = "") -> tuple[int, str]:
+def login(stack: Stack, name: str) -> list[str]:
+    """go-sendxmpp's command line up to its own options: account, server, no certificate check."""
     account = stack.accounts[name]
+    return ["go-sendxmpp", "-u", account.jid, "-p", account.password, "-j", f"127.0.0.1:{stack.prosody.c2s_port}", "-n"]
+
+
+async def go_sendxmpp(stack: Stack, name: str, *args: str, stdin: str = "") -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        "go-sendxmpp",
-        "-u",
-        account.jid,
-        "-p",
-        account.password,
-        "-j",
-        f"127.0.0.1:{stack.prosody.c2s_port}",
-        "-n",
+        *login(stack, name),
         "--timeout",
         "10",
         *args,
@@ -44,19 +42,8 @@ async def test_go_sendxmpp_sends_to_a_pseudonym(stack: Stack, connect) -> None:
 
 
 async def test_go_sendxmpp_receives_from_a_pseudonym(stack: Stack, connect) -> None:
-    account = stack.accounts["dan"]
     listener = await asyncio.create_subprocess_exec(
-        "go-sendxmpp",
-        "-u",
-        account.jid,
-        "-p",
-        account.password,
-        "-j",
-        f"127.0.0.1:{stack.prosody.c2s_port}",
-        "-n",
-        "-l",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        *login(stack, "dan"), "-l", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
     try:
         alice = await connect("alice")
