@@ -18,7 +18,7 @@ from policies.kinds import NEW_MEMBER_RULES, RULES, Hit
 from policies.lexicon import WordHit, WordMatcher
 from policies.normalize import Normalized, normalize
 from policies.pii import PiiDetector
-from policies.risk import RiskDetector
+from policies.risk import NOTHING, Assessment, RiskDetector, compose
 from policies.types import Action, Alert, Context, Finding, Label, Verdict
 
 SEVERITY_ORDER = (Action.DELIVER, Action.REDACT, Action.HOLD, Action.REJECT)
@@ -95,11 +95,15 @@ class PolicyEngine:
 
     def findings(self, text: str, context: Context) -> tuple[Finding, ...]:
         """Everything the detectors found, with spans in the original text."""
+        return self._examine(text, context)[0]
+
+    def _examine(self, text: str, context: Context) -> tuple[tuple[Finding, ...], Assessment]:
         if not text.strip():
-            return ()
+            return (), NOTHING
         norm = normalize(text)
         words = self._find_words(norm)
-        hits: list[Hit] = self._pii.find(norm, words["pii"]) + self._risk.find(norm, words["risk"])
+        risk_hits, assessment = self._risk.find(norm, words["risk"], context.language)
+        hits: list[Hit] = self._pii.find(norm, words["pii"]) + risk_hits
         hits += self._house.find(norm, context, words["house"])
         exempt = self._trusted_exempt if context.author_role in self._trusted_roles else ()
         rules = {**RULES, **NEW_MEMBER_RULES} if context.new_member else RULES
@@ -111,7 +115,25 @@ class PolicyEngine:
                 severity = min(3, severity + self._increase(kind))
             original_start, original_end = norm.span(start, end)
             findings.append(Finding(kind, severity, original_start, original_end, rules.get(kind, "")))
-        return tuple(sorted(findings, key=lambda f: (f.start, f.end, f.kind)))
+        return tuple(sorted(findings, key=lambda f: (f.start, f.end, f.kind))), assessment
+
+    def assess_recent(self, texts: Sequence[str], context: Context) -> tuple[Alert, ...]:
+        """The risk alert that an author's recent texts (oldest first) raise together, if any."""
+        signals = []
+        for text in texts:
+            if text.strip():
+                norm = normalize(text)
+                signals.append(self._risk.signals(norm.leet, self._find_words(norm)["risk"], context.language))
+        return self._risk_alerts(compose(signals), context)
+
+    def _risk_alerts(self, assessment: Assessment, context: Context) -> tuple[Alert, ...]:
+        """One alert for the composed risk, named after its strongest construct, with what fired."""
+        if not assessment.severity:
+            return ()
+        thresholds = self._watched_alerts if context.watched else self._alerts
+        if not thresholds.alerts(Finding(assessment.kind, assessment.severity, 0, 0)):
+            return ()
+        return (Alert(assessment.kind, assessment.severity, assessment.names()),)
 
     def _find_words(self, norm: Normalized) -> dict[str, list[WordHit]]:
         """Lexicon hits per detector; risk and house words are also sought with leetspeak undone."""
@@ -125,7 +147,7 @@ class PolicyEngine:
         return words
 
     def review(self, text: str, context: Context) -> Verdict:
-        findings = self.findings(text, context)
+        findings, assessment = self._examine(text, context)
         if not findings:
             return Verdict(Action.DELIVER, text)
         tables = self._tables(context)
@@ -135,7 +157,8 @@ class PolicyEngine:
             f.rule for f, a in zip(findings, actions, strict=True) if f.rule and a != Action.DELIVER
         ))  # fmt: skip
         thresholds = self._watched_alerts if context.watched else self._alerts
-        alerts = _strongest_alerts(f for f in findings if thresholds.alerts(f))
+        alerts = self._risk_alerts(assessment, context)
+        alerts += _strongest_alerts(f for f in findings if f.category != "risk" and thresholds.alerts(f))
         if action == Action.REDACT:
             redacted = [f for f, a in zip(findings, actions, strict=True) if a == Action.REDACT]
             text = self._redact(text, redacted, context.language)

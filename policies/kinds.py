@@ -16,15 +16,65 @@ PII_KINDS = (
     "pii.region",
     "pii.military",
 )
-RISK_KINDS = (
-    "risk.suicide_passive",
-    "risk.suicide_active",
-    "risk.plan_or_means",
-    "risk.self_harm",
-    "risk.abuse_disclosure",
-    "risk.violence_to_others",
-    "risk.overdose",
+# Risk constructs, in the order that names an alert when several weigh the same
+# (see policies/risk.py and ../shared/reference/risk-constructs.md).
+RISK_ORDER = (
+    "attempt",
+    "command_voices",
+    "harm_to_others",
+    "active_ideation",
+    "intent",
+    "plan",
+    "means",
+    "self_harm",
+    "farewell",
+    "harm_from_others",
+    "burden",
+    "passive_ideation",
+    "hopelessness",
+    "belonging",
+    "time",
 )
+RISK_CONSTRUCTS = RISK_ORDER
+RISK_KINDS = tuple(f"risk.{construct}" for construct in RISK_CONSTRUCTS)
+# What a signal may add after its construct ("means:firearm"); guides read it in the queue.
+RISK_DETAILS = (
+    "firearm",
+    "medication",
+    "height",
+    "vehicle",
+    "blade",
+    "ligature",
+    "poison",
+    "drowning",
+    "tonight",
+    "soon",
+    "date",
+    "now",
+    "ingested",
+    "injured",
+    "effects",
+    "cutting",
+    "burning",
+    "hitting",
+    "recent",
+    "stockpiling",
+    "method",
+    "letter",
+    "giving_away",
+    "affairs",
+    "goodbye",
+    "decided",
+    "slang",
+    "assault",
+    "violence",
+    "threat",
+    "stalking",
+    "perpetrator_near",
+    "weapon",
+    "acquiring",
+)
+
 HOUSE_KINDS = (
     "house.slur",
     "house.harassment",

@@ -74,6 +74,8 @@ class Finding:
 class Alert:
     kind: str
     severity: int
+    # risk: what fired, each "construct" or "construct:detail", e.g. ("means:firearm", "time:tonight")
+    signals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,3 +29,19 @@ def test_names_places_and_units(report: Report) -> None:
 def test_risk(report: Report, language: str) -> None:
     assert report.risk_detected["all", language].recall >= 0.92
     assert report.false_alert_rate(language) <= 0.05
+
+
+@pytest.fixture(scope="module")
+def risk_report():  # type: ignore[no-untyped-def]
+    from tests.eval.risk_eval import blind_set, development_set, measure
+
+    texts = [t for language in ("en", "fr") for t in development_set(language)] + blind_set()
+    return measure(default_engine(), texts)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_risk_constructs_on_texts_the_lexicons_were_not_built_from(risk_report, language: str) -> None:  # type: ignore[no-untyped-def]
+    """Floors a little below today's figures on half B and the blind set (see tests/eval/risk_eval.py)."""
+    for half in ("B", "blind"):
+        assert risk_report.recall[half, language].rate >= 0.30
+        assert risk_report.false_alerts[half, language].rate <= 0.12

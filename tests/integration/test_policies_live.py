@@ -61,7 +61,7 @@ async def test_risk_phrase_raises_an_alert_and_sends_crisis_resources(policy_sta
     assert "911" in (body_of(crisis) or "") and "1-844-750-1648" in (body_of(crisis) or "")
     await asyncio.sleep(0.2)
     new = alerts(stack, "en")[before:]
-    assert ("risk.plan_or_means", 3) in new
+    assert ("risk.plan", 3) in new
 
 
 async def test_safe_idiom_raises_nothing(policy_stack: Stack, connect_policy) -> None:
@@ -82,7 +82,7 @@ async def test_french_risk_phrase_gets_french_crisis_resources(policy_stack: Sta
     await gilles.expect(message_from(stack.pseudonym_jid("denise"), "je veux mourir"))
     crisis = await denise.expect(message_from(f"resources@{stack.fr}", "988"))
     assert "composez le 911" in (body_of(crisis) or "")
-    assert ("risk.suicide_active", 3) in alerts(stack, "fr")
+    assert ("risk.active_ideation", 3) in alerts(stack, "fr")
 
 
 async def test_unclaimed_high_severity_entries_are_announced_again(policy_stack: Stack, connect_policy) -> None:
@@ -91,7 +91,7 @@ async def test_unclaimed_high_severity_entries_are_announced_again(policy_stack:
     queue = "en-queue@watch.localhost"
     await join(wendy, queue, "sturdy-owl")
     hank.send_chat(f"wallguide@{stack.en}", "I have pills saved up and I am going to take them all tonight")
-    first = await wendy.expect(groupchat(queue, "risk.plan_or_means · humble-bison"))
+    first = await wendy.expect(groupchat(queue, "risk.plan · humble-bison"))
     entry = re.match(r"#(\d+)", body_of(first) or "")
     assert entry
     again = await wendy.expect(groupchat(queue, f"Still unclaimed: #{entry.group(1)}"), timeout=20)

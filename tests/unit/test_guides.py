@@ -82,7 +82,7 @@ async def test_guide_store(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "s.sqlite3")
     member = await store.add_member("a@h", "en", "calm-otter", Role.MEMBER)
     guides = GuideStore(store.db)
-    first = await guides.add_entry("en", "alert", 3, "dm:1:2", "risk.suicide_active from calm-otter")
+    first = await guides.add_entry("en", "alert", 3, "dm:1:2", "risk.active_ideation from calm-otter")
     await guides.add_entry("fr", "held", 2, "dm:3:4", "held")
     assert [e.id for e in await guides.entries("en")] == [first.id]
     await guides.set_status("en", first.id, "claimed", "amber-guide")

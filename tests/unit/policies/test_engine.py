@@ -70,7 +70,7 @@ def test_new_members_have_lower_thresholds(engine: PolicyEngine) -> None:
 def test_risk_is_delivered_with_an_alert(engine: PolicyEngine) -> None:
     verdict = engine.review("I want to kill myself", english())
     assert verdict.action is Action.DELIVER
-    assert verdict.alerts[0].kind == "risk.suicide_active"
+    assert verdict.alerts[0].kind == "risk.active_ideation"
     assert verdict.alerts[0].severity == 3
     assert verdict.rules == ()
 
@@ -79,7 +79,7 @@ def test_watched_members_alert_at_lower_severity(engine: PolicyEngine) -> None:
     text = "I don't want to die"  # negated passive ideation: severity 1
     assert engine.review(text, english()).alerts == ()
     watched = engine.review(text, english(watched=True))
-    assert [a.kind for a in watched.alerts] == ["risk.suicide_passive"]
+    assert [a.kind for a in watched.alerts] == ["risk.passive_ideation"]
 
 
 def test_pseudonym_with_personal_information_is_rejected(engine: PolicyEngine) -> None:

@@ -1,79 +1,121 @@
+"""Risk by construct: composition, modifiers, conversation-level scoring, and the cue files' vocabulary."""
+
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from babel.messages.pofile import read_po
 
 from policies.engine import PolicyEngine
+from policies.kinds import RISK_CONSTRUCTS, RISK_DETAILS
+from policies.lexicon import read_rows
 from tests.unit.policies.support import english, french
 
+LOCALE = Path(__file__).parents[3] / "chatd" / "i18n" / "locale"
 
-def risk(engine: PolicyEngine, text: str, language: str = "en") -> dict[str, int]:
+
+def risk_alert(engine: PolicyEngine, text: str, language: str = "en") -> tuple[str, int, tuple[str, ...]] | None:
     context = english() if language == "en" else french()
-    return {f.kind: f.severity for f in engine.findings(text, context) if f.category == "risk"}
+    alerts = [a for a in engine.review(text, context).alerts if a.kind.startswith("risk.")]
+    assert len(alerts) <= 1  # one risk alert per text, naming its strongest construct
+    return (alerts[0].kind, alerts[0].severity, alerts[0].signals) if alerts else None
 
 
 @pytest.mark.parametrize(
-    ("text", "language", "kind", "severity"),
+    ("text", "language", "construct", "severity"),
     [
-        ("I want to die", "en", "risk.suicide_passive", 2),
-        ("everyone would be better off without me", "en", "risk.suicide_passive", 2),
-        ("I'm going to kill myself tonight", "en", "risk.suicide_active", 3),
-        ("Im gonna k1ll mys3lf", "en", "risk.suicide_active", 3),
-        ("k i l l  m y s e l f", "en", "risk.suicide_active", 3),
-        ("I want to kіll myself", "en", "risk.suicide_active", 3),  # Cyrillic і
-        ("I bought a rope yesterday", "en", "risk.plan_or_means", 3),
-        ("I cut my wrists again", "en", "risk.self_harm", 3),
-        ("my sergeant raped me", "en", "risk.abuse_disclosure", 2),
-        ("I'm going to kill him", "en", "risk.violence_to_others", 3),
-        ("I took all my pills", "en", "risk.overdose", 3),
-        ("je veux mourir", "fr", "risk.suicide_passive", 2),
-        ("jveux mourir", "fr", "risk.suicide_passive", 2),
-        ("je vais me tuer ce soir", "fr", "risk.suicide_active", 3),
-        ("je veux en finir avec la vie", "fr", "risk.suicide_active", 3),
-        ("je pense à me jeter du pont", "fr", "risk.plan_or_means", 3),
-        ("je me suis coupée hier", "fr", "risk.self_harm", 2),
-        ("mon sergent m'a violée", "fr", "risk.abuse_disclosure", 2),
-        ("je vais le tuer", "fr", "risk.violence_to_others", 3),
-        ("j'ai pris toutes mes pilules", "fr", "risk.overdose", 3),
+        ("I'm going to kill myself tonight", "en", "active_ideation", 3),
+        ("Im gonna k1ll mys3lf", "en", "active_ideation", 3),
+        ("k i l l  m y s e l f", "en", "active_ideation", 3),
+        ("I want to kіll myself", "en", "active_ideation", 3),  # Cyrillic і
+        ("everyone would be better off without me", "en", "burden", 2),
+        ("took every pill in the cabinet about 20 minutes ago and the room is spinning", "en", "attempt", 3),
+        ("the voices keep telling me to hurt myself", "en", "command_voices", 3),
+        ("he's back in my unit and he follows me to my car", "en", "harm_from_others", 2),
+        ("je veux mourir", "fr", "passive_ideation", 2),
+        ("je vais me tuer ce soir", "fr", "active_ideation", 3),
+        ("je veux en finir avec la vie", "fr", "active_ideation", 3),
+        ("il m'a étranglée hier pis il boit encore à soir", "fr", "harm_from_others", 3),
     ],
 )
-def test_risk_phrases(engine: PolicyEngine, text: str, language: str, kind: str, severity: int) -> None:
-    assert risk(engine, text, language).get(kind) == severity
+def test_constructs_alert(engine: PolicyEngine, text: str, language: str, construct: str, severity: int) -> None:
+    found = risk_alert(engine, text, language)
+    assert found is not None
+    assert found[0] == f"risk.{construct}"
+    assert found[1] == severity
+
+
+def test_two_weak_constructs_compose(engine: PolicyEngine) -> None:
+    assert risk_alert(engine, "got my service pistol back from my brother") is None  # means alone
+    found = risk_alert(engine, "got my service pistol back from my brother, i keep looking at it")
+    assert found is not None and "means:firearm" in found[2]
+
+
+def test_alert_names_means_and_time(engine: PolicyEngine) -> None:
+    found = risk_alert(engine, "the pills are counted out for tonight")
+    assert found is not None and found[1] == 3
+    assert {"plan:stockpiling", "time:tonight"} <= set(found[2])
 
 
 @pytest.mark.parametrize(
     ("text", "language"),
     [
         ("just killing time", "en"), ("I'm dying to see the show", "en"),
-        ("how do I kill a process", "en"), ("this traffic is killing me", "en"),
-        ("you killed it today", "en"), ("that cake is to die for", "en"),
-        ("I cut myself shaving", "en"), ("I overdosed on coffee", "en"),
-        ("my phone died", "en"), ("I don't want to hurt her feelings", "en"),
-        ("we watched Suicide Squad", "en"), ("skills kill time", "en"),
-        ("je suis mort de rire", "fr"), ("on tue le temps", "fr"), ("je meurs de faim", "fr"),
-        ("ça me tue", "fr"), ("tu vas me tuer avec tes blagues", "fr"),
+        ("this heat is killing me", "en"), ("you killed it today", "en"), ("that cake is to die for", "en"),
+        ("I cut myself shaving", "en"), ("my phone died", "en"), ("we watched Suicide Squad", "en"),
+        ("cleaned my rifle after the range tonight", "en"), ("took my pills as prescribed this morning", "en"),
+        ("two years ago I tried to end it. today I'm doing well", "en"),
+        ("I'm not going to kill myself, just venting", "en"),
+        ("my wife is gonna kill me when she sees the new fishing rod", "en"),
+        ("je suis mort de rire", "fr"), ("ça me tue", "fr"), ("je meurs de faim", "fr"),
         ("je veux en finir avec ce dossier", "fr"), ("je dois me couper les cheveux", "fr"),
-        ("overdose de café ce matin", "fr"), ("ma batterie est morte", "fr"),
+        ("ma batterie est morte", "fr"), ("adieu l'hiver, bonjour les terrasses", "fr"),
     ],
 )  # fmt: skip
-def test_idioms_do_not_alert(engine: PolicyEngine, text: str, language: str) -> None:
-    assert risk(engine, text, language) == {}
+def test_look_alikes_stay_quiet(engine: PolicyEngine, text: str, language: str) -> None:
+    assert risk_alert(engine, text, language) is None
 
 
-def test_negation_lowers_severity_but_still_counts(engine: PolicyEngine) -> None:
-    assert risk(engine, "I'm not going to kill myself") == {"risk.suicide_active": 2}
-    assert risk(engine, "je ne vais pas me tuer", "fr") == {"risk.suicide_active": 2}
-    assert risk(engine, "I don't want to die") == {"risk.suicide_passive": 1}
+def test_signals_spread_over_messages_raise_one_alert(engine: PolicyEngine) -> None:
+    messages = ["got my old rifle back from my brother", "been thinking about it a lot", "tonight works"]
+    assert all(risk_alert(engine, text) is None for text in messages)
+    alerts = engine.assess_recent(messages, english())
+    assert len(alerts) == 1 and alerts[0].severity >= 2
+    assert "means:firearm" in alerts[0].signals
 
 
-def test_phrases_carrying_their_own_negation_keep_severity(engine: PolicyEngine) -> None:
-    assert risk(engine, "I don't want to live anymore") == {"risk.suicide_passive": 2}
-    assert risk(engine, "je ne veux plus vivre", "fr") == {"risk.suicide_passive": 2}
+def test_recent_safe_messages_stay_quiet(engine: PolicyEngine) -> None:
+    messages = ["range day tomorrow with the rifle", "so tired after this week", "tonight is pizza night"]
+    assert engine.assess_recent(messages, english()) == ()
 
 
-def test_negation_does_not_cross_a_clause(engine: PolicyEngine) -> None:
-    assert risk(engine, "I'm not ok. I want to kill myself") == {"risk.suicide_active": 3}
+def test_every_signal_in_the_cue_files_is_known() -> None:
+    for name in ("risk_en.tsv", "risk_fr.tsv"):
+        for row in read_rows(name):
+            signal = row[1]
+            if signal.startswith("!"):
+                continue
+            construct, _, detail = signal.partition(":")
+            assert construct in RISK_CONSTRUCTS, (name, row[0])
+            assert not detail or detail in RISK_DETAILS, (name, row[0])
 
 
-def test_word_boundaries(engine: PolicyEngine) -> None:
-    assert risk(engine, "grape and drape are fruit and cloth") == {}
-    assert risk(engine, "I want to diet") == {}
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_every_construct_and_detail_has_a_name_for_guides(language: str) -> None:
+    with (LOCALE / language / "LC_MESSAGES" / "risk.po").open("rb") as handle:
+        names = {str(m.id): str(m.string) for m in read_po(handle, locale=language) if m.id}
+    expected = {f"risk.construct.{c}" for c in RISK_CONSTRUCTS} | {f"risk.detail.{d}" for d in RISK_DETAILS}
+    assert expected <= set(names)
+    assert all(names[key].strip() for key in expected)
+
+
+def test_every_lemma_has_its_inflections() -> None:
+    """inflections.tsv is rebuilt (policies/data/build_inflections.py) whenever a lexicon gains a <lemma>."""
+    import re
+
+    built = {(row[0], row[1]) for row in read_rows("inflections.tsv")}
+    for language, name in (("en", "risk_en.tsv"), ("fr", "risk_fr.tsv")):
+        for row in read_rows(name):
+            for group in re.findall(r"<([^<>]+)>", row[0]):
+                assert all((language, lemma) in built for lemma in group.split("|")), (name, row[0])
