@@ -57,6 +57,7 @@ OUTWARD = frozenset({"harm_from_others", "harm_to_others"})
 ABOUT_OTHERS = OUTWARD | {"burden", "belonging", "command_voices", "time"}
 # constructs that ordinary use of an object explains ("range day tonight", "wrote my will before deployment")
 OBJECTS = frozenset({"means", "time", "self_harm", "farewell", "plan", "attempt"})
+SECOND_CUE = 0.5  # share of a second cue's weight that adds to its construct's
 NEGATION_WORDS = 2  # a negation counts when at most this many words stand between it and the cue
 # medication quantities: "30 x 100mg", "90 pills", "2 bottles"
 QUANTITY = re.compile(
@@ -196,18 +197,22 @@ def before_ends(cues: list[tuple[int, int, Cue]], low: int, start: int) -> list[
 def compose(texts: Iterable[Sequence[Signal]]) -> Assessment:
     """One severity for the signals of one or several texts: strongest per construct, summed."""
     strongest: dict[str, Signal] = {}
+    runner_up: dict[str, float] = {}  # a second cue of the same construct adds a part of its weight
     for signals in texts:
         for signal in signals:
             kept = strongest.get(signal.construct)
             if kept is None or signal.weight > kept.weight:
                 strongest[signal.construct] = signal
+                signal, kept = (kept, signal) if kept else (signal, signal)
+            if signal is not kept and signal.construct != "time":
+                runner_up[signal.construct] = max(runner_up.get(signal.construct, 0.0), signal.weight)
     if not strongest:
         return NOTHING
     ordered = sorted(strongest.values(), key=lambda s: (-s.weight, RISK_ORDER.index(s.construct)))
     others = [s for s in ordered if s.construct != "time"]
     if not others:
         return NOTHING
-    score = sum(s.weight for s in ordered)
+    score = sum(s.weight for s in ordered) + SECOND_CUE * sum(runner_up.values())
     severity = 3 if score >= SEVERE else 2 if score >= MEDIUM else 1 if score >= LOW else 0
     if not severity:
         return NOTHING
