@@ -32,7 +32,7 @@ def risk_alert(engine: PolicyEngine, text: str, language: str = "en") -> tuple[s
         ("everyone would be better off without me", "en", "burden", 2),
         ("took every pill in the cabinet about 20 minutes ago and the room is spinning", "en", "attempt", 3),
         ("the voices keep telling me to hurt myself", "en", "command_voices", 3),
-        ("he's back in my unit and he follows me to my car", "en", "harm_from_others", 2),
+        ("he's back in my unit and he follows me to my car", "en", "harm_from_others", 3),
         ("je veux mourir", "fr", "passive_ideation", 2),
         ("je vais me tuer ce soir", "fr", "active_ideation", 3),
         ("je veux en finir avec la vie", "fr", "active_ideation", 3),
