@@ -119,11 +119,14 @@ class PolicyEngine:
 
     def assess_recent(self, texts: Sequence[str], context: Context) -> tuple[Alert, ...]:
         """The risk alert that an author's recent texts (oldest first) raise together, if any."""
-        signals = []
+        found = []
         for text in texts:
             if text.strip():
                 norm = normalize(text)
-                signals.append(self._risk.signals(norm.leet, self._find_words(norm)["risk"], context.language))
+                found.append((norm.leet, self._find_words(norm)["risk"]))
+        language = context.language
+        marks = frozenset().union(*(self._risk.window_marks(text, words, language) for text, words in found))
+        signals = [self._risk.signals(text, words, language, marks) for text, words in found]
         return self._risk_alerts(compose(signals), context)
 
     def _risk_alerts(self, assessment: Assessment, context: Context) -> tuple[Alert, ...]:

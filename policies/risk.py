@@ -50,6 +50,8 @@ JOKE = 0.6
 REASSURED = 0.5
 # constructs about someone else's harm: person and reassurance modifiers leave them alone
 TEMPORARY = 0.3
+# modifiers that frame an author's neighbouring texts too (assess_recent)
+WINDOW_MARKS = frozenset({"ordinary", "temporary", "fiction", "help_other"})
 HELPING_OTHERS = 0.4
 # constructs about someone else's harm: person and reassurance modifiers leave them alone
 OUTWARD = frozenset({"harm_from_others", "harm_to_others"})
@@ -138,15 +140,18 @@ class RiskDetector:
     def assess(self, text: str, words: list[WordHit], language: str) -> Assessment:
         return compose([self.signals(text, words, language)])
 
-    def signals(self, text: str, words: list[WordHit], language: str) -> list[Signal]:
-        """What one text signals, after its modifiers, strongest per construct."""
-        cues = _whole_phrases(text, [(s, e, c) for s, e, c in set(words) if _counts(c, language)])
-        if any(ch.isdigit() for ch in text):
-            cues += [(m.start(), m.end(), QUANTITY_CUE) for m in QUANTITY.finditer(text)]
+    def signals(
+        self, text: str, words: list[WordHit], language: str, context_marks: frozenset[str] = frozenset()
+    ) -> list[Signal]:
+        """What one text signals, after its modifiers, strongest per construct.
+
+        context_marks: modifiers found in the author's other recent texts that frame this one too
+        ("for the tent" after "bought some rope"); see WINDOW_MARKS."""
+        cues = self.cues(text, words, language)
         if not cues:
             return []
         idioms = [(s, e) for s, e, c in cues if c.signal == "!idiom"]
-        marks = {c.signal[1:] for _, _, c in cues if c.signal.startswith("!")}
+        marks = {c.signal[1:] for _, _, c in cues if c.signal.startswith("!")} | context_marks
         breaks = [m.end() for m in SENTENCE_BREAK.finditer(text)]
         found: list[Signal] = []
         for start, end, cue in _longest_first([hit for hit in cues if not hit[2].signal.startswith("!")]):
@@ -156,6 +161,17 @@ class RiskDetector:
             if weight > 0.05:
                 found.append(Signal(cue.signal, weight, start, end))
         return found
+
+    def cues(self, text: str, words: list[WordHit], language: str) -> list[tuple[int, int, Cue]]:
+        """The cues of the text's language found in it, parts of phrases joined."""
+        cues = _whole_phrases(text, [(s, e, c) for s, e, c in set(words) if _counts(c, language)])
+        if any(ch.isdigit() for ch in text):
+            cues += [(m.start(), m.end(), QUANTITY_CUE) for m in QUANTITY.finditer(text)]
+        return cues
+
+    def window_marks(self, text: str, words: list[WordHit], language: str) -> frozenset[str]:
+        """The modifiers of one text that also frame the author's neighbouring texts."""
+        return frozenset(c.signal[1:] for _, _, c in self.cues(text, words, language)) & WINDOW_MARKS
 
     def _kept(
         self, text: str, start: int, cue: Cue, cues: list[tuple[int, int, Cue]], marks: set[str], breaks: list[int]
@@ -180,7 +196,7 @@ class RiskDetector:
             kept *= FICTION
         if "ordinary" in marks and construct in OBJECTS:
             kept *= ORDINARY_USE
-        if "temporary" in marks and construct in ("passive_ideation", "hopelessness"):
+        if "temporary" in marks and construct in ("passive_ideation", "hopelessness", "farewell", "plan"):
             kept *= TEMPORARY
         if "joke" in marks and cue.weight < SEVERE:
             kept *= JOKE

@@ -128,11 +128,17 @@ def measure(engine: PolicyEngine, texts: list[Text]) -> Results:
     return results
 
 
-def measure_sequences(engine: PolicyEngine, language: str) -> tuple[Tally, Tally, Tally]:
-    """Risk sequences alerted together, those no single message alerted, safe sequences alerted."""
+def measure_sequences(
+    engine: PolicyEngine, language: str, half: str, misses: list[str] | None = None
+) -> tuple[Tally, Tally, Tally]:
+    """Risk sequences alerted together, those no single message alerted, safe sequences alerted.
+
+    Sequences alternate between half A (shown with --show-half-a) and half B, like the families."""
     together, only_together, false = Tally(), Tally(), Tally()
     context = Context(realm="eval", language=language)
-    for (_, risk), messages in sequences(language).items():
+    for index, ((_, risk), messages) in enumerate(sorted(sequences(language).items())):
+        if ("A" if index % 2 == 0 else "B") != half:
+            continue
         joint = bool(engine.assess_recent(messages, context))
         single = any(alerted(engine, text, language) for text in messages)
         if risk:
@@ -141,6 +147,8 @@ def measure_sequences(engine: PolicyEngine, language: str) -> tuple[Tally, Tally
                 only_together.add(joint)
         else:
             false.add(joint or single)
+        if misses is not None and (joint or single) != risk:
+            misses.append(f"{'miss' if risk else 'false'} sequence [{language}]: " + " / ".join(messages))
     return together, only_together, false
 
 
@@ -166,11 +174,14 @@ def main() -> None:
         cells = [results.per_construct.get((h, lang, construct)) for h in ("A", "B") for lang in LANGUAGES]
         print(f"{construct:<18}" + "".join(f"{str(c) if c else '-':>16}" for c in cells))
     print("\nsequences of three messages (assess_recent):")
-    for language in LANGUAGES:
-        together, only_together, false = measure_sequences(engine, language)
-        if together.total:
-            print(f"  {language}: risk sequences alerted {together}, of which no single message alerted: "
-                  f"{only_together}; safe sequences alerted {false}")  # fmt: skip
+    for half in ("A", "B"):
+        for language in LANGUAGES:
+            together, only_together, false = measure_sequences(
+                engine, language, half, results.misses if half == "A" else None
+            )
+            if together.total:
+                print(f"  {half} {language}: risk sequences alerted {together}, of which no single message "
+                      f"alerted: {only_together}; safe sequences alerted {false}")  # fmt: skip
     if arguments.show_half_a:
         print("\nhalf A errors:")
         for line in results.misses:
