@@ -61,6 +61,16 @@ ABOUT_OTHERS = OUTWARD | {"burden", "belonging", "command_voices", "time"}
 OBJECTS = frozenset({"means", "time", "self_harm", "farewell", "plan", "attempt"})
 SECOND_CUE = 0.5  # share of a second cue's weight that adds to its construct's
 NEGATION_WORDS = 2  # a negation counts when at most this many words stand between it and the cue
+NEGATION = {
+    "en": re.compile(r"\b(?:no|not|never|don't|dont|won't|wont|wouldn't|wouldnt|isn't|isnt|aint|ain't|nor)\b"),
+    "fr": re.compile(r"\b(?:pas|ne|jamais|aucunement|point|nullement|non)\b|\bn'"),
+}
+# the author as subject: "my brother has guns but I ..." is about the author again
+SELF = {
+    "en": re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|i'll|me|my|myself|mine)\b"),
+    "fr": re.compile(r"\b(?:je|moi|me|mon|ma|mes|chu|jsuis)\b|\b[jm]'"),
+}
+DIGIT = re.compile(r"\d")
 # medication quantities: "30 x 100mg", "90 pills", "2 bottles"
 QUANTITY = re.compile(
     r"\b\d{1,3}\s*(?:x\s*\d+\s*mg\b|(?:extra[ -]strength\s+)?(?:pills|tablets|tabs|caps|capsules|comprim[eé]s|"
@@ -157,7 +167,7 @@ class RiskDetector:
         for start, end, cue in _longest_first([hit for hit in cues if not hit[2].signal.startswith("!")]):
             if any(i_start <= start and end <= i_end for i_start, i_end in idioms):
                 continue
-            weight = cue.weight * self._kept(text, start, cue, cues, marks, breaks)
+            weight = cue.weight * self._kept(text, (start, end), cue, cues, marks, breaks, language)
             if weight > 0.05:
                 found.append(Signal(cue.signal, weight, start, end))
         return found
@@ -165,7 +175,7 @@ class RiskDetector:
     def cues(self, text: str, words: list[WordHit], language: str) -> list[tuple[int, int, Cue]]:
         """The cues of the text's language found in it, parts of phrases joined."""
         cues = _whole_phrases(text, [(s, e, c) for s, e, c in set(words) if _counts(c, language)])
-        if any(ch.isdigit() for ch in text):
+        if DIGIT.search(text):
             cues += [(m.start(), m.end(), QUANTITY_CUE) for m in QUANTITY.finditer(text)]
         return cues
 
@@ -174,19 +184,26 @@ class RiskDetector:
         return frozenset(c.signal[1:] for _, _, c in self.cues(text, words, language)) & WINDOW_MARKS
 
     def _kept(
-        self, text: str, start: int, cue: Cue, cues: list[tuple[int, int, Cue]], marks: set[str], breaks: list[int]
+        self,
+        text: str,
+        span: tuple[int, int],
+        cue: Cue,
+        cues: list[tuple[int, int, Cue]],
+        marks: set[str],
+        breaks: list[int],
+        language: str,
     ) -> float:
         """The share of a cue's weight its modifiers leave."""
+        start, end = span
         sentence_start = max((b for b in breaks if b <= start), default=0)
         kept = 1.0
         construct = cue.construct
         outward = construct in OUTWARD
-        if any(signal == "!negation" and len(WORD.findall(text[end:start])) <= NEGATION_WORDS
-               for end, signal in before_ends(cues, sentence_start, start)):  # fmt: skip
+        words_before = WORD.findall(text[max(sentence_start, start - 40) : start])[-NEGATION_WORDS - 1 :]
+        if NEGATION[language].search(" ".join(words_before)):
             kept *= NEGATED
-        subjects = sorted((s, e, c.signal) for s, e, c in cues
-                          if sentence_start <= s <= start and c.signal in ("!self", "!other_person"))  # fmt: skip
-        if construct not in ABOUT_OTHERS and subjects and subjects[-1][2] == "!other_person":
+        others = [e for s, e, c in cues if sentence_start <= s <= start and c.signal == "!other_person"]
+        if construct not in ABOUT_OTHERS and others and not SELF[language].search(text, max(others), end):
             kept *= OTHER_PERSON
         if "help_other" in marks and construct not in ABOUT_OTHERS:
             kept *= HELPING_OTHERS
@@ -203,11 +220,6 @@ class RiskDetector:
         if "reassure" in marks and not outward:
             kept *= REASSURED
         return kept
-
-
-def before_ends(cues: list[tuple[int, int, Cue]], low: int, start: int) -> list[tuple[int, str]]:
-    """End and signal of the cues that lie between low and start."""
-    return [(e, c.signal) for s, e, c in cues if low <= s and e <= start]
 
 
 def compose(texts: Iterable[Sequence[Signal]]) -> Assessment:
