@@ -51,7 +51,7 @@ DIGIT_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
     "six": "6", "seven": "7", "eight": "8", "nine": "9",
     "zeros": "0", "un": "1", "une": "1", "deux": "2", "trois": "3", "quatre": "4",
-    "cinq": "5", "sept": "7", "huit": "8", "neuf": "9",
+    "cinq": "5", "sept": "7", "huit": "8", "neuf": "9", "oh": "0",
 }  # fmt: skip
 DIGIT_WORD_AUTOMATON = ahocorasick.Automaton()
 for _word, _digit in DIGIT_WORDS.items():
@@ -59,19 +59,28 @@ for _word, _digit in DIGIT_WORDS.items():
 DIGIT_WORD_AUTOMATON.make_automaton()
 DIGITS = re.compile(r"\d+")
 DIGIT_GAP = re.compile(r"[\s,.-]+")
+PLUS_BEFORE = re.compile(r"(?<![a-z])plus\s+\Z")  # "plus one six one three ...": an international prefix
 
 _AT = r"(?:\s*[\[({<]\s*(?:at|arobase|a)\s*[\])}>]\s*|\s+(?:at|arobase)\s+|\s*@\s*)"
 _DOT = r"(?:\s*[\[({<]\s*(?:dot|point|pt)\s*[\])}>]\s*|\s+(?:dot|point)\s+|\s*\.\s*)"
+# Between the words of the user part: "marie point tremblay", "jean tiret bas roy", "j (dot) roy".
+_USER_SEPARATOR = (
+    r"(?:\s*[\[({<]\s*(?:dot|point|pt|underscore|dash)\s*[\])}>]\s*"
+    r"|\s+(?:dot|point|underscore|tiret bas|tiret|dash|hyphen|trait d'union)\s+)"
+)
+USER_SEPARATOR = re.compile(_USER_SEPARATOR)
+SEPARATOR_SIGNS = {"underscore": "_", "tiret bas": "_", "tiret": "-", "dash": "-", "hyphen": "-", "trait d'union": "-"}
+_USER = rf"[a-z0-9][a-z0-9._+-]*(?:{_USER_SEPARATOR}[a-z0-9][a-z0-9._+-]*){{0,4}}"
 TLDS = r"(?:com|ca|net|org|fr|qc|info|io|me|co|us|edu|gov|gc|be|ch|uk|app|ly|gg|tv)"
 OBFUSCATED_EMAIL = re.compile(
-    rf"\b(?P<user>[a-z0-9][a-z0-9._+-]*)(?P<at>{_AT})"
+    rf"\b(?P<user>{_USER})(?P<at>{_AT})"
     rf"(?P<domain>(?!www\b)[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)*?{_DOT}{TLDS})\b"
 )
 DOT_SEPARATOR = re.compile(_DOT)
-DOT_WORDS = (" dot ", "dot]", "dot)", " point ", "point]", "point)", "pt]", "pt)", "arobase")
+DOT_WORDS = (" dot ", "dot]", "dot)", " point ", "point]", "point)", "pt]", "pt)", "arobase", "at]", "at)")
 DOT_TLD = re.compile(rf"\.{TLDS}\b")
 AT_HINT = re.compile(r"@|\bat\b|\barobase\b|[\[({<]\s*a\s*[\])}>]")
-USER_BEFORE = re.compile(r"[a-z0-9][a-z0-9._+-]*[\s\[({<]*\Z")
+USER_BEFORE = re.compile(rf"(?<![a-z0-9._+-]){_USER}[\s\[({{<]*\Z")
 
 
 @dataclass(slots=True)
@@ -246,6 +255,9 @@ def _digit_words(lower: str) -> list[Edit]:
             run.append(token)
             continue
         if len(run) >= 3 and any(digit for _, _, digit in run):
+            plus = PLUS_BEFORE.search(lower, max(0, run[0][0] - 8), run[0][0])
+            if plus:
+                edits.append((plus.start(), run[0][0], "+"))
             for previous, current in itertools.pairwise(run):
                 edits.append((previous[1], current[0], ""))
             edits += [word for word in run if word[2]]
@@ -267,10 +279,14 @@ def _obfuscated_emails(lower: str) -> list[Edit]:
     ):
         return edits
     for at in AT_HINT.finditer(lower):
-        user = USER_BEFORE.search(lower, max(0, at.start() - 64), at.start())
+        user = USER_BEFORE.search(lower, max(0, at.start() - 96), at.start())
         match = user and OBFUSCATED_EMAIL.match(lower, user.start())
         if not match or (edits and match.start() < edits[-1][1]):
             continue
+        user_start = match.start("user")
+        for separator in USER_SEPARATOR.finditer(match.group("user")):
+            word = separator.group().strip(" [](){}<>")
+            edits.append((user_start + separator.start(), user_start + separator.end(), SEPARATOR_SIGNS.get(word, ".")))
         if match.group("at") != "@":
             edits.append((match.start("at"), match.end("at"), "@"))
         domain_start = match.start("domain")

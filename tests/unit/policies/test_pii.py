@@ -165,3 +165,29 @@ def test_spans_are_in_the_original_text(engine: PolicyEngine) -> None:
     text = "ok\u200b so, my  email: Ｊane [at] gmаil [dot] com!"
     [finding] = engine.findings(text, english())
     assert text[finding.start : finding.end] == "Ｊane [at] gmаil [dot] com"
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("écris-moi à marie point tremblay arobase hotmail point com", "écris-moi à "),
+        ("john dot smith at gmail dot com", ""),
+        ("mon courriel: marie tiret bas tremblay arobase hotmail point com", "mon courriel: "),
+        ("jean (dot) roy [at] gmail [dot] com", ""),
+        ("marie underscore t at gmail dot com please", " please"),
+        ("jean [at] gmail.com", ""),
+        ("text me at 613 five five five oh one four two", "text me at "),
+        ("plus one six one three five five five zero one four two", ""),
+        ("mon numéro: six un trois, cinq cinq cinq, zéro un quatre deux", "mon numéro: "),
+    ],
+)
+def test_redaction_covers_the_words_that_spell_it_out(engine: PolicyEngine, text: str, kept: str) -> None:
+    found = engine.findings(text, english())
+    redacted = engine.review(text, english()).text
+    assert [f.kind for f in found if f.kind.startswith("pii.")], text
+    assert redacted.replace("[pii.email:en]", "").replace("[pii.phone:en]", "") == kept
+
+
+@pytest.mark.parametrize("text", ["the point is at noon", "oh well, one two three", "a good point, at best"])
+def test_dot_and_at_words_alone_are_not_personal(engine: PolicyEngine, text: str) -> None:
+    assert not engine.findings(text, english())
