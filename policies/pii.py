@@ -109,6 +109,45 @@ LOWERCASE_ADDRESS = re.compile(
 )
 UNIT_BEFORE = re.compile(rf"{_UNIT}\s*[-,]?\s*\Z")  # a unit before the number: apt 4, 123 Main St
 
+# Everyday addresses, lowercase and without a street type ("42 maple, apt 3", "au 42 des érables
+# app. 3"): a civic number and one or two words, then a unit or a direction, or after a cue
+# ("I live at 42 maple"). Words that say what a number counts are never street names.
+_COUNTED = (
+    rf"{_NOT_STREET_NAMES}|and|or|out|kids?|children|child|years?|yrs?|months?|sessions?|times?"
+    r"|people|persons?|friends?|dogs?|cats?|pills?|drinks?|beers?|shots?|stars?|points?|percent|dollars?"
+    r"|bucks|cents?|floors?|storeys?|stories|steps?|exits?|degrees?|kg|lbs?|pounds?|feet|foot|ft|inches"
+    r"|metres?|meters?|am|pm|h|ans?|enfants?|jours?|semaines?|mois|heures?|fois|personnes?|amis?|amies?"
+    r"|chiens?|chats?|pilules?|verres?|bieres?|etoiles?|pourcents?|piasses?|etages?|secondes?"
+    r"|ou|et|sur|pour|par|dans|avec|sans|mes|mon|ma|tes|ses|nos|vos|leurs?|les|un|une|is|was|est|etait"
+    r"|bedrooms?|bdrm|chambres?|pieces?|mph|kmh|boys?|girls?|sons?|daughters?|guys?|men|women|brothers?"
+    r"|sisters?|grandkids|tours?|deployments?|postings?|missions?|garcons?|filles?|fils|freres?|soeurs?"
+    r"|gars|femmes?|hommes?|with|near|since|now|if|until|depuis|pres|maintenant|si|ce|cet|cette|ici|here"
+)
+# ...nor a number that is a chapter, a grade or a day: "grade 10 math, unit 3", "jour 3 nord".
+COUNTING_BEFORE = re.compile(
+    r"\b(?:grade|chapter|page|level|day|week|room|step|unit|module|lesson|season|episode|part|class|year|version"
+    r"|niveau|jour|semaine|chambre|etape|lecon|saison|partie|chapitre|annee|classe|secondaire|sec|no|#)\.?\s*\Z"
+)
+_EVERYDAY_NAME = (
+    rf"(?:(?:de la|du|des|de|la|le)\s+|d'|l')?(?!(?:{_COUNTED})\b)[a-z][a-z'-]*"
+    rf"(?:\s+(?!(?:{_COUNTED})\b)[a-z][a-z'-]*)?"
+)
+_EVERYDAY_NUMBER = r"\d(?<![\w.,]\d)\d{0,4}(?:-\d{1,5})?(?![\w.,]\d)"
+_EVERYDAY_UNIT = r"(?:apt|apartment|appt|app|appart|appartement|unit|suite|logement|log)\b\.?\s*#?\d{1,5}[a-z]?\b"
+_EVERYDAY_DIRECTION = r"(?:north|south|east|west|nord|sud|ouest)\b(?![-'])(?!\s+(?:of|side|end|coast|de|du|d')\b)"
+EVERYDAY_ADDRESS = re.compile(
+    rf"{_EVERYDAY_NUMBER},?\s+{_EVERYDAY_NAME}"
+    rf"(?:,?\s+{_EVERYDAY_UNIT}|\s+{_EVERYDAY_DIRECTION}(?:,?\s+{_EVERYDAY_UNIT})?|\s+est,?\s+{_EVERYDAY_UNIT})"
+)
+CUED_ADDRESS = re.compile(
+    r"\b(?:i live at|we live at|i'm living at|im living at|living at|staying at|my address is|my address's"
+    r"|my place is at|j'habite au|j'habite a|on habite au|je reste au|je demeure au|je vis au"
+    r"|mon adresse est|mon adresse c'est|mon adresse\s*:)\s+"
+    rf"(?P<address>{_EVERYDAY_NUMBER},?\s+{_EVERYDAY_NAME}(?:\s+(?:{_EVERYDAY_DIRECTION}|est\b(?![-'])))?"
+    rf"(?:,?\s+{_EVERYDAY_UNIT})?)\b"
+)
+ADDRESS_CUE_HINT = re.compile(r"\b(?:live|living|staying|address|place|habite|reste|demeure|vis|adresse)\b")
+
 _MONTHS_EN = (
     "january|february|march|april|may|june|july|august|september|october|november|december"
     "|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"
@@ -206,6 +245,10 @@ class PiiDetector:
                      for m in ADDRESS.finditer(cased)]  # fmt: skip
             hits += [("pii.address", 3, m.start(), m.end()) for m in LOWERCASE_ADDRESS.finditer(cased)
                      if m.group("unit_before") or m.group("direction") or m.group("unit")]  # fmt: skip
+            hits += [("pii.address", 3, m.start(), m.end()) for m in EVERYDAY_ADDRESS.finditer(text)
+                     if not COUNTING_BEFORE.search(text, max(0, m.start() - 12), m.start())]  # fmt: skip
+            if ADDRESS_CUE_HINT.search(text):
+                hits += [("pii.address", 3, m.start("address"), m.end("address")) for m in CUED_ADDRESS.finditer(text)]
             hits += [("pii.birth_date", 2, m.start("date"), m.end("date"))
                      for m in _matches_at(BIRTH_DATE, text, found["birth_cue"])]  # fmt: skip
             hits += [("pii.military", 2, m.start(), m.end())

@@ -45,3 +45,9 @@ def test_risk_constructs_on_texts_the_lexicons_were_not_built_from(risk_report, 
     for half in ("B", "blind"):
         assert risk_report.recall[half, language].rate >= 0.30
         assert risk_report.false_alerts[half, language].rate <= 0.12
+
+
+def test_addresses_with_everyday_forms(report: Report) -> None:
+    pooled = report.pooled(("pii.address",))
+    assert pooled.recall >= 0.95
+    assert pooled.precision >= 0.95

@@ -191,3 +191,36 @@ def test_redaction_covers_the_words_that_spell_it_out(engine: PolicyEngine, text
 @pytest.mark.parametrize("text", ["the point is at noon", "oh well, one two three", "a good point, at best"])
 def test_dot_and_at_words_alone_are_not_personal(engine: PolicyEngine, text: str) -> None:
     assert not engine.findings(text, english())
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("I live at 42 maple, apt 3, near the Tim's", "42 maple, apt 3"),
+        ("come by 118 birchwood apt 2 after supper", "118 birchwood apt 2"),
+        ("we're at 77 Oak North now", "77 Oak North"),
+        ("i live at 9 cedar with my sister", "9 cedar"),
+        ("it's 1450 carling west, unit 12", "1450 carling west, unit 12"),
+        ("j'habite au 42 des érables app. 3", "42 des érables app. 3"),
+        ("viens au 1200 des pins ouest, app 4 ce soir", "1200 des pins ouest, app 4"),
+        ("je reste au 17 de la montagne depuis l'été", "17 de la montagne"),
+        ("mon adresse c'est 88 du moulin", "88 du moulin"),
+        ("je demeure au 12 beaubien est, logement 2", "12 beaubien est, logement 2"),
+    ],
+)
+def test_everyday_addresses(engine: PolicyEngine, text: str, span: str) -> None:
+    assert kinds_found(engine, text).get("pii.address") == span
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3 kids, 42 years old", "day 3", "rated it 2", "we drove 3 hours north", "2 blocks south of here",
+        "I'm at 42 percent battery", "I did 3 tours, unit 2 was the worst", "grade 10 math, unit 3",
+        "the 2 bedroom apt 3 floors up", "I have 2 boys, unit 4 was hard", "I live at home", "page 4 north",
+        "j'ai 3 enfants, 42 ans", "jour 3 sans alcool", "le numéro 3 de la liste est bon", "j'habite au 3e étage",
+        "on a roulé 3 heures vers le nord", "je lui donne 2 sur 5",
+    ],
+)  # fmt: skip
+def test_numbers_next_to_words_are_not_addresses(engine: PolicyEngine, text: str) -> None:
+    assert "pii.address" not in kinds_found(engine, text)
