@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from chatd import i18n
 from chatd.bus import LocalBus
 from chatd.config import Config
+from chatd.core.fragments import Completion, FragmentWindow, Piece
 from chatd.core.model import Directory, Member, Realm
 from chatd.core.moderation import Moderation
 from chatd.core.ratelimit import RateLimiter
@@ -62,6 +63,7 @@ class Runtime:
     # files a member's report: (reporter, conversation, reported message or None, reason); set by the desk
     file_report: Callable[[Member, str, ArchivedMessage | None, str], Awaitable[None]] | None = None
     metrics: Metrics | None = None
+    fragments: FragmentWindow = field(default_factory=lambda: FragmentWindow(i18n.label))
 
     def now(self) -> float:
         return time.time()
@@ -89,6 +91,15 @@ class Runtime:
             key = (verdict.action.value, category)
             verdicts[key] = verdicts.get(key, 0) + 1
         return verdict
+
+    def join_pieces(
+        self, conversation: str, author: Member, kind: Conversation, piece: Piece, verdict: Verdict
+    ) -> Completion | None:
+        """The author's recent texts in this conversation, checked again together (core/fragments)."""
+        realm = self.realms[author.realm]
+        watched = author.id in self.watched
+        context = self.moderation.context(author, realm, Field.BODY, kind, self.now(), watched=watched)
+        return self.fragments.add((conversation, author.id), piece, verdict, context, self.moderation.check)
 
     def reviewed(self, record: Reviewed) -> None:
         """Every text after review, whatever the verdict: the desk and the shadow rooms listen."""

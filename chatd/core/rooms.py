@@ -249,6 +249,7 @@ class RoomEventKind(StrEnum):
     INVITE = "invite"
     PRIVATE = "private"
     CONFIG = "config"
+    PIECES = "pieces"  # the author's recent texts joined, when together they gave personal information
 
 
 @dataclass(frozen=True, slots=True)

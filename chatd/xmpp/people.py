@@ -10,11 +10,12 @@ import xml.etree.ElementTree as ET
 from chatd import i18n
 from chatd.core.commands import Command, parse_command, report_reason
 from chatd.core.direct import admit, conversation_key, find_recipient
+from chatd.core.fragments import Completion, Piece
 from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member, Realm
 from chatd.core.refusal import Refusal
 from chatd.core.shadow import Reviewed
-from chatd.notices import redaction_params, rejection
+from chatd.notices import pieces_params, redaction_params, rejection
 from chatd.runtime import Runtime
 from chatd.store import ArchivedMessage, StoreError
 from chatd.store.registration import RegistrationStore
@@ -125,6 +126,7 @@ class PeopleDomain:
             self._refuse(stream, element, recipient, sender)
             return
         verdict: Verdict | None = None
+        pieces: Completion | None = None
         reason = report_reason(message.body) if message.body is not None else None
         if reason is not None:
             await self._report(stream, sender, conversation_key(sender, recipient), message.reply_to, reason)
@@ -143,8 +145,14 @@ class PeopleDomain:
                 recent_messages=rt.limiter.recent(sender.account, time.monotonic()),
                 watched=sender.id in rt.watched,
             )
+            stanza_id = new_stanza_id()
+            conversation = conversation_key(sender, recipient)
+            if verdict.delivers and not message.replaces:
+                piece = Piece(stanza_id, message.id, verdict.text, rt.now())
+                pieces = rt.join_pieces(conversation, sender, Conversation.DIRECT, piece, verdict)
+                verdict = pieces.verdict if pieces else verdict
             try:
-                stanza_id = await self._archive(sender, recipient, message, verdict)
+                await self._archive(stanza_id, sender, recipient, message, verdict)
             except StoreError:
                 log.error("archive failed; a message was not delivered")
                 self._refuse(
@@ -152,7 +160,6 @@ class PeopleDomain:
                 )
                 return
             kind = "correction" if message.replaces else "message"
-            conversation = conversation_key(sender, recipient)
             rt.reviewed(
                 Reviewed(
                     self.realm.id, conversation, kind, sender, recipient, message.body, verdict, stanza_id, rt.now()
@@ -168,12 +175,39 @@ class PeopleDomain:
         await stream.send(st.build_message(f"{sender.pseudonym}@{self.domain}", recipient.account, message))
         rt.counters.stanzas_out += 1
         rt.counters.delivered += 1
+        if pieces is not None:
+            await self._take_back_pieces(stream, sender, recipient, stanza_id, pieces)
         if verdict is not None and verdict.action is Action.REDACT:
             await self._notice_redacted(stream, sender, pseudonym, verdict)
 
-    async def _archive(self, sender: Member, recipient: Member, message: ChatMessage, verdict: Verdict) -> str:
+    async def _take_back_pieces(
+        self, stream: ComponentStream, sender: Member, recipient: Member, stanza_id: str, pieces: Completion
+    ) -> None:
+        """The earlier pieces are retracted (XEP-0424; the archive keeps them for the guides), the author is told
+        why, and the guides see the pieces joined."""
+        rt = self.rt
+        language = rt.language_of(sender)
+        fallback = i18n.text(language, "notice.pieces_fallback")
+        for piece in pieces.earlier:
+            await rt.store.moderate(piece.stanza_id, "")
+            if piece.client_id is not None:
+                sent_as = f"{sender.pseudonym}@{self.domain}"
+                await stream.send(
+                    st.build_retraction(sent_as, recipient.account, piece.client_id, fallback, new_stanza_id())
+                )
+        conversation = conversation_key(sender, recipient)
+        joined = Reviewed(
+            self.realm.id, conversation, "pieces", sender, recipient, pieces.joined, pieces.joined_verdict,
+            stanza_id, rt.now(),
+        )  # fmt: skip
+        rt.reviewed(joined)
+        await self._notice(stream, sender, "notice.pieces_removed", target=recipient.pseudonym,
+                           **pieces_params(pieces, language))  # fmt: skip
+
+    async def _archive(
+        self, stanza_id: str, sender: Member, recipient: Member, message: ChatMessage, verdict: Verdict
+    ) -> None:
         delivered = verdict.text if verdict.delivers else None
-        stanza_id = new_stanza_id()
         await self.rt.store.archive(
             ArchivedMessage(
                 stanza_id=stanza_id,
@@ -188,7 +222,6 @@ class PeopleDomain:
                 created_at=self.rt.now(),
             )
         )
-        return stanza_id
 
     async def _notice_redacted(self, stream: ComponentStream, member: Member, target: str, verdict: Verdict) -> None:
         params = redaction_params(verdict, self.rt.language_of(member))

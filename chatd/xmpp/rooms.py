@@ -22,12 +22,13 @@ from chatd import i18n
 from chatd.core import rooms as core
 from chatd.core.commands import report_reason
 from chatd.core.direct import admit, find_recipient
+from chatd.core.fragments import Completion, Piece
 from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member, Realm
 from chatd.core.refusal import Refusal
 from chatd.core.rooms import Occupant, Room, RoomEvent, RoomEventKind, RoomKind
 from chatd.core.shadow import Reviewed
-from chatd.notices import redaction_params, rejection
+from chatd.notices import pieces_params, redaction_params, rejection
 from chatd.runtime import Runtime
 from chatd.store import ArchivedMessage, StoreError
 from chatd.store.rooms import ArchiveQuery, RoomRecord
@@ -232,7 +233,7 @@ class RoomsDomain:
                 stream, room, b"<message to=", self._message_tail(room, record)
             )
 
-    async def retract(self, local: str, stanza_id: str, reason: str) -> None:
+    async def retract(self, local: str, stanza_id: str, reason: str, fallback_text: str | None = None) -> None:
         """XEP-0425: a Wall Guide's retraction reaches every occupant; the archive keeps a tombstone."""
         room = self.rooms.get(local)
         if room is None:
@@ -240,7 +241,7 @@ class RoomsDomain:
         await self.rt.store.moderate(stanza_id, "")
         room_jid = self._jid(room)
         by = self._jid(room, self.rt.config.watch.guide_name)
-        fallback = escape(i18n.text(self.realm.language, "room.removed_fallback", reason=reason))
+        fallback = escape(fallback_text or i18n.text(self.realm.language, "room.removed_fallback", reason=reason))
         tail = (
             f"{_a(from_=room_jid, type='groupchat', id=new_stanza_id())}>"
             f"<retract{_a(xmlns=NS_RETRACT, id=stanza_id)}><moderated{_a(xmlns=NS_MODERATE, by=by)}/>"
@@ -703,6 +704,11 @@ class RoomsDomain:
             text, member, field, Conversation.ROOM_PRIVATE if private else self._conversation(room)
         )
         stanza_id = new_stanza_id()
+        pieces = None
+        if kind is RoomEventKind.MESSAGE and field is Field.BODY and verdict.delivers:
+            piece = Piece(stanza_id, element.get("id"), verdict.text, self.rt.now())
+            pieces = self.rt.join_pieces(room.key, member, self._conversation(room), piece, verdict)
+            verdict = pieces.verdict if pieces else verdict
         if kind in (RoomEventKind.MESSAGE, RoomEventKind.PRIVATE):
             conversation = room.key
             if recipient is not None:
@@ -729,6 +735,8 @@ class RoomsDomain:
                 recipient.id if recipient else None,
             )
         )
+        if pieces is not None:
+            await self._take_back_pieces(stream, room, member, stanza_id, pieces)
         if verdict.action is Action.REJECT:
             self._refuse(stream, element, self._rejection(verdict, member), member)
             return None
@@ -766,6 +774,23 @@ class RoomsDomain:
 
     def _rejection(self, verdict: Verdict, member: Member) -> Refusal:
         return rejection(verdict, self.realm.language)
+
+    async def _take_back_pieces(
+        self, stream: ComponentStream, room: Room, member: Member, stanza_id: str, pieces: Completion
+    ) -> None:
+        """The earlier pieces are retracted for every occupant (XEP-0425, a tombstone in the archive), the author
+        is told why, and the guides see the pieces joined."""
+        language = self.realm.language
+        fallback = i18n.text(language, "notice.pieces_fallback")
+        for piece in pieces.earlier:
+            await self.retract(room.local, piece.stanza_id, fallback, fallback)
+        joined = RoomEvent(
+            RoomEventKind.PIECES, room.realm, room.local, member.id, pieces.joined, pieces.joined_verdict, stanza_id,
+            self.rt.now(),
+        )  # fmt: skip
+        self.reviewed(joined)
+        params = pieces_params(pieces, language)
+        await self._notice(stream, room, member, "notice.pieces_removed", target=room.name, **params)
 
     async def _tell_redacted(self, stream: ComponentStream, room: Room, member: Member, verdict: Verdict) -> None:
         if verdict.action is Action.REDACT:

@@ -16,6 +16,7 @@ NS_RECEIPTS = "urn:xmpp:receipts"
 NS_MARKERS = "urn:xmpp:chat-markers:0"
 NS_CORRECT = "urn:xmpp:message-correct:0"
 NS_REPLY = "urn:xmpp:reply:0"
+NS_RETRACT = "urn:xmpp:message-retract:1"
 NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
 NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
 NS_PING = "urn:xmpp:ping"
@@ -117,6 +118,16 @@ def build_message(sender: str, recipient: str, message: ChatMessage) -> str:
         parts.append(f"<replace xmlns='{NS_CORRECT}'{_attrs(id=message.replaces)}/>")
     parts.append("</message>")
     return "".join(parts)
+
+
+def build_retraction(sender: str, recipient: str, retracted_id: str, fallback: str, stanza_id: str) -> str:
+    """XEP-0424: the sender's message retracted in a one-on-one chat; older clients read the fallback."""
+    return (
+        f"<message{_attrs(from_=sender, to=recipient, type='chat', id=stanza_id)}>"
+        f"<retract xmlns='{NS_RETRACT}'{_attrs(id=retracted_id)}/>"
+        f"<fallback xmlns='urn:xmpp:fallback:0' for='{NS_RETRACT}'/><body>{escape(fallback)}</body>"
+        "<store xmlns='urn:xmpp:hints'/></message>"
+    )
 
 
 def build_chat(sender: str, recipient: str, body: str) -> str:

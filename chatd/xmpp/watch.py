@@ -15,7 +15,6 @@ import logging
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
 
 from chatd import i18n
 from chatd.core.guides import (
@@ -457,14 +456,8 @@ class ShadowRooms(RoomsDomain):
         sender = f"{author.pseudonym}@{realm.people_domain}"
         language = realm.language
         if removing:
-            body = escape(i18n.text(language, "room.removed_fallback", reason="-"))
-            stanza = (
-                f"<message from={quoteattr(sender)} to={quoteattr(recipient.account)} type='chat'"
-                f" id={quoteattr(new_stanza_id())}>"
-                f"<retract xmlns='urn:xmpp:message-retract:1' id={quoteattr(client_id)}/>"
-                f"<fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:message-retract:1'/><body>{body}</body>"
-                "<store xmlns='urn:xmpp:hints'/></message>"
-            )
+            fallback = i18n.text(language, "room.removed_fallback", reason="-")
+            stanza = st.build_retraction(sender, recipient.account, client_id, fallback, new_stanza_id())
         else:
             stanza = st.build_message(sender, recipient.account, ChatMessage(new_stanza_id(), "chat", body=text,
                                                                              replaces=client_id))  # fmt: skip
