@@ -122,6 +122,7 @@ _COUNTED = (
     r"|bedrooms?|bdrm|chambres?|pieces?|mph|kmh|boys?|girls?|sons?|daughters?|guys?|men|women|brothers?"
     r"|sisters?|grandkids|tours?|deployments?|postings?|missions?|garcons?|filles?|fils|freres?|soeurs?"
     r"|gars|femmes?|hommes?|with|near|since|now|if|until|depuis|pres|maintenant|si|ce|cet|cette|ici|here"
+    r"|ok|okay|yes|yeah|no|lol|thanks|oui|non|merci|pareil"
 )
 # ...nor a number that is a chapter, a grade or a day: "grade 10 math, unit 3", "jour 3 nord".
 COUNTING_BEFORE = re.compile(
@@ -133,18 +134,21 @@ _EVERYDAY_NAME = (
     rf"(?:\s+(?!(?:{_COUNTED})\b)[a-z][a-z'-]*)?"
 )
 _EVERYDAY_NUMBER = r"\d(?<![\w.,]\d)\d{0,4}(?:-\d{1,5})?(?![\w.,]\d)"
-_EVERYDAY_UNIT = r"(?:apt|apartment|appt|app|appart|appartement|unit|suite|logement|log)\b\.?\s*#?\d{1,5}[a-z]?\b"
+# "unit" alone is often a military or course unit: it counts after a comma only ("42 maple, unit 3")
+_EVERYDAY_UNIT = (
+    r"(?:(?<=,)\s+unit|\s+(?:apt|apartment|appt|app|appart|appartement|suite|logement|log))\b\.?\s*#?\d{1,5}[a-z]?\b"
+)
 _EVERYDAY_DIRECTION = r"(?:north|south|east|west|nord|sud|ouest)\b(?![-'])(?!\s+(?:of|side|end|coast|de|du|d')\b)"
 EVERYDAY_ADDRESS = re.compile(
     rf"{_EVERYDAY_NUMBER},?\s+{_EVERYDAY_NAME}"
-    rf"(?:,?\s+{_EVERYDAY_UNIT}|\s+{_EVERYDAY_DIRECTION}(?:,?\s+{_EVERYDAY_UNIT})?|\s+est,?\s+{_EVERYDAY_UNIT})"
+    rf"(?:,?{_EVERYDAY_UNIT}|\s+{_EVERYDAY_DIRECTION}(?:,?{_EVERYDAY_UNIT})?|\s+est,?{_EVERYDAY_UNIT})"
 )
 CUED_ADDRESS = re.compile(
     r"\b(?:i live at|we live at|i'm living at|im living at|living at|staying at|my address is|my address's"
     r"|my place is at|j'habite au|j'habite a|on habite au|je reste au|je demeure au|je vis au"
     r"|mon adresse est|mon adresse c'est|mon adresse\s*:)\s+"
     rf"(?P<address>{_EVERYDAY_NUMBER},?\s+{_EVERYDAY_NAME}(?:\s+(?:{_EVERYDAY_DIRECTION}|est\b(?![-'])))?"
-    rf"(?:,?\s+{_EVERYDAY_UNIT})?)\b"
+    rf"(?:,?{_EVERYDAY_UNIT})?)\b"
 )
 ADDRESS_CUE_HINT = re.compile(r"\b(?:live|living|staying|address|place|habite|reste|demeure|vis|adresse)\b")
 

@@ -15,15 +15,16 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 
 from policies import Action, Context, Finding, Label, Verdict
+from policies.pii import PLATFORMS
 
 # What members split on purpose: numbers, addresses and handles, not names or places.
 PIECE_KINDS = frozenset(
     {"pii.phone", "pii.email", "pii.sin", "pii.postal_code", "pii.handle", "pii.address", "pii.url"}
 )
-# A text that can take part in such a piece: digits or digit words, email signs, handle signs.
+# A text that can take part in such a piece: digits or digit words, email signs, platforms named.
 PIECE_SIGN = re.compile(
     r"\d|@|\w[._]\w|\b(?:at|arobase|dot|point|pt|com|ca|net|org|zero|one|two|three|four|five|six|seven|eight|nine|oh"
-    r"|zéro|zero|un|une|deux|trois|quatre|cinq|sept|huit|neuf|apt|app|unit|insta|snap|discord|telegram|kik)\b",
+    rf"|zéro|zero|un|une|deux|trois|quatre|cinq|sept|huit|neuf|apt|app|unit|{'|'.join(PLATFORMS)})\b",
     re.IGNORECASE,
 )
 RULE = "no-personal-info"

@@ -158,6 +158,10 @@ def main() -> None:
     samples = build(arguments.seed, arguments.per_language)
     print(f"{len(samples)} messages (seed {arguments.seed})\n")
     print_report(evaluate(samples, default_engine()), arguments.errors)
+    from sequences import build_sequences, evaluate_sequences, print_sequences  # it imports this module
+
+    print("\nacross messages (tests/eval/sequences.py)")
+    print_sequences(evaluate_sequences(build_sequences(arguments.seed), default_engine()), arguments.errors)
 
 
 if __name__ == "__main__":

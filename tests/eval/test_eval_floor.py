@@ -6,6 +6,7 @@ import pytest
 
 from tests.eval.build_corpus import build
 from tests.eval.evaluate import STRUCTURED, Report, default_engine, evaluate
+from tests.eval.sequences import SequenceReport, build_sequences, evaluate_sequences
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +52,14 @@ def test_addresses_with_everyday_forms(report: Report) -> None:
     pooled = report.pooled(("pii.address",))
     assert pooled.recall >= 0.95
     assert pooled.precision >= 0.95
+
+
+@pytest.fixture(scope="module")
+def sequences() -> SequenceReport:
+    return evaluate_sequences(build_sequences(seed=11, count=150), default_engine())
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_personal_information_in_pieces(sequences: SequenceReport, language: str) -> None:
+    assert sequences.caught(language) >= 0.90
+    assert sequences.false_retractions(language) <= 0.01

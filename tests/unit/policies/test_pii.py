@@ -219,7 +219,7 @@ def test_everyday_addresses(engine: PolicyEngine, text: str, span: str) -> None:
         "I'm at 42 percent battery", "I did 3 tours, unit 2 was the worst", "grade 10 math, unit 3",
         "the 2 bedroom apt 3 floors up", "I have 2 boys, unit 4 was hard", "I live at home", "page 4 north",
         "j'ai 3 enfants, 42 ans", "jour 3 sans alcool", "le numéro 3 de la liste est bon", "j'habite au 3e étage",
-        "on a roulé 3 heures vers le nord", "je lui donne 2 sur 5",
+        "on a roulé 3 heures vers le nord", "je lui donne 2 sur 5", "took 2 advil unit 3 of the course",
     ],
 )  # fmt: skip
 def test_numbers_next_to_words_are_not_addresses(engine: PolicyEngine, text: str) -> None:
