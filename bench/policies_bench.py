@@ -4,6 +4,9 @@ Messages are about 280 characters, mixed English and French, some carrying perso
 information or risk phrases. As a baseline, the same run times a bare
 unicodedata.normalize('NFKC', text) + str.lower() over the same messages.
 
+Then short chat messages with numbers, reviewed alone and with the window that checks an
+author's recent texts together (chatd/core/fragments.py), in the same run.
+
 Usage: python bench/policies_bench.py [--messages 5000]
 """
 
@@ -20,6 +23,7 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
+from chatd.core.fragments import FragmentWindow, Piece
 from policies.engine import PolicyEngine
 from policies.types import Context
 
@@ -116,6 +120,32 @@ def main() -> None:
     ratio = statistics.mean(review) / statistics.mean(bare)
     p50_ratio = percentile(review, 0.5) / percentile(bare, 0.5)
     print(f"review / baseline: {ratio:.0f}x mean, {p50_ratio:.0f}x p50")
+    pieces_cost(engine, arguments.messages)
+
+
+SHORT = ["day 3", "30 days", "rated it 2", "ok", "thanks", "my number is 613", "555", "see you at 7",
+         "jour 3", "merci", "j'ai 2 enfants", "à 19 h", "I slept 4 hours", "lol same", "since 2019"]  # fmt: skip
+
+
+def pieces_cost(engine: PolicyEngine, count: int) -> None:
+    """Short chat messages (most carry a number): review alone against review + the pieces window."""
+    chooser = random.Random(5)
+    batch = [(chooser.choice(SHORT), Context(realm="bench", language="en")) for _ in range(count)]
+    window = FragmentWindow(lambda kind, language: f"[{kind}]")
+    clock = iter(range(10**9))
+
+    def with_window(text: str, context: Context) -> object:
+        verdict = engine.review(text, context)
+        at = float(next(clock))
+        return window.add(("dm", 1), Piece(str(at), None, verdict.text, at), verdict, context, engine.review)
+
+    alone = min((timed(engine.review, batch) for _ in range(3)), key=statistics.mean)
+    joined = min((timed(with_window, batch) for _ in range(3)), key=statistics.mean)
+    print(f"\n{count} short chat messages, one author, one conversation")
+    for name, values in (("review alone", alone), ("review + pieces window", joined)):
+        print(f"{name:<22} p50 {percentile(values, 0.5):8.1f} us  p99 {percentile(values, 0.99):8.1f}"
+              f" us  {1e6 / statistics.mean(values):10.0f} msgs/s")  # fmt: skip
+    print(f"with window / alone: {statistics.mean(joined) / statistics.mean(alone):.1f}x mean")
 
 
 if __name__ == "__main__":

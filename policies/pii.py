@@ -143,14 +143,18 @@ EVERYDAY_ADDRESS = re.compile(
     rf"{_EVERYDAY_NUMBER},?\s+{_EVERYDAY_NAME}"
     rf"(?:,?{_EVERYDAY_UNIT}|\s+{_EVERYDAY_DIRECTION}(?:,?{_EVERYDAY_UNIT})?|\s+est,?{_EVERYDAY_UNIT})"
 )
+ADDRESS_CUES = ("live at", "living at", "staying at", "my address is", "my address's", "my place is at",
+                "habite au", "habite a", "reste au", "demeure au", "vis au", "mon adresse")  # fmt: skip
 CUED_ADDRESS = re.compile(
-    r"\b(?:i live at|we live at|i'm living at|im living at|living at|staying at|my address is|my address's"
-    r"|my place is at|j'habite au|j'habite a|on habite au|je reste au|je demeure au|je vis au"
-    r"|mon adresse est|mon adresse c'est|mon adresse\s*:)\s+"
+    r"(?:live at|living at|staying at|my address is|my address's|my place is at|habite au|habite a|reste au"
+    r"|demeure au|vis au|mon adresse(?: est| c'est|\s*:))\s+"
     rf"(?P<address>{_EVERYDAY_NUMBER},?\s+{_EVERYDAY_NAME}(?:\s+(?:{_EVERYDAY_DIRECTION}|est\b(?![-'])))?"
     rf"(?:,?{_EVERYDAY_UNIT})?)\b"
 )
-ADDRESS_CUE_HINT = re.compile(r"\b(?:live|living|staying|address|place|habite|reste|demeure|vis|adresse)\b")
+# The words an everyday address needs (a unit or a direction): found by the lexicon pass, they
+# decide whether EVERYDAY_ADDRESS is tried at all.
+ADDRESS_SIGNS = ("apt", "apartment", "appt", "app", "appart", "appartement", "unit", "suite", "logement", "log",
+                 "north", "south", "east", "west", "nord", "sud", "ouest", "est")  # fmt: skip
 
 _MONTHS_EN = (
     "january|february|march|april|may|june|july|august|september|october|november|december"
@@ -215,6 +219,8 @@ class PiiDetector:
         entries += [(word, ("platform", None)) for word in PLATFORMS]
         entries += [(word, ("military_prefix", None)) for word in MILITARY_PREFIXES]
         entries += [(word, ("birth_cue", None)) for word in BIRTH_CUES]
+        entries += [(word, ("address_sign", None)) for word in ADDRESS_SIGNS]
+        entries += [(form, ("address_cue", None)) for cue in ADDRESS_CUES for form in expand(cue)]
         self.entries = entries  # matched by the engine's word matcher
         self._locatives = {form for word in read_words("locatives.txt") for form in expand(word)}
         self._nanp_patterns = _number_patterns("CA") + _number_patterns("US")
@@ -230,7 +236,8 @@ class PiiDetector:
             hits += [("pii.email", 3, m.start(), m.end()) for m in EMAIL.finditer(text)]
         hits += [("pii.url", 2, start, end) for start, end in find_urls(text)]
         found: dict[str, list[tuple[int, int, Any]]] = {
-            "cue": [], "place": [], "place_cue": [], "platform": [], "military_prefix": [], "birth_cue": []
+            "cue": [], "place": [], "place_cue": [], "platform": [], "military_prefix": [], "birth_cue": [],
+            "address_sign": [], "address_cue": [],
         }  # fmt: skip
         for start, end, (group, payload) in words:
             found[group].append((start, end, payload))
@@ -249,10 +256,11 @@ class PiiDetector:
                      for m in ADDRESS.finditer(cased)]  # fmt: skip
             hits += [("pii.address", 3, m.start(), m.end()) for m in LOWERCASE_ADDRESS.finditer(cased)
                      if m.group("unit_before") or m.group("direction") or m.group("unit")]  # fmt: skip
-            hits += [("pii.address", 3, m.start(), m.end()) for m in EVERYDAY_ADDRESS.finditer(text)
-                     if not COUNTING_BEFORE.search(text, max(0, m.start() - 12), m.start())]  # fmt: skip
-            if ADDRESS_CUE_HINT.search(text):
-                hits += [("pii.address", 3, m.start("address"), m.end("address")) for m in CUED_ADDRESS.finditer(text)]
+            if found["address_sign"]:
+                hits += [("pii.address", 3, m.start(), m.end()) for m in EVERYDAY_ADDRESS.finditer(text)
+                         if not COUNTING_BEFORE.search(text, max(0, m.start() - 12), m.start())]  # fmt: skip
+            hits += [("pii.address", 3, m.start("address"), m.end("address"))
+                     for m in _matches_at(CUED_ADDRESS, text, found["address_cue"])]  # fmt: skip
             hits += [("pii.birth_date", 2, m.start("date"), m.end("date"))
                      for m in _matches_at(BIRTH_DATE, text, found["birth_cue"])]  # fmt: skip
             hits += [("pii.military", 2, m.start(), m.end())
