@@ -700,20 +700,19 @@ class RoomsDomain:
             self._refuse(stream, element, muted, member)
             return None
         private = kind is RoomEventKind.PRIVATE
-        verdict = await self._review(
-            text, member, field, Conversation.ROOM_PRIVATE if private else self._conversation(room)
-        )
+        conversation_kind = Conversation.ROOM_PRIVATE if private else self._conversation(room)
+        verdict = await self._review(text, member, field, conversation_kind)
         stanza_id = new_stanza_id()
         pieces = None
-        if kind is RoomEventKind.MESSAGE and field is Field.BODY and verdict.delivers:
-            piece = Piece(stanza_id, element.get("id"), verdict.text, self.rt.now())
-            pieces = self.rt.join_pieces(room.key, member, self._conversation(room), piece, verdict)
-            verdict = pieces.verdict if pieces else verdict
         if kind in (RoomEventKind.MESSAGE, RoomEventKind.PRIVATE):
             conversation = room.key
             if recipient is not None:
                 low, high = sorted((member.id, recipient.id))
                 conversation = f"roompm:{room.realm}:{room.local}:{low}:{high}"
+            if field is Field.BODY and verdict.delivers:
+                piece = Piece(stanza_id, element.get("id"), verdict.text, self.rt.now())
+                pieces = self.rt.join_pieces(conversation, member, conversation_kind, piece, verdict)
+                verdict = pieces.verdict if pieces else verdict
             try:
                 await self._archive(conversation, stanza_id, member, recipient, element.get("id"), text, verdict)
             except StoreError:
@@ -736,7 +735,7 @@ class RoomsDomain:
             )
         )
         if pieces is not None:
-            await self._take_back_pieces(stream, room, member, stanza_id, pieces)
+            await self._take_back_pieces(stream, room, member, recipient, stanza_id, pieces)
         if verdict.action is Action.REJECT:
             self._refuse(stream, element, self._rejection(verdict, member), member)
             return None
@@ -776,21 +775,39 @@ class RoomsDomain:
         return rejection(verdict, self.realm.language)
 
     async def _take_back_pieces(
-        self, stream: ComponentStream, room: Room, member: Member, stanza_id: str, pieces: Completion
+        self,
+        stream: ComponentStream,
+        room: Room,
+        member: Member,
+        recipient: Member | None,
+        stanza_id: str,
+        pieces: Completion,
     ) -> None:
-        """The earlier pieces are retracted for every occupant (XEP-0425, a tombstone in the archive), the author
-        is told why, and the guides see the pieces joined."""
+        """The earlier pieces are retracted: for every occupant (XEP-0425, a tombstone in the archive), or for the
+        recipient of private messages (XEP-0424); the author is told why, and the guides see the pieces joined."""
         language = self.realm.language
         fallback = i18n.text(language, "notice.pieces_fallback")
+        occupant = room.occupants.get(recipient.id) if recipient is not None else None
         for piece in pieces.earlier:
-            await self.retract(room.local, piece.stanza_id, fallback, fallback)
+            if recipient is None:
+                await self.retract(room.local, piece.stanza_id, fallback, fallback)
+                continue
+            await self.rt.store.moderate(piece.stanza_id, "")
+            if occupant is not None and piece.client_id is not None:
+                sender, private = self._jid(room, member.pseudonym), f"<x xmlns='{NS_MUC_USER}'/>"
+                copies = [
+                    st.build_retraction(sender, client, piece.client_id, fallback, new_stanza_id(), private).encode()
+                    for client in occupant.sessions
+                ]
+                await self._send(stream, copies)
         joined = RoomEvent(
             RoomEventKind.PIECES, room.realm, room.local, member.id, pieces.joined, pieces.joined_verdict, stanza_id,
-            self.rt.now(),
+            self.rt.now(), recipient.id if recipient else None,
         )  # fmt: skip
         self.reviewed(joined)
+        target = recipient.pseudonym if recipient is not None else room.name
         params = pieces_params(pieces, language)
-        await self._notice(stream, room, member, "notice.pieces_removed", target=room.name, **params)
+        await self._notice(stream, room, member, "notice.pieces_removed", target=target, **params)
 
     async def _tell_redacted(self, stream: ComponentStream, room: Room, member: Member, verdict: Verdict) -> None:
         if verdict.action is Action.REDACT:

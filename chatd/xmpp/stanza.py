@@ -120,13 +120,15 @@ def build_message(sender: str, recipient: str, message: ChatMessage) -> str:
     return "".join(parts)
 
 
-def build_retraction(sender: str, recipient: str, retracted_id: str, fallback: str, stanza_id: str) -> str:
+def build_retraction(
+    sender: str, recipient: str, retracted_id: str, fallback: str, stanza_id: str, extra: str = ""
+) -> str:
     """XEP-0424: the sender's message retracted in a one-on-one chat; older clients read the fallback."""
     return (
         f"<message{_attrs(from_=sender, to=recipient, type='chat', id=stanza_id)}>"
         f"<retract xmlns='{NS_RETRACT}'{_attrs(id=retracted_id)}/>"
         f"<fallback xmlns='urn:xmpp:fallback:0' for='{NS_RETRACT}'/><body>{escape(fallback)}</body>"
-        "<store xmlns='urn:xmpp:hints'/></message>"
+        f"<store xmlns='urn:xmpp:hints'/>{extra}</message>"
     )
 
 

@@ -129,3 +129,30 @@ async def test_a_clean_sequence_with_numbers_is_delivered_untouched(policy_stack
     for client, start in ((gina, marks["gina"]), (hank, marks["hank"])):
         await client.expect_nothing(lambda e: e.find(NS_RETRACT) is not None, wait=0.5, start=start)
         assert not [e for e in client.received[start:] if "removed" in (body_of(e) or "")]
+
+
+async def test_an_email_in_private_room_messages_is_taken_back(policy_stack: Stack, connect_policy) -> None:
+    carol, dan, wendy = await connect_policy("carol"), await connect_policy("dan"), await connect_policy("wendy")
+    room, shadow = "military@rooms.en.localhost", "en-room-military@watch.localhost"
+    await join(wendy, shadow, "sturdy-owl")
+    await join(carol, room, "quiet-lynx")
+    await join(dan, room, "steady-moose")
+    mark = dan.mark()
+    sender = f"{room}/quiet-lynx"
+    for index, (text, shown) in enumerate([("write me: john dot smith", "write me"), ("at gmail", "at gmail"),
+                                           ("dot com", "[")]):  # fmt: skip
+        carol.send_raw(
+            f"<message to='{room}/steady-moose' type='chat' id='pm-piece-{index}'><body>{text}</body>"
+            "<x xmlns='http://jabber.org/protocol/muc#user'/></message>"
+        )
+        await dan.expect(message_from(room, shown), start=mark)
+
+    await dan.expect(lambda e: retracted_ids(dan, mark) >= {"pm-piece-0", "pm-piece-1"}, start=mark)
+    retraction = next(e for e in dan.received[mark:] if e.find(NS_RETRACT) is not None)
+    assert retraction.get("from") == sender and retraction.get("type") == "chat"
+    last = [body_of(e) for e in dan.received[mark:] if e.get("id") == "pm-piece-2"]
+    assert last == ["[email removed]"]
+    notice = await carol.expect(groupchat(room, "removed for everyone"))
+    assert "steady-moose" in (body_of(notice) or "") and "email" in (body_of(notice) or "")
+    joined = await wendy.expect(groupchat(shadow, "write me: john dot smith at gmail dot com"))
+    assert "pii.email" in (body_of(joined) or "") and "steady-moose" in (body_of(joined) or "")
