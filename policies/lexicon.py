@@ -55,22 +55,46 @@ class WordMatcher(Generic[Payload]):
     def __init__(self, entries: Iterable[tuple[str, Payload]]) -> None:
         table: dict[str, list[Payload]] = {}
         for phrase, payload in entries:
-            table.setdefault(phrase, []).append(payload)
-        self._automaton = ahocorasick.Automaton()
-        for phrase, payloads in table.items():
-            self._automaton.add_word(phrase, (len(phrase), tuple(payloads)))
-        if table:
-            self._automaton.make_automaton()
-        self._empty = not table
+            # "i'm" and "i m" are one phrase between boundaries: their payloads go together, once each
+            key = _bounded(phrase) if any(char.isalnum() for char in phrase) else phrase
+            payloads = table.setdefault(key, [])
+            if not any(p is payload for p in payloads):
+                payloads.append(payload)
+        # Phrases with letters or digits are sought between word boundaries: in the text and in the
+        # phrases every other character becomes BOUNDARY, so a match is a whole word by construction
+        # and no match inside a word costs anything. Phrases of symbols only (emoji) are sought as they are.
+        self._words = ahocorasick.Automaton()
+        self._symbols = ahocorasick.Automaton()
+        for key, payloads in table.items():
+            if key.startswith(BOUNDARY):
+                self._words.add_word(key, (len(key) - 2, tuple(payloads)))
+            else:
+                self._symbols.add_word(key, (len(key), tuple(payloads)))
+        self._has_words = self._words.kind != ahocorasick.EMPTY
+        self._has_symbols = self._symbols.kind != ahocorasick.EMPTY
+        for automaton, used in ((self._words, self._has_words), (self._symbols, self._has_symbols)):
+            if used:
+                automaton.make_automaton()
 
     def find(self, text: str) -> Iterator[tuple[int, int, Payload]]:
-        if self._empty:
-            return
-        for last, (length, payloads) in self._automaton.iter(text):
-            start, end = last + 1 - length, last + 1
-            if is_word_at(text, start, end):
+        if self._has_words:
+            for last, (length, payloads) in self._words.iter(_bounded(text)):
+                end = last - 1  # the bounded text has one BOUNDARY in front, the match one after
                 for payload in payloads:
-                    yield start, end, payload
+                    yield end - length, end, payload
+        if self._has_symbols:
+            for last, (length, payloads) in self._symbols.iter(text):
+                for payload in payloads:
+                    yield last + 1 - length, last + 1, payload
+
+
+BOUNDARY = "\x00"
+NOT_ALNUM = re.compile(r"[\W_]")
+
+
+def _bounded(text: str) -> str:
+    """The text with every character that is not a letter or digit as BOUNDARY, framed by BOUNDARY."""
+    return BOUNDARY + NOT_ALNUM.sub(BOUNDARY, text) + BOUNDARY
 
 
 def longest_first(hits: Iterable[tuple[int, int, Payload]]) -> list[tuple[int, int, Payload]]:

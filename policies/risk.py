@@ -78,7 +78,7 @@ QUANTITY = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # one object per phrase part: compared by identity
 class Cue:
     signal: str  # "construct" or "construct:detail", or "!modifier"
     weight: float
@@ -319,7 +319,8 @@ def _cut(phrase: str, language: str) -> list[str]:
     for index, char in enumerate(phrase):
         depth += (char == "{") - (char == "}")
         if char == " " and depth == 0 and not _elided(phrase[:index]):
-            cost = _count(phrase[:index], language) + _count(phrase[index + 1 :], language)
+            left, right = phrase[:index].strip(), phrase[index + 1 :].strip()
+            cost = _count(left, language) + _count(right, language) + _common(left) + _common(right)
             if best is None or cost < best[0]:
                 best = (cost, index)
     if best is None:
@@ -332,6 +333,12 @@ def _elided(before: str) -> bool:
     return before.endswith("'") or (
         before.endswith("}") and re.search(r"'[|}]", before[before.rfind("{") :]) is not None
     )
+
+
+def _common(piece: str) -> int:
+    """A cost for a part whose shortest form is a short, everyday word ("me", "he", "and")."""
+    shortest = min((len(text) for text in _alternatives(LEMMA.sub("x" * 9, piece))), default=0)
+    return 10_000 if shortest <= 3 else 0
 
 
 def _count(phrase: str, language: str) -> int:
