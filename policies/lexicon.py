@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 import ahocorasick
 
-from policies.normalize import fold, is_word_at
+from policies.normalize import fold
 
 Payload = TypeVar("Payload")
 WordHit = tuple[int, int, Any]  # start, end and payload of a whole-word match
