@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from policies import Action, Context, Finding, Label, Verdict
 
 SECRET = "SECRET-CODE"
+# all three in one member's recent texts raise one window alert; with RISKME a single text raises it too
+WINDOW_CUES = {"CUE-MEANS": "means:firearm", "CUE-TIME": "time:tonight", "CUE-INTENT": "intent"}
+
+
+@dataclass(frozen=True, slots=True)
+class SignalAlert:
+    """The policies' alert with what fired."""
+
+    kind: str
+    severity: int
+    signals: tuple[str, ...] = ()
+
+
+def cue_alerts(text: str) -> tuple[Any, ...]:
+    if all(cue in text for cue in WINDOW_CUES):
+        return (SignalAlert("risk.means", 3, tuple(WINDOW_CUES.values())),)
+    return ()
 
 
 class KeywordPolicy:
@@ -25,7 +44,12 @@ class KeywordPolicy:
             finding = Finding("pii.email", 2, start, start + len(SECRET), rule="no-personal-info")
             redacted = text.replace(SECRET, self.label("pii.email", context.language))
             return Verdict(Action.REDACT, redacted, findings=(finding,), rules=("no-personal-info",))
+        if "RISKME" in text:
+            return Verdict(Action.DELIVER, text, alerts=cue_alerts(text))
         return Verdict(Action.DELIVER, text)
+
+    def assess_recent(self, texts: Sequence[str], context: Context) -> tuple[Any, ...]:
+        return cue_alerts(" ".join(texts))
 
 
 def make(settings: dict[str, Any], label: Label) -> KeywordPolicy:
