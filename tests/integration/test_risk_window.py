@@ -75,6 +75,7 @@ async def test_cues_over_three_conversations_raise_one_alert_and_a_guide_answers
     gina.send_chat(stack.pseudonym_jid("dan"), "it is CUE-MEANS here")
     await dan.expect(message_from(stack.pseudonym_jid("gina"), "CUE-MEANS"))
     say(gina, "general@rooms.en.localhost", "and CUE-TIME")
+    await gina.expect(groupchat("general@rooms.en.localhost", "and CUE-TIME"))  # reviewed before the next one
     gina.send_chat(f"wallguide@{stack.en}", "CUE-INTENT")
     line = await wendy.expect(groupchat(queue, "risk.means · gentle-crane"))
     body = body_of(line) or ""
@@ -126,3 +127,11 @@ async def test_no_window_alert_after_a_single_text_alert_and_feedback_by_form(st
         other = db.execute("SELECT id FROM queue WHERE realm = 'en' AND kind <> 'alert' LIMIT 1").fetchone()[0]
     say(wendy, queue, f"!helpful {other}")
     await wendy.expect(groupchat(queue, f"#{other} is not an alert"))
+
+
+async def test_member_help_says_guides_are_alerted_in_both_languages(stack: Stack, connect) -> None:
+    frank, denise = await connect("frank"), await connect("denise")
+    frank.send_chat(f"wallguide@{stack.en}", "!help")
+    await frank.expect(message_from(f"wallguide@{stack.en}", "even several short ones together"))
+    denise.send_chat(f"wallguide@{stack.fr}", "!help")
+    await denise.expect(message_from(f"wallguide@{stack.fr}", "même plusieurs courts messages ensemble"))
