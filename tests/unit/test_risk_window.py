@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from chatd.core.model import Member, Realm, Role, Status
 from chatd.core.moderation import Moderation
 from chatd.core.window import RecentTexts
 from chatd.desk import why
-from chatd.store import Store
+from chatd.store import Store, _migrations
 from chatd.store.guides import GuideStore
 from policies import Alert, Context, Conversation, Field, Verdict, deliver_unchanged
 
@@ -173,4 +174,23 @@ async def test_alerts_keep_their_signals_and_take_one_answer_per_guide(tmp_path:
     assert await guides.add_feedback(entry.id, "sage-owl", False, "a song lyric")
     async with store.db.execute("SELECT guide, answer FROM alert_feedback ORDER BY guide") as cursor:
         assert [tuple(r) for r in await cursor.fetchall()] == [("amber-guide", "helpful"), ("sage-owl", "not_helpful")]
+    await store.close()
+
+
+async def test_earlier_alerts_keep_their_kind_after_the_migration(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)")
+        for version, sql in _migrations():
+            if version < 7:
+                db.executescript(sql)
+                db.execute("INSERT INTO schema_migrations VALUES (?, 0)", (version,))
+        db.execute(
+            "INSERT INTO queue (realm, kind, severity, conversation, summary, created_at)"
+            " VALUES ('en', 'alert', 3, 'dm:1:2', 'risk.suicide_active · calm-otter (ab12cd34)', 0),"
+            " ('en', 'held', 2, 'dm:1:2', 'pii.email · calm-otter', 0)"
+        )
+    store = await Store.open(path)
+    alert, held = await GuideStore(store.db).entries("en")
+    assert alert.constructs == ("risk.suicide_active",) and held.signals == ()
     await store.close()

@@ -10,3 +10,7 @@ CREATE TABLE alert_feedback (
     at REAL NOT NULL,
     PRIMARY KEY (entry_id, guide)   -- one answer per guide and alert
 );
+
+-- earlier alerts keep their kind, the first part of their summary ("risk.suicide_active · calm-otter")
+UPDATE queue SET signals = substr(summary, 1, instr(summary, ' · ') - 1)
+WHERE kind = 'alert' AND instr(summary, ' · ') > 0;
