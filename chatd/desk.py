@@ -153,10 +153,9 @@ class Desk:
 
     async def _add_alert(self, record: Reviewed, alert: Alert, summary: str) -> None:
         """A queue entry that says why; it keeps what fired (or the alert's kind) for the guides' feedback."""
-        signals = tuple(getattr(alert, "signals", ()))
-        if signals:
-            summary += f" · {why(signals, self.rt.realms[record.realm].language)}"
-        kept = signals or (alert.kind,)
+        if alert.signals:
+            summary += f" · {why(alert.signals, self.rt.realms[record.realm].language)}"
+        kept = alert.signals or (alert.kind,)
         await self.add_entry(record.realm, "alert", alert.severity, record.conversation, summary, kept)
 
     async def file_report(

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from policies import Action, Context, Finding, Label, Verdict
+from policies import Action, Alert, Context, Finding, Label, Verdict
 
 SECRET = "SECRET-CODE"
 # all three in one member's recent texts raise one window alert; with RISKME a single text raises it too
 WINDOW_CUES = {"CUE-MEANS": "means:firearm", "CUE-TIME": "time:tonight", "CUE-INTENT": "intent"}
 
 
-@dataclass(frozen=True, slots=True)
-class SignalAlert:
-    """The policies' alert with what fired."""
-
-    kind: str
-    severity: int
-    signals: tuple[str, ...] = ()
-
-
-def cue_alerts(text: str) -> tuple[Any, ...]:
+def cue_alerts(text: str) -> tuple[Alert, ...]:
     if all(cue in text for cue in WINDOW_CUES):
-        return (SignalAlert("risk.means", 3, tuple(WINDOW_CUES.values())),)
+        return (Alert("risk.means", 3, tuple(WINDOW_CUES.values())),)
     return ()
 
 
@@ -48,7 +38,7 @@ class KeywordPolicy:
             return Verdict(Action.DELIVER, text, alerts=cue_alerts(text))
         return Verdict(Action.DELIVER, text)
 
-    def assess_recent(self, texts: Sequence[str], context: Context) -> tuple[Any, ...]:
+    def assess_recent(self, texts: Sequence[str], context: Context) -> tuple[Alert, ...]:
         return cue_alerts(" ".join(texts))
 
 

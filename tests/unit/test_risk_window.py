@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,15 +16,6 @@ from chatd.desk import why
 from chatd.store import Store, _migrations
 from chatd.store.guides import GuideStore
 from policies import Alert, Context, Conversation, Field, Verdict, deliver_unchanged
-
-
-@dataclass(frozen=True)
-class RiskAlert:
-    """Stands for the policies' alert with its signals."""
-
-    kind: str
-    severity: int
-    signals: tuple[str, ...] = ()
 
 
 class FakeScorer:
@@ -41,7 +31,7 @@ class FakeScorer:
         self.calls.append(list(texts))
         joined = " ".join(texts)
         if all(cue in joined for cue in self.cues):
-            return [RiskAlert(self.kind, self.severity, tuple(self.cues.values()))]  # type: ignore[list-item]
+            return [Alert(self.kind, self.severity, tuple(self.cues.values()))]
         return []
 
 
@@ -54,7 +44,7 @@ def test_signals_over_three_texts_raise_one_alert() -> None:
     assert recent.add(1, "tonight", 10.0, 0, scorer) is None
     alert = recent.add(1, "I am done", 20.0, 0, scorer)
     assert alert is not None and alert.severity == 3
-    assert getattr(alert, "signals", ()) == ("means:firearm", "time:tonight", "intent")
+    assert alert.signals == ("means:firearm", "time:tonight", "intent")
     assert scorer.calls[-1] == ["the pistol is in the drawer", "tonight", "I am done"]  # oldest first
     assert recent.add(1, "ok", 30.0, 0, scorer) is None  # the same signals are still in the window: no second alert
     assert recent.count(1) == 4
@@ -140,6 +130,8 @@ def test_moderation_reaches_the_window_scorer_and_survives_its_failure() -> None
 
 
 def test_why_names_constructs_and_details_in_the_guides_language() -> None:
+    assert why(("means:firearm", "time:tonight"), "en") == "means: firearm; time: tonight"
+    assert why(("means:firearm", "time:tonight"), "fr") == "moyens : arme à feu ; moment : ce soir"
     signals = ("zz_means:zz_firearm", "zz_means:zz_blade", "zz_time:zz_tonight", "zz_intent")
     assert why(signals, "en") == "zz_means: zz_firearm, zz_blade; zz_time: zz_tonight; zz_intent"
     assert why(signals, "fr") == "zz_means : zz_firearm, zz_blade ; zz_time : zz_tonight ; zz_intent"
