@@ -18,6 +18,7 @@ import sys
 import time
 import tomllib
 import tracemalloc
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -70,9 +71,10 @@ def main() -> None:
     for at, (member, lang, text) in enumerate(batch):
         context = contexts[lang]
         start = time.perf_counter_ns()
-        engine.review(text, context)
+        verdict = engine.review(text, context)
         middle = time.perf_counter_ns()
-        alert = window.add(member, text, float(at), 0, lambda recent, c=context: moderation.assess_recent(recent, c))
+        alerted = max((a.severity for a in verdict.alerts if a.kind.startswith("risk.")), default=0)
+        alert = window.add(member, text, float(at), alerted, partial(moderation.assess_recent, context=context))
         end = time.perf_counter_ns()
         review_us.append((middle - start) / 1000)
         window_us.append((end - middle) / 1000)
