@@ -11,7 +11,7 @@ import re
 
 from tests.integration.conftest import Stack
 from tests.integration.test_metrics import scrape
-from tests.integration.test_risk_window import alert_entries, answer_with_form, feedback_delta, settled
+from tests.integration.test_risk_window import alert_entries, announced, answer_with_form, feedback_delta, settled
 from tests.support.client import Client, body_of, message_from
 from tests.support.muc import groupchat, join, say
 
@@ -41,7 +41,7 @@ async def test_three_short_texts_raise_one_alert_naming_its_constructs(policy_st
     joined = wendy.mark()  # entries announced from now on, not the room's history
     before_alerts = len(alert_entries(stack, "en", "swift-hare"))
     await send_in_order(eve, frank, stack.pseudonym_jid("eve"), stack.pseudonym_jid("frank"), SEQUENCE_EN)
-    line = body_of(await wendy.expect(groupchat(queue, "· swift-hare"), start=joined)) or ""
+    line = body_of(await wendy.expect(announced(queue, "· swift-hare"), start=joined)) or ""
     assert "3 recent texts together" in line
     assert "hopelessness" in line and "means: firearm" in line and "time: tonight" in line
     assert "xmpp:en-dm-" in line  # the conversation's shadow room, one click away
@@ -75,11 +75,10 @@ async def test_a_french_window_alert_sends_french_crisis_resources(policy_stack:
     await send_in_order(gilles, denise, stack.pseudonym_jid("gilles"), stack.pseudonym_jid("denise"), SEQUENCE_FR)
     crisis = await gilles.expect(message_from(f"resources@{stack.fr}", "988"), start=mark)
     assert "composez le 911" in (body_of(crisis) or "")
-    medium = body_of(await gaston.expect(groupchat(queue, "calme-loutre"), start=joined)) or ""
+    medium = body_of(await gaston.expect(announced(queue, "calme-loutre"), start=joined)) or ""
     assert "[gravité 2]" in medium and "2 messages récents ensemble" in medium
-    high = await gaston.expect(lambda e: "[gravité 3] alerte" in (body_of(e) or ""), start=joined)
-    line = body_of(high) or ""
-    assert "calme-loutre" in line and "3 messages récents ensemble" in line
+    line = body_of(await gaston.expect(announced(queue, "calme-loutre", "[gravité 3]"), start=joined)) or ""
+    assert "3 messages récents ensemble" in line
     assert "moyens : arme à feu" in line and "moment : ce soir" in line
     assert "!nothelpful" in line
 

@@ -42,6 +42,13 @@ async def settled(stack: Stack, realm: str, pseudonym: str, count: int) -> list[
     return alert_entries(stack, realm, pseudonym)
 
 
+def announced(queue: str, *parts: str):
+    """A new queue entry's first announcement (not a reminder) holding every part."""
+    return lambda e: (
+        groupchat(queue, "")(e) and (body_of(e) or "").startswith("#") and all(p in (body_of(e) or "") for p in parts)
+    )
+
+
 def feedback_delta(before: Samples, after: Samples, realm: str, construct: str, answer: str) -> float:
     key = ("chatd_alert_feedback_total", (("answer", answer), ("construct", construct), ("realm", realm)))
     return after.get(key, 0.0) - before.get(key, 0.0)
@@ -77,7 +84,7 @@ async def test_cues_over_three_conversations_raise_one_alert_and_a_guide_answers
     say(gina, "general@rooms.en.localhost", "and CUE-TIME")
     await gina.expect(groupchat("general@rooms.en.localhost", "and CUE-TIME"))  # reviewed before the next one
     gina.send_chat(f"wallguide@{stack.en}", "CUE-INTENT")
-    line = await wendy.expect(groupchat(queue, "risk.means · gentle-crane"))
+    line = await wendy.expect(announced(queue, "risk.means · gentle-crane"))
     body = body_of(line) or ""
     assert "means: firearm; time: tonight; intent" in body and "3 recent texts together" in body
     assert "xmpp:en-guide-" in body  # the newest text's shadow room, one click away
