@@ -123,15 +123,15 @@ class Desk:
                     severity=recent.severity,
                 )
             )
+        alerts = (*record.verdict.alerts, recent) if recent else record.verdict.alerts
         if record.verdict.action.value == "hold":
             kinds = ", ".join(sorted({f.kind for f in record.verdict.findings})) or "review"
             await self.add_entry(record.realm, "held", HELD_SEVERITY, record.conversation, f"{kinds} · {who}{ref}")
-        elif record.kind == "guide" and not record.verdict.alerts:
+        elif record.kind == "guide" and not alerts:
             if not await self._open_entry(record.realm, "guide", record.conversation):  # one entry per open thread
                 await self.add_entry(record.realm, "guide", GUIDE_SEVERITY, record.conversation, f"{who}{ref}")
-        elif record.author.id in self.rt.watched and not record.verdict.alerts:
+        elif record.author.id in self.rt.watched and not alerts:
             await self.add_entry(record.realm, "watched", WATCHED_SEVERITY, record.conversation, f"{who}{ref}")
-        alerts = (*record.verdict.alerts, recent) if recent else record.verdict.alerts
         if any(a.severity >= CRISIS_SEVERITY and is_risk(a) for a in alerts):
             await self.send_crisis_resources(record.author)
 
