@@ -75,7 +75,7 @@ class Desk:
         runtime.review_listeners.append(self.reviewed)
         runtime.file_report = self.file_report
         moderation = runtime.config.moderation
-        self.recent = RecentTexts(moderation.window_messages, moderation.window_seconds)  # memory only
+        self.recent = RecentTexts(moderation.risk_window_messages, moderation.risk_window_seconds)  # memory only
 
     def reviewed(self, record: Reviewed) -> None:
         self._publish(record)
