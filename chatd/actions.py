@@ -153,7 +153,7 @@ class Actions:
             raise ActionError("alert needs kind (dotted, e.g. risk.external)")
         conversation = f"guide:{member.id}"
         summary = f"{request.kind} · {member.pseudonym} (service {request.service}): {request.reason[:200] or '-'}"
-        entry = await self.desk.add_entry(realm, "alert", request.severity, conversation, summary)
+        entry = await self.desk.add_entry(realm, "alert", request.severity, conversation, summary, (request.kind,))
         self.rt.bus.publish(
             AlertRaised(
                 realm=realm,

@@ -113,6 +113,9 @@ class ModerationConfig(Strict):
     policy: str = "policies.engine:PolicyEngine.from_settings"
     policies_file: str = "conf/policies.toml"
     probation_days: float = Field(7.0, ge=0)  # new members' texts are checked more strictly
+    # conversation-level risk: each member's last texts within this time, scored together (memory only)
+    risk_window_messages: int = Field(8, ge=1, le=50)  # 1: off
+    risk_window_seconds: float = Field(1800.0, gt=0)
     # Optional external hook: a NATS request/reply subject (needs bus.nats_url).
     external_subject: str = ""
     external_deadline_ms: int = Field(150, ge=1, le=10000)

@@ -1,24 +1,29 @@
 """The Wall Guides' desk: what happens after every review, in one place.
 
-Alerts and held texts become triage-queue entries, watched members' texts raise low-severity
-entries, a high-severity risk sends the author crisis resources, events go on the bus, and
-shadow rooms mirror the record (see chatd.xmpp.watch).
+Alerts and held texts become triage-queue entries that say why (the constructs and details that
+fired, in the realm's language), each member's recent texts are scored together (one alert for
+signals spread over several messages), watched members' texts raise low-severity entries, a
+high-severity risk sends the author crisis resources, events go on the bus, and shadow rooms
+mirror the record (see chatd.xmpp.watch).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from chatd import i18n
 from chatd.core.guides import QueueEntry
 from chatd.core.model import Member
 from chatd.core.shadow import Reviewed, short_id
+from chatd.core.window import RecentTexts, is_risk
 from chatd.events import AlertRaised, ReportFiled, message_event
 from chatd.runtime import Runtime
 from chatd.store import ArchivedMessage
 from chatd.store.guides import GuideStore
 from chatd.xmpp import stanza as st
+from policies import Alert, Conversation, Field
 
 log = logging.getLogger("chatd.desk")
 
@@ -30,6 +35,37 @@ REPORT_SEVERITY = 2
 
 EntryListener = Callable[[QueueEntry], None]
 
+WINDOW_KINDS = frozenset({"message", "correction", "private", "guide"})  # texts scored together
+CONVERSATIONS = {
+    "dm": Conversation.DIRECT,
+    "room": Conversation.ROOM,
+    "roompm": Conversation.ROOM_PRIVATE,
+    "guide": Conversation.GUIDE,
+}
+
+
+def why(signals: Sequence[str], language: str) -> str:
+    """What fired, in the guides' language: "means: firearm; time: tonight" (raw ids where a name is missing)."""
+    grouped: dict[str, list[str]] = {}
+    for signal in signals:
+        construct, _, detail = signal.partition(":")
+        details = grouped.setdefault(construct, [])
+        if detail and detail not in details:
+            details.append(detail)
+    parts = []
+    for construct, details in grouped.items():
+        name = _name(language, f"risk.construct.{construct}", construct)
+        if details:
+            named = ", ".join(_name(language, f"risk.detail.{d}", d) for d in details)
+            parts.append(i18n.text(language, "watch.signal", construct=name, details=named))
+        else:
+            parts.append(name)
+    return i18n.text(language, "watch.signal_separator").join(parts)
+
+
+def _name(language: str, key: str, raw: str) -> str:
+    return i18n.text(language, key) if key in i18n.catalog(language) else raw
+
 
 class Desk:
     def __init__(self, runtime: Runtime):
@@ -38,6 +74,8 @@ class Desk:
         self.entry_listeners: list[EntryListener] = []  # the watch domain announces entries in the queue room
         runtime.review_listeners.append(self.reviewed)
         runtime.file_report = self.file_report
+        moderation = runtime.config.moderation
+        self.recent = RecentTexts(moderation.risk_window_messages, moderation.risk_window_seconds)  # memory only
 
     def reviewed(self, record: Reviewed) -> None:
         self._publish(record)
@@ -72,19 +110,53 @@ class Desk:
         who = record.author.pseudonym
         ref = f" ({short_id(record.stanza_id)})" if record.stanza_id else ""
         for alert in record.verdict.alerts:
-            await self.add_entry(
-                record.realm, "alert", alert.severity, record.conversation, f"{alert.kind} · {who}{ref}"
+            await self._add_alert(record, alert, f"{alert.kind} · {who}{ref}")
+        recent = self._score_recent(record)
+        if recent is not None:
+            await self._add_alert(record, recent, f"{recent.kind} · {who}{ref} · {self._together(record)}")
+            self.rt.bus.publish(
+                AlertRaised(
+                    realm=record.realm,
+                    conversation=record.conversation,
+                    member=who,
+                    kind=recent.kind,
+                    severity=recent.severity,
+                )
             )
+        alerts = (*record.verdict.alerts, recent) if recent else record.verdict.alerts
         if record.verdict.action.value == "hold":
             kinds = ", ".join(sorted({f.kind for f in record.verdict.findings})) or "review"
             await self.add_entry(record.realm, "held", HELD_SEVERITY, record.conversation, f"{kinds} · {who}{ref}")
-        elif record.kind == "guide" and not record.verdict.alerts:
+        elif record.kind == "guide" and not alerts:
             if not await self._open_entry(record.realm, "guide", record.conversation):  # one entry per open thread
                 await self.add_entry(record.realm, "guide", GUIDE_SEVERITY, record.conversation, f"{who}{ref}")
-        elif record.author.id in self.rt.watched and not record.verdict.alerts:
+        elif record.author.id in self.rt.watched and not alerts:
             await self.add_entry(record.realm, "watched", WATCHED_SEVERITY, record.conversation, f"{who}{ref}")
-        if any(a.severity >= CRISIS_SEVERITY and a.kind.startswith("risk.") for a in record.verdict.alerts):
+        if any(a.severity >= CRISIS_SEVERITY and is_risk(a) for a in alerts):
             await self.send_crisis_resources(record.author)
+
+    def _score_recent(self, record: Reviewed) -> Alert | None:
+        """The author's recent texts scored together: an alert only beyond what they raised already."""
+        if record.kind not in WINDOW_KINDS:
+            return None
+        realm = self.rt.realms[record.realm]
+        conversation = CONVERSATIONS.get(record.conversation.partition(":")[0], Conversation.NONE)
+        watched = record.author.id in self.rt.watched
+        context = self.rt.moderation.context(record.author, realm, Field.BODY, conversation, record.at, 0, watched)
+        alerted = max((a.severity for a in record.verdict.alerts if is_risk(a)), default=0)
+        assess = partial(self.rt.moderation.assess_recent, context=context)
+        return self.recent.add(record.author.id, record.original, record.at, alerted, assess)
+
+    def _together(self, record: Reviewed) -> str:
+        count = str(self.recent.count(record.author.id))
+        return i18n.text(self.rt.realms[record.realm].language, "watch.recent_texts", count=count)
+
+    async def _add_alert(self, record: Reviewed, alert: Alert, summary: str) -> None:
+        """A queue entry that says why; it keeps what fired (or the alert's kind) for the guides' feedback."""
+        if alert.signals:
+            summary += f" · {why(alert.signals, self.rt.realms[record.realm].language)}"
+        kept = alert.signals or (alert.kind,)
+        await self.add_entry(record.realm, "alert", alert.severity, record.conversation, summary, kept)
 
     async def file_report(
         self, reporter: Member, conversation: str, reported: ArchivedMessage | None, reason: str
@@ -104,8 +176,10 @@ class Desk:
         entries = await self.guides.entries(realm)
         return any(e.kind == kind and e.conversation == conversation and e.status != "resolved" for e in entries)
 
-    async def add_entry(self, realm: str, kind: str, severity: int, conversation: str, summary: str) -> QueueEntry:
-        entry = await self.guides.add_entry(realm, kind, severity, conversation, summary)
+    async def add_entry(
+        self, realm: str, kind: str, severity: int, conversation: str, summary: str, signals: tuple[str, ...] = ()
+    ) -> QueueEntry:
+        entry = await self.guides.add_entry(realm, kind, severity, conversation, summary, signals)
         for listener in self.entry_listeners:
             listener(entry)
         return entry

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -78,6 +78,12 @@ class Metrics:
             "chatd_moderation_seconds",
             "Time spent in the moderation hook (policies and external hook) per text",
             buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.15, 0.5, 1.0),
+            registry=self.registry,
+        )
+        self.alert_feedback = Counter(
+            "chatd_alert_feedback",
+            "Wall Guides' answers to alerts, per realm, construct that fired and answer (helpful, not_helpful)",
+            ["realm", "construct", "answer"],
             registry=self.registry,
         )
 

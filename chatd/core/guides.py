@@ -27,6 +27,8 @@ class Verb(StrEnum):
     NOTE = "note"
     ACTIVITY = "activity"
     POST = "post"
+    HELPFUL = "helpful"
+    NOT_HELPFUL = "nothelpful"
 
 
 # verb -> (argument names, whether the rest of the line is free text)
@@ -48,6 +50,8 @@ SYNTAX: dict[Verb, tuple[tuple[str, ...], bool]] = {
     Verb.NOTE: (("member",), True),
     Verb.ACTIVITY: (("member",), False),
     Verb.POST: ((), True),
+    Verb.HELPFUL: (("entry",), True),  # an optional note
+    Verb.NOT_HELPFUL: (("entry",), True),
 }
 NEEDS_TEXT = frozenset({Verb.RESOLVE, Verb.ESCALATE, Verb.REMOVE, Verb.EDIT, Verb.REJECT, Verb.WARN,
                         Verb.MUTE, Verb.SUSPEND, Verb.NOTE, Verb.POST})  # fmt: skip
@@ -136,10 +140,16 @@ class QueueEntry:
     status: str = "open"  # open, claimed, resolved, escalated
     claimed_by: str = ""
     announced_at: float = 0.0
+    signals: tuple[str, ...] = ()  # alerts: what fired ("means:firearm", "intent"), or the alert's kind
 
     @property
     def short_id(self) -> str:
         return f"#{self.id}"
+
+    @property
+    def constructs(self) -> tuple[str, ...]:
+        """The constructs that fired, once each ("means", "time"), for the guides' feedback counts."""
+        return tuple(dict.fromkeys(signal.partition(":")[0] for signal in self.signals))
 
 
 def ranked(entries: list[QueueEntry]) -> list[QueueEntry]:

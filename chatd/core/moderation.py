@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from chatd.core.model import Member, Realm
 from policies import Action, Alert, Context, Conversation, Field, Finding, Policy, Verdict
 
@@ -41,6 +43,17 @@ class Moderation:
         except Exception:  # a broken policy must never let text through unchecked
             self.failures += 1
             return Verdict(Action.HOLD, text, rules=("review-error",))
+
+    def assess_recent(self, texts: Sequence[str], context: Context) -> tuple[Alert, ...]:
+        """The risk alerts an author's recent texts (oldest first) raise together; none from a policy without it."""
+        assess = getattr(self.policy, "assess_recent", None)
+        if assess is None:
+            return ()
+        try:
+            return tuple(assess(texts, context))
+        except Exception:  # each text was already reviewed on its own; count the failure
+            self.failures += 1
+            return ()
 
 
 STRICTNESS = (Action.DELIVER, Action.REDACT, Action.HOLD, Action.REJECT)

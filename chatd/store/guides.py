@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from typing import Any
 
 import aiosqlite
 
 from chatd.core.guides import QueueEntry
 
-QUEUE_COLUMNS = "id, realm, kind, severity, conversation, summary, created_at, status, claimed_by, announced_at"
+QUEUE_COLUMNS = (
+    "id, realm, kind, severity, conversation, summary, created_at, status, claimed_by, announced_at, signals"
+)
+
+
+def _entry(row: Sequence[Any]) -> QueueEntry:
+    return QueueEntry(*row[:-1], signals=tuple(row[-1].split()))
 
 
 class GuideStore:
@@ -17,27 +25,32 @@ class GuideStore:
 
     # queue
 
-    async def add_entry(self, realm: str, kind: str, severity: int, conversation: str, summary: str) -> QueueEntry:
+    async def add_entry(
+        self, realm: str, kind: str, severity: int, conversation: str, summary: str, signals: tuple[str, ...] = ()
+    ) -> QueueEntry:
         now = time.time()
         cursor = await self.db.execute(
-            "INSERT INTO queue (realm, kind, severity, conversation, summary, created_at, announced_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (realm, kind, severity, conversation, summary, now, now),
+            "INSERT INTO queue (realm, kind, severity, conversation, summary, created_at, announced_at, signals)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (realm, kind, severity, conversation, summary, now, now, " ".join(signals)),
         )
         await self.db.commit()
-        return QueueEntry(cursor.lastrowid or 0, realm, kind, severity, conversation, summary, now, announced_at=now)
+        entry_id = cursor.lastrowid or 0
+        return QueueEntry(
+            entry_id, realm, kind, severity, conversation, summary, now, announced_at=now, signals=signals
+        )
 
     async def entry(self, realm: str, entry_id: int) -> QueueEntry | None:
         async with self.db.execute(
             f"SELECT {QUEUE_COLUMNS} FROM queue WHERE realm = ? AND id = ?", (realm, entry_id)
         ) as cursor:
             row = await cursor.fetchone()
-        return QueueEntry(*row) if row else None
+        return _entry(row) if row else None
 
     async def entries(self, realm: str, include_resolved: bool = False) -> list[QueueEntry]:
         where = "realm = ?" if include_resolved else "realm = ? AND status <> 'resolved'"
         async with self.db.execute(f"SELECT {QUEUE_COLUMNS} FROM queue WHERE {where}", (realm,)) as cursor:
-            return [QueueEntry(*row) for row in await cursor.fetchall()]
+            return [_entry(row) for row in await cursor.fetchall()]
 
     async def set_status(self, realm: str, entry_id: int, status: str, claimed_by: str = "") -> None:
         await self.db.execute(
@@ -50,6 +63,15 @@ class GuideStore:
     async def mark_announced(self, entry_ids: list[int], at: float) -> None:
         await self.db.executemany("UPDATE queue SET announced_at = ? WHERE id = ?", [(at, i) for i in entry_ids])
         await self.db.commit()
+
+    async def add_feedback(self, entry_id: int, guide: str, helpful: bool, note: str) -> bool:
+        """A guide's answer to an alert; False when that guide answered it already (the first answer stays)."""
+        cursor = await self.db.execute(
+            "INSERT OR IGNORE INTO alert_feedback VALUES (?, ?, ?, ?, ?)",
+            (entry_id, guide, "helpful" if helpful else "not_helpful", note, time.time()),
+        )
+        await self.db.commit()
+        return cursor.rowcount > 0
 
     # mutes and the watchlist
 

@@ -265,9 +265,12 @@ class ShadowRooms(RoomsDomain):
         shadow = f"xmpp:{shadow_local(entry.realm, entry.conversation)}@{self.domain}?join"
         key = "watch.entry_again" if again else "watch.entry"
         kind = i18n.text(language, f"watch.entry_kind.{entry.kind}")
-        return i18n.text(
+        line = i18n.text(
             language, key, id=str(entry.id), severity=str(entry.severity), kind=kind, summary=entry.summary, link=shadow
         )
+        if entry.kind == "alert":
+            line += "\n" + i18n.text(language, "watch.feedback_hint", id=str(entry.id))
+        return line
 
     # guides' words in shadow rooms: commands, replies to members, or talk among guides
 
@@ -342,6 +345,8 @@ class ShadowRooms(RoomsDomain):
             return i18n.text(language, "watch.help")
         if verb in (Verb.CLAIM, Verb.RESOLVE, Verb.ESCALATE):
             return await self._queue_command(guide, command)
+        if verb in (Verb.HELPFUL, Verb.NOT_HELPFUL):
+            return await self._feedback(guide, command)
         if verb is Verb.POST:
             return await self._post_into(room, guide, command.text)
         if verb in (Verb.APPROVE, Verb.REJECT):
@@ -364,12 +369,16 @@ class ShadowRooms(RoomsDomain):
         await self.audit.append(actor, action, self.realm.id, target, detail)
         self.rt.bus.publish(ModeratorAction(realm=self.realm.id, action=action, target=target))
 
-    async def _queue_command(self, guide: Member, command: GuideCommand) -> str:
-        language = self.realm.language
+    async def _entry(self, command: GuideCommand) -> QueueEntry:
         raw = command.arguments["entry"].lstrip("#")
         entry = await self.desk.guides.entry(self.realm.id, int(raw)) if raw.isdigit() else None
         if entry is None:
-            raise CommandProblem(i18n.text(language, "watch.no_entry", id=raw))
+            raise CommandProblem(i18n.text(self.realm.language, "watch.no_entry", id=raw))
+        return entry
+
+    async def _queue_command(self, guide: Member, command: GuideCommand) -> str:
+        language = self.realm.language
+        entry = await self._entry(command)
         status = {Verb.CLAIM: "claimed", Verb.RESOLVE: "resolved", Verb.ESCALATE: "escalated"}[command.verb]
         await self.desk.guides.set_status(self.realm.id, entry.id, status, guide.pseudonym)
         await self._audit(guide.pseudonym, f"queue.{status}", f"#{entry.id}", {"note": command.text})
@@ -377,6 +386,22 @@ class ShadowRooms(RoomsDomain):
             line = i18n.text(language, "watch.escalated", id=str(entry.id), guide=guide.pseudonym, reason=command.text)
             await self._post(queue_local(self.realm.id), None, line)
         return i18n.text(language, f"watch.entry_{status}", id=str(entry.id))
+
+    async def _feedback(self, guide: Member, command: GuideCommand) -> str:
+        """A guide's answer to an alert: kept once per guide, counted per construct in /metrics and the audit log."""
+        language, entry = self.realm.language, await self._entry(command)
+        if entry.kind != "alert":
+            raise CommandProblem(i18n.text(language, "watch.not_an_alert", id=str(entry.id)))
+        helpful = command.verb is Verb.HELPFUL
+        answer = "helpful" if helpful else "not_helpful"
+        if not await self.desk.guides.add_feedback(entry.id, guide.pseudonym, helpful, command.text):
+            raise CommandProblem(i18n.text(language, "watch.feedback_given", id=str(entry.id)))
+        if self.rt.metrics is not None:
+            for construct in entry.constructs:
+                self.rt.metrics.alert_feedback.labels(self.realm.id, construct, answer).inc()
+        detail = {"constructs": list(entry.constructs), "signals": list(entry.signals), "note": command.text}
+        await self._audit(guide.pseudonym, f"alert.{answer}", f"#{entry.id}", detail)
+        return i18n.text(language, f"watch.feedback_{answer}", id=str(entry.id))
 
     async def _post_into(self, room: Room, guide: Member, text: str) -> str:
         """A Wall Guide's post into the conversation this shadow room mirrors."""

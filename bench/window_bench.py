@@ -1,0 +1,107 @@
+"""Cost of conversation-level risk per text: each member's recent texts scored together.
+
+For every text, the desk adds it to its author's window (chatd/core/window.py) and scores the
+window with PolicyEngine.assess_recent through chatd's moderation layer. As a baseline, the same
+run times PolicyEngine.review on the same texts (the inline check every text passes anyway).
+Also reports the window's memory for many members.
+
+Usage: python bench/window_bench.py [--texts 4000] [--members 50] [--window 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import statistics
+import sys
+import time
+import tomllib
+import tracemalloc
+from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from policies_bench import SENTENCES, percentile
+
+from chatd import i18n
+from chatd.core.model import Member, Realm, Role, Status
+from chatd.core.moderation import Moderation
+from chatd.core.window import RecentTexts
+from policies import Conversation, Field
+from policies.engine import PolicyEngine
+
+SETTINGS = Path(__file__).parents[1] / "conf" / "policies.toml"
+
+
+def texts(count: int, seed: int = 5) -> list[tuple[int, str, str]]:
+    """(member, language, text): chat-sized texts of one to three sentences."""
+    chooser = random.Random(seed)
+    built = []
+    for _ in range(count):
+        member = chooser.randrange(1000)
+        language = "en" if member % 2 else "fr"
+        built.append((member, language, " ".join(chooser.sample(SENTENCES[language], chooser.randint(1, 3)))))
+    return built
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--texts", type=int, default=4000)
+    parser.add_argument("--members", type=int, default=50, help="members writing at the same time")
+    parser.add_argument("--window", type=int, default=8)
+    args = parser.parse_args()
+    engine = PolicyEngine.from_settings(tomllib.loads(SETTINGS.read_text()), i18n.label)
+    moderation = Moderation(engine)
+    if not hasattr(engine, "assess_recent"):
+        print("PolicyEngine has no assess_recent: nothing to measure")
+        return
+    realms = {lang: Realm(lang, lang, f"{lang}.bench", f"rooms.{lang}.bench") for lang in ("en", "fr")}
+    contexts = {}
+    for lang, realm in realms.items():
+        author = Member(1, "a@bench", lang, "calm-otter", Role.MEMBER, Status.ACTIVE, 0.0)
+        contexts[lang] = moderation.context(author, realm, Field.BODY, Conversation.DIRECT, 1e9)
+    batch = [(member % args.members, lang, text) for member, lang, text in texts(args.texts)]
+    window = RecentTexts(args.window, 1800.0)
+
+    for _, lang, text in batch[:200]:  # warm up
+        engine.review(text, contexts[lang])
+    gc.collect()
+    review_us, window_us, alerts = [], [], 0
+    for at, (member, lang, text) in enumerate(batch):
+        context = contexts[lang]
+        start = time.perf_counter_ns()
+        verdict = engine.review(text, context)
+        middle = time.perf_counter_ns()
+        alerted = max((a.severity for a in verdict.alerts if a.kind.startswith("risk.")), default=0)
+        alert = window.add(member, text, float(at), alerted, partial(moderation.assess_recent, context=context))
+        end = time.perf_counter_ns()
+        review_us.append((middle - start) / 1000)
+        window_us.append((end - middle) / 1000)
+        alerts += alert is not None
+
+    def line(name: str, values: list[float]) -> str:
+        return (
+            f"{name:<34} p50 {statistics.median(values):8.1f} µs   p99 {percentile(values, 0.99):8.1f} µs"
+            f"   mean {statistics.fmean(values):8.1f} µs"
+        )
+
+    print(f"{len(batch)} texts, {args.members} members writing at once, window of {args.window} texts")
+    print(line("baseline: review (one text)", review_us))
+    print(line("window: add + assess_recent", window_us))
+    ratio = statistics.fmean(window_us) / statistics.fmean(review_us)
+    print(f"window / review (mean): {ratio:.2f}   window alerts raised: {alerts}")
+
+    tracemalloc.start()
+    held = RecentTexts(args.window, 1800.0)
+    for member in range(10000):
+        for n in range(args.window):
+            text = batch[(member + n) % len(batch)][2] + " "  # a string of its own, as received
+            held.add(member, text, 0.0, 0, lambda _texts: ())
+    size, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"memory for 10,000 members with full windows: {size / 1e6:.1f} MB (texts included)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""Conversation-level risk (chatd/core/window.py), alerts that say why, and the guides' feedback."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from chatd.core.guides import CommandProblem, QueueEntry, Verb, parse_guide_command
+from chatd.core.model import Member, Realm, Role, Status
+from chatd.core.moderation import Moderation
+from chatd.core.window import RecentTexts
+from chatd.desk import why
+from chatd.store import Store, _migrations
+from chatd.store.guides import GuideStore
+from policies import Alert, Context, Conversation, Field, Verdict, deliver_unchanged
+
+
+class FakeScorer:
+    """Alerts when the window holds every one of its cues, whatever the texts around them."""
+
+    def __init__(self, cues: dict[str, str], severity: int = 3, kind: str = "risk.means"):
+        self.cues = cues  # word in a text -> signal
+        self.severity = severity
+        self.kind = kind
+        self.calls: list[list[str]] = []
+
+    def __call__(self, texts: Sequence[str]) -> list[Alert]:
+        self.calls.append(list(texts))
+        joined = " ".join(texts)
+        if all(cue in joined for cue in self.cues):
+            return [Alert(self.kind, self.severity, tuple(self.cues.values()))]
+        return []
+
+
+SCORER_CUES = {"pistol": "means:firearm", "tonight": "time:tonight", "done": "intent"}
+
+
+def test_signals_over_three_texts_raise_one_alert() -> None:
+    recent, scorer = RecentTexts(), FakeScorer(SCORER_CUES)
+    assert recent.add(1, "the pistol is in the drawer", 0.0, 0, scorer) is None
+    assert recent.add(1, "tonight", 10.0, 0, scorer) is None
+    alert = recent.add(1, "I am done", 20.0, 0, scorer)
+    assert alert is not None and alert.severity == 3
+    assert alert.signals == ("means:firearm", "time:tonight", "intent")
+    assert scorer.calls[-1] == ["the pistol is in the drawer", "tonight", "I am done"]  # oldest first
+    assert recent.add(1, "ok", 30.0, 0, scorer) is None  # the same signals are still in the window: no second alert
+    assert recent.count(1) == 4
+
+
+def test_no_window_alert_when_a_single_text_raised_that_severity_already() -> None:
+    recent, scorer = RecentTexts(), FakeScorer(SCORER_CUES)
+    recent.add(1, "the pistol is in the drawer and I am done tonight", 0.0, 3, scorer)
+    assert recent.add(1, "bye", 5.0, 0, scorer) is None
+    weaker = RecentTexts()
+    weaker.add(1, "the pistol", 0.0, 2, scorer)  # a single text raised severity 2 only
+    weaker.add(1, "tonight", 1.0, 0, scorer)
+    stronger = weaker.add(1, "I am done", 2.0, 0, scorer)
+    assert stronger is not None and stronger.severity == 3
+
+
+def test_a_stronger_window_alert_follows_a_weaker_one() -> None:
+    recent = RecentTexts()
+    recent.add(1, "the pistol", 0.0, 0, FakeScorer({"pistol": "means:firearm"}))
+    medium = recent.add(1, "tonight", 1.0, 0, FakeScorer({"tonight": "time:tonight"}, severity=2))
+    assert medium is not None and medium.severity == 2
+    high = recent.add(1, "done", 2.0, 0, FakeScorer(SCORER_CUES))
+    assert high is not None and high.severity == 3
+
+
+def test_texts_leave_the_window_by_count_and_age() -> None:
+    scorer = FakeScorer(SCORER_CUES)
+    by_count = RecentTexts(size=3)
+    for n, text in enumerate(["the pistol", "a", "b", "tonight", "done"]):
+        assert by_count.add(1, text, float(n), 0, scorer) is None  # the pistol left before "done" came
+    assert scorer.calls[-1] == ["b", "tonight", "done"]
+    by_age = RecentTexts(seconds=60)
+    by_age.add(1, "the pistol", 0.0, 0, scorer)
+    by_age.add(1, "tonight", 30.0, 0, scorer)
+    assert by_age.add(1, "done", 61.0, 0, scorer) is None
+    assert scorer.calls[-1] == ["tonight", "done"]
+
+
+def test_members_are_scored_apart_and_idle_members_forgotten() -> None:
+    recent, scorer = RecentTexts(seconds=60), FakeScorer(SCORER_CUES)
+    recent.add(1, "the pistol", 0.0, 0, scorer)
+    recent.add(2, "tonight", 1.0, 0, scorer)
+    assert recent.add(1, "done", 2.0, 0, scorer) is None  # member 2's text is not member 1's
+    recent.add(3, "hello", 100.0, 0, scorer)
+    assert len(recent) == 1 and recent.count(1) == 0
+
+
+def test_a_single_text_is_not_scored_again_and_other_alerts_are_ignored() -> None:
+    recent = RecentTexts()
+    scorer = FakeScorer({"x": "house"}, kind="house.flood")
+    assert recent.add(1, "x", 0.0, 0, scorer) is None and scorer.calls == []
+    assert recent.add(1, "x", 1.0, 0, scorer) is None and len(scorer.calls) == 1
+
+
+class WindowPolicy:
+    def __init__(self, fail: bool = False):
+        self.fail = fail
+        self.seen: list[tuple[list[str], Context]] = []
+
+    def review(self, text: str, context: Context) -> Verdict:
+        return deliver_unchanged(text)
+
+    def assess_recent(self, texts: Sequence[str], context: Context) -> tuple[Alert, ...]:
+        if self.fail:
+            raise RuntimeError("scorer failure on purpose")
+        self.seen.append((list(texts), context))
+        return (Alert("risk.intent", 2),)
+
+
+class ReviewOnly:
+    def review(self, text: str, context: Context) -> Verdict:
+        return deliver_unchanged(text)
+
+
+def test_moderation_reaches_the_window_scorer_and_survives_its_failure() -> None:
+    member = Member(1, "a@h", "en", "calm-otter", Role.MEMBER, Status.ACTIVE, 0.0)
+    moderation = Moderation(WindowPolicy())
+    context = moderation.context(member, Realm("en", "en", "en.h", "rooms.en.h"), Field.BODY, Conversation.DIRECT, 1.0)
+    assert moderation.assess_recent(["a", "b"], context) == (Alert("risk.intent", 2),)
+    assert Moderation(ReviewOnly()).assess_recent(["a", "b"], context) == ()  # a policy without a window scorer
+    failing = Moderation(WindowPolicy(fail=True))
+    assert failing.assess_recent(["a", "b"], context) == () and failing.failures == 1
+
+
+def test_why_names_constructs_and_details_in_the_guides_language() -> None:
+    assert why(("means:firearm", "time:tonight"), "en") == "means: firearm; time: tonight"
+    assert why(("means:firearm", "time:tonight"), "fr") == "moyens : arme à feu ; moment : ce soir"
+    signals = ("zz_means:zz_firearm", "zz_means:zz_blade", "zz_time:zz_tonight", "zz_intent")
+    assert why(signals, "en") == "zz_means: zz_firearm, zz_blade; zz_time: zz_tonight; zz_intent"
+    assert why(signals, "fr") == "zz_means : zz_firearm, zz_blade ; zz_time : zz_tonight ; zz_intent"
+
+
+def test_feedback_commands_parse() -> None:
+    helpful = parse_guide_command("!helpful #12")
+    assert helpful and helpful.verb is Verb.HELPFUL and helpful.arguments == {"entry": "#12"} and helpful.text == ""
+    unhelpful = parse_guide_command("!nothelpful 12 a song lyric")
+    assert unhelpful and unhelpful.verb is Verb.NOT_HELPFUL and unhelpful.text == "a song lyric"
+    with pytest.raises(CommandProblem, match="usage: !helpful <entry>"):
+        parse_guide_command("!helpful")
+
+
+def test_entry_constructs_come_from_its_signals() -> None:
+    entry = QueueEntry(1, "en", "alert", 3, "dm:1:2", "s", 0.0, signals=("means:firearm", "means:blade", "intent"))
+    assert entry.constructs == ("means", "intent")
+    assert QueueEntry(2, "en", "alert", 3, "dm:1:2", "s", 0.0, signals=("risk.self_harm",)).constructs == (
+        "risk.self_harm",
+    )
+
+
+async def test_alerts_keep_their_signals_and_take_one_answer_per_guide(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "s.sqlite3")
+    guides = GuideStore(store.db)
+    entry = await guides.add_entry("en", "alert", 3, "dm:1:2", "risk.means", ("means:firearm", "time:tonight"))
+    assert entry.signals == ("means:firearm", "time:tonight")
+    stored = await guides.entry("en", entry.id)
+    assert stored and stored.signals == ("means:firearm", "time:tonight") and stored.constructs == ("means", "time")
+    assert await guides.add_feedback(entry.id, "amber-guide", True, "")
+    assert not await guides.add_feedback(entry.id, "amber-guide", False, "changed my mind")  # the first answer stays
+    assert await guides.add_feedback(entry.id, "sage-owl", False, "a song lyric")
+    async with store.db.execute("SELECT guide, answer FROM alert_feedback ORDER BY guide") as cursor:
+        assert [tuple(r) for r in await cursor.fetchall()] == [("amber-guide", "helpful"), ("sage-owl", "not_helpful")]
+    await store.close()
+
+
+async def test_earlier_alerts_keep_their_kind_after_the_migration(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)")
+        for version, sql in _migrations():
+            if version < 7:
+                db.executescript(sql)
+                db.execute("INSERT INTO schema_migrations VALUES (?, 0)", (version,))
+        db.execute(
+            "INSERT INTO queue (realm, kind, severity, conversation, summary, created_at)"
+            " VALUES ('en', 'alert', 3, 'dm:1:2', 'risk.suicide_active · calm-otter (ab12cd34)', 0),"
+            " ('en', 'held', 2, 'dm:1:2', 'pii.email · calm-otter', 0)"
+        )
+    store = await Store.open(path)
+    alert, held = await GuideStore(store.db).entries("en")
+    assert alert.constructs == ("risk.suicide_active",) and held.signals == ()
+    await store.close()
