@@ -72,7 +72,7 @@ class Stack:
         return await Store.open(self.chatd.store_path)
 
 
-def launch(run_dir: Path, **chatd_options: object) -> Stack:
+def launch(run_dir: Path, prosody_log_level: str = "info", **chatd_options: object) -> Stack:
     """Starts Prosody and chatd with the test accounts; the caller stops both."""
     options: dict[str, object] = {
         "policy": "tests.support.seam_policy:make",
@@ -82,6 +82,8 @@ def launch(run_dir: Path, **chatd_options: object) -> Stack:
     }
     options.update(chatd_options)
     prosody, chatd = build(run_dir, **options)
+    prosody.log_level = prosody_log_level
+    prosody.write_config()
     prosody.start()
     accounts = {}
     for name, (realm, pseudonym, _role) in ACCOUNTS.items():
