@@ -273,6 +273,7 @@ class Chatd:
     external_subject: str = ""  # the external moderation hook's NATS subject
     action_tokens: dict[str, str] = field(default_factory=dict)  # services allowed to send actions
     reannounce_seconds: float = 600.0  # unclaimed high-severity queue entries are posted again
+    store_folder: Path | None = None  # where the store lives (e.g. a small disk); run_dir when None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -281,7 +282,7 @@ class Chatd:
 
     @property
     def store_path(self) -> Path:
-        return self.run_dir / "chatd.sqlite3"
+        return (self.store_folder or self.run_dir) / "chatd.sqlite3"
 
     @property
     def log_file(self) -> Path:
