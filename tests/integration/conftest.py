@@ -72,8 +72,8 @@ class Stack:
         return await Store.open(self.chatd.store_path)
 
 
-def launch(run_dir: Path, prosody_log_level: str = "info", **chatd_options: object) -> Stack:
-    """Starts Prosody and chatd with the test accounts; the caller stops both."""
+def launch(run_dir: Path, prosody_settings: dict[str, object] | None = None, **chatd_options: object) -> Stack:
+    """Starts Prosody (settings: its fields, e.g. log_level) and chatd with the test accounts; the caller stops both."""
     options: dict[str, object] = {
         "policy": "tests.support.seam_policy:make",
         "policies_file": "",
@@ -82,7 +82,8 @@ def launch(run_dir: Path, prosody_log_level: str = "info", **chatd_options: obje
     }
     options.update(chatd_options)
     prosody, chatd = build(run_dir, **options)
-    prosody.log_level = prosody_log_level
+    for name, value in (prosody_settings or {}).items():
+        setattr(prosody, name, value)
     prosody.write_config()
     prosody.start()
     accounts = {}

@@ -16,7 +16,7 @@ from tests.support.muc import join, say
 @pytest.fixture(scope="module")
 def outage_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     # Prosody at debug, its most talkative level: the filter must hold at every level.
-    with running_stack(tmp_path_factory, "outage", prosody_log_level="debug") as running:
+    with running_stack(tmp_path_factory, "outage", prosody_settings={"log_level": "debug"}) as running:
         yield running
 
 
