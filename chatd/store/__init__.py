@@ -112,7 +112,10 @@ class Store:
     async def open(cls, path: str | Path) -> Store:
         """Opens (creating and migrating) the store and checks that it takes a write; else StoreError in plain words."""
         folder = store_folder(path)
-        db = await aiosqlite.connect(str(path))
+        try:
+            db = await aiosqlite.connect(str(path))
+        except sqlite3.Error as exc:
+            raise StoreError(f"the store {path} cannot be written: {fault_of(exc, folder)}") from exc
         try:
             db.row_factory = aiosqlite.Row
             await db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # takes effect on a new database only
