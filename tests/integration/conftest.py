@@ -175,6 +175,19 @@ async def connect(stack: Stack) -> AsyncIterator[Callable[[str], Awaitable[Clien
 
 
 @pytest.fixture
+async def connect_to() -> AsyncIterator[Callable[[Stack, str], Awaitable[Client]]]:
+    """Clients of a test's own stack (a module fixture), closed after the test."""
+    opened: list[Client] = []
+
+    async def open_client(stack: Stack, name: str) -> Client:
+        return await connector(stack, opened)(name)
+
+    yield open_client
+    for client in opened:
+        await client.close()
+
+
+@pytest.fixture
 async def connect_policy(policy_stack: Stack) -> AsyncIterator[Callable[[str], Awaitable[Client]]]:
     opened: list[Client] = []
     yield connector(policy_stack, opened)

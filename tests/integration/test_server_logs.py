@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import ACCOUNTS, Stack, connector, running_stack
+from tests.integration.conftest import ACCOUNTS, Stack, running_stack
 from tests.support.client import error_from, message_from
 from tests.support.muc import join, say
 
@@ -37,11 +37,9 @@ def identity_lines(stack: Stack) -> list[str]:
     return found
 
 
-async def test_a_chatd_outage_leaves_no_account_next_to_a_pseudonym_in_any_log(outage_stack: Stack) -> None:
+async def test_a_chatd_outage_leaves_no_account_next_to_a_pseudonym_in_any_log(outage_stack: Stack, connect_to) -> None:
     stack = outage_stack
-    opened = []
-    connect = connector(stack, opened)
-    alice, bob, carol, dan = [await connect(n) for n in ("alice", "bob", "carol", "dan")]
+    members = alice, bob, carol, dan = [await connect_to(stack, n) for n in ("alice", "bob", "carol", "dan")]
     room = f"general@rooms.{stack.en}"
     for client, name in ((carol, "quiet-lynx"), (dan, "steady-moose")):
         await join(client, room, name)
@@ -55,7 +53,7 @@ async def test_a_chatd_outage_leaves_no_account_next_to_a_pseudonym_in_any_log(o
     await alice.expect(error_from(stack.pseudonym_jid("bob"), "remote-server-timeout", stanza_id=sent), timeout=10)
     dan.send_raw(f"<presence to='{room}/steady-moose' type='unavailable'/>")
     dan.send_raw(f"<presence to='{room}/steady-moose'><x xmlns='http://jabber.org/protocol/muc'/></presence>")
-    for client in opened:
+    for client in members:
         await client.close()  # members leave while chatd is down: Prosody bounces their presences too
     await asyncio.sleep(0.5)
     await asyncio.to_thread(stack.chatd.start)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.conftest import Stack, connector, running_stack
+from tests.integration.conftest import Stack, running_stack
 from tests.support.client import body_of, tag
 from tests.support.muc import NS_MUC, groupchat, join, say
 
@@ -33,11 +33,9 @@ def left(room_nick: str):
     return lambda e: e.tag == tag("presence") and e.get("from") == room_nick and e.get("type") == "unavailable"
 
 
-async def test_a_client_that_stops_reading_is_disconnected_and_catches_up_by_mam(busy_stack: Stack) -> None:
+async def test_a_client_that_stops_reading_is_disconnected_and_catches_up_by_mam(busy_stack: Stack, connect_to) -> None:
     stack = busy_stack
-    opened = []
-    connect = connector(stack, opened)
-    gina, hank, dan, eve = [await connect(n) for n in ("gina", "hank", "dan", "eve")]
+    gina, hank, dan, eve = [await connect_to(stack, n) for n in ("gina", "hank", "dan", "eve")]
     room = f"general@rooms.{stack.en}"
     for client, nick in ((gina, "gentle-crane"), (hank, "humble-bison"), (dan, "steady-moose"), (eve, "swift-hare")):
         await join(client, room, nick)
@@ -62,7 +60,7 @@ async def test_a_client_that_stops_reading_is_disconnected_and_catches_up_by_mam
         assert [b.split()[2] for b in bodies] == [str(n) for n in range(sent)]  # all of them, in order
     eve.xmpp.transport.resume_reading()
 
-    back = await connect("eve")  # eve returns and catches up from the room's archive
+    back = await connect_to(stack, "eve")  # eve returns and catches up from the room's archive
     mark = back.mark()
     back.send_raw(f"<presence to='{room}/swift-hare'><x xmlns='{NS_MUC}'><history maxstanzas='0'/></x></presence>")
     back.send_raw(
@@ -77,5 +75,3 @@ async def test_a_client_that_stops_reading_is_disconnected_and_catches_up_by_mam
     ]
     texts = [body_of(m) or "" for m in archived if isinstance(m, ET.Element)]
     assert [t.split()[2] for t in texts] == [str(n) for n in range(sent - 3, sent)]
-    for client in opened:
-        await client.close()

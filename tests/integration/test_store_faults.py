@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from chatd.stack import REPO, child_env
-from tests.integration.conftest import Stack, connector, running_stack
+from tests.integration.conftest import Stack, running_stack
 from tests.support.client import error_from, message_from
 
 
@@ -92,12 +92,10 @@ async def wait_for(check, timeout: float = 15.0) -> None:
 
 
 async def test_disk_full_refuses_reports_unhealthy_and_recovers_when_space_is_freed(
-    disk_stack: Stack, disk: Path
+    disk_stack: Stack, disk: Path, connect_to
 ) -> None:
     stack = disk_stack
-    opened = []
-    connect = connector(stack, opened)
-    alice, bob = await connect("alice"), await connect("bob")
+    alice, bob = await connect_to(stack, "alice"), await connect_to(stack, "bob")
     to_bob, from_alice = stack.pseudonym_jid("bob"), stack.pseudonym_jid("alice")
     alice.send_chat(to_bob, "before the disk fills")
     await bob.expect(message_from(from_alice, "before the disk fills"))
@@ -136,8 +134,6 @@ async def test_disk_full_refuses_reports_unhealthy_and_recovers_when_space_is_fr
     assert not set(refused) & set(bodies) and set(delivered) <= set(bodies)  # archived exactly what was delivered
     log = stack.chatd.log_file.read_text()
     assert "store writes fail (the disk is full)" in log and "store writes work again" in log
-    for client in opened:
-        await client.close()
 
 
 def start_plainly(stack: Stack) -> subprocess.CompletedProcess[str]:
