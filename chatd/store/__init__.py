@@ -300,7 +300,6 @@ class Store:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            await asyncio.sleep(0)  # archive calls made in the same turn of the loop share the commit
             await self._flush_pending()
 
     async def _flush_pending(self) -> None:
