@@ -26,12 +26,13 @@ class StoreError(Exception):
     """A store operation failed for a reason the caller can explain."""
 
 
-# SQLite's result codes for a disk that cannot take writes, in plain words (extended codes share the prefix).
-DISK_FAULTS = {
+# SQLite's result codes for a store that cannot take writes, in plain words (extended codes share the prefix).
+STORE_FAULTS = {
     "SQLITE_FULL": "the disk is full",
     "SQLITE_READONLY": "the disk or file is read-only",
     "SQLITE_IOERR": "the disk reports an I/O error",
     "SQLITE_CANTOPEN": "the file cannot be opened",
+    "SQLITE_NOTADB": "the file is not a SQLite database",
 }
 PAGE_SIZE = 1024  # a commit writes whole pages to the WAL: small pages keep a one-row commit small
 WAL_PAGES = 1000  # checkpoint after this many WAL pages, and truncate the WAL back to that size
@@ -57,8 +58,8 @@ def fault_of(exc: BaseException, folder: Path | None) -> str:
     """Why a write failed, in plain words (a full disk can also show as an I/O error, e.g. growing the WAL index)."""
     name = str(getattr(exc, "sqlite_errorname", ""))
     if folder is not None and not name.startswith("SQLITE_READONLY") and free_bytes(folder) < ROOM_BYTES:
-        return DISK_FAULTS["SQLITE_FULL"]
-    return next((text for code, text in DISK_FAULTS.items() if name.startswith(code)), type(exc).__name__)
+        return STORE_FAULTS["SQLITE_FULL"]
+    return next((text for code, text in STORE_FAULTS.items() if name.startswith(code)), type(exc).__name__)
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,6 @@ async def test_a_full_store_refuses_reports_the_fault_and_recovers_by_itself(
 
 
 async def test_opening_a_store_that_cannot_be_written_says_why(tmp_path: Path) -> None:
-    (tmp_path / "s.sqlite3").mkdir()  # a folder where the database file should be
-    with pytest.raises(StoreError, match=r"cannot be written: the file cannot be opened"):
+    (tmp_path / "s.sqlite3").write_text("not a database")
+    with pytest.raises(StoreError, match=r"s.sqlite3 cannot be written: the file is not a SQLite database"):
         await Store.open(tmp_path / "s.sqlite3")
