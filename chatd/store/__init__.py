@@ -334,7 +334,7 @@ class Store:
             self._failed(exc)
             for _, done in batch:
                 if not done.done():
-                    done.set_exception(StoreError(f"archive failed: {fault_of(exc, self.folder)}"))
+                    done.set_exception(StoreError(f"archive failed: {self.fault}"))
             return
         self._recovered()
         for _, done in batch:
