@@ -173,6 +173,13 @@ class Service:
     def members_online(self) -> int:
         return len({m for rooms in self.member_rooms.values() for r in rooms.rooms.values() for m in r.occupants})
 
+    def store_fault(self) -> str | None:
+        """Why the store refuses writes now (e.g. "the disk is full"); None while it takes them."""
+        return self.runtime.store.fault if self.runtime else "not open"
+
+    def store_write_failures(self) -> int:
+        return self.runtime.store.write_failures if self.runtime else 0
+
     def hook_outcomes(self) -> dict[str, int]:
         hook = self.runtime.hook if self.runtime else None
         return dict(hook.outcomes) if hook else {}
@@ -182,13 +189,15 @@ class Service:
             s.domain: {"state": s.state, "reconnects": s.reconnects, "outbox": len(s.outbox.queue)}
             for s in self.streams
         }
-        store_ok = self.runtime is not None and await self.runtime.store.ping()
+        fault = self.store_fault()
+        store_ok = self.runtime is not None and fault is None and await self.runtime.store.ping()
         ok = store_ok and all(s.state == "up" for s in self.streams)
         counters = self.runtime.counters if self.runtime else None
         return {
             "status": "ok" if ok else "degraded",
             "streams": streams,
             "store": "ok" if store_ok else "error",
+            "store_fault": fault or "",
             "members": len(self.runtime.directory) if self.runtime else 0,
             "counters": {
                 "stanzas_in": counters.stanzas_in,

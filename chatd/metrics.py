@@ -28,6 +28,10 @@ class Observed(Protocol):
 
     def members_online(self) -> int: ...  # members with a client in at least one room
 
+    def store_fault(self) -> str | None: ...  # why store writes fail now; None while they work
+
+    def store_write_failures(self) -> int: ...
+
 
 class ServiceCollector(Collector):
     def __init__(self, observed: Observed):
@@ -63,6 +67,16 @@ class ServiceCollector(Collector):
         yield hook
         yield GaugeMetricFamily(
             "chatd_queue_depth", "Jobs waiting in conversation queues", value=self.observed.waiting_jobs()
+        )
+        yield GaugeMetricFamily(
+            "chatd_store_up",
+            "1 while the store takes writes, 0 while they fail",
+            value=0 if self.observed.store_fault() else 1,
+        )
+        yield CounterMetricFamily(
+            "chatd_store_write_failures",
+            "Archive writes that failed (disk full, read-only, I/O error)",
+            value=self.observed.store_write_failures(),
         )
         yield GaugeMetricFamily(
             "chatd_members_online", "Members with a client in at least one room", value=self.observed.members_online()

@@ -121,6 +121,7 @@ class Prosody:
     c2s_rate: str = "1mb/s"
     log_level: str = "info"
     c2s_stanza_size_limit: int = 262144
+    c2s_send_buffer_limit: int = 1048576  # conf/prosody/mod_send_buffer_limit.lua
     component_stanza_size_limit: int = 262144
     process: subprocess.Popen[bytes] | None = None
 
@@ -147,6 +148,8 @@ class Prosody:
             "c2s_rate": self.c2s_rate,
             "log_level": self.log_level,
             "c2s_stanza_size_limit": self.c2s_stanza_size_limit,
+            "c2s_send_buffer_limit": self.c2s_send_buffer_limit,
+            "modules_dir": PROSODY_TEMPLATE.parent,
             "component_stanza_size_limit": self.component_stanza_size_limit,
             "components": components + "\n" + self.extra_config,
         }
@@ -273,6 +276,7 @@ class Chatd:
     external_subject: str = ""  # the external moderation hook's NATS subject
     action_tokens: dict[str, str] = field(default_factory=dict)  # services allowed to send actions
     reannounce_seconds: float = 600.0  # unclaimed high-severity queue entries are posted again
+    store_folder: Path | None = None  # where the store lives (e.g. a small disk); run_dir when None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -281,7 +285,7 @@ class Chatd:
 
     @property
     def store_path(self) -> Path:
-        return self.run_dir / "chatd.sqlite3"
+        return (self.store_folder or self.run_dir) / "chatd.sqlite3"
 
     @property
     def log_file(self) -> Path:

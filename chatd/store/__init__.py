@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import os
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +24,42 @@ log = logging.getLogger("chatd.store")
 
 class StoreError(Exception):
     """A store operation failed for a reason the caller can explain."""
+
+
+# SQLite's result codes for a store that cannot take writes, in plain words (extended codes share the prefix).
+STORE_FAULTS = {
+    "SQLITE_FULL": "the disk is full",
+    "SQLITE_READONLY": "the disk or file is read-only",
+    "SQLITE_IOERR": "the disk reports an I/O error",
+    "SQLITE_CANTOPEN": "the file cannot be opened",
+    "SQLITE_NOTADB": "the file is not a SQLite database",
+}
+PAGE_SIZE = 1024  # a commit writes whole pages to the WAL: small pages keep a one-row commit small
+WAL_PAGES = 1000  # checkpoint after this many WAL pages, and truncate the WAL back to that size
+PROBE_SECONDS = 1.0  # while writes fail, try again this often
+ROOM_BYTES = WAL_PAGES * PAGE_SIZE  # after a fault, writes count as working again once the disk has room for a full WAL
+
+
+def store_folder(path: str | Path) -> Path | None:
+    """The folder that holds the store's files (made if missing); None for an in-memory store."""
+    if str(path) == ":memory:":
+        return None
+    folder = Path(os.path.abspath(path)).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def free_bytes(folder: Path) -> int:
+    disk = os.statvfs(folder)
+    return disk.f_bavail * disk.f_frsize
+
+
+def fault_of(exc: BaseException, folder: Path | None) -> str:
+    """Why a write failed, in plain words (a full disk can also show as an I/O error, e.g. growing the WAL index)."""
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    if folder is not None and not name.startswith("SQLITE_READONLY") and free_bytes(folder) < ROOM_BYTES:
+        return STORE_FAULTS["SQLITE_FULL"]
+    return next((text for code, text in STORE_FAULTS.items() if name.startswith(code)), type(exc).__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,28 +103,99 @@ class Store:
         self._pending: list[tuple[ArchivedMessage, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._prober: asyncio.Task[None] | None = None
+        self.fault: str | None = None  # why archive writes fail now; None while they work
+        self.write_failures = 0
+        self.folder: Path | None = None  # the store's folder on disk; None in memory
         self.rooms = RoomStore(db)  # rooms and group members: chatd/store/rooms.py
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(str(path))
-        db.row_factory = aiosqlite.Row
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute("PRAGMA busy_timeout=5000")
-        store = cls(db)
-        await store._migrate()
+        """Opens (creating and migrating) the store and checks that it takes a write; else StoreError in plain words."""
+        folder = store_folder(path)
+        try:
+            db = await aiosqlite.connect(str(path))
+        except sqlite3.Error as exc:
+            raise StoreError(f"the store {path} cannot be written: {fault_of(exc, folder)}") from exc
+        try:
+            db.row_factory = aiosqlite.Row
+            await db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # takes effect on a new database only
+            await db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL: a commit is in the WAL (the OS's cache) before archive() returns, so it survives a
+            # crash of chatd; only a power loss can undo the last commits.
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await db.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
+            await db.execute(f"PRAGMA journal_size_limit={WAL_PAGES * PAGE_SIZE}")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA busy_timeout=5000")
+            store = cls(db)
+            store.folder = folder
+            await store._migrate()
+            await store._probe()
+        except sqlite3.Error as exc:
+            await db.close()
+            raise StoreError(f"the store {path} cannot be written: {fault_of(exc, folder)}") from exc
+        if folder is not None and free_bytes(folder) < ROOM_BYTES:
+            await db.close()
+            raise StoreError(
+                f"the store {path} cannot be written: the disk is full"
+                f" ({free_bytes(folder) // 1024} KiB free, {ROOM_BYTES // 1024} KiB needed)"
+            )
         return store
 
     async def close(self) -> None:
+        if self._prober is not None:
+            self._prober.cancel()
+            self._prober = None
         if self._writer is not None:
             await self._flush_pending()
             self._writer.cancel()
             self._writer = None
         await self.db.close()
+
+    async def _probe(self) -> None:
+        """One small write and commit: raises when the store cannot take writes."""
+        await self.db.execute("INSERT OR REPLACE INTO store_probe (id, at) VALUES (1, ?)", (time.time(),))
+        await self.db.commit()
+
+    def _failed(self, exc: Exception) -> None:
+        self.write_failures += 1
+        fault = fault_of(exc, self.folder)
+        if self.fault is None:
+            log.error("store writes fail (%s): refusing messages until they work again", fault)
+        self.fault = fault
+        if self._prober is None:
+            self._prober = asyncio.create_task(self._probe_until_writable())
+
+    def _recovered(self) -> None:
+        if self.fault is None or not self._has_room():
+            return
+        log.warning("store writes work again after: %s", self.fault)
+        self.fault = None
+
+    def _has_room(self) -> bool:
+        return self.folder is None or free_bytes(self.folder) >= ROOM_BYTES
+
+    async def _free_space(self) -> None:
+        """Undoes what a failed write left and copies the WAL into the database, truncating it."""
+        with contextlib.suppress(sqlite3.Error):
+            await self.db.rollback()
+        with contextlib.suppress(sqlite3.Error):
+            await self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    async def _probe_until_writable(self) -> None:
+        try:
+            while self.fault is not None:
+                await asyncio.sleep(PROBE_SECONDS)
+                await self._free_space()
+                try:
+                    await self._probe()
+                except sqlite3.Error as exc:
+                    self.fault = fault_of(exc, self.folder)
+                    continue
+                self._recovered()
+        finally:
+            self._prober = None
 
     async def _migrate(self) -> None:
         await self.db.execute(
@@ -213,22 +323,32 @@ class Store:
             for m, _ in batch
         ]
         try:
-            await self.db.executemany(
-                "INSERT INTO messages (stanza_id, conversation, sender_id, recipient_id,"
-                " client_id, body, original, verdict, findings, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            await self.db.commit()
+            try:
+                await self._insert(rows)
+            except sqlite3.Error:
+                await self._free_space()  # a full WAL may be what filled the disk: try once more after it
+                await self._insert(rows)
         except Exception as exc:
-            await self.db.rollback()
+            with contextlib.suppress(sqlite3.Error):
+                await self.db.rollback()
+            self._failed(exc)
             for _, done in batch:
                 if not done.done():
-                    done.set_exception(StoreError(f"archive failed: {type(exc).__name__}"))
+                    done.set_exception(StoreError(f"archive failed: {self.fault}"))
             return
+        self._recovered()
         for _, done in batch:
             if not done.done():
                 done.set_result(None)
+
+    async def _insert(self, rows: list[tuple[object, ...]]) -> None:
+        await self.db.executemany(
+            "INSERT INTO messages (stanza_id, conversation, sender_id, recipient_id,"
+            " client_id, body, original, verdict, findings, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        await self.db.commit()
 
     async def conversation(self, conversation: str, limit: int = 100) -> list[ArchivedMessage]:
         rows = await self._messages("conversation = ?", (conversation,), limit)

@@ -72,8 +72,8 @@ class Stack:
         return await Store.open(self.chatd.store_path)
 
 
-def launch(run_dir: Path, **chatd_options: object) -> Stack:
-    """Starts Prosody and chatd with the test accounts; the caller stops both."""
+def launch(run_dir: Path, prosody_settings: dict[str, object] | None = None, **chatd_options: object) -> Stack:
+    """Starts Prosody (settings: its fields, e.g. log_level) and chatd with the test accounts; the caller stops both."""
     options: dict[str, object] = {
         "policy": "tests.support.seam_policy:make",
         "policies_file": "",
@@ -82,6 +82,9 @@ def launch(run_dir: Path, **chatd_options: object) -> Stack:
     }
     options.update(chatd_options)
     prosody, chatd = build(run_dir, **options)
+    for name, value in (prosody_settings or {}).items():
+        setattr(prosody, name, value)
+    prosody.write_config()
     prosody.start()
     accounts = {}
     for name, (realm, pseudonym, _role) in ACCOUNTS.items():
@@ -167,6 +170,19 @@ def connector(stack: Stack, opened: list[Client]) -> Callable[[str], Awaitable[C
 async def connect(stack: Stack) -> AsyncIterator[Callable[[str], Awaitable[Client]]]:
     opened: list[Client] = []
     yield connector(stack, opened)
+    for client in opened:
+        await client.close()
+
+
+@pytest.fixture
+async def connect_to() -> AsyncIterator[Callable[[Stack, str], Awaitable[Client]]]:
+    """Clients of a test's own stack (a module fixture), closed after the test."""
+    opened: list[Client] = []
+
+    async def open_client(stack: Stack, name: str) -> Client:
+        return await connector(stack, opened)(name)
+
+    yield open_client
     for client in opened:
         await client.close()
 

@@ -31,3 +31,47 @@ async def test_members_blocks_and_grouped_archive(tmp_path: Path) -> None:
     reopened = await Store.open(tmp_path / "s.sqlite3")  # migrations are not applied twice
     assert len(await reopened.members()) == 2
     await reopened.close()
+
+
+async def test_a_full_store_refuses_reports_the_fault_and_recovers_by_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("chatd.store.PROBE_SECONDS", 0.05)
+    store = await Store.open(tmp_path / "s.sqlite3")
+    free = {"bytes": 0}  # what the disk reports free while the test fills it
+    monkeypatch.setattr("chatd.store.free_bytes", lambda _folder: free["bytes"])
+
+    def message(n: int) -> ArchivedMessage:
+        return ArchivedMessage(f"id{n}", "dm:1:2", 1, 2, None, "x" * 500, None, "deliver", [], float(n))
+
+    async with store.db.execute("PRAGMA page_count") as cursor:
+        pages = (await cursor.fetchone())[0]
+    await store.db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own size cap: the "disk" is full
+    refused = []
+    for n in range(20):
+        try:
+            await store.archive(message(n))
+        except StoreError as exc:
+            refused.append(n)
+            assert str(exc) == "archive failed: the disk is full"
+    assert refused and store.fault == "the disk is full" and store.write_failures == len(refused)
+    await asyncio.sleep(0.3)
+    assert store.fault == "the disk is full"  # probed again and again, still full
+
+    await store.db.execute("PRAGMA max_page_count = 1073741823")  # room again
+    free["bytes"] = 10 * 1024 * 1024
+    for _ in range(100):
+        if store.fault is None:
+            break
+        await asyncio.sleep(0.05)
+    assert store.fault is None  # found out by itself, with nothing written meanwhile
+    await store.archive(message(100))
+    bodies = [m.stanza_id for m in await store.conversation("dm:1:2", limit=100)]
+    assert "id100" in bodies and not {f"id{n}" for n in refused} & set(bodies)
+    await store.close()
+
+
+async def test_opening_a_store_that_cannot_be_written_says_why(tmp_path: Path) -> None:
+    (tmp_path / "s.sqlite3").write_text("not a database")
+    with pytest.raises(StoreError, match=r"s.sqlite3 cannot be written: the file is not a SQLite database"):
+        await Store.open(tmp_path / "s.sqlite3")
