@@ -174,7 +174,9 @@ class RiskDetector:
 
     def cues(self, text: str, words: list[WordHit], language: str) -> list[tuple[int, int, Cue]]:
         """The cues of the text's language found in it, parts of phrases joined."""
-        cues = _whole_phrases(text, [(s, e, c) for s, e, c in set(words) if _counts(c, language)])
+        found = {(s, e, c) for s, e, c in words if _counts(c, language)}  # the lower and leet views overlap
+        ordered = sorted(found, key=lambda h: (h[0], h[1], h[2].phrase_id, h[2].part))  # the same on every run
+        cues = _whole_phrases(text, ordered)
         if DIGIT.search(text):
             cues += [(m.start(), m.end(), QUANTITY_CUE) for m in QUANTITY.finditer(text)]
         return cues
@@ -290,7 +292,7 @@ def _close(text: str, end: int, start: int, gap: int) -> bool:
 def _longest_first(hits: list[tuple[int, int, Cue]]) -> list[tuple[int, int, Cue]]:
     """Overlapping cues of one construct keep the strongest; a cue inside a longer phrase is dropped."""
     kept: list[tuple[int, int, Cue]] = []
-    for hit in sorted(hits, key=lambda h: (-h[2].weight, h[0] - h[1], h[0])):
+    for hit in sorted(hits, key=lambda h: (-h[2].weight, h[0] - h[1], h[0], h[2].phrase_id)):
         if any(
             (k[2].construct == hit[2].construct and hit[0] < k[1] and k[0] < hit[1])
             or (k[2].parts == 1 and k[0] <= hit[0] and hit[1] <= k[1] and k[1] - k[0] > hit[1] - hit[0])
