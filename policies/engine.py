@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from policies.house import HouseRules
@@ -18,9 +19,10 @@ from policies.kinds import NEW_MEMBER_RULES, RULES, Hit
 from policies.lexicon import WordHit, WordMatcher
 from policies.normalize import Normalized, normalize
 from policies.pii import PiiDetector
-from policies.risk import NOTHING, Assessment, RiskDetector, compose
+from policies.risk import NOTHING, Assessment, Cue, RiskDetector, compose
 from policies.types import Action, Alert, Context, Finding, Label, Verdict
 
+RECENT_TEXTS = 4096  # texts whose risk cues assess_recent keeps
 SEVERITY_ORDER = (Action.DELIVER, Action.REDACT, Action.HOLD, Action.REJECT)
 ActionTable = dict[str, tuple[Action, Action, Action, Action]]
 
@@ -69,6 +71,8 @@ class PolicyEngine:
             + [(form, ("risk", payload)) for form, payload in self._risk.entries]
             + [(form, ("house", payload)) for form, payload in self._house.entries]
         )
+        # a window scores each text again and again: its cues are found once (bounded, in memory only)
+        self._recent_cues = lru_cache(maxsize=RECENT_TEXTS)(self._text_cues)
         self._base = _action_table(settings.get("actions", {}))
         self._realms = {
             realm: _action_table(section.get("actions", {})) for realm, section in settings.get("realms", {}).items()
@@ -119,15 +123,16 @@ class PolicyEngine:
 
     def assess_recent(self, texts: Sequence[str], context: Context) -> tuple[Alert, ...]:
         """The risk alert that an author's recent texts (oldest first) raise together, if any."""
-        found = []
-        for text in texts:
-            if text.strip():
-                norm = normalize(text)
-                found.append((norm.leet, self._find_words(norm)["risk"]))
         language = context.language
-        marks = frozenset().union(*(self._risk.window_marks(text, words, language) for text, words in found))
-        signals = [self._risk.signals(text, words, language, marks) for text, words in found]
+        found = [self._recent_cues(text, language) for text in texts if text.strip()]
+        marks = frozenset().union(*(self._risk.window_marks(cues) for _, cues in found))
+        signals = [self._risk.signals(text, cues, language, marks) for text, cues in found]
         return self._risk_alerts(compose(signals), context)
+
+    def _text_cues(self, text: str, language: str) -> tuple[str, tuple[tuple[int, int, Cue], ...]]:
+        """The risk cues of one text (kept for the author's next windows: see _recent_cues)."""
+        norm = normalize(text)
+        return norm.leet, tuple(self._risk.cues(norm.leet, self._find_words(norm)["risk"], language))
 
     def _risk_alerts(self, assessment: Assessment, context: Context) -> tuple[Alert, ...]:
         """One alert for the composed risk, named after its strongest construct, with what fired."""

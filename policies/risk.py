@@ -148,16 +148,19 @@ class RiskDetector:
         return hits, assessment
 
     def assess(self, text: str, words: list[WordHit], language: str) -> Assessment:
-        return compose([self.signals(text, words, language)])
+        return compose([self.signals(text, self.cues(text, words, language), language)])
 
     def signals(
-        self, text: str, words: list[WordHit], language: str, context_marks: frozenset[str] = frozenset()
+        self,
+        text: str,
+        cues: Sequence[tuple[int, int, Cue]],
+        language: str,
+        context_marks: frozenset[str] = frozenset(),
     ) -> list[Signal]:
         """What one text signals, after its modifiers, strongest per construct.
 
         context_marks: modifiers found in the author's other recent texts that frame this one too
         ("for the tent" after "bought some rope"); see WINDOW_MARKS."""
-        cues = self.cues(text, words, language)
         if not cues:
             return []
         idioms = [(s, e) for s, e, c in cues if c.signal == "!idiom"]
@@ -181,16 +184,17 @@ class RiskDetector:
             cues += [(m.start(), m.end(), QUANTITY_CUE) for m in QUANTITY.finditer(text)]
         return cues
 
-    def window_marks(self, text: str, words: list[WordHit], language: str) -> frozenset[str]:
+    @staticmethod
+    def window_marks(cues: Sequence[tuple[int, int, Cue]]) -> frozenset[str]:
         """The modifiers of one text that also frame the author's neighbouring texts."""
-        return frozenset(c.signal[1:] for _, _, c in self.cues(text, words, language)) & WINDOW_MARKS
+        return frozenset(c.signal[1:] for _, _, c in cues) & WINDOW_MARKS
 
     def _kept(
         self,
         text: str,
         span: tuple[int, int],
         cue: Cue,
-        cues: list[tuple[int, int, Cue]],
+        cues: Sequence[tuple[int, int, Cue]],
         marks: set[str],
         breaks: list[int],
         language: str,
