@@ -2,10 +2,11 @@
 
 The cue lexicons (risk_en.tsv, risk_fr.tsv) name what each phrase signals: a construct
 ("means:firearm", "burden", "attempt:ingested") with a weight, or a modifier ("!past",
-"!negation", "!idiom" ...). Matching is on whole words of the normalized text with
-leetspeak undone; `<lemma>` in a phrase stands for every inflection of that lemma (from
-simplemma's dictionaries), and ` ... ` lets up to GAP_WORDS words stand between two parts
-of a phrase within one sentence.
+"!ordinary", "!idiom" ...). Matching is on whole words of the normalized text with
+leetspeak undone; `<lemma>` in a phrase stands for every inflection of that lemma
+(inflections.tsv, built from simplemma's dictionaries), and ` ... ` lets up to GAP_WORDS
+words stand between two parts of a phrase within one sentence. Negations and the author as
+subject are found by a pattern per language (NEGATION, SELF) near each cue.
 
 Composition: each construct keeps its strongest cue; the text's score is the sum of its
 constructs' weights (time counts only beside another construct). One weak signal alone
@@ -40,26 +41,25 @@ LEMMA = re.compile(r"<([^<>]+)>")
 
 # severity from the composed score
 SEVERE, MEDIUM, LOW = 3.0, 2.0, 0.75
-# how much a modifier keeps of the signals it lowers
+SECOND_CUE = 0.5  # share of a second cue's weight that adds to its construct's
+# how much of a signal each modifier keeps
 NEGATED = 0.3
 OTHER_PERSON = 0.3
+HELPING_OTHERS = 0.4
 PAST = 0.35
 FICTION = 0.35
 ORDINARY_USE = 0.2
 JOKE = 0.6
 REASSURED = 0.5
-# constructs about someone else's harm: person and reassurance modifiers leave them alone
 TEMPORARY = 0.3
-# modifiers that frame an author's neighbouring texts too (assess_recent)
-WINDOW_MARKS = frozenset({"ordinary", "temporary", "fiction", "help_other"})
-HELPING_OTHERS = 0.4
 # constructs about someone else's harm: person and reassurance modifiers leave them alone
 OUTWARD = frozenset({"harm_from_others", "harm_to_others"})
 # constructs whose cues name other people by nature ("they'd be better off without me")
 ABOUT_OTHERS = OUTWARD | {"burden", "belonging", "command_voices", "time"}
 # constructs that ordinary use of an object explains ("range day tonight", "wrote my will before deployment")
 OBJECTS = frozenset({"means", "time", "self_harm", "farewell", "plan", "attempt"})
-SECOND_CUE = 0.5  # share of a second cue's weight that adds to its construct's
+# modifiers that frame an author's neighbouring texts too (assess_recent)
+WINDOW_MARKS = frozenset({"ordinary", "temporary", "fiction", "help_other"})
 NEGATION_WORDS = 2  # a negation counts when at most this many words stand between it and the cue
 NEGATION = {
     "en": re.compile(r"\b(?:no|not|never|don't|dont|won't|wont|wouldn't|wouldnt|isn't|isnt|aint|ain't|nor)\b"),
