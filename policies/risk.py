@@ -52,12 +52,14 @@ ORDINARY_USE = 0.2
 JOKE = 0.6
 REASSURED = 0.5
 TEMPORARY = 0.3
-# constructs about someone else's harm: person and reassurance modifiers leave them alone
+# constructs about someone else's harm
 OUTWARD = frozenset({"harm_from_others", "harm_to_others"})
 # constructs whose cues name other people by nature ("they'd be better off without me")
-ABOUT_OTHERS = OUTWARD | {"burden", "belonging", "command_voices", "time"}
+ABOUT_OTHERS = OUTWARD | {"burden", "command_voices", "time"}
 # constructs that ordinary use of an object explains ("range day tonight", "wrote my will before deployment")
 OBJECTS = frozenset({"means", "time", "self_harm", "farewell", "plan", "attempt"})
+# what a temporary absence explains ("my last message for a week", "disappear to Florida till April")
+TEMPORARY_CONSTRUCTS = frozenset({"passive_ideation", "hopelessness", "farewell", "plan", "intent"})
 # modifiers that frame an author's neighbouring texts too (assess_recent)
 WINDOW_MARKS = frozenset({"ordinary", "temporary", "fiction", "help_other"})
 NEGATION_WORDS = 2  # a negation counts when at most this many words stand between it and the cue
@@ -204,7 +206,6 @@ class RiskDetector:
         sentence_start = max((b for b in breaks if b <= start), default=0)
         kept = 1.0
         construct = cue.construct
-        outward = construct in OUTWARD
         words_before = WORD.findall(text[max(sentence_start, start - 40) : start])[-NEGATION_WORDS - 1 :]
         if NEGATION[language].search(" ".join(words_before)):
             kept *= NEGATED
@@ -219,11 +220,11 @@ class RiskDetector:
             kept *= FICTION
         if "ordinary" in marks and construct in OBJECTS:
             kept *= ORDINARY_USE
-        if "temporary" in marks and construct in ("passive_ideation", "hopelessness", "farewell", "plan"):
+        if "temporary" in marks and construct in TEMPORARY_CONSTRUCTS:
             kept *= TEMPORARY
         if "joke" in marks and cue.weight < SEVERE:
             kept *= JOKE
-        if "reassure" in marks and not outward:
+        if "reassure" in marks and construct != "harm_to_others":  # "I'm safe now", "he's far away"
             kept *= REASSURED
         return kept
 

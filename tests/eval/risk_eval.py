@@ -3,7 +3,8 @@
 The development sets (tests/eval/risk/dev_{en,fr}.tsv) are grouped in template families;
 families alternate between half A, which the cue lexicons were built from, and half B,
 which is only measured. The blind set (tests/eval/risk/blind.tsv), when present, was
-written apart from the lexicons and is only ever measured. Sequences (seq_{en,fr}.tsv)
+written apart from the lexicons and is only ever measured. The tuning set of harmless
+look-alikes (tuning_safe.tsv) was written apart too and, like half A, used to tune. Sequences (seq_{en,fr}.tsv)
 are three short messages from one member, scored together with assess_recent.
 
 A risk text counts as caught when the review raises a risk alert under the default
@@ -97,6 +98,14 @@ def blind_set() -> list[Text]:
     ]
 
 
+def tuning_set() -> list[Text]:
+    """Harmless look-alikes written apart from the lexicons; used, like half A, to prune and tune."""
+    path = DATA / "tuning_safe.tsv"
+    if not path.exists():
+        return []
+    return [Text(row["language"], "tuning", row["type"], False, (), row["text"]) for row in _rows(path)]
+
+
 def sequences(language: str) -> dict[tuple[str, bool], list[str]]:
     path = DATA / f"seq_{language}.tsv"
     found: dict[tuple[str, bool], list[tuple[int, str]]] = defaultdict(list)
@@ -122,7 +131,7 @@ def measure(engine: PolicyEngine, texts: list[Text]) -> Results:
                 results.per_construct[item.half, item.language, construct].add(hit)
         else:
             results.false_alerts[key].add(hit)
-        if item.half == "A" and hit != item.risk:
+        if item.half in ("A", "tuning") and hit != item.risk:
             what = "miss" if item.risk else "false"
             results.misses.append(f"{what} [{item.language}] {item.family} {','.join(item.constructs)}: {item.text}")
     return results
@@ -157,17 +166,17 @@ def main() -> None:
     parser.add_argument("--show-half-a", action="store_true", help="print half A's misses and false alerts")
     arguments = parser.parse_args()
     engine = default_engine()
-    texts = [t for language in LANGUAGES for t in development_set(language)] + blind_set()
+    texts = [t for language in LANGUAGES for t in development_set(language)] + blind_set() + tuning_set()
     started = time.perf_counter()
     results = measure(engine, texts)
     elapsed = time.perf_counter() - started
     print(f"{len(texts)} texts, {elapsed / max(len(texts), 1) * 1e6:.0f} µs per review\n")
     print(f"{'set':<8}{'lang':<6}{'recall':>18}{'false alerts':>20}")
-    for half in ("A", "B", "blind"):
+    for half in ("A", "B", "blind", "tuning"):
         for language in LANGUAGES:
-            if (half, language) in results.recall:
-                recall, false = results.recall[half, language], results.false_alerts[half, language]
-                print(f"{half:<8}{language:<6}{recall!s:>18}{false!s:>20}")
+            if (half, language) in results.false_alerts:
+                recall, false = results.recall.get((half, language)), results.false_alerts[half, language]
+                print(f"{half:<8}{language:<6}{str(recall or '-'):>18}{false!s:>20}")
     print(f"\n{'construct':<18}" + "".join(f"{h + ' ' + lang:>16}" for h in ("A", "B") for lang in LANGUAGES))
     constructs = sorted({key[2] for key in results.per_construct if key[0] in ("A", "B")})
     for construct in constructs:
