@@ -176,7 +176,7 @@ def main() -> None:
         for language in LANGUAGES:
             if (half, language) in results.false_alerts:
                 recall, false = results.recall.get((half, language)), results.false_alerts[half, language]
-                print(f"{half:<8}{language:<6}{str(recall or '-'):>18}{false!s:>20}")
+                print(f"{half:<8}{language:<6}{recall or '-'!s:>18}{false!s:>20}")
     print(f"\n{'construct':<18}" + "".join(f"{h + ' ' + lang:>16}" for h in ("A", "B") for lang in LANGUAGES))
     constructs = sorted({key[2] for key in results.per_construct if key[0] in ("A", "B")})
     for construct in constructs:
