@@ -16,15 +16,14 @@ from chatd.core.direct import conversation_key
 from chatd.core.guides import CommandProblem
 from chatd.core.message import ChatMessage
 from chatd.core.model import Member, Role
-from chatd.core.shadow import Reviewed
+from chatd.core.pipeline import Deliver, TextEvent
 from chatd.desk import CRISIS_SEVERITY, Desk
 from chatd.events import AlertRaised
+from chatd.executor import Executor, Reply
 from chatd.runtime import Runtime
-from chatd.store import ArchivedMessage
 from chatd.store.audit import AuditLog
 from chatd.store.rooms import RoomRecord
 from chatd.xmpp import stanza as st
-from chatd.xmpp.people import new_stanza_id
 from chatd.xmpp.rooms import RoomsDomain
 from chatd.xmpp.watch import ShadowRooms
 from policies import Conversation
@@ -70,6 +69,7 @@ class Actions:
         self.shadows = shadows
         self.desk = desk
         self.audit = audit
+        self.executor = Executor(runtime)
 
     async def execute(self, realm: str, verb: str, payload: bytes) -> dict[str, Any]:
         """The answer to one request; never raises."""
@@ -107,37 +107,33 @@ class Actions:
         recipient = self._member(realm, request.to) if request.to else None
         if request.room and room is None:
             raise ActionError(f"no room {request.room!r}")
-        kind = Conversation.DIRECT if recipient else Conversation.ROOM
-        verdict = await self.rt.moderate(request.text, bot, self.rt.realms[realm], TextField.BODY, kind)
         conversation = conversation_key(bot, recipient) if recipient else room.key  # type: ignore[union-attr]
-        stanza_id = new_stanza_id()
-        delivered = verdict.text if verdict.delivers else None
-        await self.rt.store.archive(
-            ArchivedMessage(
-                stanza_id,
-                conversation,
-                bot.id,
-                recipient.id if recipient else None,
-                None,
-                delivered,
-                request.text if delivered != request.text else None,
-                verdict.action.value,
-                [],
-                self.rt.now(),
-            )
+        place = Conversation.DIRECT if recipient else Conversation.ROOM
+        event = TextEvent(
+            bot, self.rt.realms[realm], request.text, TextField.BODY, place, conversation, "message", recipient
         )
-        self.rt.reviewed(
-            Reviewed(realm, conversation, "message", bot, recipient, request.text, verdict, stanza_id, self.rt.now())
-        )
-        if not verdict.delivers:
-            raise ActionError(f"not delivered: moderation says {verdict.action.value}")
-        if recipient is not None:
-            people = self.rt.realms[realm].people_domain
-            message = ChatMessage(stanza_id, "chat", body=verdict.text)
-            await self.rt.send(people, st.build_message(f"{bot.pseudonym}@{people}", recipient.account, message))
-        else:
-            record = RoomRecord(0, stanza_id, bot.id, bot.pseudonym, None, verdict.text, self.rt.now())
-            await rooms.post_record(request.room, record)
+        refused: list[str] = []
+
+        async def deliver(text: str, stanza_id: str) -> None:
+            if recipient is not None:
+                people = self.rt.realms[realm].people_domain
+                message = ChatMessage(stanza_id, "chat", body=text)
+                await self.rt.send(people, st.build_message(f"{bot.pseudonym}@{people}", recipient.account, message))
+            else:
+                record = RoomRecord(0, stanza_id, bot.id, bot.pseudonym, None, text, self.rt.now())
+                await rooms.post_record(request.room, record)
+
+        async def notice(text: str) -> None:
+            return None  # a bot hears about its post in the answer
+
+        reply = Reply(lambda refusal: refused.append(refusal.text), notice, deliver)
+        outcome = await self.executor.submit(event, reply)
+        if outcome.delivered is None:
+            verdict = outcome.verdict
+            if verdict is not None and not verdict.delivers:
+                raise ActionError(f"not delivered: moderation says {verdict.action.value}")
+            raise ActionError(f"not delivered: {', '.join(refused) or 'a report'}")
+        stanza_id = next(e.stanza_id for e in outcome.effects if isinstance(e, Deliver))
         return {"target": request.room or request.to, "id": stanza_id.rpartition("-")[2]}
 
     async def remove(self, realm: str, request: ActionRequest) -> dict[str, Any]:

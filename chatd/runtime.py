@@ -25,7 +25,6 @@ from chatd.serial import SerialQueues
 from chatd.store import ArchivedMessage, Store
 from chatd.vault.seal import Sealer
 from chatd.xmpp.stream import ComponentStream
-from policies import Conversation, Field, Verdict
 
 log = logging.getLogger("chatd")
 
@@ -67,39 +66,6 @@ class Runtime:
 
     def now(self) -> float:
         return time.time()
-
-    async def moderate(
-        self,
-        text: str,
-        author: Member,
-        realm: Realm,
-        field: Field,
-        conversation: Conversation,
-        recent_messages: int = 0,
-        watched: bool = False,
-    ) -> Verdict:
-        """The one moderation entry point: the policies, then the external hook if configured."""
-        started = time.perf_counter()
-        context = self.moderation.context(author, realm, field, conversation, self.now(), recent_messages, watched)
-        verdict = self.moderation.check(text, context)
-        if self.hook is not None:
-            verdict = await self.hook.consult(text, context, author.pseudonym, verdict)
-        if self.metrics is not None:
-            self.metrics.moderation_seconds.observe(time.perf_counter() - started)
-        verdicts = self.counters.verdicts
-        for category in {f.category for f in verdict.findings} or {"none"}:
-            key = (verdict.action.value, category)
-            verdicts[key] = verdicts.get(key, 0) + 1
-        return verdict
-
-    def join_pieces(
-        self, conversation: str, author: Member, kind: Conversation, piece: Piece, verdict: Verdict
-    ) -> Completion | None:
-        """The author's recent texts in this conversation, checked again together (core/fragments)."""
-        realm = self.realms[author.realm]
-        watched = author.id in self.watched
-        context = self.moderation.context(author, realm, Field.BODY, kind, self.now(), watched=watched)
-        return self.fragments.add((conversation, author.id), piece, verdict, context, self.moderation.check)
 
     def reviewed(self, record: Reviewed) -> None:
         """Every text after review, whatever the verdict: the desk and the shadow rooms listen."""

@@ -13,7 +13,6 @@ from enum import StrEnum
 from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member, Role
 from chatd.core.refusal import Refusal
-from policies import Verdict
 
 GROUP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{2,31}$")
 MAX_GROUPS_OWNED = 20
@@ -238,30 +237,3 @@ def may_manage(room: Room, member: Member) -> Refusal | None:
 def may_invite(room: Room, member: Member) -> Refusal | None:
     """Anyone may point a realm member to a topic room; only the owner brings people into a group."""
     return may_manage(room, member) if room.is_group else None
-
-
-# the seam for Wall Guides' shadow rooms (a later issue)
-
-
-class RoomEventKind(StrEnum):
-    MESSAGE = "message"
-    SUBJECT = "subject"
-    INVITE = "invite"
-    PRIVATE = "private"
-    CONFIG = "config"
-    PIECES = "pieces"  # the author's recent texts joined, when together they gave personal information
-
-
-@dataclass(frozen=True, slots=True)
-class RoomEvent:
-    """A member-authored text in a room after review, whatever the verdict (delivered, held, rejected)."""
-
-    kind: RoomEventKind
-    realm: str
-    room: str
-    author_id: int
-    original: str
-    verdict: Verdict
-    stanza_id: str | None
-    created_at: float
-    recipient_id: int | None = None

@@ -9,15 +9,16 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import aiosqlite
 
 from chatd.core.model import Member, Role, Status
+from chatd.core.pipeline import ArchivedMessage
 from chatd.store.rooms import RoomStore
+
+__all__ = ["ArchivedMessage", "Store", "StoreError"]
 
 log = logging.getLogger("chatd.store")
 
@@ -60,20 +61,6 @@ def fault_of(exc: BaseException, folder: Path | None) -> str:
     if folder is not None and not name.startswith("SQLITE_READONLY") and free_bytes(folder) < ROOM_BYTES:
         return STORE_FAULTS["SQLITE_FULL"]
     return next((text for code, text in STORE_FAULTS.items() if name.startswith(code)), type(exc).__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class ArchivedMessage:
-    stanza_id: str
-    conversation: str
-    sender_id: int
-    recipient_id: int | None
-    client_id: str | None
-    body: str | None
-    original: str | None
-    verdict: str
-    findings: Sequence[dict[str, object]]
-    created_at: float
 
 
 def _migrations() -> list[tuple[int, str]]:

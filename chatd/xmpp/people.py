@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Awaitable, Callable
 
 from chatd import i18n
-from chatd.core.commands import Command, parse_command, report_reason
+from chatd.core.commands import Command, parse_command
 from chatd.core.direct import admit, conversation_key, find_recipient
 from chatd.core.fragments import Completion, Piece
 from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member, Realm
+from chatd.core.pipeline import TextEvent, archive_record
 from chatd.core.refusal import Refusal
 from chatd.core.shadow import Reviewed
-from chatd.notices import pieces_params, redaction_params, rejection
+from chatd.executor import Executor, Reply
+from chatd.ids import new_stanza_id
 from chatd.runtime import Runtime
-from chatd.store import ArchivedMessage, StoreError
 from chatd.store.registration import RegistrationStore
 from chatd.vault.seal import associated_data
 from chatd.xmpp import adhoc
@@ -29,7 +30,6 @@ log = logging.getLogger("chatd.people")
 
 GUIDE = "wallguide"
 RESOURCES = "resources"
-THREAD_QUIET_SECONDS = 1800  # a guide thread quiet this long gets the "a guide will answer" note again
 SERVICES = (GUIDE, RESOURCES)
 PSEUDONYM_FEATURES = [
     st.NS_DISCO_INFO,
@@ -41,25 +41,12 @@ PSEUDONYM_FEATURES = [
 ]
 
 
-def muted_refusal(rt: Runtime, member: Member) -> Refusal | None:
-    """A muted member's texts are refused until the mute ends."""
-    until = rt.muted_until(member)
-    if until is None:
-        return None
-    return Refusal(
-        "policy-violation", "error.muted", kind="wait", params={"until": time.strftime("%H:%M UTC", time.gmtime(until))}
-    )
-
-
-def new_stanza_id() -> str:
-    return f"{time.time_ns():x}-{secrets.token_hex(4)}"
-
-
 class PeopleDomain:
     def __init__(self, runtime: Runtime, realm: Realm):
         self.rt = runtime
         self.realm = realm
         self.domain = realm.people_domain
+        self.executor = Executor(runtime)
 
     # entry point: one raw stanza, in arrival order, synchronous
 
@@ -125,110 +112,55 @@ class PeopleDomain:
         if isinstance(recipient, Refusal):
             self._refuse(stream, element, recipient, sender)
             return
-        verdict: Verdict | None = None
-        pieces: Completion | None = None
-        reason = report_reason(message.body) if message.body is not None else None
-        if reason is not None:
-            await self._report(stream, sender, conversation_key(sender, recipient), message.reply_to, reason)
+
+        async def send(delivered: ChatMessage) -> None:
+            await stream.send(st.build_message(f"{sender.pseudonym}@{self.domain}", recipient.account, delivered))
+            rt.counters.stanzas_out += 1
+            rt.counters.delivered += 1
+
+        async def deliver(text: str, stanza_id: str) -> None:
+            await send(message.with_body(text))
+
+        if message.body is None:  # chat states, receipts, markers: passed on, not reviewed
+            await send(message)
             return
-        if message.body is not None:
-            muted = muted_refusal(rt, sender)
-            if muted is not None:
-                self._refuse(stream, element, muted, sender)
-                return
-            verdict = await rt.moderate(
-                message.body,
-                sender,
-                self.realm,
-                Field.CORRECTION if message.replaces else Field.BODY,
-                Conversation.DIRECT,
-                recent_messages=rt.limiter.recent(sender.account, time.monotonic()),
-                watched=sender.id in rt.watched,
-            )
-            stanza_id = new_stanza_id()
-            conversation = conversation_key(sender, recipient)
-            if verdict.delivers and not message.replaces:
-                piece = Piece(stanza_id, message.id, verdict.text, rt.now())
-                pieces = rt.join_pieces(conversation, sender, Conversation.DIRECT, piece, verdict)
-                verdict = pieces.verdict if pieces else verdict
-            try:
-                await self._archive(stanza_id, sender, recipient, message, verdict)
-            except StoreError:
-                log.error("archive failed; a message was not delivered")
-                self._refuse(
-                    stream, element, Refusal("internal-server-error", "error.not_delivered", kind="wait"), sender
-                )
-                return
-            kind = "correction" if message.replaces else "message"
-            rt.reviewed(
-                Reviewed(
-                    self.realm.id, conversation, kind, sender, recipient, message.body, verdict, stanza_id, rt.now()
-                )
-            )
-            if verdict.action is Action.REJECT:
-                self._refuse(stream, element, rejection(verdict, self.rt.language_of(sender)), sender)
-                return
-            if verdict.action is Action.HOLD:
-                await self._notice(stream, sender, "notice.held", target=pseudonym)
-                return
-            message = message.with_body(verdict.text)
-        await stream.send(st.build_message(f"{sender.pseudonym}@{self.domain}", recipient.account, message))
-        rt.counters.stanzas_out += 1
-        rt.counters.delivered += 1
-        if pieces is not None:
-            await self._take_back_pieces(stream, sender, recipient, stanza_id, pieces)
-        if verdict is not None and verdict.action is Action.REDACT:
-            await self._notice_redacted(stream, sender, pseudonym, verdict)
-
-    async def _take_back_pieces(
-        self, stream: ComponentStream, sender: Member, recipient: Member, stanza_id: str, pieces: Completion
-    ) -> None:
-        """The earlier pieces are retracted (XEP-0424; the archive keeps them for the guides), the author is told
-        why, and the guides see the pieces joined."""
-        rt = self.rt
-        language = rt.language_of(sender)
-        fallback = i18n.text(language, "notice.pieces_fallback")
-        for piece in pieces.earlier:
-            await rt.store.moderate(piece.stanza_id, "")
-            if piece.client_id is not None:
-                sent_as = f"{sender.pseudonym}@{self.domain}"
-                await stream.send(
-                    st.build_retraction(sent_as, recipient.account, piece.client_id, fallback, new_stanza_id())
-                )
-        conversation = conversation_key(sender, recipient)
-        joined = Reviewed(
-            self.realm.id, conversation, "pieces", sender, recipient, pieces.joined, pieces.joined_verdict,
-            stanza_id, rt.now(),
-        )  # fmt: skip
-        rt.reviewed(joined)
-        await self._notice(stream, sender, "notice.pieces_removed", target=recipient.pseudonym,
-                           **pieces_params(pieces, language))  # fmt: skip
-
-    async def _archive(
-        self, stanza_id: str, sender: Member, recipient: Member, message: ChatMessage, verdict: Verdict
-    ) -> None:
-        delivered = verdict.text if verdict.delivers else None
-        await self.rt.store.archive(
-            ArchivedMessage(
-                stanza_id=stanza_id,
-                conversation=conversation_key(sender, recipient),
-                sender_id=sender.id,
-                recipient_id=recipient.id,
-                client_id=message.id,
-                body=delivered,
-                original=message.body if delivered != message.body else None,
-                verdict=verdict.action.value,
-                findings=[f.as_dict() for f in verdict.findings],
-                created_at=self.rt.now(),
-            )
+        event = TextEvent(
+            sender,
+            self.realm,
+            message.body,
+            Field.CORRECTION if message.replaces else Field.BODY,
+            Conversation.DIRECT,
+            conversation_key(sender, recipient),
+            "correction" if message.replaces else "message",
+            recipient=recipient,
+            client_id=message.id,
+            target=pseudonym,
+            reply_to=message.reply_to,
         )
+        await self.executor.submit(event, self._reply(stream, element, sender, deliver))
 
-    async def _notice_redacted(self, stream: ComponentStream, member: Member, target: str, verdict: Verdict) -> None:
-        params = redaction_params(verdict, self.rt.language_of(member))
-        await self._notice(stream, member, "notice.redacted", target=target, **params)
+    def _reply(
+        self,
+        stream: ComponentStream,
+        element: ET.Element | None,
+        member: Member,
+        deliver: Callable[[str, str], Awaitable[None]] | None = None,
+    ) -> Reply:
+        """The outlets for a member's text sent to this domain: errors to the stanza, notices from wallguide@."""
+
+        def refuse(refusal: Refusal) -> None:
+            if element is not None:
+                self._refuse(stream, element, refusal, member)
+
+        async def notice(text: str) -> None:
+            await self._say(stream, member, text)
+
+        return Reply(refuse, notice) if deliver is None else Reply(refuse, notice, deliver)
 
     async def _notice(self, stream: ComponentStream, member: Member, key: str, **params: str) -> None:
-        body = i18n.text(self.rt.language_of(member), key, **params)
+        await self._say(stream, member, i18n.text(self.rt.language_of(member), key, **params))
+
+    async def _say(self, stream: ComponentStream, member: Member, body: str) -> None:
         await stream.send(st.build_chat(self.realm.guide_jid, member.account, body))
         self.rt.counters.stanzas_out += 1
 
@@ -257,47 +189,24 @@ class PeopleDomain:
     async def _to_guide(self, stream: ComponentStream, member: Member, message: ChatMessage) -> None:
         if message.body is None:
             return
-        own_line = next((line for line in message.body.splitlines() if not line.startswith(">")), "")
-        reason = report_reason(own_line)
-        if reason is not None:
-            await self._report_quoted(stream, member, message.body, reason)
-            return
         command = parse_command(message.body)
-        if command is None:
-            await self._ask_guide(stream, member, message.body, message.id)
-            return
-        if command.name == "share":
+        if command is not None and command.name == "share":
             await self._share(stream, member, command.argument)
-            return
-        await self._reply(stream, member, *await self._run_command(member, command))
-
-    async def _ask_guide(self, stream: ComponentStream, member: Member, text: str, client_id: str | None) -> None:
-        """Ask a Wall Guide: the text opens or continues the member's thread with the guides on duty."""
-        rt = self.rt
-        conversation = f"guide:{member.id}"
-        earlier = await rt.store.conversation(conversation, limit=1)
-        verdict = await rt.moderate(
-            text, member, self.realm, Field.BODY, Conversation.GUIDE, watched=member.id in rt.watched
-        )
-        stanza_id = new_stanza_id()
-        findings = [f.as_dict() for f in verdict.findings]
-        await rt.store.archive(
-            ArchivedMessage(
-                stanza_id,
-                conversation,
-                member.id,
-                None,
-                client_id,
-                text,
-                None,
-                verdict.action.value,
-                findings,
-                rt.now(),
+        elif command is not None and command.name != "report":
+            key, params = await self._run_command(member, command)
+            await self._notice(stream, member, key, **params)
+        else:  # Ask a Wall Guide (or a report quoting a message): the member's thread with the guides on duty
+            event = TextEvent(
+                member,
+                self.realm,
+                message.body,
+                Field.BODY,
+                Conversation.GUIDE,
+                f"guide:{member.id}",
+                "guide",
+                client_id=message.id,
             )
-        )
-        rt.reviewed(Reviewed(self.realm.id, conversation, "guide", member, None, text, verdict, stanza_id, rt.now()))
-        if not earlier or rt.now() - earlier[-1].created_at > THREAD_QUIET_SECONDS:
-            await self._notice(stream, member, "notice.guide_received")
+            await self.executor.submit(event, self._reply(stream, None, member))
 
     async def _share(self, stream: ComponentStream, member: Member, details: str) -> None:
         """ "!share <details>": contact details for the guides, sealed at once; only a Senior Clinician opens them."""
@@ -311,32 +220,11 @@ class PeopleDomain:
             member.id, member.realm, member.pseudonym, self.realm.language, sealed, now
         )
         line = i18n.text(self.realm.language, "watch.shared", name=member.pseudonym)
+        stanza_id, conversation = new_stanza_id(), f"guide:{member.id}"
+        await rt.store.archive(archive_record(stanza_id, conversation, member.id, line, now))
         verdict = Verdict(Action.DELIVER, line)
-        stanza_id = new_stanza_id()
-        conversation = f"guide:{member.id}"
-        await rt.store.archive(
-            ArchivedMessage(stanza_id, conversation, member.id, None, None, line, None, "deliver", [], now)
-        )
         rt.reviewed(Reviewed(self.realm.id, conversation, "guide", member, None, line, verdict, stanza_id, now))
         await self._notice(stream, member, "notice.shared")
-
-    async def _report(
-        self, stream: ComponentStream, reporter: Member, conversation: str, reply_id: str | None, reason: str
-    ) -> None:
-        """A report (a reply with "!report <reason>") goes to the Wall Guides only; the reporter is thanked."""
-        reported = await self.rt.store.reported_message(conversation, reply_id) if reply_id else None
-        if self.rt.file_report is not None:
-            await self.rt.file_report(reporter, conversation, reported, reason)
-        await self._notice(stream, reporter, "notice.report_received")
-
-    async def _report_quoted(self, stream: ComponentStream, reporter: Member, text: str, reason: str) -> None:
-        """ "!report" to wallguide@ quoting a message ("> ..." lines) that the member received."""
-        quote = " ".join(line[1:].strip() for line in text.splitlines() if line.startswith(">")).strip()
-        reported = await self.rt.store.quoted_message(reporter.id, quote[:80]) if quote else None
-        conversation = reported.conversation if reported else f"guide:{reporter.id}"
-        if self.rt.file_report is not None:
-            await self.rt.file_report(reporter, conversation, reported, reason)
-        await self._notice(stream, reporter, "notice.report_received")
 
     async def _run_command(self, member: Member, command: Command) -> tuple[str, dict[str, str]]:
         rt = self.rt
@@ -358,9 +246,6 @@ class PeopleDomain:
         await rt.store.set_block(member.id, other.id, blocking)
         rt.directory.set_block(member, other, blocking)
         return ("command.blocked" if blocking else "command.unblocked"), {"name": other.pseudonym}
-
-    async def _reply(self, stream: ComponentStream, member: Member, key: str, params: dict[str, str]) -> None:
-        await self._notice(stream, member, key, **params)
 
     # iq: disco and ping
 

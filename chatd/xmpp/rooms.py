@@ -15,27 +15,26 @@ import secrets
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from xml.sax.saxutils import escape, quoteattr
 
 from chatd import i18n
 from chatd.core import rooms as core
-from chatd.core.commands import report_reason
 from chatd.core.direct import admit, find_recipient
 from chatd.core.fragments import Completion, Piece
 from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member, Realm
+from chatd.core.pipeline import TextEvent, archive_record
 from chatd.core.refusal import Refusal
-from chatd.core.rooms import Occupant, Room, RoomEvent, RoomEventKind, RoomKind
-from chatd.core.shadow import Reviewed
-from chatd.notices import pieces_params, redaction_params, rejection
+from chatd.core.rooms import Occupant, Room, RoomKind
+from chatd.executor import Executor, Reply
+from chatd.ids import new_stanza_id
 from chatd.runtime import Runtime
-from chatd.store import ArchivedMessage, StoreError
+from chatd.store import StoreError
 from chatd.store.rooms import ArchiveQuery, RoomRecord
 from chatd.xmpp import stanza as st
-from chatd.xmpp.people import muted_refusal, new_stanza_id
 from chatd.xmpp.stream import ComponentStream
-from policies import Action, Conversation, Field, Verdict
+from policies import Conversation, Field
 
 log = logging.getLogger("chatd.rooms")
 
@@ -109,6 +108,14 @@ def parse_stamp(value: str) -> float:
     return datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00")).timestamp()
 
 
+async def _quiet(text: str) -> None:
+    """No notice (a status text, a new group's name: the author is answered otherwise)."""
+
+
+async def _ignore(text: str, stanza_id: str) -> None:
+    """Delivery read from the outcome (a group's name and description)."""
+
+
 def _child(element: ET.Element, ns: str, name: str) -> ET.Element | None:
     return element.find(f"{{{ns}}}{name}")
 
@@ -158,6 +165,7 @@ class RoomsDomain:
         self.domain = realm.rooms_domain
         self.topics = list(topics)
         self.rooms: dict[str, Room] = {}
+        self.executor = Executor(runtime)
 
     async def load(self) -> None:
         """Topic rooms from config (added to the store when new), then everything the store holds."""
@@ -185,30 +193,6 @@ class RoomsDomain:
             )
         log.info("realm %s: %d rooms loaded", self.realm.id, len(self.rooms))
 
-    def reviewed(self, event: RoomEvent) -> None:
-        """Every reviewed room text, whatever its verdict, goes to the Wall Guides' desk and shadow rooms."""
-        author = self.rt.directory.by_id(event.author_id)
-        if author is None:
-            return
-        recipient = self.rt.directory.by_id(event.recipient_id) if event.recipient_id is not None else None
-        conversation = f"room:{event.realm}:{event.room}"
-        if recipient is not None:
-            low, high = sorted((author.id, recipient.id))
-            conversation = f"roompm:{event.realm}:{event.room}:{low}:{high}"
-        self.rt.reviewed(
-            Reviewed(
-                event.realm,
-                conversation,
-                event.kind.value,
-                author,
-                recipient,
-                event.original,
-                event.verdict,
-                event.stanza_id,
-                event.created_at,
-            )
-        )
-
     # posts by the Wall Guides (from the watch domain)
 
     async def post_as_guide(self, local: str, text: str) -> None:
@@ -217,9 +201,7 @@ class RoomsDomain:
         if room is None:
             return
         stanza_id = new_stanza_id()
-        await self.rt.store.archive(
-            ArchivedMessage(stanza_id, room.key, 0, None, None, text, None, "deliver", [], self.rt.now())
-        )
+        await self.rt.store.archive(archive_record(stanza_id, room.key, 0, text, self.rt.now()))
         await self.post_record(
             local, RoomRecord(0, stanza_id, 0, self.rt.config.watch.guide_name, None, text, self.rt.now())
         )
@@ -359,12 +341,12 @@ class RoomsDomain:
     async def _create_group(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str
     ) -> Room | None:
-        verdict = await self._review(local, member, Field.GROUP_NAME, Conversation.GROUP)
-        self.reviewed(
-            RoomEvent(RoomEventKind.CONFIG, self.realm.id, local, member.id, local, verdict, None, self.rt.now())
+        key = Room(local, self.realm.id, RoomKind.GROUP, local, "", b"").key
+        event = TextEvent(
+            member, self.realm, local, Field.GROUP_NAME, Conversation.GROUP, key, "config", target=local, verbatim=True
         )
-        if verdict.action is not Action.DELIVER:
-            self._refuse(stream, element, self._rejection(verdict, member), member)
+        outcome = await self.executor.submit(event, Reply(lambda r: self._refuse(stream, element, r, member), _quiet))
+        if outcome.delivered is None:
             return None
         salt = secrets.token_bytes(16)
         try:
@@ -465,13 +447,9 @@ class RoomsDomain:
         status = st.client_child(element, "status")
         text = status.text if status is not None else None
         if text:
-            verdict = await self._review(text, occupant.member, Field.STATUS, self._conversation(room))
-            self.reviewed(
-                RoomEvent(
-                    RoomEventKind.CONFIG, room.realm, room.local, occupant.member.id, text, verdict, None, self.rt.now()
-                )
-            )
-            text = verdict.text if verdict.delivers else None
+            event = self._event(room, occupant.member, text, Field.STATUS, "config")
+            outcome = await self.executor.submit(event, Reply(lambda r: None, _quiet))
+            text = outcome.delivered
         return (show.text if show is not None else None), text
 
     async def _broadcast_presence(
@@ -528,25 +506,18 @@ class RoomsDomain:
             if tail:
                 await self._fanout(stream, room, b"<message to=", tail, skip=occupant)
             return
-        reason = report_reason(message.body)
-        if reason is not None:  # "!report <reason>" as a reply: to the Wall Guides only, never to the room
-            reported = await self.rt.store.reported_message(room.key, message.reply_to) if message.reply_to else None
-            if self.rt.file_report is not None:
-                await self.rt.file_report(member, room.key, reported, reason)
-            await self._notice(stream, room, member, "notice.report_received")
-            return
         field = Field.CORRECTION if message.replaces else Field.BODY
-        outcome = await self._moderate(stream, element, room, member, message.body, field, RoomEventKind.MESSAGE)
-        if outcome is None:
-            return
-        verdict, stanza_id = outcome
-        created = self.rt.now()
-        record = RoomRecord(0, stanza_id, member.id, member.pseudonym, message.id, verdict.text, created)
+        kind = "correction" if message.replaces else "message"
+        event = self._event(room, member, message.body, field, kind, client_id=element.get("id"))
+        event = replace(event, reply_to=message.reply_to)
         extra = f"<replace xmlns='urn:xmpp:message-correct:0'{_a(id=message.replaces)}/>" if message.replaces else ""
-        tail = self._message_tail(room, record, extra=extra)
-        copies = await self._fanout(stream, room, b"<message to=", tail, author=member)
-        self.rt.counters.delivered += copies
-        await self._tell_redacted(stream, room, occupant.member, verdict)
+
+        async def deliver(text: str, stanza_id: str) -> None:
+            record = RoomRecord(0, stanza_id, member.id, member.pseudonym, message.id, text, self.rt.now())
+            tail = self._message_tail(room, record, extra=extra)
+            self.rt.counters.delivered += await self._fanout(stream, room, b"<message to=", tail, author=member)
+
+        await self.executor.submit(event, self._reply(stream, element, room, member, deliver))
 
     async def _on_subject(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, text: str
@@ -566,16 +537,18 @@ class RoomsDomain:
         if refusal is not None:
             self._refuse(stream, element, refusal, member)
             return
-        subject = ""
-        if text:
-            outcome = await self._moderate(stream, element, room, member, text, Field.SUBJECT, RoomEventKind.SUBJECT)
-            if outcome is None:
-                return
-            subject = outcome[0].text
-        await self.rt.store.rooms.set_subject(room.realm, room.local, subject, occupant.nick)
-        room.subject, room.subject_nick = subject, occupant.nick
-        tail = self._subject_tail(self._jid(room, occupant.nick), element.get("id") or new_stanza_id(), subject)
-        await self._fanout(stream, room, b"<message to=", tail)
+
+        async def deliver(subject: str, stanza_id: str) -> None:
+            await self.rt.store.rooms.set_subject(room.realm, room.local, subject, occupant.nick)
+            room.subject, room.subject_nick = subject, occupant.nick
+            tail = self._subject_tail(self._jid(room, occupant.nick), element.get("id") or new_stanza_id(), subject)
+            await self._fanout(stream, room, b"<message to=", tail)
+
+        if not text:  # clearing the subject
+            await deliver("", "")
+            return
+        event = self._event(room, member, text, Field.SUBJECT, "subject")
+        await self.executor.submit(event, self._reply(stream, element, room, member, deliver))
 
     async def _on_private(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, nick: str, message: ChatMessage
@@ -594,23 +567,23 @@ class RoomsDomain:
         if isinstance(reachable, Refusal):
             self._refuse(stream, element, reachable, member)
             return
-        verdict = None
-        if message.body is not None:
-            outcome = await self._moderate(
-                stream, element, room, member, message.body, Field.BODY, RoomEventKind.PRIVATE, recipient.member
-            )
-            if outcome is None:
-                return
-            verdict = outcome[0]
-            message = message.with_body(verdict.text)
-        body = f"<body>{escape(message.body)}</body>" if message.body is not None else ""
-        tail = (
-            f"{_a(from_=self._jid(room, occupant.nick), type='chat', id=message.id)}>{body}"
-            f"{self._extras(message)}<x xmlns='{NS_MUC_USER}'/></message>"
-        ).encode()
-        self.rt.counters.delivered += await self._send(stream, self._to_clients(recipient, b"<message to=", tail))
-        if verdict is not None:
-            await self._tell_redacted(stream, room, member, verdict)
+
+        async def send(delivered: ChatMessage) -> None:
+            body = f"<body>{escape(delivered.body)}</body>" if delivered.body is not None else ""
+            tail = (
+                f"{_a(from_=self._jid(room, occupant.nick), type='chat', id=delivered.id)}>{body}"
+                f"{self._extras(delivered)}<x xmlns='{NS_MUC_USER}'/></message>"
+            ).encode()
+            self.rt.counters.delivered += await self._send(stream, self._to_clients(recipient, b"<message to=", tail))
+
+        async def deliver(text: str, stanza_id: str) -> None:
+            await send(message.with_body(text))
+
+        if message.body is None:  # chat states and markers: passed on, not reviewed
+            await send(message)
+            return
+        event = self._event(room, member, message.body, Field.BODY, "private", recipient.member, element.get("id"))
+        await self.executor.submit(event, self._reply(stream, element, room, member, deliver))
 
     async def _on_invite(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, invites: list[ET.Element]
@@ -643,15 +616,19 @@ class RoomsDomain:
             return
         reason_element = _child(invite, NS_MUC_USER, "reason")
         reason = (reason_element.text or "").strip() if reason_element is not None else ""
-        verdict = None
-        if reason:
-            outcome = await self._moderate(
-                stream, element, room, member, reason, Field.INVITE_REASON, RoomEventKind.INVITE, invitee
-            )
-            if outcome is None:
-                return
-            verdict = outcome[0]
-            reason = verdict.text
+
+        async def deliver(text: str, stanza_id: str) -> None:
+            await self._send_invite(stream, room, member, invitee, text)
+
+        if not reason:
+            await deliver("", "")
+            return
+        event = self._event(room, member, reason, Field.INVITE_REASON, "invite", invitee)
+        await self.executor.submit(event, self._reply(stream, element, room, member, deliver))
+
+    async def _send_invite(
+        self, stream: ComponentStream, room: Room, member: Member, invitee: Member, reason: str
+    ) -> None:
         if room.is_group and invitee.id not in room.members:
             await self.rt.store.rooms.set_member(room.realm, room.local, invitee.id, True)
             room.members.add(invitee.id)
@@ -667,155 +644,46 @@ class RoomsDomain:
             f"<x xmlns='{NS_CONFERENCE}'{_a(jid=room_jid, reason=reason or None)}/></message>"
         )
         self.rt.counters.delivered += 1
-        if verdict is not None:
-            await self._tell_redacted(stream, room, member, verdict)
 
-    # moderation: review, archive, then the author is told what happened
+    # a member's text in a room: one event for the pipeline; its outlets
 
-    async def _review(self, text: str, member: Member, field: Field, conversation: Conversation) -> Verdict:
-        recent = self.rt.limiter.recent(member.account, time.monotonic())
-        watched = member.id in self.rt.watched
-        return await self.rt.moderate(
-            text, member, self.realm, field, conversation, recent_messages=recent, watched=watched
+    def _event(
+        self,
+        room: Room,
+        member: Member,
+        text: str,
+        field: Field,
+        kind: str,
+        recipient: Member | None = None,
+        client_id: str | None = None,
+    ) -> TextEvent:
+        place = Conversation.ROOM_PRIVATE if kind == "private" else self._conversation(room)
+        conversation = room.key
+        if kind == "private" and recipient is not None:
+            low, high = sorted((member.id, recipient.id))
+            conversation = f"roompm:{room.realm}:{room.local}:{low}:{high}"
+        return TextEvent(
+            member, self.realm, text, field, place, conversation, kind, recipient, client_id, target=room.name
         )
 
-    @staticmethod
-    def _conversation(room: Room) -> Conversation:
-        return Conversation.GROUP if room.is_group else Conversation.ROOM
-
-    async def _moderate(
+    def _reply(
         self,
         stream: ComponentStream,
         element: ET.Element,
         room: Room,
         member: Member,
-        text: str,
-        field: Field,
-        kind: RoomEventKind,
-        recipient: Member | None = None,
-    ) -> tuple[Verdict, str] | None:
-        """Reviews a text (messages are archived first); (verdict, stanza id) when it may be delivered."""
-        muted = muted_refusal(self.rt, member)
-        if muted is not None:
-            self._refuse(stream, element, muted, member)
-            return None
-        private = kind is RoomEventKind.PRIVATE
-        conversation_kind = Conversation.ROOM_PRIVATE if private else self._conversation(room)
-        verdict = await self._review(text, member, field, conversation_kind)
-        stanza_id = new_stanza_id()
-        pieces = None
-        if kind in (RoomEventKind.MESSAGE, RoomEventKind.PRIVATE):
-            conversation = room.key
-            if recipient is not None:
-                low, high = sorted((member.id, recipient.id))
-                conversation = f"roompm:{room.realm}:{room.local}:{low}:{high}"
-            if field is Field.BODY and verdict.delivers:
-                piece = Piece(stanza_id, element.get("id"), verdict.text, self.rt.now())
-                pieces = self.rt.join_pieces(conversation, member, conversation_kind, piece, verdict)
-                verdict = pieces.verdict if pieces else verdict
-            try:
-                await self._archive(conversation, stanza_id, member, recipient, element.get("id"), text, verdict)
-            except StoreError:
-                log.error("room archive failed; a message was not delivered")
-                self._refuse(
-                    stream, element, Refusal("internal-server-error", "error.not_delivered", kind="wait"), member
-                )
-                return None
-        self.reviewed(
-            RoomEvent(
-                kind,
-                room.realm,
-                room.local,
-                member.id,
-                text,
-                verdict,
-                stanza_id,
-                self.rt.now(),
-                recipient.id if recipient else None,
-            )
-        )
-        if pieces is not None:
-            await self._take_back_pieces(stream, room, member, recipient, stanza_id, pieces)
-        if verdict.action is Action.REJECT:
-            self._refuse(stream, element, self._rejection(verdict, member), member)
-            return None
-        if verdict.action is Action.HOLD:
-            await self._notice(stream, room, member, "notice.held", target=room.name)
-            return None
-        return verdict, stanza_id
+        deliver: Callable[[str, str], Awaitable[None]],
+    ) -> Reply:
+        """Refusals answer the stanza; notices come from the room to the author's own clients."""
 
-    async def _archive(
-        self,
-        conversation: str,
-        stanza_id: str,
-        sender: Member,
-        recipient: Member | None,
-        client_id: str | None,
-        text: str,
-        verdict: Verdict,
-    ) -> None:
-        shown = verdict.text if verdict.delivers else None
-        findings = [f.as_dict() for f in verdict.findings]
-        await self.rt.store.archive(
-            ArchivedMessage(
-                stanza_id,
-                conversation,
-                sender.id,
-                recipient.id if recipient else None,
-                client_id,
-                shown,
-                text if shown != text else None,
-                verdict.action.value,
-                findings,
-                self.rt.now(),
-            )
-        )
+        async def notice(text: str) -> None:
+            await self._tell(stream, room, member, text)
 
-    def _rejection(self, verdict: Verdict, member: Member) -> Refusal:
-        return rejection(verdict, self.realm.language)
+        return Reply(lambda refusal: self._refuse(stream, element, refusal, member), notice, deliver)
 
-    async def _take_back_pieces(
-        self,
-        stream: ComponentStream,
-        room: Room,
-        member: Member,
-        recipient: Member | None,
-        stanza_id: str,
-        pieces: Completion,
-    ) -> None:
-        """The earlier pieces are retracted: for every occupant (XEP-0425, a tombstone in the archive), or for the
-        recipient of private messages (XEP-0424); the author is told why, and the guides see the pieces joined."""
-        language = self.realm.language
-        fallback = i18n.text(language, "notice.pieces_fallback")
-        occupant = room.occupants.get(recipient.id) if recipient is not None else None
-        for piece in pieces.earlier:
-            if recipient is None:
-                await self.retract(room.local, piece.stanza_id, fallback, fallback)
-                continue
-            await self.rt.store.moderate(piece.stanza_id, "")
-            if occupant is not None and piece.client_id is not None:
-                sender, private = self._jid(room, member.pseudonym), f"<x xmlns='{NS_MUC_USER}'/>"
-                copies = [
-                    st.build_retraction(sender, client, piece.client_id, fallback, new_stanza_id(), private).encode()
-                    for client in occupant.sessions
-                ]
-                await self._send(stream, copies)
-        joined = RoomEvent(
-            RoomEventKind.PIECES, room.realm, room.local, member.id, pieces.joined, pieces.joined_verdict, stanza_id,
-            self.rt.now(), recipient.id if recipient else None,
-        )  # fmt: skip
-        self.reviewed(joined)
-        target = recipient.pseudonym if recipient is not None else room.name
-        params = pieces_params(pieces, language)
-        await self._notice(stream, room, member, "notice.pieces_removed", target=target, **params)
-
-    async def _tell_redacted(self, stream: ComponentStream, room: Room, member: Member, verdict: Verdict) -> None:
-        if verdict.action is Action.REDACT:
-            params = redaction_params(verdict, self.realm.language)
-            await self._notice(stream, room, member, "notice.redacted", target=room.name, **params)
-
-    async def _notice(self, stream: ComponentStream, room: Room, member: Member, key: str, **params: str) -> None:
-        await self._tell(stream, room, member, i18n.text(self.realm.language, key, **params))
+    @staticmethod
+    def _conversation(room: Room) -> Conversation:
+        return Conversation.GROUP if room.is_group else Conversation.ROOM
 
     async def _tell(self, stream: ComponentStream, room: Room, member: Member, text: str) -> None:
         """A room message from the room itself, to the member's own clients only (not archived)."""
@@ -1066,13 +934,16 @@ class RoomsDomain:
             text = values.get(var, "").strip()
             if not text or text == (name if field_kind is Field.GROUP_NAME else description):
                 continue
-            outcome = await self._moderate(stream, element, room, member, text, field_kind, RoomEventKind.CONFIG)
-            if outcome is None:
+            reply = self._reply(stream, element, room, member, _ignore)
+            delivered = (
+                await self.executor.submit(self._event(room, member, text, field_kind, "config"), reply)
+            ).delivered
+            if delivered is None:
                 return
             if field_kind is Field.GROUP_NAME:
-                name = outcome[0].text
+                name = delivered
             else:
-                description = outcome[0].text
+                description = delivered
         if (name, description) != (room.name, room.description):
             await self.rt.store.rooms.set_name(room.realm, room.local, name, description)
             room.name, room.description = name, description

@@ -30,18 +30,19 @@ from chatd.core.guides import (
 )
 from chatd.core.message import ChatMessage
 from chatd.core.model import Member, Realm, Status
+from chatd.core.pipeline import archive_record
 from chatd.core.refusal import Refusal
 from chatd.core.rooms import Room, RoomKind
 from chatd.core.shadow import Reviewed, ShadowAddress, parse_shadow, queue_local, shadow_local, short_id
 from chatd.desk import Desk
 from chatd.events import ModeratorAction
+from chatd.executor import Executor
+from chatd.ids import new_stanza_id
 from chatd.runtime import Runtime
-from chatd.store import ArchivedMessage
 from chatd.store.audit import AuditLog
 from chatd.store.rooms import RoomRecord
 from chatd.xmpp import adhoc
 from chatd.xmpp import stanza as st
-from chatd.xmpp.people import new_stanza_id
 from chatd.xmpp.rooms import NS_MUC, RoomsDomain
 from chatd.xmpp.stream import ComponentStream
 from policies import Action
@@ -67,6 +68,7 @@ class ShadowRooms(RoomsDomain):
         self.desk = desk
         self.member_rooms = rooms
         self.audit = audit
+        self.executor = Executor(runtime, reviewed=lambda record: None)  # guides' words are not mirrored again
 
     async def load(self) -> None:
         """The shadow rooms that have lines already (so that guides find them after a restart)."""
@@ -81,9 +83,6 @@ class ShadowRooms(RoomsDomain):
             key = "watch.joined" if joined else "watch.left"
             line = i18n.text(self.realm.language, key, name=member.pseudonym)
             self._submit(local, lambda: self._post(local, None, line))
-
-    def reviewed(self, event: object) -> None:
-        """Guides' own words in shadow rooms are not mirrored again."""
 
     async def _on_invite(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, invites: list[ET.Element]
@@ -247,9 +246,7 @@ class ShadowRooms(RoomsDomain):
         stanza_id = new_stanza_id()
         sender_id = author.id if author else 0
         nick = author.pseudonym if author else self.rt.config.watch.guide_name  # the desk writes as the guides
-        await self.rt.store.archive(
-            ArchivedMessage(stanza_id, room.key, sender_id, None, None, body, None, "deliver", [], self.rt.now())
-        )
+        await self.rt.store.archive(archive_record(stanza_id, room.key, sender_id, body, self.rt.now()))
         record = RoomRecord(0, stanza_id, sender_id, nick, None, body, self.rt.now())
         stream = self.rt.streams[self.domain]
         await self._fanout(stream, room, b"<message to=", self._message_tail(room, record))
@@ -300,20 +297,8 @@ class ShadowRooms(RoomsDomain):
         if member is None:
             return
         await self._to_member(member, text)
-        await self.rt.store.archive(
-            ArchivedMessage(
-                new_stanza_id(),
-                address.conversation,
-                guide.id,
-                member.id,
-                None,
-                text,
-                None,
-                "deliver",
-                [],
-                self.rt.now(),
-            )
-        )
+        record = archive_record(new_stanza_id(), address.conversation, guide.id, text, self.rt.now(), None, member.id)
+        await self.rt.store.archive(record)
         await self._post(room.local, guide, i18n.text(self.realm.language, "watch.sent_to_member", text=text))
 
     async def _to_member(self, member: Member, text: str) -> None:

@@ -1,0 +1,269 @@
+"""The path of a member's text, once: event + state (+ verdict) -> Outcome, a list of effects.
+
+Every place a member's text enters (one-on-one, rooms, subjects, status texts, invitation
+reasons, group names, corrections, Ask a Wall Guide, reports, bot posts) builds a TextEvent
+and calls `submit`. Without a verdict, `submit` says whether the text needs one (review by
+the policies and the external hook is the executor's I/O); with it, it lists what happens:
+
+    [Report, Notice]                                   a "!report <reason>"
+    [Refuse]                                           a muted author
+    [Archive?, Review, Deliver | Hold | Reject, Notice?]   after review
+
+The executor (chatd.executor) carries the effects out in this order: archive before deliver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from chatd.core.commands import report_reason
+from chatd.core.model import Member, Realm
+from chatd.core.refusal import Refusal
+from chatd.core.shadow import Reviewed
+from policies import Action, Conversation, Field, Verdict
+
+THREAD_QUIET_SECONDS = 1800  # an Ask-a-Wall-Guide thread quiet this long gets "a guide will answer" again
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedMessage:
+    stanza_id: str
+    conversation: str
+    sender_id: int
+    recipient_id: int | None
+    client_id: str | None
+    body: str | None  # what recipients got; None when nothing was delivered
+    original: str | None  # the author's text when it differs from the body
+    verdict: str
+    findings: Sequence[dict[str, object]]
+    created_at: float
+
+
+def archive_record(
+    stanza_id: str,
+    conversation: str,
+    sender_id: int,
+    text: str,
+    now: float,
+    verdict: Verdict | None = None,
+    recipient_id: int | None = None,
+    client_id: str | None = None,
+) -> ArchivedMessage:
+    """The one way to build an archive record; without a verdict the text is delivered as written."""
+    body = text if verdict is None else (verdict.text if verdict.delivers else None)
+    return ArchivedMessage(
+        stanza_id=stanza_id,
+        conversation=conversation,
+        sender_id=sender_id,
+        recipient_id=recipient_id,
+        client_id=client_id,
+        body=body,
+        original=text if body != text else None,
+        verdict=verdict.action.value if verdict is not None else Action.DELIVER.value,
+        findings=[f.as_dict() for f in verdict.findings] if verdict is not None else [],
+        created_at=now,
+    )
+
+
+class Rule(StrEnum):
+    """How a verdict turns into delivery, by what the text is."""
+
+    NORMAL = "normal"  # reject: refused; hold: the author is told; redact: delivered and the author told
+    VERBATIM = "verbatim"  # an address (a new group's name): delivered as written, or refused
+    QUIET = "quiet"  # a presence status text: delivered when it may be, else dropped; nobody is told
+    TO_GUIDES = "to_guides"  # Ask a Wall Guide: never delivered to members; mutes do not apply
+
+
+ARCHIVED_KINDS = frozenset({"message", "correction", "private", "guide"})
+
+
+@dataclass(frozen=True, slots=True)
+class TextEvent:
+    """A member's text entering the service: who wrote what, where, to whom."""
+
+    author: Member
+    realm: Realm
+    text: str
+    field: Field
+    place: Conversation
+    conversation: str  # the conversation key: archive, shadow room, queue entries
+    kind: str  # what guides see: message, correction, subject, invite, private, config, guide
+    recipient: Member | None = None
+    client_id: str | None = None
+    target: str = ""  # what the author's notices name: the recipient's pseudonym, the room's name
+    reply_to: str | None = None  # XEP-0461: the message this one answers (a report names it)
+    verbatim: bool = False  # the text is an address: delivered as written or refused
+
+    @property
+    def rule(self) -> Rule:
+        if self.place is Conversation.GUIDE:
+            return Rule.TO_GUIDES
+        if self.field is Field.STATUS:
+            return Rule.QUIET
+        return Rule.VERBATIM if self.verbatim else Rule.NORMAL
+
+    @property
+    def archived(self) -> bool:
+        return self.kind in ARCHIVED_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """What is known about the author and the conversation when the text arrives."""
+
+    muted_until: float | None = None  # a mute still running
+    watched: bool = False
+    recent_messages: int = 0  # the author's messages in the flood window
+    last_in_conversation: float | None = None  # when the conversation last had a text (Ask a Wall Guide)
+
+
+# effects, in the order the executor carries them out
+
+
+@dataclass(frozen=True, slots=True)
+class Archive:
+    record: ArchivedMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """The reviewed text for the shadow room and the Wall Guides' desk, whatever the verdict."""
+
+    record: Reviewed
+
+
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    text: str
+    stanza_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Nothing is delivered; a Wall Guide decides (the desk files it from the review)."""
+
+    stanza_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    verdict: Verdict  # the refusal names the house rules that applied
+
+
+@dataclass(frozen=True, slots=True)
+class Refuse:
+    refusal: Refusal
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A private word to the author; with a verdict, what was removed and which house rules apply."""
+
+    key: str
+    params: dict[str, str] = field(default_factory=dict)
+    verdict: Verdict | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A member's report to the Wall Guides: of the message replied to, or of the quoted text."""
+
+    conversation: str
+    reason: str
+    reply_to: str | None = None
+    quote: str = ""
+
+
+Effect = Archive | Review | Deliver | Hold | Reject | Refuse | Notice | Report
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    effects: tuple[Effect, ...] = ()
+    needs_verdict: bool = False  # the text must be reviewed: call submit again with the verdict
+    verdict: Verdict | None = None
+
+    @property
+    def delivered(self) -> str | None:
+        return next((e.text for e in self.effects if isinstance(e, Deliver)), None)
+
+
+NEEDS_VERDICT = Outcome(needs_verdict=True)
+
+
+def muted(until: float) -> Refusal:
+    return Refusal("policy-violation", "error.muted", kind="wait", params={"until": clock_time(until)})
+
+
+def clock_time(seconds: float) -> str:
+    """HH:MM UTC, the way notices name a time."""
+    minutes = int(seconds // 60)
+    return f"{minutes // 60 % 24:02d}:{minutes % 60:02d} UTC"
+
+
+def quoted(text: str) -> tuple[str, str]:
+    """A text to wallguide@: its first own line and the quoted ("> ...") lines joined."""
+    own = next((line for line in text.splitlines() if not line.startswith(">")), "")
+    quote = " ".join(line[1:].strip() for line in text.splitlines() if line.startswith(">")).strip()
+    return own, quote
+
+
+def report_of(event: TextEvent) -> Report | None:
+    """A "!report <reason>": as a reply in a chat or room, or quoting a message to wallguide@."""
+    if event.place is Conversation.GUIDE:
+        own, quote = quoted(event.text)
+        reason = report_reason(own)
+        return None if reason is None else Report(event.conversation, reason, quote=quote)
+    if event.kind not in ("message", "correction"):
+        return None
+    reason = report_reason(event.text)
+    return None if reason is None else Report(event.conversation, reason, reply_to=event.reply_to)
+
+
+def submit(event: TextEvent, state: State, now: float, verdict: Verdict | None = None, stanza_id: str = "") -> Outcome:
+    """What happens to a member's text; without a verdict, NEEDS_VERDICT unless it is settled before review."""
+    report = report_of(event)
+    if report is not None:  # never delivered, never reviewed as a text: the guides get the report
+        return Outcome((report, Notice("notice.report_received")))
+    if state.muted_until is not None and state.muted_until > now and event.rule is not Rule.TO_GUIDES:
+        return Outcome(() if event.rule is Rule.QUIET else (Refuse(muted(state.muted_until)),))
+    if verdict is None:
+        return NEEDS_VERDICT
+    return Outcome(_after_review(event, state, now, verdict, stanza_id), verdict=verdict)
+
+
+def _after_review(event: TextEvent, state: State, now: float, verdict: Verdict, stanza_id: str) -> tuple[Effect, ...]:
+    author, recipient = event.author, event.recipient
+    archived = event.archived
+    effects: list[Effect] = []
+    if archived:
+        recipient_id = recipient.id if recipient is not None else None
+        record = archive_record(
+            stanza_id, event.conversation, author.id, event.text, now, verdict, recipient_id, event.client_id
+        )
+        effects.append(Archive(record))
+    kept = stanza_id if archived else None  # guides act on archived texts by this id
+    effects.append(
+        Review(
+            Reviewed(event.realm.id, event.conversation, event.kind, author, recipient, event.text, verdict, kept, now)
+        )
+    )
+    rule, action = event.rule, verdict.action
+    if rule is Rule.TO_GUIDES:
+        last = state.last_in_conversation
+        if last is None or now - last > THREAD_QUIET_SECONDS:
+            effects.append(Notice("notice.guide_received"))
+    elif rule is Rule.QUIET:
+        if verdict.delivers:
+            effects.append(Deliver(verdict.text, stanza_id))
+    elif action is Action.REJECT or (rule is Rule.VERBATIM and action is not Action.DELIVER):
+        effects.append(Reject(verdict))
+    elif action is Action.HOLD:
+        effects += [Hold(stanza_id), Notice("notice.held", {"target": event.target})]
+    else:
+        effects.append(Deliver(verdict.text, stanza_id))
+        if action is Action.REDACT:
+            effects.append(Notice("notice.redacted", {"target": event.target}, verdict))
+    return tuple(effects)
