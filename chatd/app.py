@@ -96,8 +96,7 @@ class Service:
         await runtime.refresh_directory()
         self.runtime = runtime
         desk = Desk(runtime)
-        runtime.mutes.update(await desk.guides.mutes())
-        runtime.watched.update(await desk.guides.watched())
+        await runtime.sanctions.load()
         self.audit = await AuditLog.open(config.store.path)
         shadows: dict[str, ShadowRooms] = {}
         member_rooms = self.member_rooms

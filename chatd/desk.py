@@ -130,7 +130,7 @@ class Desk:
         elif record.kind == "guide" and not alerts:
             if not await self._open_entry(record.realm, "guide", record.conversation):  # one entry per open thread
                 await self.add_entry(record.realm, "guide", GUIDE_SEVERITY, record.conversation, f"{who}{ref}")
-        elif record.author.id in self.rt.watched and not alerts:
+        elif self.rt.sanctions.is_watched(record.author) and not alerts:
             await self.add_entry(record.realm, "watched", WATCHED_SEVERITY, record.conversation, f"{who}{ref}")
         if any(a.severity >= CRISIS_SEVERITY and is_risk(a) for a in alerts):
             await self.send_crisis_resources(record.author)
@@ -141,7 +141,7 @@ class Desk:
             return None
         realm = self.rt.realms[record.realm]
         conversation = CONVERSATIONS.get(record.conversation.partition(":")[0], Conversation.NONE)
-        watched = record.author.id in self.rt.watched
+        watched = self.rt.sanctions.is_watched(record.author)
         context = self.rt.moderation.context(record.author, realm, Field.BODY, conversation, record.at, 0, watched)
         alerted = max((a.severity for a in record.verdict.alerts if is_risk(a)), default=0)
         assess = partial(self.rt.moderation.assess_recent, context=context)

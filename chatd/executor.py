@@ -77,8 +77,8 @@ class Executor:
             earlier = await rt.store.conversation(event.conversation, limit=1)
             last = earlier[-1].created_at if earlier else None
         return State(
-            muted_until=rt.muted_until(author),
-            watched=author.id in rt.watched,
+            muted_until=rt.sanctions.muted_until(author),
+            watched=rt.sanctions.is_watched(author),
             recent_messages=rt.limiter.recent(author.account, time.monotonic()),
             last_in_conversation=last,
         )

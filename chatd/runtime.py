@@ -21,6 +21,7 @@ from chatd.core.shadow import Reviewed
 from chatd.events import MemberJoined, MemberLeft
 from chatd.hook import ExternalHook
 from chatd.metrics import Metrics
+from chatd.sanctions import Sanctions
 from chatd.serial import SerialQueues
 from chatd.store import ArchivedMessage, Store
 from chatd.vault.seal import Sealer
@@ -56,13 +57,14 @@ class Runtime:
     # (realm, room, member, joined) for every member who enters or leaves a room
     presence_listeners: list[Callable[[str, str, Member, bool], None]] = field(default_factory=list)
     streams: dict[str, ComponentStream] = field(default_factory=dict)  # domain -> its stream
-    watched: set[int] = field(default_factory=set)  # member ids on the watchlist
-    mutes: dict[int, float] = field(default_factory=dict)  # member id -> muted until
     sealer: Sealer | None = None  # seals what members share for the Senior Clinicians (public key only)
     # files a member's report: (reporter, conversation, reported message or None, reason); set by the desk
     file_report: Callable[[Member, str, ArchivedMessage | None, str], Awaitable[None]] | None = None
     metrics: Metrics | None = None
-    fragments: FragmentWindow = field(default_factory=lambda: FragmentWindow(i18n.label))
+    sanctions: Sanctions = field(init=False)  # mutes, watchlist, blocks: cache and store together
+
+    def __post_init__(self) -> None:
+        self.sanctions = Sanctions(self.store, self.directory, self.now)
 
     def now(self) -> float:
         return time.time()
@@ -89,10 +91,6 @@ class Runtime:
         """Sends through the stream that owns the domain (never from another domain)."""
         await self.streams[domain].send(stanza)
         self.counters.stanzas_out += 1
-
-    def muted_until(self, member: Member) -> float | None:
-        until = self.mutes.get(member.id)
-        return until if until is not None and until > self.now() else None
 
     def texts(self, refusal: Refusal, member: Member | None) -> dict[str, str]:
         """The refusal's text in the member's language, or in every language."""

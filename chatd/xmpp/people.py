@@ -243,8 +243,7 @@ class PeopleDomain:
         blocking = command.name == "block"
         if not blocking and not rt.directory.has_blocked(member, other):
             return "command.not_blocked", {"name": other.pseudonym}
-        await rt.store.set_block(member.id, other.id, blocking)
-        rt.directory.set_block(member, other, blocking)
+        await rt.sanctions.block(member, other, blocking)
         return ("command.blocked" if blocking else "command.unblocked"), {"name": other.pseudonym}
 
     # iq: disco and ping

@@ -501,13 +501,11 @@ class ShadowRooms(RoomsDomain):
             await self._notify(member, "notice.warned", reason=command.text)
         elif verb is Verb.MUTE:
             until = self.rt.now() + parse_duration(command.arguments["duration"])
-            await guides.mute(member.id, until, command.text, guide.pseudonym)
-            self.rt.mutes[member.id] = until
+            await self.rt.sanctions.mute(member, until, command.text, guide.pseudonym)
             await self._notify(member, "notice.muted", until=time.strftime("%H:%M UTC", time.gmtime(until)),
                                reason=command.text)  # fmt: skip
         elif verb is Verb.UNMUTE:
-            await guides.unmute(member.id)
-            self.rt.mutes.pop(member.id, None)
+            await self.rt.sanctions.unmute(member)
             await self._notify(member, "notice.unmuted")
         elif verb is Verb.SUSPEND:
             await self.rt.store.set_status(member.realm, name, Status.SUSPENDED)
@@ -515,8 +513,7 @@ class ShadowRooms(RoomsDomain):
             await self._notify(member, "notice.suspended", reason=command.text)
         elif verb in (Verb.WATCH, Verb.UNWATCH):
             on = verb is Verb.WATCH
-            await guides.watch(member.id, command.text, guide.pseudonym, on)
-            (self.rt.watched.add if on else self.rt.watched.discard)(member.id)
+            await self.rt.sanctions.watch(member, command.text, guide.pseudonym, on)
         elif verb is Verb.NOTE:
             await guides.add_note(member.id, guide.pseudonym, command.text)
         elif verb is Verb.ACTIVITY:  # reading a member's texts is audited too

@@ -81,7 +81,7 @@ def flood(rt: Runtime, who: Member, count: int) -> None:
 async def test_ask_a_wall_guide_passes_the_flood_count_and_the_watchlist(runtime: Runtime) -> None:
     alex = member(runtime, "calm-otter")
     flood(runtime, alex, 3)
-    runtime.watched.add(alex.id)
+    await runtime.sanctions.watch(alex, "test", "amber-guide", True)
     told: list[str] = []
 
     async def notice(text: str) -> None:
@@ -99,7 +99,7 @@ async def test_a_bots_post_passes_the_flood_count_and_the_watchlist(runtime: Run
     bot, sam = member(runtime, "helper-bot"), member(runtime, "brave-heron")
     runtime.streams["en.example"] = Stream()  # type: ignore[assignment]
     flood(runtime, bot, 2)
-    runtime.watched.add(bot.id)
+    await runtime.sanctions.watch(bot, "test", "amber-guide", True)
     actions = Actions(runtime, {}, {"en": RoomsDomain(runtime, EN, [])}, {}, None, None)  # type: ignore[arg-type]
     answer = await actions.post(
         "en", ActionRequest(service="s", token="t", bot="helper-bot", to="brave-heron", text="hi")
