@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from chatd.core import keys
 from chatd.core.direct import conversation_key
 from chatd.core.guides import CommandProblem
 from chatd.core.message import ChatMessage
@@ -147,7 +148,7 @@ class Actions:
         member = self._member(realm, request.member)
         if not request.kind:
             raise ActionError("alert needs kind (dotted, e.g. risk.external)")
-        conversation = f"guide:{member.id}"
+        conversation = str(keys.guide(member.id))
         summary = f"{request.kind} · {member.pseudonym} (service {request.service}): {request.reason[:200] or '-'}"
         entry = await self.desk.add_entry(realm, "alert", request.severity, conversation, summary, (request.kind,))
         self.rt.bus.publish(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chatd.core import keys
 from chatd.core.model import Directory, Member, Realm
 from chatd.core.refusal import Refusal
 
@@ -37,5 +38,4 @@ def find_recipient(sender: Member, realm: Realm, pseudonym: str, directory: Dire
 
 
 def conversation_key(a: Member, b: Member) -> str:
-    low, high = sorted((a.id, b.id))
-    return f"dm:{low}:{high}"
+    return str(keys.dm(a.id, b.id))

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from chatd.core import keys
 from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member, Role
 from chatd.core.refusal import Refusal
@@ -68,7 +69,7 @@ class Room:
     @property
     def key(self) -> str:
         """The room's conversation key: its queue and its archive."""
-        return f"room:{self.realm}:{self.local}"
+        return str(keys.room(self.realm, self.local))
 
     @property
     def is_group(self) -> bool:

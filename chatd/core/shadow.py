@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from chatd.core import keys
+from chatd.core.keys import KeyKind, parse_key
 from chatd.core.model import Member
 from policies import Verdict
 
@@ -17,7 +19,7 @@ class Reviewed:
     """A member-authored text after review, whatever the verdict: what shadow rooms and the queue get."""
 
     realm: str
-    conversation: str  # dm:1:2, room:en:general, roompm:en:general:1:2, guide:7
+    conversation: str  # a conversation key (chatd.core.keys), as text
     kind: str  # message, correction, subject, invite, private, config, guide
     author: Member
     recipient: Member | None
@@ -29,15 +31,15 @@ class Reviewed:
 
 def shadow_local(realm: str, conversation: str) -> str:
     """The shadow room of a conversation (room-private messages go to their room's shadow)."""
-    kind, _, rest = conversation.partition(":")
-    if kind == "dm":
-        low, high = rest.split(":")
+    key = parse_key(conversation)
+    if key.kind is KeyKind.DM:
+        low, high = key.members
         return f"{realm}-dm-{low}-{high}"
-    if kind in ("room", "roompm"):
-        return f"{realm}-room-{rest.split(':')[1]}"
-    if kind == "guide":
-        return f"{realm}-guide-{rest}"
-    raise ValueError(f"no shadow room for conversation kind {kind!r}")
+    if key.in_room:
+        return f"{realm}-room-{key.room}"
+    if key.kind is KeyKind.GUIDE:
+        return f"{realm}-guide-{key.members[0]}"
+    raise ValueError(f"no shadow room for conversation kind {key.kind.value!r}")
 
 
 def queue_local(realm: str) -> str:
@@ -60,11 +62,11 @@ def parse_shadow(local: str) -> ShadowAddress | None:
     realm = match["realm"]
     if match["dm"]:
         low, high = sorted((int(match["a"]), int(match["b"])))
-        return ShadowAddress(realm, "dm", f"dm:{low}:{high}", (low, high))
+        return ShadowAddress(realm, "dm", str(keys.dm(low, high)), (low, high))
     if match["room"]:
-        return ShadowAddress(realm, "room", f"room:{realm}:{match['local']}", room=match["local"])
+        return ShadowAddress(realm, "room", str(keys.room(realm, match["local"])), room=match["local"])
     if match["guide"]:
-        return ShadowAddress(realm, "guide", f"guide:{match['member']}", (int(match["member"]),))
+        return ShadowAddress(realm, "guide", str(keys.guide(int(match["member"]))), (int(match["member"]),))
     return ShadowAddress(realm, "queue", "")
 
 

@@ -12,9 +12,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 from chatd import i18n
 from chatd.core.guides import SYNTAX, GuideCommand, Verb, parse_guide_command
+from chatd.xmpp.ns import NS_COMMANDS, NS_DATA, NS_DISCO_ITEMS
 
-NS_COMMANDS = "http://jabber.org/protocol/commands"
-NS_DATA = "jabber:x:data"
 # verbs offered as ad-hoc commands (help and post need a conversation: text commands only)
 OFFERED = tuple(v for v in Verb if v not in (Verb.HELP, Verb.POST))
 
@@ -28,7 +27,7 @@ def fields_of(verb: Verb) -> list[str]:
 def command_items(jid: str, nodes: list[tuple[str, str]]) -> str:
     """disco#items of the commands node: (node, name) per command."""
     items = "".join(f"<item jid={quoteattr(jid)} node={quoteattr(n)} name={quoteattr(name)}/>" for n, name in nodes)
-    return f"<query xmlns='http://jabber.org/protocol/disco#items' node='{NS_COMMANDS}'>{items}</query>"
+    return f"<query xmlns='{NS_DISCO_ITEMS}' node='{NS_COMMANDS}'>{items}</query>"
 
 
 def guide_commands(domain: str, language: str) -> str:

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 
 from chatd import i18n
+from chatd.core import keys
 from chatd.core.commands import Command, parse_command
 from chatd.core.direct import admit, conversation_key, find_recipient
 from chatd.core.fragments import Completion, Piece
@@ -23,6 +24,16 @@ from chatd.store.registration import RegistrationStore
 from chatd.vault.seal import associated_data
 from chatd.xmpp import adhoc
 from chatd.xmpp import stanza as st
+from chatd.xmpp.ns import (
+    NS_CHATSTATES,
+    NS_COMMANDS,
+    NS_CORRECT,
+    NS_DISCO_INFO,
+    NS_DISCO_ITEMS,
+    NS_MARKERS,
+    NS_PING,
+    NS_RECEIPTS,
+)
 from chatd.xmpp.stream import ComponentStream
 from policies import Action, Conversation, Field, Verdict
 
@@ -32,12 +43,12 @@ GUIDE = "wallguide"
 RESOURCES = "resources"
 SERVICES = (GUIDE, RESOURCES)
 PSEUDONYM_FEATURES = [
-    st.NS_DISCO_INFO,
-    st.NS_CHATSTATES,
-    st.NS_RECEIPTS,
-    st.NS_CORRECT,
-    st.NS_MARKERS,
-    st.NS_PING,
+    NS_DISCO_INFO,
+    NS_CHATSTATES,
+    NS_RECEIPTS,
+    NS_CORRECT,
+    NS_MARKERS,
+    NS_PING,
 ]
 
 
@@ -202,7 +213,7 @@ class PeopleDomain:
                 message.body,
                 Field.BODY,
                 Conversation.GUIDE,
-                f"guide:{member.id}",
+                str(keys.guide(member.id)),
                 "guide",
                 client_id=message.id,
             )
@@ -220,7 +231,7 @@ class PeopleDomain:
             member.id, member.realm, member.pseudonym, self.realm.language, sealed, now
         )
         line = i18n.text(self.realm.language, "watch.shared", name=member.pseudonym)
-        stanza_id, conversation = new_stanza_id(), f"guide:{member.id}"
+        stanza_id, conversation = new_stanza_id(), str(keys.guide(member.id))
         await rt.store.archive(archive_record(stanza_id, conversation, member.id, line, now))
         verdict = Verdict(Action.DELIVER, line)
         rt.reviewed(Reviewed(self.realm.id, conversation, "guide", member, None, line, verdict, stanza_id, now))
@@ -261,11 +272,11 @@ class PeopleDomain:
             return
         if local == GUIDE and query is not None and self._report_command(stream, element, member, query):
             return
-        if element.get("type") == "get" and ns == st.NS_PING:
+        if element.get("type") == "get" and ns == NS_PING:
             reply = st.build_iq_result(element)
-        elif element.get("type") == "get" and ns == st.NS_DISCO_INFO and query is not None and not query.get("node"):
+        elif element.get("type") == "get" and ns == NS_DISCO_INFO and query is not None and not query.get("node"):
             reply = st.build_iq_result(element, self._disco_info(local))
-        elif element.get("type") == "get" and ns == st.NS_DISCO_ITEMS and not local:
+        elif element.get("type") == "get" and ns == NS_DISCO_ITEMS and not local:
             reply = st.build_iq_result(
                 element,
                 st.disco_items(
@@ -276,7 +287,7 @@ class PeopleDomain:
                     ]
                 ),
             )
-        elif element.get("type") == "get" and ns == st.NS_DISCO_ITEMS:
+        elif element.get("type") == "get" and ns == NS_DISCO_ITEMS:
             reply = st.build_iq_result(element, st.disco_items([]))
         else:
             self._refuse(stream, element, Refusal("service-unavailable", "error.unavailable"), member)
@@ -286,13 +297,13 @@ class PeopleDomain:
     def _report_command(self, stream: ComponentStream, element: ET.Element, member: Member, query: ET.Element) -> bool:
         """XEP-0050 on wallguide@: the "report" command (whom, why). True when the iq was about commands."""
         language = self.realm.language
-        if query.tag == f"{{{st.NS_DISCO_ITEMS}}}query" and query.get("node") == adhoc.NS_COMMANDS:
+        if query.tag == f"{{{NS_DISCO_ITEMS}}}query" and query.get("node") == NS_COMMANDS:
             name = i18n.text(language, "adhoc.report")
             stream.send_nowait(
                 st.build_iq_result(element, adhoc.command_items(self.realm.guide_jid, [("report", name)]))
             )
             return True
-        if query.tag != f"{{{adhoc.NS_COMMANDS}}}command":
+        if query.tag != f"{{{NS_COMMANDS}}}command":
             return False
         values = adhoc.submitted(query)
         if values is None:
@@ -330,10 +341,10 @@ class PeopleDomain:
         language = self.realm.language
         if not local:
             name = i18n.text(language, "service.name")
-            return st.disco_info([("component", "generic", name)], [st.NS_DISCO_INFO, st.NS_DISCO_ITEMS, st.NS_PING])
+            return st.disco_info([("component", "generic", name)], [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING])
         if local == GUIDE:
             guide = self.rt.config.watch.guide_name
-            return st.disco_info([("client", "bot", guide)], [*PSEUDONYM_FEATURES, adhoc.NS_COMMANDS])
+            return st.disco_info([("client", "bot", guide)], [*PSEUDONYM_FEATURES, NS_COMMANDS])
         if local == RESOURCES:
             return st.disco_info([("client", "bot", "Resources")], PSEUDONYM_FEATURES)
         return st.disco_info([("account", "registered", local)], PSEUDONYM_FEATURES)

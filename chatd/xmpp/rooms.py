@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from xml.sax.saxutils import escape, quoteattr
 
 from chatd import i18n
+from chatd.core import keys
 from chatd.core import rooms as core
 from chatd.core.direct import admit, find_recipient
 from chatd.core.fragments import Completion, Piece
@@ -33,34 +34,44 @@ from chatd.runtime import Runtime
 from chatd.store import StoreError
 from chatd.store.rooms import ArchiveQuery, RoomRecord
 from chatd.xmpp import stanza as st
+from chatd.xmpp.ns import (
+    NS_CHATSTATES,
+    NS_CLIENT,
+    NS_CONFERENCE,
+    NS_CORRECT,
+    NS_DATA,
+    NS_DELAY,
+    NS_DISCO_INFO,
+    NS_DISCO_ITEMS,
+    NS_FALLBACK,
+    NS_FASTEN,
+    NS_FORWARD,
+    NS_HINTS,
+    NS_MAM,
+    NS_MARKERS,
+    NS_MODERATE,
+    NS_MODERATE_0,
+    NS_MUC,
+    NS_MUC_ADMIN,
+    NS_MUC_OWNER,
+    NS_MUC_USER,
+    NS_OCCUPANT_ID,
+    NS_PING,
+    NS_RETRACT,
+    NS_RETRACT_0,
+    NS_RSM,
+    NS_SELF_PING,
+    NS_SID,
+)
 from chatd.xmpp.stream import ComponentStream
 from policies import Conversation, Field
 
 log = logging.getLogger("chatd.rooms")
 
-NS_MUC = "http://jabber.org/protocol/muc"
-NS_MUC_USER = f"{NS_MUC}#user"
-NS_MUC_ADMIN = f"{NS_MUC}#admin"
-NS_MUC_OWNER = f"{NS_MUC}#owner"
-NS_SELF_PING = f"{NS_MUC}#self-ping-optimization"
-NS_CONFERENCE = "jabber:x:conference"
-NS_SID = "urn:xmpp:sid:0"
-NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0"
-NS_MAM = "urn:xmpp:mam:2"
-NS_RSM = "http://jabber.org/protocol/rsm"
-NS_DATA = "jabber:x:data"
-NS_DELAY = "urn:xmpp:delay"
-NS_FORWARD = "urn:xmpp:forward:0"
-NS_RETRACT = "urn:xmpp:message-retract:1"
-NS_RETRACT_0 = "urn:xmpp:message-retract:0"
-NS_MODERATE = "urn:xmpp:message-moderate:1"
-NS_MODERATE_0 = "urn:xmpp:message-moderate:0"
-NS_FASTEN = "urn:xmpp:fasten:0"
-NS_FALLBACK = "urn:xmpp:fallback:0"
 MAM_PAGE = 50
 
 ROOM_FEATURES = [
-    st.NS_DISCO_INFO,
+    NS_DISCO_INFO,
     NS_MUC,
     "muc_persistent",
     "muc_semianonymous",
@@ -70,7 +81,7 @@ ROOM_FEATURES = [
     NS_SID,
     NS_OCCUPANT_ID,
     NS_SELF_PING,
-    st.NS_PING,
+    NS_PING,
     NS_MODERATE,
     NS_MODERATE_0,
 ]
@@ -231,14 +242,14 @@ class RoomsDomain:
             f"<apply-to{_a(xmlns=NS_FASTEN, id=stanza_id)}><moderated{_a(xmlns=NS_MODERATE_0, by=by)}>"
             f"<retract xmlns='{NS_RETRACT_0}'/><reason>{escape(reason)}</reason></moderated></apply-to>"
             f"<fallback{_a(xmlns=NS_FALLBACK, for_=NS_RETRACT)}/><body>{fallback}</body>"
-            f"<store xmlns='urn:xmpp:hints'/></message>"
+            f"<store xmlns='{NS_HINTS}'/></message>"
         )
         await self._fanout(self.rt.streams[self.domain], room, b"<message to=", tail)
 
     async def correct(self, local: str, record: RoomRecord, text: str) -> None:
         """A Wall Guide's edit: a XEP-0308 correction of the author's message, archived in its place."""
         await self.rt.store.moderate(record.stanza_id, text)
-        replace_xml = f"<replace xmlns='urn:xmpp:message-correct:0'{_a(id=record.client_id or record.stanza_id)}/>"
+        replace_xml = f"<replace xmlns='{NS_CORRECT}'{_a(id=record.client_id or record.stanza_id)}/>"
         edited = RoomRecord(record.seq, new_stanza_id(), record.sender_id, record.nick, None, text, self.rt.now())
         room = self.rooms.get(local)
         if room is not None:
@@ -288,7 +299,7 @@ class RoomsDomain:
         return admit(f"{sender[0]}@{sender[1]}", self.realm, self.rt.directory)
 
     def _submit(self, local: str, job: Callable[[], Awaitable[None]]) -> None:
-        self.rt.queues.submit(f"room:{self.realm.id}:{local}", job)
+        self.rt.queues.submit(str(keys.room(self.realm.id, local)), job)
 
     def _joined(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str
@@ -510,7 +521,7 @@ class RoomsDomain:
         kind = "correction" if message.replaces else "message"
         event = self._event(room, member, message.body, field, kind, client_id=element.get("id"))
         event = replace(event, reply_to=message.reply_to)
-        extra = f"<replace xmlns='urn:xmpp:message-correct:0'{_a(id=message.replaces)}/>" if message.replaces else ""
+        extra = f"<replace xmlns='{NS_CORRECT}'{_a(id=message.replaces)}/>" if message.replaces else ""
 
         async def deliver(text: str, stanza_id: str) -> None:
             record = RoomRecord(0, stanza_id, member.id, member.pseudonym, message.id, text, self.rt.now())
@@ -660,8 +671,7 @@ class RoomsDomain:
         place = Conversation.ROOM_PRIVATE if kind == "private" else self._conversation(room)
         conversation = room.key
         if kind == "private" and recipient is not None:
-            low, high = sorted((member.id, recipient.id))
-            conversation = f"roompm:{room.realm}:{room.local}:{low}:{high}"
+            conversation = str(keys.room_private(room.realm, room.local, member.id, recipient.id))
         return TextEvent(
             member, self.realm, text, field, place, conversation, kind, recipient, client_id, target=room.name
         )
@@ -712,11 +722,11 @@ class RoomsDomain:
             return
         if nick:
             self._on_occupant_iq(stream, element, member, room, nick, ns)
-        elif kind == "get" and ns == st.NS_DISCO_INFO:
+        elif kind == "get" and ns == NS_DISCO_INFO:
             stream.send_nowait(st.build_iq_result(element, self._room_info(room)))
-        elif kind == "get" and ns == st.NS_DISCO_ITEMS:
+        elif kind == "get" and ns == NS_DISCO_ITEMS:
             stream.send_nowait(st.build_iq_result(element, st.disco_items([])))
-        elif kind == "get" and ns == st.NS_PING:
+        elif kind == "get" and ns == NS_PING:
             stream.send_nowait(st.build_iq_result(element))
         elif ns == NS_MAM and query is not None:
             await self._on_mam(stream, element, member, room, query)
@@ -734,7 +744,7 @@ class RoomsDomain:
         occupant = room.occupant_of(element.get("from", ""))
         if occupant is None:
             self._refuse(stream, element, Refusal("not-acceptable", "error.room_not_joined"), member)
-        elif ns == st.NS_PING and core.is_own_nick(occupant, element.get("from", ""), nick):
+        elif ns == NS_PING and core.is_own_nick(occupant, element.get("from", ""), nick):
             stream.send_nowait(st.build_iq_result(element))
         else:
             self._refuse(stream, element, Refusal("feature-not-implemented", "error.unavailable"), member)
@@ -746,14 +756,14 @@ class RoomsDomain:
             return
         query = st.payload(element)
         ns = st.namespace(query.tag) if query is not None else ""
-        if element.get("type") == "get" and ns == st.NS_DISCO_INFO:
+        if element.get("type") == "get" and ns == NS_DISCO_INFO:
             name = i18n.text(self.realm.language, "room.service_name")
-            features = [st.NS_DISCO_INFO, st.NS_DISCO_ITEMS, st.NS_PING, NS_MUC, NS_MAM]
+            features = [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_MUC, NS_MAM]
             stream.send_nowait(st.build_iq_result(element, st.disco_info([("conference", "text", name)], features)))
-        elif element.get("type") == "get" and ns == st.NS_DISCO_ITEMS:
+        elif element.get("type") == "get" and ns == NS_DISCO_ITEMS:
             items = [(self._jid(r), r.name) for r in self.rooms.values() if r.visible_to(member)]
             stream.send_nowait(st.build_iq_result(element, st.disco_items(sorted(items))))
-        elif element.get("type") == "get" and ns == st.NS_PING:
+        elif element.get("type") == "get" and ns == NS_PING:
             stream.send_nowait(st.build_iq_result(element))
         else:
             self._refuse(stream, element, Refusal("service-unavailable", "error.unavailable"), member)
@@ -803,7 +813,7 @@ class RoomsDomain:
                 full,
                 f"{_a(from_=room_jid, id=new_stanza_id())}><result{_a(xmlns=NS_MAM, queryid=queryid, id=r.stanza_id)}>"
                 f"<forwarded xmlns='{NS_FORWARD}'><delay{_a(xmlns=NS_DELAY, stamp=stamp(r.created_at))}/>"
-                f"<message xmlns='jabber:client'{self._message_tail(room, r).decode()}"
+                f"<message xmlns='{NS_CLIENT}'{self._message_tail(room, r).decode()}"
                 "</forwarded></result></message>",
             )
             for r in records
@@ -1042,8 +1052,8 @@ class RoomsDomain:
 
     @staticmethod
     def _extras(message: ChatMessage) -> str:
-        state = f"<{message.chat_state} xmlns='{st.NS_CHATSTATES}'/>" if message.chat_state else ""
-        marker = f"<{message.marker[0]} xmlns='{st.NS_MARKERS}'{_a(id=message.marker[1])}/>" if message.marker else ""
+        state = f"<{message.chat_state} xmlns='{NS_CHATSTATES}'/>" if message.chat_state else ""
+        marker = f"<{message.marker[0]} xmlns='{NS_MARKERS}'{_a(id=message.marker[1])}/>" if message.marker else ""
         return state + marker
 
     # errors

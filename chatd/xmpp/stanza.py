@@ -8,18 +8,20 @@ from xml.sax.saxutils import escape, quoteattr
 from slixmpp.jid import JID, InvalidJID
 
 from chatd.core.message import CHAT_STATES, ENCRYPTION_NAMESPACES, MARKERS, ChatMessage
+from chatd.xmpp.ns import (
+    NS_CHATSTATES,
+    NS_CLIENT,
+    NS_COMPONENT,
+    NS_CORRECT,
+    NS_DISCO_INFO,
+    NS_DISCO_ITEMS,
+    NS_MARKERS,
+    NS_RECEIPTS,
+    NS_REPLY,
+    NS_STANZAS,
+)
 
-CLIENT_NAMESPACES = ("jabber:component:accept", "jabber:client")
-NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
-NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
-NS_RECEIPTS = "urn:xmpp:receipts"
-NS_MARKERS = "urn:xmpp:chat-markers:0"
-NS_CORRECT = "urn:xmpp:message-correct:0"
-NS_REPLY = "urn:xmpp:reply:0"
-NS_RETRACT = "urn:xmpp:message-retract:1"
-NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
-NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
-NS_PING = "urn:xmpp:ping"
+CLIENT_NAMESPACES = (NS_COMPONENT, NS_CLIENT)
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 

@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from chatd import i18n
+from chatd.core import keys
 from chatd.core.guides import (
     CommandProblem,
     GuideCommand,
@@ -28,6 +29,7 @@ from chatd.core.guides import (
     parse_guide_command,
     ranked,
 )
+from chatd.core.keys import KeyKind, parse_key
 from chatd.core.message import ChatMessage
 from chatd.core.model import Member, Realm, Status
 from chatd.core.pipeline import archive_record
@@ -43,7 +45,8 @@ from chatd.store.audit import AuditLog
 from chatd.store.rooms import RoomRecord
 from chatd.xmpp import adhoc
 from chatd.xmpp import stanza as st
-from chatd.xmpp.rooms import NS_MUC, RoomsDomain
+from chatd.xmpp.ns import NS_COMMANDS, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_FALLBACK, NS_HINTS, NS_MUC, NS_PING, NS_RETRACT
+from chatd.xmpp.rooms import RoomsDomain
 from chatd.xmpp.stream import ComponentStream
 from policies import Action
 
@@ -56,7 +59,7 @@ class ShadowRoom(Room):
 
     @property
     def key(self) -> str:
-        return f"watch:{self.local}"
+        return str(keys.watch(self.local))
 
 
 class ShadowRooms(RoomsDomain):
@@ -72,14 +75,14 @@ class ShadowRooms(RoomsDomain):
 
     async def load(self) -> None:
         """The shadow rooms that have lines already (so that guides find them after a restart)."""
-        for conversation in await self.rt.store.conversations_like(f"watch:{self.realm.id}-"):
-            self.shadow(conversation.partition(":")[2])
+        for conversation in await self.rt.store.conversations_like(str(keys.watch(f"{self.realm.id}-"))):
+            self.shadow(parse_key(conversation).room)
         self.rt.presence_listeners.append(self.presence)
 
     def presence(self, realm: str, room: str, member: Member, joined: bool) -> None:
         """A presence listener: members entering and leaving a room show in its shadow."""
         if realm == self.realm.id:
-            local = shadow_local(realm, f"room:{realm}:{room}")
+            local = shadow_local(realm, str(keys.room(realm, room)))
             key = "watch.joined" if joined else "watch.left"
             line = i18n.text(self.realm.language, key, name=member.pseudonym)
             self._submit(local, lambda: self._post(local, None, line))
@@ -128,14 +131,14 @@ class ShadowRooms(RoomsDomain):
         query = st.payload(element)
         if query is None or element.get("type") not in ("get", "set"):
             return False
-        listing = query.tag == f"{{{st.NS_DISCO_ITEMS}}}query" and query.get("node") == adhoc.NS_COMMANDS
-        return listing or query.tag == f"{{{adhoc.NS_COMMANDS}}}command"
+        listing = query.tag == f"{{{NS_DISCO_ITEMS}}}query" and query.get("node") == NS_COMMANDS
+        return listing or query.tag == f"{{{NS_COMMANDS}}}command"
 
     async def _on_adhoc(self, stream: ComponentStream, element: ET.Element, guide: Member) -> None:
         language = self.realm.language
         query = st.payload(element)
         assert query is not None
-        if query.tag != f"{{{adhoc.NS_COMMANDS}}}command":
+        if query.tag != f"{{{NS_COMMANDS}}}command":
             stream.send_nowait(st.build_iq_result(element, adhoc.guide_commands(self.domain, language)))
             return
         try:
@@ -170,9 +173,9 @@ class ShadowRooms(RoomsDomain):
     def _on_service(self, stream: ComponentStream, element: ET.Element, member: Member) -> None:
         """disco#info on the watch domain also names ad-hoc commands; the rest as on a rooms domain."""
         query = st.payload(element)
-        if element.get("type") == "get" and query is not None and query.tag == f"{{{st.NS_DISCO_INFO}}}query":
+        if element.get("type") == "get" and query is not None and query.tag == f"{{{NS_DISCO_INFO}}}query":
             name = i18n.text(self.realm.language, "watch.service_name")
-            features = [st.NS_DISCO_INFO, st.NS_DISCO_ITEMS, st.NS_PING, NS_MUC, adhoc.NS_COMMANDS]
+            features = [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_MUC, NS_COMMANDS]
             stream.send_nowait(st.build_iq_result(element, st.disco_info([("conference", "text", name)], features)))
             return
         super()._on_service(stream, element, member)
@@ -230,7 +233,7 @@ class ShadowRooms(RoomsDomain):
             head += f" · {kinds}"
         if record.kind not in ("message", "guide"):
             head += f" · {i18n.text(language, f'watch.kind.{record.kind}')}"
-        if record.recipient is not None and not record.conversation.startswith("dm:"):
+        if record.recipient is not None and parse_key(record.conversation).kind is not KeyKind.DM:
             head += f" → {record.recipient.pseudonym}"
         if record.stanza_id:
             head += f" · id {short_id(record.stanza_id)}"
@@ -433,11 +436,12 @@ class ShadowRooms(RoomsDomain):
         language = self.realm.language
         found = await self.rt.store.find_message(short, ("deliver", "redact", "approved", "edited"))
         author = self.rt.directory.by_id(found.sender_id) if found else None
-        if found is None or author is None or author.realm != self.realm.id or found.conversation.startswith("roompm:"):
+        key = parse_key(found.conversation) if found is not None else None
+        if key is None or author is None or author.realm != self.realm.id or key.kind is KeyKind.ROOM_PRIVATE:
             raise CommandProblem(i18n.text(language, "watch.no_message", id=short))
-        kind, _, rest = found.conversation.partition(":")
-        if kind == "room":
-            local = rest.split(":")[1]
+        assert found is not None
+        if key.kind is KeyKind.ROOM:
+            local = key.room
             if removing:
                 await self.member_rooms.retract(local, found.stanza_id, reason)
             else:
@@ -466,8 +470,14 @@ class ShadowRooms(RoomsDomain):
         sender = f"{author.pseudonym}@{realm.people_domain}"
         language = realm.language
         if removing:
-            fallback = i18n.text(language, "room.removed_fallback", reason="-")
-            stanza = st.build_retraction(sender, recipient.account, client_id, fallback, new_stanza_id())
+            body = escape(i18n.text(language, "room.removed_fallback", reason="-"))
+            stanza = (
+                f"<message from={quoteattr(sender)} to={quoteattr(recipient.account)} type='chat'"
+                f" id={quoteattr(new_stanza_id())}>"
+                f"<retract xmlns='{NS_RETRACT}' id={quoteattr(client_id)}/>"
+                f"<fallback xmlns='{NS_FALLBACK}' for='{NS_RETRACT}'/><body>{body}</body>"
+                f"<store xmlns='{NS_HINTS}'/></message>"
+            )
         else:
             stanza = st.build_message(sender, recipient.account, ChatMessage(new_stanza_id(), "chat", body=text,
                                                                              replaces=client_id))  # fmt: skip
@@ -482,16 +492,16 @@ class ShadowRooms(RoomsDomain):
         client_id: str | None,
         text: str,
     ) -> None:
-        realm = self.rt.realms[author.realm]
-        if conversation.startswith("dm:") and recipient_id is not None:
+        realm, key = self.rt.realms[author.realm], parse_key(conversation)
+        if key.kind is KeyKind.DM and recipient_id is not None:
             recipient = self.rt.directory.by_id(recipient_id)
             if recipient is not None:
                 message = ChatMessage(client_id, "chat", body=text)
                 sender = f"{author.pseudonym}@{realm.people_domain}"
                 await self.rt.send(realm.people_domain, st.build_message(sender, recipient.account, message))
-        elif conversation.startswith("room:"):
+        elif key.kind is KeyKind.ROOM:
             record = RoomRecord(0, stanza_id, author.id, author.pseudonym, client_id, text, self.rt.now())
-            await self.member_rooms.post_record(conversation.split(":")[2], record)
+            await self.member_rooms.post_record(key.room, record)
 
     async def _member_command(self, guide: Member, member: Member, command: GuideCommand) -> str:
         language, verb = self.realm.language, command.verb
