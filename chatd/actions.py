@@ -21,12 +21,12 @@ from chatd.core.pipeline import Deliver, TextEvent
 from chatd.desk import CRISIS_SEVERITY, Desk
 from chatd.events import AlertRaised
 from chatd.executor import Executor, Reply
+from chatd.guide_actions import GuideActions
 from chatd.runtime import Runtime
 from chatd.store.audit import AuditLog
 from chatd.store.rooms import RoomRecord
 from chatd.xmpp import stanza as st
 from chatd.xmpp.rooms import RoomsDomain
-from chatd.xmpp.watch import ShadowRooms
 from policies import Conversation
 from policies import Field as TextField
 
@@ -60,14 +60,14 @@ class Actions:
         runtime: Runtime,
         tokens: dict[str, str],
         rooms: dict[str, RoomsDomain],
-        shadows: dict[str, ShadowRooms],
+        guide_actions: dict[str, GuideActions],
         desk: Desk,
         audit: AuditLog,
     ):
         self.rt = runtime
         self.tokens = tokens
         self.rooms = rooms
-        self.shadows = shadows
+        self.guide_actions = guide_actions
         self.desk = desk
         self.audit = audit
         self.executor = Executor(runtime)
@@ -140,8 +140,9 @@ class Actions:
     async def remove(self, realm: str, request: ActionRequest) -> dict[str, Any]:
         if not request.message or not request.reason:
             raise ActionError("remove needs message and reason")
-        shadows = self.shadows[realm]
-        await shadows.moderate_message(f"service:{request.service}", request.message, True, "", request.reason)
+        await self.guide_actions[realm].moderate_message(
+            f"service:{request.service}", request.message, True, "", request.reason
+        )
         return {"target": request.message}
 
     async def alert(self, realm: str, request: ActionRequest) -> dict[str, Any]:

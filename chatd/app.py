@@ -116,7 +116,8 @@ class Service:
             await shadows[realm.id].load()
             desk.entry_listeners.append(shadows[realm.id].announce)
         if self.nats is not None and config.bus.action_tokens:
-            actions = Actions(runtime, dict(config.bus.action_tokens), member_rooms, shadows, desk, self.audit)
+            guide_actions = {realm: shadow.actions for realm, shadow in shadows.items()}
+            actions = Actions(runtime, dict(config.bus.action_tokens), member_rooms, guide_actions, desk, self.audit)
             self.actions = ActionSubscriber(self.nats, actions.execute)
             self.actions.start()
         watch = WatchDomain(runtime, config.watch.domain, shadows)

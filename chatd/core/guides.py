@@ -109,6 +109,29 @@ def parse_guide_command(line: str) -> GuideCommand | None:
     return GuideCommand(verb, arguments, text, reason)
 
 
+QUEUE_STATUS = {Verb.CLAIM: "claimed", Verb.RESOLVE: "resolved", Verb.ESCALATE: "escalated"}
+
+
+@dataclass(frozen=True, slots=True)
+class MessageChange:
+    """What !remove and !edit do to a delivered message."""
+
+    removing: bool
+    text: str  # the corrected text ("" when removing)
+    reason: str
+
+
+def message_change(command: GuideCommand) -> MessageChange:
+    removing = command.verb is Verb.REMOVE
+    return MessageChange(removing, "" if removing else command.text, command.text if removing else command.reason)
+
+
+def approval(command: GuideCommand, original: str | None) -> tuple[str, bool]:
+    """The text an approved held message is delivered with, and whether the guide edited it."""
+    text = command.text or original or ""
+    return text, bool(command.text) and command.text != original
+
+
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
