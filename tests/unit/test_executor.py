@@ -7,64 +7,21 @@ from pathlib import Path
 import pytest
 
 from chatd.actions import ActionRequest, Actions
-from chatd.config import load_config
-from chatd.core.model import Directory, Member, Realm, Role
-from chatd.core.moderation import Moderation
+from chatd.core.model import Member
 from chatd.core.pipeline import TextEvent
-from chatd.core.ratelimit import RateLimiter
 from chatd.core.refusal import Refusal
 from chatd.executor import Executor, Reply
 from chatd.runtime import Runtime
-from chatd.serial import SerialQueues
-from chatd.store import Store
 from chatd.xmpp.rooms import RoomsDomain
-from policies import Action, Context, Conversation, Field, Verdict
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "conf" / "chatd.example.toml"
-EN = Realm("en", "en", "en.example", "rooms.en.example")
-
-
-class Recorder:
-    """A policy that remembers each context and answers with a fixed action."""
-
-    def __init__(self, action: Action = Action.DELIVER):
-        self.contexts: list[Context] = []
-        self.action = action
-
-    def review(self, text: str, context: Context) -> Verdict:
-        self.contexts.append(context)
-        return Verdict(self.action, text)
-
-
-class Stream:
-    """Stands in for a component stream: keeps what would have been written."""
-
-    def __init__(self) -> None:
-        self.sent: list[str | bytes] = []
-
-    async def send(self, stanza: str | bytes) -> None:
-        self.sent.append(stanza)
+from policies import Conversation, Field
+from tests.support.harness import EN, Recorder, make_runtime
 
 
 @pytest.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
-    store = await Store.open(tmp_path / "s.sqlite3")
-    members = [
-        await store.add_member("alex@h", "en", "calm-otter", Role.MEMBER, joined_at=0.0),
-        await store.add_member("sam@h", "en", "brave-heron", Role.MEMBER, joined_at=0.0),
-        await store.add_member("bot@h", "en", "helper-bot", Role.BOT, joined_at=0.0),
-    ]
-    rt = Runtime(
-        config=load_config(EXAMPLE, environ={}),
-        store=store,
-        directory=Directory(members),
-        moderation=Moderation(Recorder()),
-        limiter=RateLimiter(20, 10.0),
-        queues=SerialQueues(),
-        realms={"en": EN},
-    )
+    rt = await make_runtime(tmp_path, Recorder())
     yield rt
-    await store.close()
+    await rt.store.close()
 
 
 def member(rt: Runtime, pseudonym: str) -> Member:
@@ -97,7 +54,6 @@ async def test_ask_a_wall_guide_passes_the_flood_count_and_the_watchlist(runtime
 
 async def test_a_bots_post_passes_the_flood_count_and_the_watchlist(runtime: Runtime) -> None:
     bot, sam = member(runtime, "helper-bot"), member(runtime, "brave-heron")
-    runtime.streams["en.example"] = Stream()  # type: ignore[assignment]
     flood(runtime, bot, 2)
     await runtime.sanctions.watch(bot, "test", "amber-guide", True)
     actions = Actions(runtime, {}, {"en": RoomsDomain(runtime, EN, [])}, {}, None, None)  # type: ignore[arg-type]

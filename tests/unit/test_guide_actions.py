@@ -1,0 +1,113 @@
+"""Guide actions through the one service, without a network: commands in, store, stanzas and audit out."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from chatd.core.guides import CommandProblem, Verb, parse_guide_command
+from chatd.core.model import Member
+from chatd.core.pipeline import TextEvent
+from chatd.core.refusal import Refusal
+from chatd.core.shadow import short_id
+from chatd.desk import Desk
+from chatd.executor import Executor, Reply
+from chatd.guide_actions import GuideActions
+from chatd.runtime import Runtime
+from chatd.store.audit import AuditLog
+from chatd.xmpp import adhoc
+from chatd.xmpp.rooms import RoomsDomain
+from policies import Action, Conversation, Field
+from tests.support.harness import EN, Recorder, Stream, make_runtime
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
+    rt = await make_runtime(tmp_path, Recorder(Action.HOLD))
+    rt.audit = await AuditLog.open(tmp_path / "s.sqlite3")  # type: ignore[attr-defined]
+    yield rt
+    await rt.queues.idle()
+    await rt.audit.close()  # type: ignore[attr-defined]
+    await rt.store.close()
+
+
+def service(rt: Runtime, lines: list[tuple[str, str]]) -> GuideActions:
+    async def post_line(where: str, author: Member | None, text: str) -> None:
+        lines.append((where, text))
+
+    return GuideActions(rt, EN, Desk(rt), RoomsDomain(rt, EN, []), rt.audit, post_line)  # type: ignore[attr-defined]
+
+
+def who(rt: Runtime, pseudonym: str) -> Member:
+    found = rt.directory.by_pseudonym("en", pseudonym)
+    assert found is not None
+    return found
+
+
+def sent(rt: Runtime) -> list[str]:
+    stream = rt.streams[EN.people_domain]
+    assert isinstance(stream, Stream)
+    return stream.sent
+
+
+async def write(rt: Runtime, author: Member, recipient: Member, text: str) -> list[Refusal]:
+    refused: list[Refusal] = []
+
+    async def notice(text: str) -> None:
+        return None
+
+    event = TextEvent(author, EN, text, Field.BODY, Conversation.DIRECT, "dm:1:2", "message", recipient, "c-9")
+    await Executor(rt).submit(event, Reply(refused.append, notice))
+    return refused
+
+
+async def test_an_approved_held_text_reaches_its_recipient_and_the_author_is_told(runtime: Runtime) -> None:
+    alex, sam, guide = who(runtime, "calm-otter"), who(runtime, "brave-heron"), who(runtime, "amber-guide")
+    await write(runtime, alex, sam, "call me tonight")
+    held = (await runtime.store.conversation("dm:1:2"))[-1]
+    assert (held.body, held.verdict) == (None, "hold")
+    lines: list[tuple[str, str]] = []
+    answer = await service(runtime, lines).execute(
+        "en-dm-1-2", guide, parse_guide_command(f"!approve {short_id(held.stanza_id)}")
+    )
+    assert short_id(held.stanza_id) in answer
+    to_sam = [s for s in sent(runtime) if "to='sam@h'" in s or 'to="sam@h"' in s]
+    assert len(to_sam) == 1 and "call me tonight" in to_sam[0] and "calm-otter@en.example" in to_sam[0]
+    assert any("alex@h" in s and "wallguide@en.example" in s for s in sent(runtime))  # the author is told
+    settled = (await runtime.store.conversation("dm:1:2"))[-1]
+    assert (settled.body, settled.verdict) == ("call me tonight", "approved")
+    with pytest.raises(CommandProblem):  # settled once: no longer held
+        await service(runtime, lines).execute(
+            "en-dm-1-2", guide, parse_guide_command(f"!approve {short_id(held.stanza_id)}")
+        )
+
+
+async def test_a_mute_takes_effect_at_once_and_ends(runtime: Runtime) -> None:
+    alex, sam, guide = who(runtime, "calm-otter"), who(runtime, "brave-heron"), who(runtime, "amber-guide")
+    actions = service(runtime, [])
+    await actions.execute("en-queue", guide, parse_guide_command("!mute calm-otter 10m flooding the room"))
+    assert runtime.sanctions.muted_until(alex) is not None
+    assert [r.text for r in await write(runtime, alex, sam, "hello")] == ["error.muted"]
+    await actions.execute("en-queue", guide, parse_guide_command("!unmute calm-otter"))
+    assert await write(runtime, alex, sam, "hello") == []
+
+
+async def test_an_ad_hoc_form_runs_the_same_action_as_the_typed_command(runtime: Runtime) -> None:
+    alex, guide = who(runtime, "calm-otter"), who(runtime, "amber-guide")
+    actions = service(runtime, [])
+    command = adhoc.guide_command(Verb.WATCH, {"member": "calm-otter", "text": "said goodbye"})
+    assert command == parse_guide_command("!watch calm-otter said goodbye")
+    await actions.execute("en-queue", guide, command)
+    assert runtime.sanctions.is_watched(alex)
+    await write(runtime, alex, who(runtime, "brave-heron"), "hello")
+    assert runtime.moderation.policy.contexts[-1].watched  # type: ignore[attr-defined]
+
+
+async def test_unknown_targets_are_refused_with_a_clear_problem(runtime: Runtime) -> None:
+    actions = service(runtime, [])
+    guide = who(runtime, "amber-guide")
+    for line in ("!approve abcdef12", "!remove abcdef12 spam", "!warn no-such-name be kind", "!claim 999"):
+        with pytest.raises(CommandProblem):
+            await actions.execute("en-queue", guide, parse_guide_command(line))
+    with pytest.raises(CommandProblem):  # a post needs a conversation: not the queue
+        await actions.execute("en-queue", guide, parse_guide_command("!post hello everyone"))
