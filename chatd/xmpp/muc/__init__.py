@@ -1,0 +1,1 @@
+"""The MUC service by concern; chatd.xmpp.rooms puts them together."""

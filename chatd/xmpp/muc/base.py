@@ -1,0 +1,255 @@
+"""What every concern of a MUC service shares: its rooms, the fan-out, stanza tails, refusals.
+
+A fan-out builds the stanza once and only puts a different `to` in front of each copy, then
+writes all copies at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+from chatd.core import keys
+from chatd.core import rooms as core
+from chatd.core.direct import admit
+from chatd.core.message import ChatMessage
+from chatd.core.model import Member, Realm
+from chatd.core.pipeline import TextEvent
+from chatd.core.refusal import Refusal
+from chatd.core.rooms import Occupant, Room
+from chatd.executor import Executor, Reply
+from chatd.ids import new_stanza_id
+from chatd.runtime import Runtime
+from chatd.store.rooms import RoomRecord
+from chatd.xmpp import stanza as st
+from chatd.xmpp.muc.payloads import (
+    attrs,
+    stamp,
+    tombstone,
+)
+from chatd.xmpp.ns import (
+    NS_CHATSTATES,
+    NS_DELAY,
+    NS_MARKERS,
+    NS_MUC_USER,
+    NS_OCCUPANT_ID,
+    NS_SID,
+)
+from chatd.xmpp.stream import ComponentStream
+from policies import Conversation, Field
+
+log = logging.getLogger("chatd.rooms")
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRoom:
+    """A topic room as configured for a realm."""
+
+    id: str
+    name: str
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    resources: str = ""  # resource-library topic pinned for joiners
+    resource_post_hours: float = 0.0  # posted this often (0: never)
+
+
+class MucBase:
+    """One realm's rooms on one domain, and the helpers every concern uses."""
+
+    def __init__(self, runtime: Runtime, realm: Realm, topics: Iterable[TopicRoom]):
+        self.rt = runtime
+        self.realm = realm
+        self.domain = realm.rooms_domain
+        self.topics = list(topics)
+        self.rooms: dict[str, Room] = {}
+        self.executor = Executor(runtime)
+
+    def _admit(self, sender: tuple[str, str, str]) -> Member | Refusal:
+        if sender[1] != self.rt.config.server.members_host or not sender[0]:
+            return Refusal("forbidden", "error.not_member", kind="auth", bilingual=True)
+        return admit(f"{sender[0]}@{sender[1]}", self.realm, self.rt.directory)
+
+    def _submit(self, local: str, job: Callable[[], Awaitable[None]]) -> None:
+        self.rt.queues.submit(str(keys.room(self.realm.id, local)), job)
+
+    def _joined(
+        self, stream: ComponentStream, element: ET.Element, member: Member, local: str
+    ) -> tuple[Room, Occupant] | None:
+        """The room and the sender's occupant in it, or None after refusing the stanza."""
+        room = self.rooms.get(local)
+        occupant = room.occupant_of(element.get("from", "")) if room is not None else None
+        if room is None or occupant is None:
+            self._refuse(stream, element, Refusal("not-acceptable", "error.room_not_joined"), member)
+            return None
+        return room, occupant
+
+    def _jid(self, room: Room, nick: str = "") -> str:
+        return f"{room.local}@{self.domain}/{nick}" if nick else f"{room.local}@{self.domain}"
+
+    @staticmethod
+    def _addressed(head: bytes, quoted: bytes, tail: bytes | str) -> bytes:
+        return head + quoted + (tail if isinstance(tail, bytes) else tail.encode())
+
+    def _to_clients(self, occupant: Occupant, head: bytes, tail: bytes) -> list[bytes]:
+        return [self._addressed(head, quoted, tail) for quoted, _ in occupant.sessions.values()]
+
+    async def _send(self, stream: ComponentStream, copies: list[bytes]) -> int:
+        """Writes several stanzas at once; returns how many."""
+        if copies:
+            await stream.send(b"".join(copies))
+            self.rt.counters.stanzas_out += len(copies)
+        return len(copies)
+
+    async def _fanout(
+        self,
+        stream: ComponentStream,
+        room: Room,
+        head: bytes,
+        tail: bytes | str,
+        skip: Occupant | None = None,
+        author: Member | None = None,
+    ) -> int:
+        """One stanza to every joined client, written at once; returns the number of copies.
+
+        With an author, occupants who blocked that member do not get it.
+        """
+        data = tail if isinstance(tail, bytes) else tail.encode()
+        parts: list[bytes] = []
+        directory = self.rt.directory
+        for occupant in room.occupants.values():
+            if occupant is skip or (author is not None and directory.has_blocked(occupant.member, author)):
+                continue
+            for quoted, _ in occupant.sessions.values():
+                parts += (head, quoted, data)
+        if parts:
+            await stream.send(b"".join(parts))
+        copies = len(parts) // 3
+        self.rt.counters.stanzas_out += copies
+        return copies
+
+    def _presence_tail(
+        self,
+        room: Room,
+        occupant: Occupant,
+        codes: Iterable[str] = (),
+        kind: str | None = None,
+        status: tuple[str | None, str | None] = (None, None),
+    ) -> bytes:
+        affiliation = room.affiliation(occupant.member).value
+        role = "none" if kind == "unavailable" else occupant.role.value
+        show, text = status
+        status_xml = (f"<show>{escape(show)}</show>" if show else "") + (
+            f"<status>{escape(text)}</status>" if text else ""
+        )
+        code_xml = "".join(f"<status code='{c}'/>" for c in codes)
+        return (
+            f"{attrs(from_=self._jid(room, occupant.nick), type=kind)}>{status_xml}"
+            f"<x xmlns='{NS_MUC_USER}'><item{attrs(affiliation=affiliation, role=role)}/>{code_xml}</x>"
+            f"<occupant-id{attrs(xmlns=NS_OCCUPANT_ID, id=occupant.occupant_id)}/></presence>"
+        ).encode()
+
+    def _message_tail(self, room: Room, record: RoomRecord, delayed: bool = False, extra: str = "") -> bytes:
+        room_jid = self._jid(room)
+        delay = f"<delay{attrs(xmlns=NS_DELAY, stamp=stamp(record.created_at), from_=room_jid)}/>" if delayed else ""
+        content = tombstone(room_jid) if record.removed else f"<body>{escape(record.body)}</body>"
+        return (
+            f"{attrs(from_=self._jid(room, record.nick), type='groupchat', id=record.client_id or record.stanza_id)}>"
+            f"{content}{extra}{delay}"
+            f"<stanza-id{attrs(xmlns=NS_SID, id=record.stanza_id, by=room_jid)}/>"
+            f"<occupant-id{attrs(xmlns=NS_OCCUPANT_ID, id=core.occupant_id(room.salt, record.sender_id))}/></message>"
+        ).encode()
+
+    @staticmethod
+    def _subject_tail(sender: str, stanza_id: str, subject: str) -> str:
+        return f"{attrs(from_=sender, type='groupchat', id=stanza_id)}><subject>{escape(subject)}</subject></message>"
+
+    def _state_tail(self, room: Room, occupant: Occupant, message: ChatMessage) -> bytes:
+        extras = self._extras(message)
+        if not extras:
+            return b""
+        return (
+            f"{attrs(from_=self._jid(room, occupant.nick), type='groupchat', id=message.id)}>{extras}"
+            f"<occupant-id{attrs(xmlns=NS_OCCUPANT_ID, id=occupant.occupant_id)}/></message>"
+        ).encode()
+
+    @staticmethod
+    def _extras(message: ChatMessage) -> str:
+        state = f"<{message.chat_state} xmlns='{NS_CHATSTATES}'/>" if message.chat_state else ""
+        marker = f"<{message.marker[0]} xmlns='{NS_MARKERS}'{attrs(id=message.marker[1])}/>" if message.marker else ""
+        return state + marker
+
+    async def _tell(self, stream: ComponentStream, room: Room, member: Member, text: str) -> None:
+        """A room message from the room itself, to the member's own clients only (not archived)."""
+        occupant = room.occupants.get(member.id)
+        if occupant is None:
+            return
+        head = attrs(from_=self._jid(room), type="groupchat", id=new_stanza_id())
+        tail = f"{head}><body>{escape(text)}</body></message>".encode()
+        await self._send(stream, self._to_clients(occupant, b"<message to=", tail))
+
+    def _event(
+        self,
+        room: Room,
+        member: Member,
+        text: str,
+        field: Field,
+        kind: str,
+        recipient: Member | None = None,
+        client_id: str | None = None,
+    ) -> TextEvent:
+        place = Conversation.ROOM_PRIVATE if kind == "private" else self._conversation(room)
+        conversation = room.key
+        if kind == "private" and recipient is not None:
+            conversation = str(keys.room_private(room.realm, room.local, member.id, recipient.id))
+        return TextEvent(
+            member, self.realm, text, field, place, conversation, kind, recipient, client_id, target=room.name
+        )
+
+    def _reply(
+        self,
+        stream: ComponentStream,
+        element: ET.Element,
+        room: Room,
+        member: Member,
+        deliver: Callable[[str, str], Awaitable[None]],
+    ) -> Reply:
+        """Refusals answer the stanza; notices come from the room to the author's own clients."""
+
+        async def notice(text: str) -> None:
+            await self._tell(stream, room, member, text)
+
+        return Reply(lambda refusal: self._refuse(stream, element, refusal, member), notice, deliver)
+
+    @staticmethod
+    def _conversation(room: Room) -> Conversation:
+        return Conversation.GROUP if room.is_group else Conversation.ROOM
+
+    async def _leave(self, stream: ComponentStream, room: Room, full: str) -> None:
+        occupant = room.occupant_of(full)
+        if occupant is None:
+            return
+        gone = core.leave(room, full)
+        own = self._presence_tail(room, occupant, ["110"], kind="unavailable")
+        await self._send(stream, [self._addressed(b"<presence to=", quoteattr(full).encode(), own)])
+        if gone is not None:
+            await self._fanout(stream, room, b"<presence to=", self._presence_tail(room, occupant, kind="unavailable"))
+            self.rt.room_presence(room.realm, room.local, occupant.member, joined=False)
+
+    async def _remove(self, stream: ComponentStream, room: Room, occupant: Occupant, code: str) -> None:
+        """Takes a member out with every client: kicked (307) or removed from a group (321)."""
+        sessions = list(occupant.sessions)
+        core.remove_occupant(room, occupant.member.id)
+        own = self._presence_tail(room, occupant, ["110", code], kind="unavailable")
+        await self._send(stream, [self._addressed(b"<presence to=", quoteattr(s).encode(), own) for s in sessions])
+        await self._fanout(
+            stream, room, b"<presence to=", self._presence_tail(room, occupant, [code], kind="unavailable")
+        )
+
+    def _refuse(self, stream: ComponentStream, element: ET.Element, refusal: Refusal, member: Member | None) -> None:
+        self.rt.counters.refused += 1
+        reply = st.build_error(element, refusal.condition, refusal.kind, self.rt.texts(refusal, member))
+        if reply is not None:
+            stream.send_nowait(reply)

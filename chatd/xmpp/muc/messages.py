@@ -1,0 +1,219 @@
+"""Messages in rooms: groupchat, subjects, private messages, invitations; each member text through the pipeline."""
+
+from __future__ import annotations
+
+import logging
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from xml.sax.saxutils import escape
+
+from chatd import i18n
+from chatd.core import rooms as core
+from chatd.core.direct import find_recipient
+from chatd.core.message import ChatMessage, check_message
+from chatd.core.model import Member
+from chatd.core.refusal import Refusal
+from chatd.core.rooms import Room
+from chatd.ids import new_stanza_id
+from chatd.store.rooms import RoomRecord
+from chatd.xmpp import stanza as st
+from chatd.xmpp.muc.base import MucBase
+from chatd.xmpp.muc.payloads import (
+    attrs,
+    child,
+)
+from chatd.xmpp.ns import (
+    NS_CONFERENCE,
+    NS_CORRECT,
+    NS_MUC_USER,
+)
+from chatd.xmpp.stream import ComponentStream
+from policies import Field
+
+log = logging.getLogger("chatd.rooms")
+
+
+class MessagesMixin(MucBase):
+    def _on_message(self, stream: ComponentStream, element: ET.Element, member: Member, local: str, nick: str) -> None:
+        x = child(element, NS_MUC_USER, "x")
+        invites = x.findall(f"{{{NS_MUC_USER}}}invite") if x is not None else []
+        message = st.parse_message(element)
+        if invites and not nick:
+            self._submit(local, lambda: self._on_invite(stream, element, member, local, invites))
+            return
+        if message.type == "groupchat" and not nick:
+            if message.body is not None and not self.rt.limiter.allow(member.account, time.monotonic()):
+                self._refuse(stream, element, Refusal("policy-violation", "error.too_fast", kind="wait"), member)
+                return
+            subject = st.client_child(element, "subject")
+            refusal = (
+                None if subject is not None else core.check_groupchat(message, self.rt.config.limits.max_body_chars)
+            )
+            if refusal is not None:
+                self._refuse(stream, element, refusal, member)
+            elif subject is not None:
+                self._submit(local, lambda: self._on_subject(stream, element, member, local, subject.text or ""))
+            else:
+                self._submit(local, lambda: self._on_groupchat(stream, element, member, local, message))
+            return
+        if nick and message.type in ("chat", "normal"):
+            refusal = check_message(message, self.rt.config.limits.max_body_chars)
+            if refusal is not None:
+                self._refuse(stream, element, refusal, member)
+            else:
+                self._submit(local, lambda: self._on_private(stream, element, member, local, nick, message))
+            return
+        if element.get("type") != "groupchat":  # declines, voice requests and the like are not served
+            self._refuse(stream, element, Refusal("bad-request", "error.wrong_type"), member)
+
+    async def _on_groupchat(
+        self, stream: ComponentStream, element: ET.Element, member: Member, local: str, message: ChatMessage
+    ) -> None:
+        joined = self._joined(stream, element, member, local)
+        if joined is None:
+            return
+        room, occupant = joined
+        if message.body is None:  # chat states and markers: passed on, not kept
+            tail = self._state_tail(room, occupant, message)
+            if tail:
+                await self._fanout(stream, room, b"<message to=", tail, skip=occupant)
+            return
+        field = Field.CORRECTION if message.replaces else Field.BODY
+        kind = "correction" if message.replaces else "message"
+        event = self._event(room, member, message.body, field, kind, client_id=element.get("id"))
+        event = replace(event, reply_to=message.reply_to)
+        extra = f"<replace xmlns='{NS_CORRECT}'{attrs(id=message.replaces)}/>" if message.replaces else ""
+
+        async def deliver(text: str, stanza_id: str) -> None:
+            record = RoomRecord(0, stanza_id, member.id, member.pseudonym, message.id, text, self.rt.now())
+            tail = self._message_tail(room, record, extra=extra)
+            self.rt.counters.delivered += await self._fanout(stream, room, b"<message to=", tail, author=member)
+
+        await self.executor.submit(event, self._reply(stream, element, room, member, deliver))
+
+    async def _on_subject(
+        self, stream: ComponentStream, element: ET.Element, member: Member, local: str, text: str
+    ) -> None:
+        joined = self._joined(stream, element, member, local)
+        if joined is None:
+            return
+        room, occupant = joined
+        refusal = core.may_set_subject(room, occupant)
+        if refusal is None and len(text) > self.rt.config.limits.max_body_chars:
+            refusal = Refusal(
+                "not-acceptable",
+                "error.too_long",
+                kind="modify",
+                params={"limit": str(self.rt.config.limits.max_body_chars)},
+            )
+        if refusal is not None:
+            self._refuse(stream, element, refusal, member)
+            return
+
+        async def deliver(subject: str, stanza_id: str) -> None:
+            await self.rt.store.rooms.set_subject(room.realm, room.local, subject, occupant.nick)
+            room.subject, room.subject_nick = subject, occupant.nick
+            tail = self._subject_tail(self._jid(room, occupant.nick), element.get("id") or new_stanza_id(), subject)
+            await self._fanout(stream, room, b"<message to=", tail)
+
+        if not text:  # clearing the subject
+            await deliver("", "")
+            return
+        event = self._event(room, member, text, Field.SUBJECT, "subject")
+        await self.executor.submit(event, self._reply(stream, element, room, member, deliver))
+
+    async def _on_private(
+        self, stream: ComponentStream, element: ET.Element, member: Member, local: str, nick: str, message: ChatMessage
+    ) -> None:
+        joined = self._joined(stream, element, member, local)
+        if joined is None:
+            return
+        room, occupant = joined
+        recipient = room.by_nick(nick)
+        if recipient is None:
+            self._refuse(
+                stream, element, Refusal("item-not-found", "error.room_unknown_occupant", params={"name": nick}), member
+            )
+            return
+        reachable = find_recipient(member, self.realm, recipient.nick, self.rt.directory)
+        if isinstance(reachable, Refusal):
+            self._refuse(stream, element, reachable, member)
+            return
+
+        async def send(delivered: ChatMessage) -> None:
+            body = f"<body>{escape(delivered.body)}</body>" if delivered.body is not None else ""
+            tail = (
+                f"{attrs(from_=self._jid(room, occupant.nick), type='chat', id=delivered.id)}>{body}"
+                f"{self._extras(delivered)}<x xmlns='{NS_MUC_USER}'/></message>"
+            ).encode()
+            self.rt.counters.delivered += await self._send(stream, self._to_clients(recipient, b"<message to=", tail))
+
+        async def deliver(text: str, stanza_id: str) -> None:
+            await send(message.with_body(text))
+
+        if message.body is None:  # chat states and markers: passed on, not reviewed
+            await send(message)
+            return
+        event = self._event(room, member, message.body, Field.BODY, "private", recipient.member, element.get("id"))
+        await self.executor.submit(event, self._reply(stream, element, room, member, deliver))
+
+    async def _on_invite(
+        self, stream: ComponentStream, element: ET.Element, member: Member, local: str, invites: list[ET.Element]
+    ) -> None:
+        room = self.rooms.get(local)
+        if room is None or not room.visible_to(member):
+            self._refuse(
+                stream, element, Refusal("item-not-found", "error.room_not_found", params={"name": local}), member
+            )
+            return
+        refusal = core.may_invite(room, member)
+        if refusal is not None:
+            self._refuse(stream, element, refusal, member)
+            return
+        for invite in invites:
+            await self._invite(stream, element, room, member, invite)
+
+    async def _invite(
+        self, stream: ComponentStream, element: ET.Element, room: Room, member: Member, invite: ET.Element
+    ) -> None:
+        target = st.split_jid(invite.get("to"))
+        if target is None or target[1] != self.realm.people_domain:
+            self._refuse(
+                stream, element, Refusal("jid-malformed", "error.room_invite_pseudonym", kind="modify"), member
+            )
+            return
+        invitee = find_recipient(member, self.realm, target[0], self.rt.directory)
+        if isinstance(invitee, Refusal):
+            self._refuse(stream, element, invitee, member)
+            return
+        reason_element = child(invite, NS_MUC_USER, "reason")
+        reason = (reason_element.text or "").strip() if reason_element is not None else ""
+
+        async def deliver(text: str, stanza_id: str) -> None:
+            await self._send_invite(stream, room, member, invitee, text)
+
+        if not reason:
+            await deliver("", "")
+            return
+        event = self._event(room, member, reason, Field.INVITE_REASON, "invite", invitee)
+        await self.executor.submit(event, self._reply(stream, element, room, member, deliver))
+
+    async def _send_invite(
+        self, stream: ComponentStream, room: Room, member: Member, invitee: Member, reason: str
+    ) -> None:
+        if room.is_group and invitee.id not in room.members:
+            await self.rt.store.rooms.set_member(room.realm, room.local, invitee.id, True)
+            room.members.add(invitee.id)
+        inviter = f"{member.pseudonym}@{self.realm.people_domain}"
+        room_jid = self._jid(room)
+        language = self.realm.language
+        key = "room.invite_reason" if reason else "room.invite"
+        body = i18n.text(language, key, inviter=member.pseudonym, room=room.name, jid=room_jid, reason=reason)
+        reason_xml = f"<reason>{escape(reason)}</reason>" if reason else ""
+        await stream.send(
+            f"<message{attrs(from_=room_jid, to=invitee.account, id=new_stanza_id())}><body>{escape(body)}</body>"
+            f"<x xmlns='{NS_MUC_USER}'><invite{attrs(from_=inviter)}>{reason_xml}</invite></x>"
+            f"<x xmlns='{NS_CONFERENCE}'{attrs(jid=room_jid, reason=reason or None)}/></message>"
+        )
+        self.rt.counters.delivered += 1
