@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NoReturn, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -12,3 +15,28 @@ class Refusal:
     kind: str = "cancel"  # error type: cancel, modify, auth, wait
     params: dict[str, str] = field(default_factory=dict)
     bilingual: bool = False  # the sender's language is unknown: say it in every language
+
+
+class Refused(Exception):
+    """Raised where a stanza is refused; one place (the translator's dispatcher) turns it into the error."""
+
+    def __init__(self, refusal: Refusal):
+        super().__init__(refusal.text)
+        self.refusal = refusal
+
+
+def refuse(refusal: Refusal) -> NoReturn:
+    raise Refused(refusal)
+
+
+def allowed(result: T | Refusal) -> T:
+    """What a rule returned, unless it was a refusal (then raised)."""
+    if isinstance(result, Refusal):
+        raise Refused(result)
+    return result
+
+
+def checked(refusal: Refusal | None) -> None:
+    """Raises the refusal a rule returned, if any."""
+    if refusal is not None:
+        raise Refused(refusal)

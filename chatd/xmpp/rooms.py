@@ -20,7 +20,7 @@ from chatd import i18n
 from chatd.core import rooms as core
 from chatd.core.model import Member
 from chatd.core.pipeline import archive_record
-from chatd.core.refusal import Refusal
+from chatd.core.refusal import Refusal, Refused
 from chatd.core.rooms import Room, RoomKind
 from chatd.ids import new_stanza_id
 from chatd.store.rooms import RoomRecord
@@ -192,18 +192,25 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
             if kind != "presence" or element.get("type") in (None, "subscribe", "probe"):
                 self._refuse(stream, element, member, None)
             return
-        if st.size(element) > rt.config.limits.max_stanza_bytes:
-            self._refuse(stream, element, Refusal("policy-violation", "error.too_large", kind="modify"), member)
-            return
-        local, nick = target[0], target[2]
+        try:
+            self._dispatch(stream, element, member, kind, target[0], target[2])
+        except Refused as refused:
+            self._refuse(stream, element, refused.refusal, member)
+
+    def _dispatch(
+        self, stream: ComponentStream, element: ET.Element, member: Member, kind: str, local: str, nick: str
+    ) -> None:
+        """An admitted member's stanza: to the concern that serves it (a refusal raised there answers it)."""
+        if st.size(element) > self.rt.config.limits.max_stanza_bytes:
+            raise Refused(Refusal("policy-violation", "error.too_large", kind="modify"))
         if not local:
             self._on_service(stream, element, member)
         elif kind == "presence":
-            self._submit(local, lambda: self._on_presence(stream, element, member, local, nick))
+            self._serve(stream, element, member, local, lambda: self._on_presence(stream, element, member, local, nick))
         elif kind == "message":
             self._on_message(stream, element, member, local, nick)
         elif kind == "iq":
-            self._submit(local, lambda: self._on_iq(stream, element, member, local, nick))
+            self._serve(stream, element, member, local, lambda: self._on_iq(stream, element, member, local, nick))
 
     async def _on_iq(self, stream: ComponentStream, element: ET.Element, member: Member, local: str, nick: str) -> None:
         kind = element.get("type")
@@ -213,10 +220,7 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         ns = st.namespace(query.tag) if query is not None else ""
         room = self.rooms.get(local)
         if room is None or not room.visible_to(member):
-            self._refuse(
-                stream, element, Refusal("item-not-found", "error.room_not_found", params={"name": local}), member
-            )
-            return
+            raise Refused(Refusal("item-not-found", "error.room_not_found", params={"name": local}))
         if nick:
             self._on_occupant_iq(stream, element, member, room, nick, ns)
         elif kind == "get" and ns == NS_DISCO_INFO:
@@ -232,7 +236,7 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         elif ns == NS_MUC_OWNER and query is not None:
             await self._on_owner(stream, element, member, room, query)
         else:
-            self._refuse(stream, element, Refusal("service-unavailable", "error.unavailable"), member)
+            raise Refused(Refusal("service-unavailable", "error.unavailable"))
 
     def _on_occupant_iq(
         self, stream: ComponentStream, element: ET.Element, member: Member, room: Room, nick: str, ns: str
@@ -240,17 +244,15 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         """XEP-0410 self-ping is answered by the room; other iqs to occupants are not passed on."""
         occupant = room.occupant_of(element.get("from", ""))
         if occupant is None:
-            self._refuse(stream, element, Refusal("not-acceptable", "error.room_not_joined"), member)
-        elif ns == NS_PING and core.is_own_nick(occupant, element.get("from", ""), nick):
-            stream.send_nowait(st.build_iq_result(element))
-        else:
-            self._refuse(stream, element, Refusal("feature-not-implemented", "error.unavailable"), member)
+            raise Refused(Refusal("not-acceptable", "error.room_not_joined"))
+        if ns != NS_PING or not core.is_own_nick(occupant, element.get("from", ""), nick):
+            raise Refused(Refusal("feature-not-implemented", "error.unavailable"))
+        stream.send_nowait(st.build_iq_result(element))
 
     def _on_service(self, stream: ComponentStream, element: ET.Element, member: Member) -> None:
         """Stanzas to the rooms domain itself: discovery and ping."""
         if st.local_name(element.tag) != "iq":
-            self._refuse(stream, element, Refusal("service-unavailable", "error.unavailable"), member)
-            return
+            raise Refused(Refusal("service-unavailable", "error.unavailable"))
         query = st.payload(element)
         ns = st.namespace(query.tag) if query is not None else ""
         if element.get("type") == "get" and ns == NS_DISCO_INFO:
@@ -263,7 +265,7 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         elif element.get("type") == "get" and ns == NS_PING:
             stream.send_nowait(st.build_iq_result(element))
         else:
-            self._refuse(stream, element, Refusal("service-unavailable", "error.unavailable"), member)
+            raise Refused(Refusal("service-unavailable", "error.unavailable"))
 
     def _room_info(self, room: Room) -> str:
         kind = ["muc_membersonly", "muc_hidden"] if room.is_group else ["muc_open", "muc_public"]

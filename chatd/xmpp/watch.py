@@ -31,7 +31,7 @@ from chatd.core.keys import KeyKind, parse_key
 from chatd.core.message import ChatMessage
 from chatd.core.model import Member, Realm
 from chatd.core.pipeline import archive_record
-from chatd.core.refusal import Refusal
+from chatd.core.refusal import Refusal, Refused
 from chatd.core.rooms import Room, RoomKind
 from chatd.core.shadow import Reviewed, ShadowAddress, parse_shadow, queue_local, shadow_local, short_id
 from chatd.desk import Desk
@@ -89,7 +89,7 @@ class ShadowRooms(RoomsDomain):
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, invites: list[ET.Element]
     ) -> None:
         """Nobody is invited into a shadow room: guides of the realm may simply join."""
-        self._refuse(stream, element, Refusal("not-allowed", "error.unavailable"), member)
+        raise Refused(Refusal("not-allowed", "error.unavailable"))
 
     # admission: guides of this realm only
 
@@ -275,10 +275,9 @@ class ShadowRooms(RoomsDomain):
     async def _on_groupchat(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, message: ChatMessage
     ) -> None:
-        joined = self._joined(stream, element, member, local)
-        if joined is None or message.body is None:
+        room, _ = self._joined(stream, element, member, local)
+        if message.body is None:
             return
-        room, _ = joined
         try:
             command = parse_guide_command(message.body)
         except CommandProblem as problem:

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 from chatd.core import rooms as core
 from chatd.core.model import Member
-from chatd.core.refusal import Refusal
+from chatd.core.refusal import Refusal, Refused, checked
 from chatd.core.rooms import Room
 from chatd.xmpp import stanza as st
 from chatd.xmpp.muc.base import MucBase
@@ -46,15 +46,9 @@ class AdminMixin(MucBase):
             entries = "".join(listed)
             stream.send_nowait(st.build_iq_result(element, f"<query xmlns='{NS_MUC_ADMIN}'>{entries}</query>"))
             return
-        refusal = core.may_manage(room, member)
-        if refusal is not None:
-            self._refuse(stream, element, refusal, member)
-            return
+        checked(core.may_manage(room, member))
         for item in items:
-            refusal = await self._admin_change(stream, room, member, item)
-            if refusal is not None:
-                self._refuse(stream, element, refusal, member)
-                return
+            checked(await self._admin_change(stream, room, member, item))
         stream.send_nowait(st.build_iq_result(element))
 
     async def _admin_change(
@@ -100,9 +94,7 @@ class AdminMixin(MucBase):
             if room.is_group
             else Refusal("forbidden", "error.room_guides_only", kind="auth")
         )
-        if refusal is not None:
-            self._refuse(stream, element, refusal, member)
-            return
+        checked(refusal)
         if element.get("type") == "get":
             fields = [
                 ("muc#roomconfig_roomname", "text-single", [room.name]),
@@ -112,8 +104,7 @@ class AdminMixin(MucBase):
             stream.send_nowait(st.build_iq_result(element, f"<query xmlns='{NS_MUC_OWNER}'>{form}</query>"))
             return
         if child(query, NS_MUC_OWNER, "destroy") is not None:
-            self._refuse(stream, element, Refusal("feature-not-implemented", "error.unavailable"), member)
-            return
+            raise Refused(Refusal("feature-not-implemented", "error.unavailable"))
         values = form_values(child(query, NS_DATA, "x"))
         name, description = room.name, room.description
         for var, field_kind in (

@@ -18,7 +18,7 @@ from chatd.core.direct import admit
 from chatd.core.message import ChatMessage
 from chatd.core.model import Member, Realm
 from chatd.core.pipeline import TextEvent
-from chatd.core.refusal import Refusal
+from chatd.core.refusal import Refusal, Refused, refuse
 from chatd.core.rooms import Occupant, Room
 from chatd.executor import Executor, Reply
 from chatd.ids import new_stanza_id
@@ -73,17 +73,35 @@ class MucBase:
         return admit(f"{sender[0]}@{sender[1]}", self.realm, self.rt.directory)
 
     def _submit(self, local: str, job: Callable[[], Awaitable[None]]) -> None:
+        """Work for a room, in its queue (in arrival order)."""
         self.rt.queues.submit(str(keys.room(self.realm.id, local)), job)
+
+    def _serve(
+        self,
+        stream: ComponentStream,
+        element: ET.Element,
+        member: Member,
+        local: str,
+        job: Callable[[], Awaitable[None]],
+    ) -> None:
+        """A stanza's work in its room's queue: a Refused raised there answers the stanza."""
+
+        async def served() -> None:
+            try:
+                await job()
+            except Refused as refused:
+                self._refuse(stream, element, refused.refusal, member)
+
+        self._submit(local, served)
 
     def _joined(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str
-    ) -> tuple[Room, Occupant] | None:
-        """The room and the sender's occupant in it, or None after refusing the stanza."""
+    ) -> tuple[Room, Occupant]:
+        """The room and the sender's occupant in it; refused when the sender has not joined."""
         room = self.rooms.get(local)
         occupant = room.occupant_of(element.get("from", "")) if room is not None else None
         if room is None or occupant is None:
-            self._refuse(stream, element, Refusal("not-acceptable", "error.room_not_joined"), member)
-            return None
+            raise Refused(Refusal("not-acceptable", "error.room_not_joined"))
         return room, occupant
 
     def _jid(self, room: Room, nick: str = "") -> str:
@@ -221,7 +239,7 @@ class MucBase:
         async def notice(text: str) -> None:
             await self._tell(stream, room, member, text)
 
-        return Reply(lambda refusal: self._refuse(stream, element, refusal, member), notice, deliver)
+        return Reply(refuse, notice, deliver)
 
     @staticmethod
     def _conversation(room: Room) -> Conversation:

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
 from chatd.core.model import Member
-from chatd.core.refusal import Refusal
+from chatd.core.refusal import Refusal, Refused
 from chatd.core.rooms import Room
 from chatd.ids import new_stanza_id
 from chatd.store.rooms import ArchiveQuery
@@ -47,11 +47,9 @@ class MamMixin(MucBase):
             search = self._archive_query(form_values(child(query, NS_DATA, "x")), child(query, NS_RSM, "set"))
             records, complete = await self.rt.store.rooms.search(room.key, search)
         except KeyError:  # an RSM or MAM anchor id that is not in this archive
-            self._refuse(stream, element, Refusal("item-not-found", "error.malformed"), member)
-            return
+            raise Refused(Refusal("item-not-found", "error.malformed")) from None
         except ValueError:
-            self._refuse(stream, element, Refusal("bad-request", "error.malformed", kind="modify"), member)
-            return
+            raise Refused(Refusal("bad-request", "error.malformed", kind="modify")) from None
         full = quoteattr(element.get("from", "")).encode()
         queryid = query.get("queryid")
         room_jid = self._jid(room)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from xml.sax.saxutils import escape
 
@@ -13,7 +14,7 @@ from chatd.core import rooms as core
 from chatd.core.direct import find_recipient
 from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member
-from chatd.core.refusal import Refusal
+from chatd.core.refusal import Refusal, Refused, allowed, checked
 from chatd.core.rooms import Room
 from chatd.ids import new_stanza_id
 from chatd.store.rooms import RoomRecord
@@ -39,41 +40,32 @@ class MessagesMixin(MucBase):
         x = child(element, NS_MUC_USER, "x")
         invites = x.findall(f"{{{NS_MUC_USER}}}invite") if x is not None else []
         message = st.parse_message(element)
+        limit = self.rt.config.limits.max_body_chars
+
+        def serve(job: Callable[[], Awaitable[None]]) -> None:
+            self._serve(stream, element, member, local, job)
+
         if invites and not nick:
-            self._submit(local, lambda: self._on_invite(stream, element, member, local, invites))
-            return
-        if message.type == "groupchat" and not nick:
+            serve(lambda: self._on_invite(stream, element, member, local, invites))
+        elif message.type == "groupchat" and not nick:
             if message.body is not None and not self.rt.limiter.allow(member.account, time.monotonic()):
-                self._refuse(stream, element, Refusal("policy-violation", "error.too_fast", kind="wait"), member)
-                return
+                raise Refused(Refusal("policy-violation", "error.too_fast", kind="wait"))
             subject = st.client_child(element, "subject")
-            refusal = (
-                None if subject is not None else core.check_groupchat(message, self.rt.config.limits.max_body_chars)
-            )
-            if refusal is not None:
-                self._refuse(stream, element, refusal, member)
-            elif subject is not None:
-                self._submit(local, lambda: self._on_subject(stream, element, member, local, subject.text or ""))
-            else:
-                self._submit(local, lambda: self._on_groupchat(stream, element, member, local, message))
-            return
-        if nick and message.type in ("chat", "normal"):
-            refusal = check_message(message, self.rt.config.limits.max_body_chars)
-            if refusal is not None:
-                self._refuse(stream, element, refusal, member)
-            else:
-                self._submit(local, lambda: self._on_private(stream, element, member, local, nick, message))
-            return
-        if element.get("type") != "groupchat":  # declines, voice requests and the like are not served
-            self._refuse(stream, element, Refusal("bad-request", "error.wrong_type"), member)
+            if subject is not None:
+                serve(lambda: self._on_subject(stream, element, member, local, subject.text or ""))
+                return
+            checked(core.check_groupchat(message, limit))
+            serve(lambda: self._on_groupchat(stream, element, member, local, message))
+        elif nick and message.type in ("chat", "normal"):
+            checked(check_message(message, limit))
+            serve(lambda: self._on_private(stream, element, member, local, nick, message))
+        elif element.get("type") != "groupchat":  # declines, voice requests and the like are not served
+            raise Refused(Refusal("bad-request", "error.wrong_type"))
 
     async def _on_groupchat(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, message: ChatMessage
     ) -> None:
-        joined = self._joined(stream, element, member, local)
-        if joined is None:
-            return
-        room, occupant = joined
+        room, occupant = self._joined(stream, element, member, local)
         if message.body is None:  # chat states and markers: passed on, not kept
             tail = self._state_tail(room, occupant, message)
             if tail:
@@ -95,10 +87,7 @@ class MessagesMixin(MucBase):
     async def _on_subject(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, text: str
     ) -> None:
-        joined = self._joined(stream, element, member, local)
-        if joined is None:
-            return
-        room, occupant = joined
+        room, occupant = self._joined(stream, element, member, local)
         refusal = core.may_set_subject(room, occupant)
         if refusal is None and len(text) > self.rt.config.limits.max_body_chars:
             refusal = Refusal(
@@ -107,9 +96,7 @@ class MessagesMixin(MucBase):
                 kind="modify",
                 params={"limit": str(self.rt.config.limits.max_body_chars)},
             )
-        if refusal is not None:
-            self._refuse(stream, element, refusal, member)
-            return
+        checked(refusal)
 
         async def deliver(subject: str, stanza_id: str) -> None:
             await self.rt.store.rooms.set_subject(room.realm, room.local, subject, occupant.nick)
@@ -126,20 +113,11 @@ class MessagesMixin(MucBase):
     async def _on_private(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, nick: str, message: ChatMessage
     ) -> None:
-        joined = self._joined(stream, element, member, local)
-        if joined is None:
-            return
-        room, occupant = joined
+        room, occupant = self._joined(stream, element, member, local)
         recipient = room.by_nick(nick)
         if recipient is None:
-            self._refuse(
-                stream, element, Refusal("item-not-found", "error.room_unknown_occupant", params={"name": nick}), member
-            )
-            return
-        reachable = find_recipient(member, self.realm, recipient.nick, self.rt.directory)
-        if isinstance(reachable, Refusal):
-            self._refuse(stream, element, reachable, member)
-            return
+            raise Refused(Refusal("item-not-found", "error.room_unknown_occupant", params={"name": nick}))
+        allowed(find_recipient(member, self.realm, recipient.nick, self.rt.directory))  # blocks both ways
 
         async def send(delivered: ChatMessage) -> None:
             body = f"<body>{escape(delivered.body)}</body>" if delivered.body is not None else ""
@@ -163,14 +141,8 @@ class MessagesMixin(MucBase):
     ) -> None:
         room = self.rooms.get(local)
         if room is None or not room.visible_to(member):
-            self._refuse(
-                stream, element, Refusal("item-not-found", "error.room_not_found", params={"name": local}), member
-            )
-            return
-        refusal = core.may_invite(room, member)
-        if refusal is not None:
-            self._refuse(stream, element, refusal, member)
-            return
+            raise Refused(Refusal("item-not-found", "error.room_not_found", params={"name": local}))
+        checked(core.may_invite(room, member))
         for invite in invites:
             await self._invite(stream, element, room, member, invite)
 
@@ -179,14 +151,8 @@ class MessagesMixin(MucBase):
     ) -> None:
         target = st.split_jid(invite.get("to"))
         if target is None or target[1] != self.realm.people_domain:
-            self._refuse(
-                stream, element, Refusal("jid-malformed", "error.room_invite_pseudonym", kind="modify"), member
-            )
-            return
-        invitee = find_recipient(member, self.realm, target[0], self.rt.directory)
-        if isinstance(invitee, Refusal):
-            self._refuse(stream, element, invitee, member)
-            return
+            raise Refused(Refusal("jid-malformed", "error.room_invite_pseudonym", kind="modify"))
+        invitee = allowed(find_recipient(member, self.realm, target[0], self.rt.directory))
         reason_element = child(invite, NS_MUC_USER, "reason")
         reason = (reason_element.text or "").strip() if reason_element is not None else ""
 

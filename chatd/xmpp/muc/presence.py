@@ -11,7 +11,7 @@ from chatd import i18n
 from chatd.core import rooms as core
 from chatd.core.model import Member
 from chatd.core.pipeline import TextEvent
-from chatd.core.refusal import Refusal
+from chatd.core.refusal import Refusal, Refused, allowed, refuse
 from chatd.core.rooms import Occupant, Room, RoomKind
 from chatd.executor import Reply
 from chatd.ids import new_stanza_id
@@ -45,18 +45,13 @@ class PresenceMixin(MucBase):
         occupant = room.occupant_of(full) if room is not None else None
         if room is not None and occupant is not None:
             if not core.is_own_nick(occupant, full, nick):
-                self._refuse(stream, element, Refusal("not-acceptable", "error.room_nick_change"), member)
-                return
+                raise Refused(Refusal("not-acceptable", "error.room_nick_change"))
             await self._broadcast_presence(stream, room, occupant, await self._status(element, room, occupant))
             return
         if not nick:
-            self._refuse(stream, element, Refusal("jid-malformed", "error.malformed", kind="modify"), member)
-            return
+            raise Refused(Refusal("jid-malformed", "error.malformed", kind="modify"))
         owned = sum(1 for r in self.rooms.values() if r.owner_id == member.id)
-        plan = core.plan_join(room, local, member, nick, owned)
-        if isinstance(plan, Refusal):
-            self._refuse(stream, element, plan, member)
-            return
+        plan = allowed(core.plan_join(room, local, member, nick, owned))
         if room is None:
             created = await self._create_group(stream, element, member, local)
             if created is None:
@@ -72,17 +67,14 @@ class PresenceMixin(MucBase):
         event = TextEvent(
             member, self.realm, local, Field.GROUP_NAME, Conversation.GROUP, key, "config", target=local, verbatim=True
         )
-        outcome = await self.executor.submit(
-            event, Reply(lambda r: self._refuse(stream, element, r, member), no_notice)
-        )
+        outcome = await self.executor.submit(event, Reply(refuse, no_notice))
         if outcome.delivered is None:
             return None
         salt = secrets.token_bytes(16)
         try:
             await self.rt.store.rooms.add_room(self.realm.id, local, RoomKind.GROUP, local, "", salt, member.id)
         except StoreError:
-            self._refuse(stream, element, Refusal("internal-server-error", "error.not_delivered", kind="wait"), member)
-            return None
+            raise Refused(Refusal("internal-server-error", "error.not_delivered", kind="wait")) from None
         room = Room(local, self.realm.id, RoomKind.GROUP, local, "", salt, owner_id=member.id, members={member.id})
         self.rooms[local] = room
         log.info("realm %s: group %s created", self.realm.id, local)
