@@ -14,43 +14,20 @@ from pathlib import Path
 from chatd.config import Config, ConfigError, load_config
 from chatd.core import pseudonym as pseudonyms
 from chatd.core.audit import verify
-from chatd.core.model import Member, Realm, Role, Status
+from chatd.core.model import Role, Status
 from chatd.core.moderation import Moderation
 from chatd.policy_loader import PolicyLoadError, load_policy
+from chatd.pseudonyms import CommandError, check_pseudonym
 from chatd.store import Store, StoreError
 from chatd.store.audit import AuditLog
 from chatd.vault import cli as vault_cli
 from chatd.vault.seal import VaultError
-from policies import Action, Conversation, Field
 
 DEFAULT_CONFIG = os.environ.get("CHATD_CONFIG", "conf/chatd.toml")
 
 
-class CommandError(Exception):
-    pass
-
-
 def _config(args: argparse.Namespace) -> Config:
     return load_config(args.config)
-
-
-def check_pseudonym(config: Config, realm_id: str, name: str, moderation: Moderation | None = None) -> None:
-    """Pseudonyms pass the same moderation hook as any member-authored text."""
-    if not pseudonyms.is_valid(name):
-        raise CommandError(
-            f"pseudonym {name!r} is not valid: use two or three lowercase words joined by '-', e.g. calm-otter"
-        )
-    realm_config = next(r for r in config.realms if r.id == realm_id)
-    realm = Realm(realm_config.id, realm_config.language, realm_config.people_domain, realm_config.rooms_domain)
-    moderation = moderation or Moderation(load_policy(config.moderation.policy, config.moderation.policies_file))
-    author = Member(0, "", realm_id, name, Role.MEMBER, Status.ACTIVE, time.time())
-    # Capitalized ("Jane Doe") so that the name detectors see a written name, not plain words.
-    words = name.replace("-", " ").title()
-    context = moderation.context(author, realm, Field.PSEUDONYM, Conversation.NONE, time.time())
-    verdict = moderation.check(words, context)
-    if verdict.action is not Action.DELIVER:
-        kinds = ", ".join(sorted({f.kind for f in verdict.findings})) or verdict.action.value
-        raise CommandError(f"pseudonym {name!r} refused by moderation ({kinds})")
 
 
 def suggest_accepted(config: Config, realm_id: str, taken: set[str]) -> str:

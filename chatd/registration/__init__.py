@@ -19,11 +19,11 @@ from datetime import date
 from aiohttp import web
 
 from chatd import i18n
-from chatd.__main__ import CommandError, check_pseudonym
 from chatd.config import Config, RealmConfig, RegistrationConfig
 from chatd.core.model import Role
 from chatd.core.moderation import Moderation
 from chatd.core.ratelimit import RateLimiter
+from chatd.pseudonyms import CommandError, check_pseudonym
 from chatd.registration import forms, pages
 from chatd.registration.accounts import AccountCreator, AccountError, ProsodyctlAccounts, new_localpart
 from chatd.registration.mail import Mailer, MailError
