@@ -15,7 +15,7 @@ from chatd.core.fragments import Completion, Piece
 from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member, Realm
 from chatd.core.pipeline import TextEvent, archive_record
-from chatd.core.refusal import Refusal
+from chatd.core.refusal import Refusal, Refused, allowed, checked
 from chatd.core.shadow import Reviewed
 from chatd.executor import Executor, Reply
 from chatd.ids import new_stanza_id
@@ -84,45 +84,57 @@ class PeopleDomain:
                 self._refuse(stream, element, member_or_refusal, None)
             return
         member = member_or_refusal
-        if st.size(element) > rt.config.limits.max_stanza_bytes:
-            self._refuse(stream, element, Refusal("policy-violation", "error.too_large", kind="modify"), member)
-            return
+        try:
+            self._dispatch(stream, element, member, kind, target[0])
+        except Refused as refused:
+            self._refuse(stream, element, refused.refusal, member)
+
+    def _dispatch(self, stream: ComponentStream, element: ET.Element, member: Member, kind: str, local: str) -> None:
+        """An admitted member's stanza to what serves it (a refusal raised there answers it)."""
+        if st.size(element) > self.rt.config.limits.max_stanza_bytes:
+            raise Refused(Refusal("policy-violation", "error.too_large", kind="modify"))
         if kind == "message":
-            self._on_message(stream, element, member, target[0])
+            self._on_message(stream, element, member, local)
         elif kind == "iq":
-            self._on_iq(stream, element, member, target[0])
+            self._on_iq(stream, element, member, local)
         elif kind == "presence":
-            self._on_presence(stream, element, target[0])
+            self._on_presence(stream, element, local)
+
+    def _serve(
+        self, stream: ComponentStream, element: ET.Element, member: Member, job: Callable[[], Awaitable[None]]
+    ) -> None:
+        """A stanza's work in the sender's queue (in arrival order): a Refused raised there answers the stanza."""
+
+        async def served() -> None:
+            try:
+                await job()
+            except Refused as refused:
+                self._refuse(stream, element, refused.refusal, member)
+
+        self.rt.queues.submit(member.account, served)
 
     # messages
 
     def _on_message(self, stream: ComponentStream, element: ET.Element, member: Member, local: str) -> None:
         rt = self.rt
         if not rt.limiter.allow(member.account, time.monotonic()):
-            self._refuse(stream, element, Refusal("policy-violation", "error.too_fast", kind="wait"), member)
-            return
+            raise Refused(Refusal("policy-violation", "error.too_fast", kind="wait"))
         message = st.parse_message(element)
-        refusal = check_message(message, rt.config.limits.max_body_chars)
-        if refusal is None and not local:
-            refusal = Refusal("service-unavailable", "error.unavailable")
-        if refusal is not None:
-            self._refuse(stream, element, refusal, member)
-            return
+        checked(check_message(message, rt.config.limits.max_body_chars))
+        if not local:
+            raise Refused(Refusal("service-unavailable", "error.unavailable"))
         if local == GUIDE:
-            rt.queues.submit(member.account, lambda: self._to_guide(stream, member, message))
+            self._serve(stream, element, member, lambda: self._to_guide(stream, member, message))
         elif local == RESOURCES:
-            rt.queues.submit(member.account, lambda: self._to_resources(stream, member, message))
+            self._serve(stream, element, member, lambda: self._to_resources(stream, member, message))
         else:
-            rt.queues.submit(member.account, lambda: self._relay(stream, element, member, local, message))
+            self._serve(stream, element, member, lambda: self._relay(stream, element, member, local, message))
 
     async def _relay(
         self, stream: ComponentStream, element: ET.Element, sender: Member, pseudonym: str, message: ChatMessage
     ) -> None:
         rt = self.rt
-        recipient = find_recipient(sender, self.realm, pseudonym, rt.directory)
-        if isinstance(recipient, Refusal):
-            self._refuse(stream, element, recipient, sender)
-            return
+        recipient = allowed(find_recipient(sender, self.realm, pseudonym, rt.directory))
 
         async def send(delivered: ChatMessage) -> None:
             await stream.send(st.build_message(f"{sender.pseudonym}@{self.domain}", recipient.account, delivered))
@@ -160,8 +172,8 @@ class PeopleDomain:
         """The outlets for a member's text sent to this domain: errors to the stanza, notices from wallguide@."""
 
         def refuse(refusal: Refusal) -> None:
-            if element is not None:
-                self._refuse(stream, element, refusal, member)
+            if element is not None:  # Ask a Wall Guide is never refused (the guides read it)
+                raise Refused(refusal)
 
         async def notice(text: str) -> None:
             await self._say(stream, member, text)
@@ -266,10 +278,7 @@ class PeopleDomain:
         ns = st.namespace(query.tag) if query is not None else ""
         exists = not local or local in SERVICES or self._pseudonym_exists(local)
         if not exists:
-            self._refuse(
-                stream, element, Refusal("item-not-found", "error.unknown_pseudonym", params={"name": local}), member
-            )
-            return
+            raise Refused(Refusal("item-not-found", "error.unknown_pseudonym", params={"name": local}))
         if local == GUIDE and query is not None and self._report_command(stream, element, member, query):
             return
         if element.get("type") == "get" and ns == NS_PING:
@@ -290,8 +299,7 @@ class PeopleDomain:
         elif element.get("type") == "get" and ns == NS_DISCO_ITEMS:
             reply = st.build_iq_result(element, st.disco_items([]))
         else:
-            self._refuse(stream, element, Refusal("service-unavailable", "error.unavailable"), member)
-            return
+            raise Refused(Refusal("service-unavailable", "error.unavailable"))
         stream.send_nowait(reply)
 
     def _report_command(self, stream: ComponentStream, element: ET.Element, member: Member, query: ET.Element) -> bool:
