@@ -70,7 +70,7 @@ class Actions:
         self.guide_actions = guide_actions
         self.desk = desk
         self.audit = audit
-        self.executor = Executor(runtime)
+        self.executor = Executor.of(runtime)
 
     async def execute(self, realm: str, verb: str, payload: bytes) -> dict[str, Any]:
         """The answer to one request; never raises."""

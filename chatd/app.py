@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -52,6 +53,7 @@ class Service:
         self.audit: AuditLog | None = None
         self.actions: ActionSubscriber | None = None
         self.member_rooms: dict[str, RoomsDomain] = {}  # realm -> its rooms domain
+        self._exit = contextlib.AsyncExitStack()  # teardown, in the reverse order of startup
 
     async def start(self) -> None:
         config = self.config
@@ -64,6 +66,7 @@ class Service:
                         f"realms.{realm_config.id}.rooms.{room.id}.resources: no topic {room.resources!r}"
                     )
         store = await Store.open(config.store.path)
+        self._exit.push_async_callback(store.close)
         store.rooms.guide_name = config.watch.guide_name
         realms = {r.id: Realm(r.id, r.language, r.people_domain, r.rooms_domain) for r in config.realms}
         queues = SerialQueues(on_full=self._pause_reading, on_drained=self._resume_reading)
@@ -80,9 +83,11 @@ class Service:
         if config.bus.nats_url:
             self.nats = NatsLink(config.bus.nats_url)
             self.nats.start()
+            self._exit.push_async_callback(self.nats.stop)
             self.events = JetStreamPublisher(self.nats, config.bus.buffer_size)
             runtime.bus.subscribe(self.events)
             self.events.start()
+            self._exit.push_async_callback(self.events.stop)
             if config.moderation.external_subject:
                 runtime.hook = ExternalHook(
                     NatsRequester(self.nats, config.moderation.external_subject),
@@ -98,6 +103,7 @@ class Service:
         desk = Desk(runtime)
         await runtime.sanctions.load()
         self.audit = await AuditLog.open(config.store.path)
+        self._exit.push_async_callback(self.audit.close)
         shadows: dict[str, ShadowRooms] = {}
         member_rooms = self.member_rooms
         for realm_config in config.realms:
@@ -120,10 +126,13 @@ class Service:
             actions = Actions(runtime, dict(config.bus.action_tokens), member_rooms, guide_actions, desk, self.audit)
             self.actions = ActionSubscriber(self.nats, actions.execute)
             self.actions.start()
+            self._exit.push_async_callback(self.actions.stop)
         watch = WatchDomain(runtime, config.watch.domain, shadows)
         self._add_stream(config.watch.domain, config.watch.secret, watch.handle)
         for stream in self.streams:
             stream.start()
+            self._exit.push_async_callback(_quietly, stream.stop)
+        self._exit.push_async_callback(_quietly, lambda: asyncio.wait_for(runtime.queues.idle(), 5))  # work first
         self._tasks.append(asyncio.create_task(runtime.watch_store()))
         self._tasks.append(asyncio.create_task(self._reannounce(list(shadows.values()))))
         features = [self.metrics.add_routes]
@@ -132,6 +141,7 @@ class Service:
             features.append(registration.add_routes)
         self._http = web.AppRunner(make_app(self.health, features), access_log=None)
         await self._http.setup()
+        self._exit.push_async_callback(self._http.cleanup)
         await web.TCPSite(self._http, config.http.host, config.http.port).start()
         log.info("chatd started: %d streams, %d members", len(self.streams), len(runtime.directory))
 
@@ -213,24 +223,13 @@ class Service:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        if self.runtime is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.runtime.queues.idle(), 5)
-        for stream in self.streams:
-            with contextlib.suppress(Exception):
-                await stream.stop()
-        if self._http is not None:
-            await self._http.cleanup()
-        if self.actions is not None:
-            await self.actions.stop()
-        if self.events is not None:
-            await self.events.stop()
-        if self.audit is not None:
-            await self.audit.close()
-        if self.nats is not None:
-            await self.nats.stop()
-        if self.runtime is not None:
-            await self.runtime.store.close()
+        await self._exit.aclose()
+
+
+async def _quietly(step: Callable[[], Awaitable[object]]) -> None:
+    """A teardown step that may fail (a stream already down, work that does not finish in time)."""
+    with contextlib.suppress(Exception):
+        await step()
 
 
 def configure_logging(level: str) -> None:

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from chatd import i18n
+from chatd.core.model import Member
+from chatd.core.moderation import Moderation
 from chatd.core.pipeline import (
     Archive,
     Deliver,
@@ -28,12 +30,16 @@ from chatd.core.pipeline import (
     TextEvent,
     submit,
 )
+from chatd.core.ratelimit import RateLimiter
 from chatd.core.refusal import Refusal
 from chatd.core.shadow import Reviewed
+from chatd.hook import ExternalHook
 from chatd.ids import new_stanza_id
+from chatd.metrics import Metrics
 from chatd.notices import redaction_params, rejection
-from chatd.runtime import Runtime
-from chatd.store import StoreError
+from chatd.runtime import Counters, Runtime
+from chatd.sanctions import Sanctions
+from chatd.store import ArchivedMessage, Store, StoreError
 from policies import Verdict
 
 log = logging.getLogger("chatd.executor")
@@ -54,60 +60,99 @@ class Reply:
     deliver: Callable[[str, str], Awaitable[None]] = _nothing
 
 
-class Executor:
-    def __init__(self, runtime: Runtime, reviewed: Callable[[Reviewed], None] | None = None):
-        self.rt = runtime
-        self.reviewed = runtime.reviewed if reviewed is None else reviewed  # shadow rooms do not mirror themselves
+# files a member's report: (reporter, conversation, reported message or None, reason)
+FileReport = Callable[[Member, str, ArchivedMessage | None, str], Awaitable[None]]
 
-    async def submit(self, event: TextEvent, reply: Reply) -> Outcome:
-        """A member's text, start to end: decided by the core, carried out here."""
-        rt = self.rt
-        state = await self.state(event)
-        outcome = submit(event, state, rt.now())
-        if outcome.needs_verdict:
-            verdict = await self.moderate(event, state)
-            outcome = submit(event, state, rt.now(), verdict, new_stanza_id())
-        await self.execute(event, outcome, reply)
-        return outcome
 
-    async def state(self, event: TextEvent) -> State:
-        rt, author = self.rt, event.author
-        last = None
-        if event.rule is Rule.TO_GUIDES:
-            earlier = await rt.store.conversation(event.conversation, limit=1)
-            last = earlier[-1].created_at if earlier else None
-        return State(
-            muted_until=rt.sanctions.muted_until(author),
-            watched=rt.sanctions.is_watched(author),
-            recent_messages=rt.limiter.recent(author.account, time.monotonic()),
-            last_in_conversation=last,
-        )
+class Reviewer:
+    """The one moderation entry point: the policies, then the external hook if configured; counted."""
 
-    async def moderate(self, event: TextEvent, state: State) -> Verdict:
-        """The one moderation entry point: the policies, then the external hook if configured."""
-        rt = self.rt
+    def __init__(
+        self,
+        moderation: Moderation,
+        hook: ExternalHook | None,
+        counters: Counters,
+        metrics: Metrics | None,
+        clock: Callable[[], float],
+    ):
+        self.moderation = moderation
+        self.hook = hook
+        self.counters = counters
+        self.metrics = metrics
+        self.clock = clock
+
+    async def review(self, event: TextEvent, state: State) -> Verdict:
         started = time.perf_counter()
-        context = rt.moderation.context(
-            event.author, event.realm, event.field, event.place, rt.now(), state.recent_messages, state.watched
+        context = self.moderation.context(
+            event.author, event.realm, event.field, event.place, self.clock(), state.recent_messages, state.watched
         )
-        verdict = rt.moderation.check(event.text, context)
-        if rt.hook is not None:
-            verdict = await rt.hook.consult(event.text, context, event.author.pseudonym, verdict)
-        if rt.metrics is not None:
-            rt.metrics.moderation_seconds.observe(time.perf_counter() - started)
-        verdicts = rt.counters.verdicts
+        verdict = self.moderation.check(event.text, context)
+        if self.hook is not None:
+            verdict = await self.hook.consult(event.text, context, event.author.pseudonym, verdict)
+        if self.metrics is not None:
+            self.metrics.moderation_seconds.observe(time.perf_counter() - started)
+        verdicts = self.counters.verdicts
         for category in {f.category for f in verdict.findings} or {"none"}:
             key = (verdict.action.value, category)
             verdicts[key] = verdicts.get(key, 0) + 1
         return verdict
 
+
+class Executor:
+    def __init__(
+        self,
+        store: Store,
+        sanctions: Sanctions,
+        limiter: RateLimiter,
+        reviewer: Reviewer,
+        reviewed: Callable[[Reviewed], None],
+        file_report: FileReport,
+        clock: Callable[[], float],
+    ):
+        self.store = store
+        self.sanctions = sanctions
+        self.limiter = limiter
+        self.reviewer = reviewer
+        self.reviewed = reviewed  # the desk and the shadow rooms listen
+        self.file_report = file_report
+        self.clock = clock
+
+    @classmethod
+    def of(cls, runtime: Runtime, reviewed: Callable[[Reviewed], None] | None = None) -> Executor:
+        """The executor over a runtime's parts; shadow rooms pass their own `reviewed` (not mirrored again)."""
+        rt = runtime
+        reviewer = Reviewer(rt.moderation, rt.hook, rt.counters, rt.metrics, rt.now)
+        return cls(rt.store, rt.sanctions, rt.limiter, reviewer, reviewed or rt.reviewed, rt.report, rt.now)
+
+    async def submit(self, event: TextEvent, reply: Reply) -> Outcome:
+        """A member's text, start to end: decided by the core, carried out here."""
+        state = await self.state(event)
+        outcome = submit(event, state, self.clock())
+        if outcome.needs_verdict:
+            verdict = await self.reviewer.review(event, state)
+            outcome = submit(event, state, self.clock(), verdict, new_stanza_id())
+        await self.execute(event, outcome, reply)
+        return outcome
+
+    async def state(self, event: TextEvent) -> State:
+        author = event.author
+        last = None
+        if event.rule is Rule.TO_GUIDES:
+            earlier = await self.store.conversation(event.conversation, limit=1)
+            last = earlier[-1].created_at if earlier else None
+        return State(
+            muted_until=self.sanctions.muted_until(author),
+            watched=self.sanctions.is_watched(author),
+            recent_messages=self.limiter.recent(author.account, time.monotonic()),
+            last_in_conversation=last,
+        )
+
     async def execute(self, event: TextEvent, outcome: Outcome, reply: Reply) -> None:
-        rt = self.rt
         language = event.realm.language
         for effect in outcome.effects:
             if isinstance(effect, Archive):
                 try:
-                    await rt.store.archive(effect.record)
+                    await self.store.archive(effect.record)
                 except StoreError:
                     log.error("archive failed; a text was not delivered")
                     reply.refuse(NOT_ARCHIVED)
@@ -131,12 +176,10 @@ class Executor:
                 log.info("a text was held for review")
 
     async def _report(self, event: TextEvent, report: Report) -> None:
-        store = self.rt.store
         conversation, reported = report.conversation, None
         if report.reply_to:
-            reported = await store.reported_message(conversation, report.reply_to)
+            reported = await self.store.reported_message(conversation, report.reply_to)
         elif report.quote:
-            reported = await store.quoted_message(event.author.id, report.quote[:80])
+            reported = await self.store.quoted_message(event.author.id, report.quote[:80])
             conversation = reported.conversation if reported else conversation
-        if self.rt.file_report is not None:
-            await self.rt.file_report(event.author, conversation, reported, report.reason)
+        await self.file_report(event.author, conversation, reported, report.reason)

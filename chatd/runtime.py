@@ -69,6 +69,11 @@ class Runtime:
     def now(self) -> float:
         return time.time()
 
+    async def report(self, reporter: Member, conversation: str, reported: ArchivedMessage | None, reason: str) -> None:
+        """A member's report, to whoever files reports (the desk)."""
+        if self.file_report is not None:
+            await self.file_report(reporter, conversation, reported, reason)
+
     def reviewed(self, record: Reviewed) -> None:
         """Every text after review, whatever the verdict: the desk and the shadow rooms listen."""
         for listener in self.review_listeners:

@@ -57,7 +57,7 @@ class PeopleDomain:
         self.rt = runtime
         self.realm = realm
         self.domain = realm.people_domain
-        self.executor = Executor(runtime)
+        self.executor = Executor.of(runtime)
 
     # entry point: one raw stanza, in arrival order, synchronous
 

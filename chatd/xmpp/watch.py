@@ -69,7 +69,7 @@ class ShadowRooms(RoomsDomain):
         self.desk = desk
         self.member_rooms = rooms
         self.actions = GuideActions(runtime, realm, desk, rooms, audit, self._post)
-        self.executor = Executor(runtime, reviewed=lambda record: None)  # guides' words are not mirrored again
+        self.executor = Executor.of(runtime, reviewed=lambda record: None)  # guides' words are not mirrored again
 
     async def load(self) -> None:
         """The shadow rooms that have lines already (so that guides find them after a restart)."""

@@ -45,7 +45,7 @@ async def test_ask_a_wall_guide_passes_the_flood_count_and_the_watchlist(runtime
         told.append(text)
 
     event = TextEvent(alex, EN, "I need to talk", Field.BODY, Conversation.GUIDE, f"guide:{alex.id}", "guide")
-    await Executor(runtime).submit(event, Reply(lambda refusal: None, notice))
+    await Executor.of(runtime).submit(event, Reply(lambda refusal: None, notice))
     context = runtime.moderation.policy.contexts[-1]  # type: ignore[attr-defined]
     assert context.recent_messages in (2, 3)  # the limiter's count is rough: 3 sent, minus the refill meanwhile
     assert (context.watched, context.conversation) == (True, Conversation.GUIDE)
@@ -77,7 +77,7 @@ async def test_the_archive_holds_a_text_before_anyone_gets_it(runtime: Runtime) 
         return None
 
     event = TextEvent(alex, EN, "hello", Field.BODY, Conversation.DIRECT, "dm:1:2", "message", sam)
-    outcome = await Executor(runtime).submit(event, Reply(lambda refusal: None, notice, deliver))
+    outcome = await Executor.of(runtime).submit(event, Reply(lambda refusal: None, notice, deliver))
     assert outcome.delivered == "hello" and seen_at_delivery == [["hello"]]
 
 
@@ -94,6 +94,6 @@ async def test_when_the_archive_fails_nothing_is_delivered_and_the_author_is_tol
 
     await runtime.store.db.execute("ALTER TABLE messages RENAME TO gone")  # every archive write fails now
     event = TextEvent(alex, EN, "hello", Field.BODY, Conversation.DIRECT, "dm:1:2", "message", sam, "c1")
-    await Executor(runtime).submit(event, Reply(refused.append, notice, deliver))
+    await Executor.of(runtime).submit(event, Reply(refused.append, notice, deliver))
     assert [(r.condition, r.text) for r in refused] == [("internal-server-error", "error.not_delivered")]
     assert delivered == []

@@ -57,7 +57,7 @@ async def write(rt: Runtime, author: Member, recipient: Member, text: str) -> li
         return None
 
     event = TextEvent(author, EN, text, Field.BODY, Conversation.DIRECT, "dm:1:2", "message", recipient, "c-9")
-    await Executor(rt).submit(event, Reply(refused.append, notice))
+    await Executor.of(rt).submit(event, Reply(refused.append, notice))
     return refused
 
 

@@ -65,7 +65,7 @@ class MucBase:
         self.domain = realm.rooms_domain
         self.topics = list(topics)
         self.rooms: dict[str, Room] = {}
-        self.executor = Executor(runtime)
+        self.executor = Executor.of(runtime)
 
     def _admit(self, sender: tuple[str, str, str]) -> Member | Refusal:
         if sender[1] != self.rt.config.server.members_host or not sender[0]:
