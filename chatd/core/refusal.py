@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import NoReturn, TypeVar
 
@@ -34,6 +35,18 @@ def allowed(result: T | Refusal) -> T:
     if isinstance(result, Refusal):
         raise Refused(result)
     return result
+
+
+def answered(job: Callable[[], Awaitable[None]], answer: Callable[[Refusal], None]) -> Callable[[], Awaitable[None]]:
+    """The job, with a Refused raised while it runs turned into the answer."""
+
+    async def run() -> None:
+        try:
+            await job()
+        except Refused as refused:
+            answer(refused.refusal)
+
+    return run
 
 
 def checked(refusal: Refusal | None) -> None:

@@ -15,7 +15,7 @@ from chatd.core.fragments import Completion, Piece
 from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member, Realm
 from chatd.core.pipeline import TextEvent, archive_record
-from chatd.core.refusal import Refusal, Refused, allowed, checked
+from chatd.core.refusal import Refusal, Refused, allowed, answered, checked
 from chatd.core.shadow import Reviewed
 from chatd.executor import Executor, Reply
 from chatd.ids import new_stanza_id
@@ -104,14 +104,8 @@ class PeopleDomain:
         self, stream: ComponentStream, element: ET.Element, member: Member, job: Callable[[], Awaitable[None]]
     ) -> None:
         """A stanza's work in the sender's queue (in arrival order): a Refused raised there answers the stanza."""
-
-        async def served() -> None:
-            try:
-                await job()
-            except Refused as refused:
-                self._refuse(stream, element, refused.refusal, member)
-
-        self.rt.queues.submit(member.account, served)
+        job = answered(job, lambda refusal: self._refuse(stream, element, refusal, member))
+        self.rt.queues.submit(member.account, job)
 
     # messages
 

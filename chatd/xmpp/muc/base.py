@@ -18,7 +18,7 @@ from chatd.core.direct import admit
 from chatd.core.message import ChatMessage
 from chatd.core.model import Member, Realm
 from chatd.core.pipeline import TextEvent
-from chatd.core.refusal import Refusal, Refused, refuse
+from chatd.core.refusal import Refusal, Refused, answered, refuse
 from chatd.core.rooms import Occupant, Room
 from chatd.executor import Executor, Reply
 from chatd.ids import new_stanza_id
@@ -85,14 +85,7 @@ class MucBase:
         job: Callable[[], Awaitable[None]],
     ) -> None:
         """A stanza's work in its room's queue: a Refused raised there answers the stanza."""
-
-        async def served() -> None:
-            try:
-                await job()
-            except Refused as refused:
-                self._refuse(stream, element, refused.refusal, member)
-
-        self._submit(local, served)
+        self._submit(local, answered(job, lambda refusal: self._refuse(stream, element, refusal, member)))
 
     def _joined(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str
