@@ -19,6 +19,15 @@ def admit(account: str, realm: Realm, directory: Directory) -> Member | Refusal:
     return member
 
 
+def admit_sender(
+    sender: tuple[str, str, str], members_host: str, realm: Realm, directory: Directory
+) -> Member | Refusal:
+    """A stanza's sender (local, domain, resource) as a member of this realm, or why not: only members' accounts."""
+    if sender[1] != members_host or not sender[0]:
+        return Refusal("forbidden", "error.not_member", kind="auth", bilingual=True)
+    return admit(f"{sender[0]}@{sender[1]}", realm, directory)
+
+
 def find_recipient(sender: Member, realm: Realm, pseudonym: str, directory: Directory) -> Member | Refusal:
     """The member behind a pseudonym in the sender's realm, if the sender may reach them."""
     target = directory.by_pseudonym(realm.id, pseudonym)

@@ -10,8 +10,7 @@ from collections.abc import Awaitable, Callable
 from chatd import i18n
 from chatd.core import keys
 from chatd.core.commands import Command, parse_command
-from chatd.core.direct import admit, conversation_key, find_recipient
-from chatd.core.fragments import Completion, Piece
+from chatd.core.direct import admit_sender, conversation_key, find_recipient
 from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member, Realm
 from chatd.core.pipeline import TextEvent, archive_record
@@ -64,26 +63,18 @@ class PeopleDomain:
     def handle(self, stream: ComponentStream, element: ET.Element) -> None:
         rt = self.rt
         rt.counters.stanzas_in += 1
-        kind = st.local_name(element.tag)
-        sender = st.split_jid(element.get("from"))
-        target = st.split_jid(element.get("to"))
+        kind, sender, target = st.addresses(element)
         if sender is None or element.get("type") == "error":
             rt.counters.dropped += 1
             return
         if target is None or target[1] != self.domain:
             self._refuse(stream, element, Refusal("jid-malformed", "error.malformed", kind="modify"), None)
             return
-        account = f"{sender[0]}@{sender[1]}"
-        member_or_refusal = (
-            admit(account, self.realm, rt.directory)
-            if sender[1] == rt.config.server.members_host and sender[0]
-            else Refusal("forbidden", "error.not_member", kind="auth", bilingual=True)
-        )
-        if isinstance(member_or_refusal, Refusal):
+        member = admit_sender(sender, rt.config.server.members_host, self.realm, rt.directory)
+        if isinstance(member, Refusal):
             if kind != "presence" or element.get("type") in ("subscribe", "probe"):
-                self._refuse(stream, element, member_or_refusal, None)
+                self._refuse(stream, element, member, None)
             return
-        member = member_or_refusal
         try:
             self._dispatch(stream, element, member, kind, target[0])
         except Refused as refused:

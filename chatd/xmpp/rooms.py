@@ -174,9 +174,7 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
     def handle(self, stream: ComponentStream, element: ET.Element) -> None:
         rt = self.rt
         rt.counters.stanzas_in += 1
-        kind = st.local_name(element.tag)
-        sender = st.split_jid(element.get("from"))
-        target = st.split_jid(element.get("to"))
+        kind, sender, target = st.addresses(element)
         if sender is None:
             rt.counters.dropped += 1
             return

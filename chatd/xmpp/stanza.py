@@ -33,6 +33,11 @@ def namespace(tag: str) -> str:
     return tag[1:].partition("}")[0] if tag.startswith("{") else ""
 
 
+def addresses(element: ET.Element) -> tuple[str, tuple[str, str, str] | None, tuple[str, str, str] | None]:
+    """A stanza's kind (message, presence, iq), its sender and its target, each (local, domain, resource) if valid."""
+    return local_name(element.tag), split_jid(element.get("from")), split_jid(element.get("to"))
+
+
 def split_jid(value: str | None) -> tuple[str, str, str] | None:
     """(local, domain, resource) of a valid JID, else None."""
     if not value:

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from chatd.core import keys
 from chatd.core import rooms as core
-from chatd.core.direct import admit
+from chatd.core.direct import admit_sender
 from chatd.core.message import ChatMessage
 from chatd.core.model import Member, Realm
 from chatd.core.pipeline import TextEvent
@@ -68,9 +68,7 @@ class MucBase:
         self.executor = Executor.of(runtime)
 
     def _admit(self, sender: tuple[str, str, str]) -> Member | Refusal:
-        if sender[1] != self.rt.config.server.members_host or not sender[0]:
-            return Refusal("forbidden", "error.not_member", kind="auth", bilingual=True)
-        return admit(f"{sender[0]}@{sender[1]}", self.realm, self.rt.directory)
+        return admit_sender(sender, self.rt.config.server.members_host, self.realm, self.rt.directory)
 
     def _submit(self, local: str, job: Callable[[], Awaitable[None]]) -> None:
         """Work for a room, in its queue (in arrival order)."""
