@@ -157,6 +157,9 @@ class GuideActions:
             await self._notify(author, "notice.held_rejected", reason=command.text)
             await self._audit(guide.pseudonym, "held.reject", held.stanza_id, {"reason": command.text})
             return i18n.text(language, "watch.held_rejected", id=short_id(held.stanza_id))
+        key = parse_key(held.conversation)
+        if key.kind is KeyKind.ROOM_PRIVATE and not self.member_rooms.is_present(key.room, held.recipient_id):
+            raise CommandProblem(i18n.text(language, "watch.held_recipient_gone", id=short_id(held.stanza_id)))
         text, edited = approval(command, held.original)
         await self.rt.store.settle_held(held.stanza_id, "approved", text)
         await self._deliver_held(held.stanza_id, held.conversation, author, held.recipient_id, held.client_id, text)
@@ -238,6 +241,9 @@ class GuideActions:
         elif key.kind is KeyKind.ROOM:
             record = RoomRecord(0, stanza_id, author.id, author.pseudonym, client_id, text, self.rt.now())
             await self.member_rooms.post_record(key.room, record)
+        elif key.kind is KeyKind.ROOM_PRIVATE and recipient_id is not None:
+            message = ChatMessage(client_id, "chat", body=text)
+            await self.member_rooms.post_private(key.room, author, recipient_id, message)
 
     async def _member_command(self, guide: Member, member: Member, command: GuideCommand) -> str:
         language, verb = self.realm.language, command.verb

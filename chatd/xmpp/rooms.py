@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 
 from chatd import i18n
 from chatd.core import rooms as core
+from chatd.core.message import ChatMessage
 from chatd.core.model import Member
 from chatd.core.pipeline import archive_record
 from chatd.core.refusal import Refusal, Refused
@@ -127,7 +128,18 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
                 stream, room, b"<message to=", self._message_tail(room, record)
             )
 
-    async def retract(self, local: str, stanza_id: str, reason: str, fallback_text: str | None = None) -> None:
+    def is_present(self, local: str, member_id: int | None) -> bool:
+        room = self.rooms.get(local)
+        return room is not None and member_id in room.occupants
+
+    async def post_private(self, local: str, author: Member, recipient_id: int, message: ChatMessage) -> None:
+        """An approved held private message, to its recipient's clients in the room."""
+        room = self.rooms.get(local)
+        recipient = room.occupants.get(recipient_id) if room is not None else None
+        if room is not None and recipient is not None:
+            await self._private(self.rt.streams[self.domain], room, author.pseudonym, recipient, message)
+
+    async def retract(self, local: str, stanza_id: str, reason: str) -> None:
         """XEP-0425: a Wall Guide's retraction reaches every occupant; the archive keeps a tombstone."""
         room = self.rooms.get(local)
         if room is None:

@@ -2,13 +2,16 @@
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 import pytest
 
+from chatd.core import rooms as core_rooms
 from chatd.core.guides import CommandProblem, Verb, parse_guide_command
 from chatd.core.model import Member
 from chatd.core.pipeline import TextEvent
 from chatd.core.refusal import Refusal
+from chatd.core.rooms import Room, RoomKind
 from chatd.core.shadow import short_id
 from chatd.desk import Desk
 from chatd.executor import Executor, Reply
@@ -31,11 +34,12 @@ async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
     await rt.store.close()
 
 
-def service(rt: Runtime, lines: list[tuple[str, str]]) -> GuideActions:
+def service(rt: Runtime, lines: list[tuple[str, str]], rooms: RoomsDomain | None = None) -> GuideActions:
     async def post_line(where: str, author: Member | None, text: str) -> None:
         lines.append((where, text))
 
-    return GuideActions(rt, EN, Desk(rt), RoomsDomain(rt, EN, []), rt.audit, post_line)  # type: ignore[attr-defined]
+    rooms = rooms or RoomsDomain(rt, EN, [])
+    return GuideActions(rt, EN, Desk(rt), rooms, rt.audit, post_line)  # type: ignore[attr-defined]
 
 
 def who(rt: Runtime, pseudonym: str) -> Member:
@@ -50,13 +54,16 @@ def sent(rt: Runtime) -> list[str]:
     return stream.sent
 
 
-async def write(rt: Runtime, author: Member, recipient: Member, text: str) -> list[Refusal]:
+async def write(
+    rt: Runtime, author: Member, recipient: Member, text: str, place: Conversation = Conversation.DIRECT
+) -> list[Refusal]:
     refused: list[Refusal] = []
 
     async def notice(text: str) -> None:
         return None
 
-    event = TextEvent(author, EN, text, Field.BODY, Conversation.DIRECT, "dm:1:2", "message", recipient, "c-9")
+    kind, key = ("private", "roompm:en:general:1:2") if place is Conversation.ROOM_PRIVATE else ("message", "dm:1:2")
+    event = TextEvent(author, EN, text, Field.BODY, place, key, kind, recipient, "c-9")
     await Executor.of(rt).submit(event, Reply(refused.append, notice))
     return refused
 
@@ -111,3 +118,30 @@ async def test_unknown_targets_are_refused_with_a_clear_problem(runtime: Runtime
             await actions.execute("en-queue", guide, parse_guide_command(line))
     with pytest.raises(CommandProblem):  # a post needs a conversation: not the queue
         await actions.execute("en-queue", guide, parse_guide_command("!post hello everyone"))
+
+
+async def test_an_approved_held_private_message_in_a_room_reaches_its_recipient_there(runtime: Runtime) -> None:
+    alex, sam, guide = who(runtime, "calm-otter"), who(runtime, "brave-heron"), who(runtime, "amber-guide")
+    rooms = RoomsDomain(runtime, EN, [])
+    room = rooms.rooms["general"] = Room("general", "en", RoomKind.TOPIC, "General", "", b"salt")
+    for member, full in ((alex, "alex@h/phone"), (sam, "sam@h/laptop")):
+        core_rooms.enter(room, member, full, quoteattr(full).encode(), member.pseudonym)
+    actions = service(runtime, [], rooms)
+    await write(runtime, alex, sam, "meet me after", Conversation.ROOM_PRIVATE)
+    held = (await runtime.store.conversation("roompm:en:general:1:2"))[-1]
+    await actions.execute("en-room-general", guide, parse_guide_command(f"!approve {short_id(held.stanza_id)}"))
+    to_sam = [s for s in rooms_sent(runtime) if "sam@h/laptop" in s]
+    assert len(to_sam) == 1 and "meet me after" in to_sam[0] and "general@rooms.en.example/calm-otter" in to_sam[0]
+
+    await write(runtime, alex, sam, "one more thing", Conversation.ROOM_PRIVATE)
+    core_rooms.leave(room, "sam@h/laptop")
+    second = (await runtime.store.conversation("roompm:en:general:1:2"))[-1]
+    with pytest.raises(CommandProblem, match="left the room"):
+        await actions.execute("en-room-general", guide, parse_guide_command(f"!approve {short_id(second.stanza_id)}"))
+    assert (await runtime.store.conversation("roompm:en:general:1:2"))[-1].verdict == "hold"  # still held
+
+
+def rooms_sent(rt: Runtime) -> list[str]:
+    stream = rt.streams[EN.rooms_domain]
+    assert isinstance(stream, Stream)
+    return stream.sent

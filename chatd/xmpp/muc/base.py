@@ -190,6 +190,17 @@ class MucBase:
         marker = f"<{message.marker[0]} xmlns='{NS_MARKERS}'{attrs(id=message.marker[1])}/>" if message.marker else ""
         return state + marker
 
+    async def _private(
+        self, stream: ComponentStream, room: Room, nick: str, recipient: Occupant, message: ChatMessage
+    ) -> None:
+        """A private message from room/nick to one occupant's clients."""
+        body = f"<body>{escape(message.body)}</body>" if message.body is not None else ""
+        tail = (
+            f"{attrs(from_=self._jid(room, nick), type='chat', id=message.id)}>{body}"
+            f"{self._extras(message)}<x xmlns='{NS_MUC_USER}'/></message>"
+        ).encode()
+        self.rt.counters.delivered += await self._send(stream, self._to_clients(recipient, b"<message to=", tail))
+
     async def _tell(self, stream: ComponentStream, room: Room, member: Member, text: str) -> None:
         """A room message from the room itself, to the member's own clients only (not archived)."""
         occupant = room.occupants.get(member.id)

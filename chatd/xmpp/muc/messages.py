@@ -120,12 +120,7 @@ class MessagesMixin(MucBase):
         allowed(find_recipient(member, self.realm, recipient.nick, self.rt.directory))  # blocks both ways
 
         async def send(delivered: ChatMessage) -> None:
-            body = f"<body>{escape(delivered.body)}</body>" if delivered.body is not None else ""
-            tail = (
-                f"{attrs(from_=self._jid(room, occupant.nick), type='chat', id=delivered.id)}>{body}"
-                f"{self._extras(delivered)}<x xmlns='{NS_MUC_USER}'/></message>"
-            ).encode()
-            self.rt.counters.delivered += await self._send(stream, self._to_clients(recipient, b"<message to=", tail))
+            await self._private(stream, room, occupant.nick, recipient, delivered)
 
         async def deliver(text: str, stanza_id: str) -> None:
             await send(message.with_body(text))
