@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from chatd import i18n
+from chatd.core.fragments import Completion, FragmentWindow, Piece
 from chatd.core.model import Member
 from chatd.core.moderation import Moderation
 from chatd.core.pipeline import (
@@ -24,6 +25,7 @@ from chatd.core.pipeline import (
     Refuse,
     Reject,
     Report,
+    Retract,
     Review,
     Rule,
     State,
@@ -40,7 +42,7 @@ from chatd.notices import redaction_params, rejection
 from chatd.runtime import Counters, Runtime
 from chatd.sanctions import Sanctions
 from chatd.store import ArchivedMessage, Store, StoreError
-from policies import Verdict
+from policies import Field, Verdict
 
 log = logging.getLogger("chatd.executor")
 
@@ -51,13 +53,19 @@ async def _nothing(text: str, stanza_id: str) -> None:
     return None
 
 
+async def _keep(piece: Piece, fallback: str) -> None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A translator's outlets for one text: delivery (text, stanza id), refusals, words to the author."""
+    """A translator's outlets for one text: delivery (text, stanza id), refusals, words to the author, and
+    taking back an earlier piece from its recipients (the piece, the text older clients show instead)."""
 
     refuse: Callable[[Refusal], None]
     notice: Callable[[str], Awaitable[None]]
     deliver: Callable[[str, str], Awaitable[None]] = _nothing
+    retract: Callable[[Piece, str], Awaitable[None]] = _keep
 
 
 # files a member's report: (reporter, conversation, reported message or None, reason)
@@ -108,6 +116,7 @@ class Executor:
         reviewed: Callable[[Reviewed], None],
         file_report: FileReport,
         clock: Callable[[], float],
+        fragments: FragmentWindow,
     ):
         self.store = store
         self.sanctions = sanctions
@@ -116,13 +125,16 @@ class Executor:
         self.reviewed = reviewed  # the desk and the shadow rooms listen
         self.file_report = file_report
         self.clock = clock
+        self.fragments = fragments  # each author's recent texts per conversation (personal information in pieces)
 
     @classmethod
     def of(cls, runtime: Runtime, reviewed: Callable[[Reviewed], None] | None = None) -> Executor:
         """The executor over a runtime's parts; shadow rooms pass their own `reviewed` (not mirrored again)."""
         rt = runtime
         reviewer = Reviewer(rt.moderation, rt.hook, rt.counters, rt.metrics, rt.now)
-        return cls(rt.store, rt.sanctions, rt.limiter, reviewer, reviewed or rt.reviewed, rt.report, rt.now)
+        return cls(
+            rt.store, rt.sanctions, rt.limiter, reviewer, reviewed or rt.reviewed, rt.report, rt.now, rt.fragments
+        )
 
     async def submit(self, event: TextEvent, reply: Reply) -> Outcome:
         """A member's text, start to end: decided by the core, carried out here."""
@@ -130,7 +142,9 @@ class Executor:
         outcome = submit(event, state, self.clock())
         if outcome.needs_verdict:
             verdict = await self.reviewer.review(event, state)
-            outcome = submit(event, state, self.clock(), verdict, new_stanza_id())
+            stanza_id = new_stanza_id()
+            pieces = self.join_pieces(event, state, verdict, stanza_id)
+            outcome = submit(event, state, self.clock(), verdict, stanza_id, pieces)
         await self.execute(event, outcome, reply)
         return outcome
 
@@ -146,6 +160,15 @@ class Executor:
             recent_messages=self.limiter.recent(author.account, time.monotonic()),
             last_in_conversation=last,
         )
+
+    def join_pieces(self, event: TextEvent, state: State, verdict: Verdict, stanza_id: str) -> Completion | None:
+        """The author's recent texts in this conversation, checked again together (chatd/core/fragments.py)."""
+        if not verdict.delivers or not event.in_pieces_window:
+            return None
+        now, moderation = self.clock(), self.reviewer.moderation
+        context = moderation.context(event.author, event.realm, Field.BODY, event.place, now, watched=state.watched)
+        piece = Piece(stanza_id, event.client_id, verdict.text, now)
+        return self.fragments.add((event.conversation, event.author.id), piece, verdict, context, moderation.check)
 
     async def execute(self, event: TextEvent, outcome: Outcome, reply: Reply) -> None:
         language = event.realm.language
@@ -170,6 +193,9 @@ class Executor:
                 if effect.verdict is not None:
                     params.update(redaction_params(effect.verdict, language))
                 await reply.notice(i18n.text(language, effect.key, **params))
+            elif isinstance(effect, Retract):
+                await self.store.moderate(effect.piece.stanza_id, "")  # a tombstone; the original stays for guides
+                await reply.retract(effect.piece, i18n.text(language, "notice.pieces_fallback"))
             elif isinstance(effect, Report):
                 await self._report(event, effect)
             elif isinstance(effect, Hold):

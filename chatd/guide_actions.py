@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from xml.sax.saxutils import escape, quoteattr
 
 from chatd import i18n
 from chatd.core.guides import (
@@ -34,7 +33,6 @@ from chatd.runtime import Runtime
 from chatd.store.audit import AuditLog
 from chatd.store.rooms import RoomRecord
 from chatd.xmpp import stanza as st
-from chatd.xmpp.ns import NS_FALLBACK, NS_HINTS, NS_RETRACT
 from chatd.xmpp.rooms import RoomsDomain
 
 # posts a line in a shadow room or the queue: (room local, author or None for the desk, text)
@@ -209,14 +207,8 @@ class GuideActions:
         sender = f"{author.pseudonym}@{realm.people_domain}"
         language = realm.language
         if removing:
-            body = escape(i18n.text(language, "room.removed_fallback", reason="-"))
-            stanza = (
-                f"<message from={quoteattr(sender)} to={quoteattr(recipient.account)} type='chat'"
-                f" id={quoteattr(new_stanza_id())}>"
-                f"<retract xmlns='{NS_RETRACT}' id={quoteattr(client_id)}/>"
-                f"<fallback xmlns='{NS_FALLBACK}' for='{NS_RETRACT}'/><body>{body}</body>"
-                f"<store xmlns='{NS_HINTS}'/></message>"
-            )
+            fallback = i18n.text(language, "room.removed_fallback", reason="-")
+            stanza = st.build_retraction(sender, recipient.account, client_id, fallback, new_stanza_id())
         else:
             stanza = st.build_message(sender, recipient.account, ChatMessage(new_stanza_id(), "chat", body=text,
                                                                              replaces=client_id))  # fmt: skip

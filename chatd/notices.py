@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from chatd import i18n
-from chatd.core.fragments import Completion
 from chatd.core.refusal import Refusal
 from policies import Verdict
 
@@ -21,9 +20,3 @@ def redaction_params(verdict: Verdict, language: str) -> dict[str, str]:
     """The "notice.redacted" parameters: what kinds were removed and which house rules apply."""
     kinds = ", ".join(sorted({i18n.label(f.kind, language) for f in verdict.findings}))
     return {"kinds": kinds, "rule": rules_text(verdict, language)}
-
-
-def pieces_params(pieces: Completion, language: str) -> dict[str, str]:
-    """The "notice.pieces_removed" parameters: what the pieces gave together, how many were removed."""
-    params = redaction_params(pieces.joined_verdict, language)
-    return {**params, "count": str(len(pieces.earlier))}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from chatd import i18n
 from chatd.bus import LocalBus
 from chatd.config import Config
-from chatd.core.fragments import Completion, FragmentWindow, Piece
+from chatd.core.fragments import FragmentWindow
 from chatd.core.model import Directory, Member, Realm
 from chatd.core.moderation import Moderation
 from chatd.core.ratelimit import RateLimiter
@@ -61,6 +61,7 @@ class Runtime:
     # files a member's report: (reporter, conversation, reported message or None, reason); set by the desk
     file_report: Callable[[Member, str, ArchivedMessage | None, str], Awaitable[None]] | None = None
     metrics: Metrics | None = None
+    fragments: FragmentWindow = field(default_factory=lambda: FragmentWindow(i18n.label))
     sanctions: Sanctions = field(init=False)  # mutes, watchlist, blocks: cache and store together
 
     def __post_init__(self) -> None:

@@ -10,6 +10,9 @@ the policies and the external hook is the executor's I/O); with it, it lists wha
     [Archive?, Review, Deliver | Hold | Reject, Notice?]   after review
 
 The executor (chatd.executor) carries the effects out in this order: archive before deliver.
+A delivered text that completes personal information begun in the author's earlier texts
+(chatd.core.fragments) is redacted where it takes part; after its delivery the earlier texts are
+retracted, the guides see them joined, and the author is told why.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from chatd.core.commands import report_reason
-from chatd.core.model import Member, Realm
+from chatd.core.fragments import Completion, Piece
+from chatd.core.model import Member, Realm, Role
 from chatd.core.refusal import Refusal
 from chatd.core.shadow import Reviewed
 from policies import Action, Conversation, Field, Verdict
@@ -108,6 +112,11 @@ class TextEvent:
     def archived(self) -> bool:
         return self.kind in ARCHIVED_KINDS
 
+    @property
+    def in_pieces_window(self) -> bool:
+        """Members' messages (not corrections, not bots' posts) are checked with their recent ones."""
+        return self.field is Field.BODY and self.kind in ("message", "private") and self.author.role is not Role.BOT
+
 
 @dataclass(frozen=True, slots=True)
 class State:
@@ -167,6 +176,13 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
+class Retract:
+    """An earlier piece taken back from its recipients (the archive keeps it for the guides, as a tombstone)."""
+
+    piece: Piece
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """A member's report to the Wall Guides: of the message replied to, or of the quoted text."""
 
@@ -176,7 +192,7 @@ class Report:
     quote: str = ""
 
 
-Effect = Archive | Review | Deliver | Hold | Reject | Refuse | Notice | Report
+Effect = Archive | Review | Deliver | Hold | Reject | Refuse | Notice | Retract | Report
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,8 +238,18 @@ def report_of(event: TextEvent) -> Report | None:
     return None if reason is None else Report(event.conversation, reason, reply_to=event.reply_to)
 
 
-def submit(event: TextEvent, state: State, now: float, verdict: Verdict | None = None, stanza_id: str = "") -> Outcome:
-    """What happens to a member's text; without a verdict, NEEDS_VERDICT unless it is settled before review."""
+def submit(
+    event: TextEvent,
+    state: State,
+    now: float,
+    verdict: Verdict | None = None,
+    stanza_id: str = "",
+    pieces: Completion | None = None,
+) -> Outcome:
+    """What happens to a member's text; without a verdict, NEEDS_VERDICT unless it is settled before review.
+
+    With pieces (the text completed personal information begun earlier), its verdict replaces the text's own.
+    """
     report = report_of(event)
     if report is not None:  # never delivered, never reviewed as a text: the guides get the report
         return Outcome((report, Notice("notice.report_received")))
@@ -231,10 +257,14 @@ def submit(event: TextEvent, state: State, now: float, verdict: Verdict | None =
         return Outcome(() if event.rule is Rule.QUIET else (Refuse(muted(state.muted_until)),))
     if verdict is None:
         return NEEDS_VERDICT
-    return Outcome(_after_review(event, state, now, verdict, stanza_id), verdict=verdict)
+    if pieces is not None:
+        verdict = pieces.verdict
+    return Outcome(_after_review(event, state, now, verdict, stanza_id, pieces), verdict=verdict)
 
 
-def _after_review(event: TextEvent, state: State, now: float, verdict: Verdict, stanza_id: str) -> tuple[Effect, ...]:
+def _after_review(
+    event: TextEvent, state: State, now: float, verdict: Verdict, stanza_id: str, pieces: Completion | None
+) -> tuple[Effect, ...]:
     author, recipient = event.author, event.recipient
     archived = event.archived
     effects: list[Effect] = []
@@ -264,6 +294,21 @@ def _after_review(event: TextEvent, state: State, now: float, verdict: Verdict, 
         effects += [Hold(stanza_id), Notice("notice.held", {"target": event.target})]
     else:
         effects.append(Deliver(verdict.text, stanza_id))
+        if pieces is not None:
+            effects += _take_back(event, pieces, stanza_id, now)
         if action is Action.REDACT:
             effects.append(Notice("notice.redacted", {"target": event.target}, verdict))
     return tuple(effects)
+
+
+def _take_back(event: TextEvent, pieces: Completion, stanza_id: str, now: float) -> list[Effect]:
+    """The earlier pieces retracted, the guides shown the texts joined, the author told why."""
+    author, recipient = event.author, event.recipient
+    joined = Reviewed(
+        event.realm.id, event.conversation, "pieces", author, recipient, pieces.joined, pieces.joined_verdict,
+        stanza_id, now,
+    )  # fmt: skip
+    target = recipient.pseudonym if recipient is not None else event.target
+    count = str(len(pieces.earlier))
+    notice = Notice("notice.pieces_removed", {"target": target, "count": count}, pieces.joined_verdict)
+    return [*(Retract(piece) for piece in pieces.earlier), Review(joined), notice]

@@ -6,11 +6,13 @@ import logging
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from chatd import i18n
 from chatd.core import keys
 from chatd.core.commands import Command, parse_command
 from chatd.core.direct import admit_sender, conversation_key, find_recipient
+from chatd.core.fragments import Piece
 from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member, Realm
 from chatd.core.pipeline import TextEvent, archive_record
@@ -129,6 +131,12 @@ class PeopleDomain:
         async def deliver(text: str, stanza_id: str) -> None:
             await send(message.with_body(text))
 
+        async def retract(piece: Piece, fallback: str) -> None:  # XEP-0424, from the author's pseudonym
+            if piece.client_id is not None:
+                sent_as = f"{sender.pseudonym}@{self.domain}"
+                retraction = st.build_retraction(sent_as, recipient.account, piece.client_id, fallback, new_stanza_id())
+                await stream.send(retraction)
+
         if message.body is None:  # chat states, receipts, markers: passed on, not reviewed
             await send(message)
             return
@@ -145,7 +153,7 @@ class PeopleDomain:
             target=pseudonym,
             reply_to=message.reply_to,
         )
-        await self.executor.submit(event, self._reply(stream, element, sender, deliver))
+        await self.executor.submit(event, replace(self._reply(stream, element, sender, deliver), retract=retract))
 
     def _reply(
         self,

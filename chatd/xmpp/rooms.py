@@ -14,7 +14,6 @@ import asyncio
 import logging
 import secrets
 import xml.etree.ElementTree as ET
-from xml.sax.saxutils import escape
 
 from chatd import i18n
 from chatd.core import rooms as core
@@ -39,9 +38,6 @@ from chatd.xmpp.ns import (
     NS_CORRECT,
     NS_DISCO_INFO,
     NS_DISCO_ITEMS,
-    NS_FALLBACK,
-    NS_FASTEN,
-    NS_HINTS,
     NS_MAM,
     NS_MODERATE,
     NS_MODERATE_0,
@@ -50,8 +46,6 @@ from chatd.xmpp.ns import (
     NS_MUC_OWNER,
     NS_OCCUPANT_ID,
     NS_PING,
-    NS_RETRACT,
-    NS_RETRACT_0,
     NS_SELF_PING,
     NS_SID,
 )
@@ -142,22 +136,10 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
     async def retract(self, local: str, stanza_id: str, reason: str) -> None:
         """XEP-0425: a Wall Guide's retraction reaches every occupant; the archive keeps a tombstone."""
         room = self.rooms.get(local)
-        if room is None:
-            return
-        await self.rt.store.moderate(stanza_id, "")
-        room_jid = self._jid(room)
-        by = self._jid(room, self.rt.config.watch.guide_name)
-        fallback = escape(fallback_text or i18n.text(self.realm.language, "room.removed_fallback", reason=reason))
-        tail = (
-            f"{attrs(from_=room_jid, type='groupchat', id=new_stanza_id())}>"
-            f"<retract{attrs(xmlns=NS_RETRACT, id=stanza_id)}><moderated{attrs(xmlns=NS_MODERATE, by=by)}/>"
-            f"<reason>{escape(reason)}</reason></retract>"
-            f"<apply-to{attrs(xmlns=NS_FASTEN, id=stanza_id)}><moderated{attrs(xmlns=NS_MODERATE_0, by=by)}>"
-            f"<retract xmlns='{NS_RETRACT_0}'/><reason>{escape(reason)}</reason></moderated></apply-to>"
-            f"<fallback{attrs(xmlns=NS_FALLBACK, for_=NS_RETRACT)}/><body>{fallback}</body>"
-            f"<store xmlns='{NS_HINTS}'/></message>"
-        )
-        await self._fanout(self.rt.streams[self.domain], room, b"<message to=", tail)
+        if room is not None:
+            await self.rt.store.moderate(stanza_id, "")
+            fallback = i18n.text(self.realm.language, "room.removed_fallback", reason=reason)
+            await self._announce_retraction(room, stanza_id, reason, fallback)
 
     async def correct(self, local: str, record: RoomRecord, text: str) -> None:
         """A Wall Guide's edit: a XEP-0308 correction of the author's message, archived in its place."""

@@ -15,9 +15,12 @@ from chatd.xmpp.ns import (
     NS_CORRECT,
     NS_DISCO_INFO,
     NS_DISCO_ITEMS,
+    NS_FALLBACK,
+    NS_HINTS,
     NS_MARKERS,
     NS_RECEIPTS,
     NS_REPLY,
+    NS_RETRACT,
     NS_STANZAS,
 )
 
@@ -134,8 +137,8 @@ def build_retraction(
     return (
         f"<message{_attrs(from_=sender, to=recipient, type='chat', id=stanza_id)}>"
         f"<retract xmlns='{NS_RETRACT}'{_attrs(id=retracted_id)}/>"
-        f"<fallback xmlns='urn:xmpp:fallback:0' for='{NS_RETRACT}'/><body>{escape(fallback)}</body>"
-        f"<store xmlns='urn:xmpp:hints'/>{extra}</message>"
+        f"<fallback xmlns='{NS_FALLBACK}' for='{NS_RETRACT}'/><body>{escape(fallback)}</body>"
+        f"<store xmlns='{NS_HINTS}'/>{extra}</message>"
     )
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from chatd.core.fragments import Completion, Piece
 from chatd.core.model import Member, Realm, Role, Status
 from chatd.core.pipeline import (
     THREAD_QUIET_SECONDS,
@@ -12,6 +13,7 @@ from chatd.core.pipeline import (
     Refuse,
     Reject,
     Report,
+    Retract,
     Review,
     State,
     TextEvent,
@@ -165,3 +167,36 @@ def test_a_status_text_is_delivered_or_dropped_without_a_word() -> None:
     assert submit(STATUS, State(), NOW, REDACTED, "s").delivered == "he[email removed]"
     assert isinstance(submit(ARCHIVED_PLACES["room"], State(), NOW, HELD, "s").effects[2], Hold)
     assert isinstance(submit(SUBJECT, State(), NOW, REJECTED, "s").effects[1], Reject)
+
+
+def test_a_text_completing_earlier_pieces_takes_them_back_after_its_delivery() -> None:
+    earlier = (Piece("s-1", "c-1", "my number is 613", NOW - 20), Piece("s-2", "c-2", "555", NOW - 10))
+    joined_verdict = Verdict(Action.REDACT, "my number is [phone number removed]", (EMAIL,), rules=("pii",))
+    newest = Verdict(Action.REDACT, "[phone number removed] text me", (EMAIL,), rules=("pii",))
+    pieces = Completion(newest, earlier, "my number is 613 555 0142 text me", joined_verdict)
+    event = ARCHIVED_PLACES["direct"]
+    outcome = submit(event, State(), NOW, DELIVERED, "s-3", pieces)
+    assert kinds(outcome.effects) == [
+        "Archive",
+        "Review",
+        "Deliver",
+        "Retract",
+        "Retract",
+        "Review",
+        "Notice",
+        "Notice",
+    ]
+    assert archived(outcome.effects).record.body == "[phone number removed] text me"  # the completing text redacted
+    assert [e.piece.stanza_id for e in outcome.effects if isinstance(e, Retract)] == ["s-1", "s-2"]
+    joined = [e.record for e in outcome.effects if isinstance(e, Review)][-1]
+    assert (joined.kind, joined.original, joined.stanza_id) == ("pieces", pieces.joined, "s-3")
+    told = [e for e in outcome.effects if isinstance(e, Notice)]
+    assert told[0] == Notice("notice.pieces_removed", {"target": "brave-heron", "count": "2"}, joined_verdict)
+    assert told[1].key == "notice.redacted"
+
+
+def test_only_members_messages_enter_the_pieces_window() -> None:
+    assert ARCHIVED_PLACES["direct"].in_pieces_window and ARCHIVED_PLACES["private"].in_pieces_window
+    assert not ARCHIVED_PLACES["correction"].in_pieces_window  # corrections do not
+    assert not ARCHIVED_PLACES["bot"].in_pieces_window and not ARCHIVED_PLACES["guide"].in_pieces_window
+    assert not SUBJECT.in_pieces_window

@@ -33,9 +33,16 @@ from chatd.xmpp.muc.payloads import (
 from chatd.xmpp.ns import (
     NS_CHATSTATES,
     NS_DELAY,
+    NS_FALLBACK,
+    NS_FASTEN,
+    NS_HINTS,
     NS_MARKERS,
+    NS_MODERATE,
+    NS_MODERATE_0,
     NS_MUC_USER,
     NS_OCCUPANT_ID,
+    NS_RETRACT,
+    NS_RETRACT_0,
     NS_SID,
 )
 from chatd.xmpp.stream import ComponentStream
@@ -200,6 +207,22 @@ class MucBase:
             f"{self._extras(message)}<x xmlns='{NS_MUC_USER}'/></message>"
         ).encode()
         self.rt.counters.delivered += await self._send(stream, self._to_clients(recipient, b"<message to=", tail))
+
+    async def _announce_retraction(self, room: Room, stanza_id: str, reason: str, fallback: str) -> None:
+        """XEP-0425 (and its XEP-0424 tombstone form) to every occupant: the room took a message back."""
+        room_jid = self._jid(room)
+        by = self._jid(room, self.rt.config.watch.guide_name)
+        fallback = escape(fallback)
+        tail = (
+            f"{attrs(from_=room_jid, type='groupchat', id=new_stanza_id())}>"
+            f"<retract{attrs(xmlns=NS_RETRACT, id=stanza_id)}><moderated{attrs(xmlns=NS_MODERATE, by=by)}/>"
+            f"<reason>{escape(reason)}</reason></retract>"
+            f"<apply-to{attrs(xmlns=NS_FASTEN, id=stanza_id)}><moderated{attrs(xmlns=NS_MODERATE_0, by=by)}>"
+            f"<retract xmlns='{NS_RETRACT_0}'/><reason>{escape(reason)}</reason></moderated></apply-to>"
+            f"<fallback{attrs(xmlns=NS_FALLBACK, for_=NS_RETRACT)}/><body>{fallback}</body>"
+            f"<store xmlns='{NS_HINTS}'/></message>"
+        )
+        await self._fanout(self.rt.streams[self.domain], room, b"<message to=", tail)
 
     async def _tell(self, stream: ComponentStream, room: Room, member: Member, text: str) -> None:
         """A room message from the room itself, to the member's own clients only (not archived)."""

@@ -12,6 +12,7 @@ from xml.sax.saxutils import escape
 from chatd import i18n
 from chatd.core import rooms as core
 from chatd.core.direct import find_recipient
+from chatd.core.fragments import Piece
 from chatd.core.message import ChatMessage, check_message
 from chatd.core.model import Member
 from chatd.core.refusal import Refusal, Refused, allowed, checked
@@ -82,7 +83,11 @@ class MessagesMixin(MucBase):
             tail = self._message_tail(room, record, extra=extra)
             self.rt.counters.delivered += await self._fanout(stream, room, b"<message to=", tail, author=member)
 
-        await self.executor.submit(event, self._reply(stream, element, room, member, deliver))
+        async def retract(piece: Piece, fallback: str) -> None:  # for every occupant (XEP-0425)
+            await self._announce_retraction(room, piece.stanza_id, fallback, fallback)
+
+        reply = replace(self._reply(stream, element, room, member, deliver), retract=retract)
+        await self.executor.submit(event, reply)
 
     async def _on_subject(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, text: str
@@ -125,11 +130,22 @@ class MessagesMixin(MucBase):
         async def deliver(text: str, stanza_id: str) -> None:
             await send(message.with_body(text))
 
+        async def retract(piece: Piece, fallback: str) -> None:  # for the recipient's clients (XEP-0424)
+            present = room.occupants.get(recipient.member.id)
+            if present is not None and piece.client_id is not None:
+                sender, private = self._jid(room, member.pseudonym), f"<x xmlns='{NS_MUC_USER}'/>"
+                copies = [
+                    st.build_retraction(sender, client, piece.client_id, fallback, new_stanza_id(), private).encode()
+                    for client in present.sessions
+                ]
+                await self._send(stream, copies)
+
         if message.body is None:  # chat states and markers: passed on, not reviewed
             await send(message)
             return
         event = self._event(room, member, message.body, Field.BODY, "private", recipient.member, element.get("id"))
-        await self.executor.submit(event, self._reply(stream, element, room, member, deliver))
+        reply = replace(self._reply(stream, element, room, member, deliver), retract=retract)
+        await self.executor.submit(event, reply)
 
     async def _on_invite(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, invites: list[ET.Element]
