@@ -18,8 +18,8 @@ from policies import Action, Context, Verdict
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "conf" / "chatd.example.toml"
 EN = Realm("en", "en", "en.example", "rooms.en.example")
-PEOPLE = [("alex@h", "calm-otter", Role.MEMBER), ("sam@h", "brave-heron", Role.MEMBER),
-          ("bot@h", "helper-bot", Role.BOT), ("guide@h", "amber-guide", Role.WALL_GUIDE)]  # fmt: skip
+PEOPLE = [("alex@localhost", "calm-otter", Role.MEMBER), ("sam@localhost", "brave-heron", Role.MEMBER),
+          ("bot@localhost", "helper-bot", Role.BOT), ("guide@localhost", "amber-guide", Role.WALL_GUIDE)]  # fmt: skip
 
 
 class Recorder:

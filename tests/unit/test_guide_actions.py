@@ -78,9 +78,9 @@ async def test_an_approved_held_text_reaches_its_recipient_and_the_author_is_tol
         "en-dm-1-2", guide, parse_guide_command(f"!approve {short_id(held.stanza_id)}")
     )
     assert short_id(held.stanza_id) in answer
-    to_sam = [s for s in sent(runtime) if "to='sam@h'" in s or 'to="sam@h"' in s]
+    to_sam = [s for s in sent(runtime) if "to='sam@localhost'" in s or 'to="sam@localhost"' in s]
     assert len(to_sam) == 1 and "call me tonight" in to_sam[0] and "calm-otter@en.example" in to_sam[0]
-    assert any("alex@h" in s and "wallguide@en.example" in s for s in sent(runtime))  # the author is told
+    assert any("alex@localhost" in s and "wallguide@en.example" in s for s in sent(runtime))  # the author is told
     settled = (await runtime.store.conversation("dm:1:2"))[-1]
     assert (settled.body, settled.verdict) == ("call me tonight", "approved")
     with pytest.raises(CommandProblem):  # settled once: no longer held
@@ -124,17 +124,17 @@ async def test_an_approved_held_private_message_in_a_room_reaches_its_recipient_
     alex, sam, guide = who(runtime, "calm-otter"), who(runtime, "brave-heron"), who(runtime, "amber-guide")
     rooms = RoomsDomain(runtime, EN, [])
     room = rooms.rooms["general"] = Room("general", "en", RoomKind.TOPIC, "General", "", b"salt")
-    for member, full in ((alex, "alex@h/phone"), (sam, "sam@h/laptop")):
+    for member, full in ((alex, "alex@localhost/phone"), (sam, "sam@localhost/laptop")):
         core_rooms.enter(room, member, full, quoteattr(full).encode(), member.pseudonym)
     actions = service(runtime, [], rooms)
     await write(runtime, alex, sam, "meet me after", Conversation.ROOM_PRIVATE)
     held = (await runtime.store.conversation("roompm:en:general:1:2"))[-1]
     await actions.execute("en-room-general", guide, parse_guide_command(f"!approve {short_id(held.stanza_id)}"))
-    to_sam = [s for s in rooms_sent(runtime) if "sam@h/laptop" in s]
+    to_sam = [s for s in rooms_sent(runtime) if "sam@localhost/laptop" in s]
     assert len(to_sam) == 1 and "meet me after" in to_sam[0] and "general@rooms.en.example/calm-otter" in to_sam[0]
 
     await write(runtime, alex, sam, "one more thing", Conversation.ROOM_PRIVATE)
-    core_rooms.leave(room, "sam@h/laptop")
+    core_rooms.leave(room, "sam@localhost/laptop")
     second = (await runtime.store.conversation("roompm:en:general:1:2"))[-1]
     with pytest.raises(CommandProblem, match="left the room"):
         await actions.execute("en-room-general", guide, parse_guide_command(f"!approve {short_id(second.stanza_id)}"))

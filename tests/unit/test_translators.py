@@ -1,0 +1,93 @@
+"""The XMPP translators without a network: stanzas in (as Prosody would pass them), stanzas and store out."""
+
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from chatd.runtime import Runtime
+from chatd.xmpp.people import PeopleDomain
+from chatd.xmpp.rooms import RoomsDomain, TopicRoom
+from policies import Action
+from tests.support.harness import EN, Recorder, Stream, make_runtime
+
+ROOM = f"general@{EN.rooms_domain}"
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
+    rt = await make_runtime(tmp_path, Recorder())
+    yield rt
+    await rt.queues.idle()
+    await rt.store.close()
+
+
+def stanza(xml: str) -> ET.Element:
+    return ET.fromstring(xml.replace("<message ", "<message xmlns='jabber:component:accept' ", 1)
+                         .replace("<presence ", "<presence xmlns='jabber:component:accept' ", 1))  # fmt: skip
+
+
+def stream_of(rt: Runtime, domain: str) -> Stream:
+    stream = rt.streams[domain]
+    assert isinstance(stream, Stream)
+    return stream
+
+
+async def joined_room(rt: Runtime) -> RoomsDomain:
+    rooms = RoomsDomain(rt, EN, [TopicRoom("general", "General")])
+    await rooms.load()
+    stream = stream_of(rt, EN.rooms_domain)
+    for full, nick in (("alex@localhost/phone", "calm-otter"), ("sam@localhost/laptop", "brave-heron")):
+        x = "<x xmlns='http://jabber.org/protocol/muc'/>"
+        rooms.handle(stream, stanza(f"<presence from='{full}' to='{ROOM}/{nick}'>{x}</presence>"))  # type: ignore[arg-type]
+    await rt.queues.idle()
+    stream.sent.clear()
+    return rooms
+
+
+async def test_a_room_message_is_archived_then_reaches_every_occupant(runtime: Runtime) -> None:
+    rooms = await joined_room(runtime)
+    stream = stream_of(runtime, EN.rooms_domain)
+    message = (
+        f"<message from='alex@localhost/phone' to='{ROOM}' type='groupchat' id='m1'><body>hello all</body></message>"
+    )
+    rooms.handle(stream, stanza(message))  # type: ignore[arg-type]
+    await runtime.queues.idle()
+    copies = [part for s in stream.sent for part in s.split("<message to=")[1:] if "hello all" in part]
+    assert sorted(c.split('"')[1] for c in copies) == ["alex@localhost/phone", "sam@localhost/laptop"]
+    assert len([s for s in stream.sent if "hello all" in s]) == 1  # the fan-out writes every copy at once
+    assert all("urn:xmpp:sid:0" in c and "calm-otter" in c for c in copies)
+    archived = await runtime.store.conversation("room:en:general")
+    assert [(m.body, m.verdict, m.client_id) for m in archived] == [("hello all", "deliver", "m1")]
+
+
+async def test_a_held_room_message_reaches_nobody_and_its_author_is_told_in_the_room(runtime: Runtime) -> None:
+    rooms = await joined_room(runtime)
+    stream = stream_of(runtime, EN.rooms_domain)
+    runtime.moderation.policy.action = Action.HOLD  # type: ignore[attr-defined]
+    message = (
+        f"<message from='alex@localhost/phone' to='{ROOM}' type='groupchat' id='m2'><body>call me</body></message>"
+    )
+    rooms.handle(stream, stanza(message))  # type: ignore[arg-type]
+    await runtime.queues.idle()
+    assert not [s for s in stream.sent if "call me" in s]
+    told = [s for s in stream.sent if "alex@localhost/phone" in s]
+    assert len(told) == 1 and "sam@localhost" not in told[0] and f'from="{ROOM}"' in told[0]
+    archived = await runtime.store.conversation("room:en:general")
+    assert [(m.body, m.original, m.verdict) for m in archived] == [(None, "call me", "hold")]
+
+
+async def test_a_refused_chat_message_gets_one_error_and_nothing_is_archived(runtime: Runtime) -> None:
+    people = PeopleDomain(runtime, EN)
+    stream = stream_of(runtime, EN.people_domain)
+    runtime.moderation.policy.action = Action.REJECT  # type: ignore[attr-defined]
+    to = f"brave-heron@{EN.people_domain}"
+    message = f"<message from='alex@localhost/phone' to='{to}' type='chat' id='c1'><body>x</body></message>"
+    people.handle(stream, stanza(message))  # type: ignore[arg-type]
+    await runtime.queues.idle()
+    errors = [s for s in stream.sent if "type='error'" in s or 'type="error"' in s]
+    assert len(errors) == 1 and "not-acceptable" in errors[0] and "c1" in errors[0]
+    assert not [s for s in stream.sent if "sam@localhost" in s]
+    rows = await runtime.store.conversation("dm:1:2")
+    assert [(r.body, r.verdict) for r in rows] == [(None, "reject")]  # kept for the guides, delivered to nobody
