@@ -6,7 +6,6 @@ import logging
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 
 from chatd import i18n
 from chatd.core import keys
@@ -153,7 +152,7 @@ class PeopleDomain:
             target=pseudonym,
             reply_to=message.reply_to,
         )
-        await self.executor.submit(event, replace(self._reply(stream, element, sender, deliver), retract=retract))
+        await self.executor.submit(event, self._reply(stream, element, sender, deliver, retract))
 
     def _reply(
         self,
@@ -161,6 +160,7 @@ class PeopleDomain:
         element: ET.Element | None,
         member: Member,
         deliver: Callable[[str, str], Awaitable[None]] | None = None,
+        retract: Callable[[Piece, str], Awaitable[None]] | None = None,
     ) -> Reply:
         """The outlets for a member's text sent to this domain: errors to the stanza, notices from wallguide@."""
 
@@ -171,7 +171,9 @@ class PeopleDomain:
         async def notice(text: str) -> None:
             await self._say(stream, member, text)
 
-        return Reply(refuse, notice) if deliver is None else Reply(refuse, notice, deliver)
+        if deliver is None:
+            return Reply(refuse, notice)
+        return Reply(refuse, notice, deliver) if retract is None else Reply(refuse, notice, deliver, retract)
 
     async def _notice(self, stream: ComponentStream, member: Member, key: str, **params: str) -> None:
         await self._say(stream, member, i18n.text(self.rt.language_of(member), key, **params))

@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 from chatd.core import keys
 from chatd.core import rooms as core
 from chatd.core.direct import admit_sender
+from chatd.core.fragments import Piece
 from chatd.core.message import ChatMessage
 from chatd.core.model import Member, Realm
 from chatd.core.pipeline import TextEvent
@@ -242,13 +243,14 @@ class MucBase:
         kind: str,
         recipient: Member | None = None,
         client_id: str | None = None,
+        reply_to: str | None = None,
     ) -> TextEvent:
         place = Conversation.ROOM_PRIVATE if kind == "private" else self._conversation(room)
         conversation = room.key
         if kind == "private" and recipient is not None:
             conversation = str(keys.room_private(room.realm, room.local, member.id, recipient.id))
         return TextEvent(
-            member, self.realm, text, field, place, conversation, kind, recipient, client_id, target=room.name
+            member, self.realm, text, field, place, conversation, kind, recipient, client_id, room.name, reply_to
         )
 
     def _reply(
@@ -258,13 +260,14 @@ class MucBase:
         room: Room,
         member: Member,
         deliver: Callable[[str, str], Awaitable[None]],
+        retract: Callable[[Piece, str], Awaitable[None]] | None = None,
     ) -> Reply:
         """Refusals answer the stanza; notices come from the room to the author's own clients."""
 
         async def notice(text: str) -> None:
             await self._tell(stream, room, member, text)
 
-        return Reply(refuse, notice, deliver)
+        return Reply(refuse, notice, deliver) if retract is None else Reply(refuse, notice, deliver, retract)
 
     @staticmethod
     def _conversation(room: Room) -> Conversation:

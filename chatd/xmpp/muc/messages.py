@@ -6,7 +6,6 @@ import logging
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from xml.sax.saxutils import escape
 
 from chatd import i18n
@@ -74,8 +73,7 @@ class MessagesMixin(MucBase):
             return
         field = Field.CORRECTION if message.replaces else Field.BODY
         kind = "correction" if message.replaces else "message"
-        event = self._event(room, member, message.body, field, kind, client_id=element.get("id"))
-        event = replace(event, reply_to=message.reply_to)
+        event = self._event(room, member, message.body, field, kind, None, element.get("id"), message.reply_to)
         extra = f"<replace xmlns='{NS_CORRECT}'{attrs(id=message.replaces)}/>" if message.replaces else ""
 
         async def deliver(text: str, stanza_id: str) -> None:
@@ -86,8 +84,7 @@ class MessagesMixin(MucBase):
         async def retract(piece: Piece, fallback: str) -> None:  # for every occupant (XEP-0425)
             await self._announce_retraction(room, piece.stanza_id, fallback, fallback)
 
-        reply = replace(self._reply(stream, element, room, member, deliver), retract=retract)
-        await self.executor.submit(event, reply)
+        await self.executor.submit(event, self._reply(stream, element, room, member, deliver, retract))
 
     async def _on_subject(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, text: str
@@ -144,8 +141,7 @@ class MessagesMixin(MucBase):
             await send(message)
             return
         event = self._event(room, member, message.body, Field.BODY, "private", recipient.member, element.get("id"))
-        reply = replace(self._reply(stream, element, room, member, deliver), retract=retract)
-        await self.executor.submit(event, reply)
+        await self.executor.submit(event, self._reply(stream, element, room, member, deliver, retract))
 
     async def _on_invite(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, invites: list[ET.Element]
