@@ -15,6 +15,7 @@ from functools import partial
 
 from chatd import i18n
 from chatd.core.guides import QueueEntry
+from chatd.core.keys import KeyKind, parse_key
 from chatd.core.model import Member
 from chatd.core.shadow import Reviewed, short_id
 from chatd.core.window import RecentTexts, is_risk
@@ -37,10 +38,10 @@ EntryListener = Callable[[QueueEntry], None]
 
 WINDOW_KINDS = frozenset({"message", "correction", "private", "guide"})  # texts scored together
 CONVERSATIONS = {
-    "dm": Conversation.DIRECT,
-    "room": Conversation.ROOM,
-    "roompm": Conversation.ROOM_PRIVATE,
-    "guide": Conversation.GUIDE,
+    KeyKind.DM: Conversation.DIRECT,
+    KeyKind.ROOM: Conversation.ROOM,
+    KeyKind.ROOM_PRIVATE: Conversation.ROOM_PRIVATE,
+    KeyKind.GUIDE: Conversation.GUIDE,
 }
 
 
@@ -140,7 +141,7 @@ class Desk:
         if record.kind not in WINDOW_KINDS:
             return None
         realm = self.rt.realms[record.realm]
-        conversation = CONVERSATIONS.get(record.conversation.partition(":")[0], Conversation.NONE)
+        conversation = CONVERSATIONS.get(parse_key(record.conversation).kind, Conversation.NONE)
         watched = self.rt.sanctions.is_watched(record.author)
         context = self.rt.moderation.context(record.author, realm, Field.BODY, conversation, record.at, 0, watched)
         alerted = max((a.severity for a in record.verdict.alerts if is_risk(a)), default=0)
