@@ -18,6 +18,7 @@ from chatd.config import Config
 from chatd.core.model import Directory, Realm
 from chatd.core.moderation import Moderation
 from chatd.core.ratelimit import RateLimiter
+from chatd.core.resends import Resends
 from chatd.desk import Desk
 from chatd.hook import ExternalHook
 from chatd.http import make_app
@@ -76,6 +77,7 @@ class Service:
             queues=queues,
             realms=realms,
             resources=resources,
+            resends=Resends(config.limits.resend_window_seconds),
         )
         if config.bus.nats_url:
             self.nats = NatsLink(config.bus.nats_url)

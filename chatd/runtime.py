@@ -16,6 +16,7 @@ from chatd.core.model import Directory, Member, Realm
 from chatd.core.moderation import Moderation
 from chatd.core.ratelimit import RateLimiter
 from chatd.core.refusal import Refusal
+from chatd.core.resends import Resends, message_key
 from chatd.core.resources import ResourceLibrary
 from chatd.core.shadow import Reviewed
 from chatd.events import MemberJoined, MemberLeft
@@ -64,6 +65,16 @@ class Runtime:
     file_report: Callable[[Member, str, ArchivedMessage | None, str], Awaitable[None]] | None = None
     metrics: Metrics | None = None
     fragments: FragmentWindow = field(default_factory=lambda: FragmentWindow(i18n.label))
+    resends: Resends = field(default_factory=lambda: Resends(600.0))
+
+    def is_resend(self, account: str, origin_id: str | None, stanza_id: str | None, body: str | None) -> bool:
+        """A member's text seen before within the window; a new one is claimed (see chatd.core.resends)."""
+        key = message_key(account, origin_id, stanza_id, body)
+        return key is not None and not self.resends.claim(key, time.monotonic())
+
+    def release_resend(self, account: str, origin_id: str | None, stanza_id: str | None, body: str | None) -> None:
+        """The text was not accepted (the archive failed): the client may send it again."""
+        self.resends.release(message_key(account, origin_id, stanza_id, body))
 
     def now(self) -> float:
         return time.time()

@@ -110,6 +110,8 @@ class PeopleDomain:
         if refusal is not None:
             self._refuse(stream, element, refusal, member)
             return
+        if rt.is_resend(member.account, st.origin_id(element), message.id, message.body):
+            return  # the first copy was archived and delivered; the server acknowledged this one
         if local == GUIDE:
             rt.queues.submit(member.account, lambda: self._to_guide(stream, member, message))
         elif local == RESOURCES:
@@ -155,6 +157,7 @@ class PeopleDomain:
                 await self._archive(stanza_id, sender, recipient, message, verdict)
             except StoreError:
                 log.error("archive failed; a message was not delivered")
+                rt.release_resend(sender.account, st.origin_id(element), message.id, message.body)
                 self._refuse(
                     stream, element, Refusal("internal-server-error", "error.not_delivered", kind="wait"), sender
                 )

@@ -501,6 +501,8 @@ class RoomsDomain:
             )
             if refusal is not None:
                 self._refuse(stream, element, refusal, member)
+            elif self.rt.is_resend(member.account, st.origin_id(element), message.id, message.body):
+                self._submit(local, lambda: self._acknowledge_resend(stream, element, member, local))
             elif subject is not None:
                 self._submit(local, lambda: self._on_subject(stream, element, member, local, subject.text or ""))
             else:
@@ -510,7 +512,7 @@ class RoomsDomain:
             refusal = check_message(message, self.rt.config.limits.max_body_chars)
             if refusal is not None:
                 self._refuse(stream, element, refusal, member)
-            else:
+            elif not self.rt.is_resend(member.account, st.origin_id(element), message.id, message.body):
                 self._submit(local, lambda: self._on_private(stream, element, member, local, nick, message))
             return
         if element.get("type") != "groupchat":  # declines, voice requests and the like are not served
@@ -547,6 +549,18 @@ class RoomsDomain:
         copies = await self._fanout(stream, room, b"<message to=", tail, author=member)
         self.rt.counters.delivered += copies
         await self._tell_redacted(stream, room, occupant.member, verdict)
+
+    async def _acknowledge_resend(
+        self, stream: ComponentStream, element: ET.Element, member: Member, local: str
+    ) -> None:
+        """A resent room message: its sender gets the archived copy again (the reflection), nobody else."""
+        room, client_id = self.rooms.get(local), element.get("id")
+        found = await self.rt.store.reported_message(room.key, client_id) if room and client_id else None
+        if room is None or found is None or found.sender_id != member.id or found.body is None:
+            return
+        record = RoomRecord(0, found.stanza_id, member.id, member.pseudonym, client_id, found.body, found.created_at)
+        sender = quoteattr(element.get("from", "")).encode()
+        await self._send(stream, [self._addressed(b"<message to=", sender, self._message_tail(room, record))])
 
     async def _on_subject(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, text: str
@@ -717,6 +731,7 @@ class RoomsDomain:
                 await self._archive(conversation, stanza_id, member, recipient, element.get("id"), text, verdict)
             except StoreError:
                 log.error("room archive failed; a message was not delivered")
+                self.rt.release_resend(member.account, st.origin_id(element), element.get("id"), text)
                 self._refuse(
                     stream, element, Refusal("internal-server-error", "error.not_delivered", kind="wait"), member
                 )

@@ -20,6 +20,7 @@ NS_RETRACT = "urn:xmpp:message-retract:1"
 NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
 NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
 NS_PING = "urn:xmpp:ping"
+NS_SID = "urn:xmpp:sid:0"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
@@ -93,6 +94,12 @@ def parse_message(element: ET.Element) -> ChatMessage:
         reply_to=reply_to,
         encrypted=encrypted,
     )
+
+
+def origin_id(element: ET.Element) -> str | None:
+    """XEP-0359: the id the sending client gave the message, if any."""
+    origin = element.find(f"{{{NS_SID}}}origin-id")
+    return (origin.get("id") or None) if origin is not None else None
 
 
 def _attrs(**values: str | None) -> str:

@@ -12,6 +12,10 @@ from typing import Any
 
 from slixmpp import ComponentXMPP
 
+from chatd import i18n
+from chatd.core.input_limits import InputLimits, shape_problem
+from chatd.xmpp import stanza as st
+
 log = logging.getLogger("chatd.xmpp")
 
 STANZA_TAGS = frozenset(
@@ -119,17 +123,20 @@ class ComponentStream:
         outbox_size: int,
         handler: StanzaHandler,
         max_backoff: float = 10.0,
+        input_limits: InputLimits | None = None,
     ):
         self.domain = domain
         self.host = host
         self.port = port
         self.handler = handler
         self.max_backoff = max_backoff
+        self.input_limits = input_limits or InputLimits()
         self.outbox = Outbox(outbox_size)
         self.state = "stopped"  # stopped, connecting, up, down
         self.reconnects = 0
         self.stanzas_in = 0
         self.stanzas_out = 0
+        self.refused_shape = 0  # stanzas over the input limits
         self._link = _Link(self, domain, secret, host, port)
         self._link.add_event_handler("session_start", self._on_session_start)
         self._link.add_event_handler("disconnected", self._on_disconnected)
@@ -218,10 +225,26 @@ class ComponentStream:
 
     def received(self, xml: ET.Element) -> None:
         self.stanzas_in += 1
+        problem = shape_problem(xml, self.input_limits)
+        if problem is not None:
+            self.refused_shape += 1
+            log.warning("stream %s: a %s stanza refused (%s over the limit)", self.domain, _local(xml.tag), problem)
+            self._answer_error(xml, "policy-violation", "modify", "error.input_shape")
+            return
         try:
             self.handler(self, xml)
         except Exception:
             log.exception("stream %s: handler failed on a %s stanza", self.domain, _local(xml.tag))
+            self._answer_error(xml, "internal-server-error", "wait", "error.internal")
+
+    def _answer_error(self, xml: ET.Element, condition: str, kind: str, key: str) -> None:
+        """An error reply in both languages, when the stanza can be answered from this domain."""
+        target = st.split_jid(xml.get("to"))
+        if target is None or target[1] != self.domain or st.split_jid(xml.get("from")) is None:
+            return
+        reply = st.build_error(xml, condition, kind, {lang: i18n.text(lang, key) for lang in i18n.LANGUAGES})
+        if reply is not None:
+            self.send_nowait(reply)
 
     def _checked(self, data: str | bytes) -> bytes:
         """The stanza as bytes, if its from address is on this stream's domain.
