@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from chatd import i18n
 from chatd.bus import LocalBus
 from chatd.config import Config
+from chatd.core.crisis import CrisisFollowUp
 from chatd.core.fragments import Completion, FragmentWindow, Piece
 from chatd.core.model import Directory, Member, Realm
 from chatd.core.moderation import Moderation
@@ -66,6 +67,7 @@ class Runtime:
     metrics: Metrics | None = None
     fragments: FragmentWindow = field(default_factory=lambda: FragmentWindow(i18n.label))
     resends: Resends = field(default_factory=lambda: Resends(600.0))
+    crisis: CrisisFollowUp = field(default_factory=CrisisFollowUp)  # who got crisis resources lately
 
     def is_resend(self, account: str, origin_id: str | None, stanza_id: str | None, body: str | None) -> bool:
         """A member's text seen before within the window; a new one is claimed (see chatd.core.resends)."""

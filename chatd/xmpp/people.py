@@ -243,13 +243,14 @@ class PeopleDomain:
         language = self.rt.language_of(member)
         library = self.rt.resources
         topic = library.topic_of(message.body)
-        if topic is None:
-            names = ", ".join(i18n.text(language, f"resources.topic.{t}") for t in library.topics)
-            body = i18n.text(language, "resources.menu", topics=names)
-        else:
+        if topic is not None:
             title = i18n.text(language, "resources.intro", topic=i18n.text(language, f"resources.topic.{topic}"))
-            body = "\n".join([title, *library.for_topic(topic, language)])
-        await self._from_resources(stream, member, body)
+            await self._from_resources(stream, member, "\n".join([title, *library.for_topic(topic, language)]))
+        if self.rt.crisis.to_guide(member.id, topic is not None, self.rt.now()):  # a person reads it
+            await self._ask_guide(stream, member, message.body, message.id)
+            names = ", ".join(i18n.text(language, f"resources.topic.{t}") for t in library.topics)
+            body = i18n.text(language, "resources.to_guide", address=self.realm.guide_jid, topics=names)
+            await self._from_resources(stream, member, body)
 
     async def _from_resources(self, stream: ComponentStream, member: Member, body: str) -> None:
         await stream.send(st.build_chat(f"{RESOURCES}@{self.domain}", member.account, body))

@@ -57,7 +57,7 @@ async def test_risk_phrase_raises_an_alert_and_sends_crisis_resources(policy_sta
     before = len(alerts(stack, "en"))
     carol.send_chat(stack.pseudonym_jid("dan"), "I have pills saved up and I am going to take them all tonight")
     await dan.expect(message_from(stack.pseudonym_jid("carol"), "pills saved up"))
-    crisis = await carol.expect(message_from(f"resources@{stack.en}", "988"))
+    crisis = await carol.expect(message_from(f"wallguide@{stack.en}", "988"))
     assert "911" in (body_of(crisis) or "") and "1-844-750-1648" in (body_of(crisis) or "")
     await asyncio.sleep(0.2)
     new = alerts(stack, "en")[before:]
@@ -80,8 +80,8 @@ async def test_french_risk_phrase_gets_french_crisis_resources(policy_stack: Sta
     denise, gilles = await connect_policy("denise"), await connect_policy("gilles")
     denise.send_chat(stack.pseudonym_jid("gilles"), "je veux mourir, je vais me tuer ce soir")
     await gilles.expect(message_from(stack.pseudonym_jid("denise"), "je veux mourir"))
-    crisis = await denise.expect(message_from(f"resources@{stack.fr}", "988"))
-    assert "composez le 911" in (body_of(crisis) or "")
+    crisis = await denise.expect(message_from(f"wallguide@{stack.fr}", "988"))
+    assert "composez le 911" in (body_of(crisis) or "") and f"wallguide@{stack.fr}" in (body_of(crisis) or "")
     assert ("risk.active_ideation", 3) in alerts(stack, "fr")
 
 
@@ -115,3 +115,51 @@ async def test_email_and_phone_are_redacted_in_a_room_with_a_french_notice(polic
     notice = await denise.expect(groupchat(room, "informations personnelles"))
     assert notice.get("from") == room  # from the room itself, to the author's clients only
     assert not [e for e in gilles.received if "informations personnelles" in (body_of(e) or "")]
+
+
+def queue_entries(stack: Stack, realm: str, conversation: str) -> list[tuple[str, int]]:
+    with sqlite3.connect(stack.chatd.store_path) as db:
+        return db.execute(
+            "SELECT kind, severity FROM queue WHERE realm = ? AND conversation = ? ORDER BY id", (realm, conversation)
+        ).fetchall()
+
+
+async def test_a_reply_to_crisis_resources_reaches_the_guides(policy_stack: Stack, connect_policy) -> None:
+    stack = policy_stack
+    gina, eve, wendy = await connect_policy("gina"), await connect_policy("eve"), await connect_policy("wendy")
+    queue = "en-queue@watch.localhost"
+    await join(wendy, queue, "sturdy-owl")
+    gina.send_chat(stack.pseudonym_jid("eve"), "I have pills saved up and I am going to take them all tonight")
+    await eve.expect(message_from(stack.pseudonym_jid("gina"), "pills saved up"))
+    crisis = body_of(await gina.expect(message_from(f"wallguide@{stack.en}", "988"))) or ""
+    address = re.search(r"write to (\S+@\S+?)\.?$", crisis)
+    assert address and address.group(1) == f"wallguide@{stack.en}", crisis
+
+    gina.send_chat(address.group(1), "i need to talk to someone please")
+    entry = await wendy.expect(groupchat(queue, "[severity 3] asks for a Wall Guide: gentle-crane"), timeout=10)
+    thread = re.search(r"xmpp:(en-guide-\d+@watch\.localhost)", body_of(entry) or "")
+    assert thread, body_of(entry)
+    await join(wendy, thread.group(1), "sturdy-owl")
+    await wendy.expect(groupchat(thread.group(1), "i need to talk to someone please"))
+    member_id = thread.group(1).split("@")[0].rsplit("-", 1)[1]
+    assert ("guide", 3) in queue_entries(stack, "en", f"guide:{member_id}")  # with the crisis alert's severity
+
+
+async def test_words_to_the_resources_bot_after_crisis_resources_reach_the_guides(
+    policy_stack: Stack, connect_policy
+) -> None:
+    stack = policy_stack
+    frank, eve = await connect_policy("frank"), await connect_policy("eve")
+    frank.send_chat(stack.pseudonym_jid("eve"), "I have pills saved up and I am going to take them all tonight")
+    await eve.expect(message_from(stack.pseudonym_jid("frank"), "pills saved up"))
+    await frank.expect(message_from(f"wallguide@{stack.en}", "988"))
+    mark = frank.mark()
+    frank.send_chat(f"resources@{stack.en}", "veterans")  # a topic word: answered, and a guide reads it too
+    await frank.expect(message_from(f"resources@{stack.en}", "1-800-268-7708"), start=mark)
+    told = await frank.expect(message_from(f"resources@{stack.en}", "passed your message to a Wall Guide"), start=mark)
+    assert f"wallguide@{stack.en}" in (body_of(told) or "")
+    with sqlite3.connect(stack.chatd.store_path) as db:
+        (member_id,) = db.execute("SELECT id FROM members WHERE pseudonym = 'kind-robin'").fetchone()
+        bodies = [r[0] for r in db.execute("SELECT body FROM messages WHERE conversation = ?", (f"guide:{member_id}",))]
+    assert "veterans" in bodies
+    assert ("guide", 3) in queue_entries(stack, "en", f"guide:{member_id}")
