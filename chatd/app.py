@@ -24,6 +24,7 @@ from chatd.hook import ExternalHook
 from chatd.http import make_app
 from chatd.metrics import Metrics
 from chatd.policy_loader import PolicyLoadError, load_policy, load_resources
+from chatd.redelivery import Redelivery
 from chatd.registration import Registration
 from chatd.runtime import Runtime
 from chatd.serial import SerialQueues
@@ -53,6 +54,7 @@ class Service:
         self.audit: AuditLog | None = None
         self.actions: ActionSubscriber | None = None
         self.member_rooms: dict[str, RoomsDomain] = {}  # realm -> its rooms domain
+        self.redelivery: Redelivery | None = None
 
     async def start(self) -> None:
         config = self.config
@@ -124,7 +126,10 @@ class Service:
             self.actions.start()
         watch = WatchDomain(runtime, config.watch.domain, shadows)
         self._add_stream(config.watch.domain, config.watch.secret, watch.handle)
+        self.redelivery = Redelivery(runtime)
+        await self.redelivery.load()
         for stream in self.streams:
+            self.redelivery.attach(stream)
             stream.start()
         self._tasks.append(asyncio.create_task(runtime.watch_store()))
         self._tasks.append(asyncio.create_task(self._reannounce(list(shadows.values()))))
@@ -140,7 +145,13 @@ class Service:
     def _add_stream(self, domain: str, secret: str, handler: Any) -> None:
         server = self.config.server
         stream = ComponentStream(
-            domain, secret, server.host, server.component_port, self.config.limits.outbox_size, handler
+            domain,
+            secret,
+            server.host,
+            server.component_port,
+            self.config.limits.outbox_size,
+            handler,
+            server_host=server.members_host,
         )
         self.streams.append(stream)
         if self.runtime is not None:

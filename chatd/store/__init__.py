@@ -74,6 +74,7 @@ class ArchivedMessage:
     verdict: str
     findings: Sequence[dict[str, object]]
     created_at: float
+    unsent: bool = False  # to be confirmed as taken by the XMPP server (one-on-one messages)
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -101,6 +102,7 @@ class Store:
     def __init__(self, db: aiosqlite.Connection):
         self.db = db
         self._pending: list[tuple[ArchivedMessage, asyncio.Future[None]]] = []
+        self._sent: list[str] = []  # stanza ids confirmed as taken by the server, written with the next batch
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._prober: asyncio.Task[None] | None = None
@@ -303,9 +305,21 @@ class Store:
             self._wake.clear()
             await self._flush_pending()
 
+    def mark_sent(self, stanza_ids: Sequence[str]) -> None:
+        """The server has taken these messages; recorded with the next commit (no wait)."""
+        self._sent.extend(stanza_ids)
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_loop())
+        self._wake.set()
+
+    async def unsent(self, limit: int = 10_000) -> list[ArchivedMessage]:
+        """Messages archived but not confirmed as taken by the server, oldest first."""
+        return list(reversed(await self._messages("unsent = 1", (), limit)))
+
     async def _flush_pending(self) -> None:
         batch, self._pending = self._pending, []
-        if not batch:
+        sent, self._sent = self._sent, []
+        if not batch and not sent:
             return
         rows = [
             (
@@ -319,19 +333,21 @@ class Store:
                 m.verdict,
                 json.dumps(list(m.findings)),
                 m.created_at,
+                int(m.unsent),
             )
             for m, _ in batch
         ]
         try:
             try:
-                await self._insert(rows)
+                await self._insert(rows, sent)
             except sqlite3.Error:
                 await self._free_space()  # a full WAL may be what filled the disk: try once more after it
-                await self._insert(rows)
+                await self._insert(rows, sent)
         except Exception as exc:
             with contextlib.suppress(sqlite3.Error):
                 await self.db.rollback()
             self._failed(exc)
+            self._sent = sent + self._sent  # kept for the next commit; after a crash they are sent again
             for _, done in batch:
                 if not done.done():
                     done.set_exception(StoreError(f"archive failed: {self.fault}"))
@@ -341,13 +357,15 @@ class Store:
             if not done.done():
                 done.set_result(None)
 
-    async def _insert(self, rows: list[tuple[object, ...]]) -> None:
+    async def _insert(self, rows: list[tuple[object, ...]], sent: list[str]) -> None:
         await self.db.executemany(
             "INSERT INTO messages (stanza_id, conversation, sender_id, recipient_id,"
-            " client_id, body, original, verdict, findings, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " client_id, body, original, verdict, findings, created_at, unsent)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
+        if sent:
+            await self.db.executemany("UPDATE messages SET unsent = 0 WHERE stanza_id = ?", [(i,) for i in sent])
         await self.db.commit()
 
     async def conversation(self, conversation: str, limit: int = 100) -> list[ArchivedMessage]:
@@ -430,6 +448,7 @@ class Store:
                 verdict=r["verdict"],
                 findings=json.loads(r["findings"]),
                 created_at=r["created_at"],
+                unsent=bool(r["unsent"]),
             )
             for r in rows
         ]

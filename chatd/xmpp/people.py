@@ -7,7 +7,7 @@ import secrets
 import time
 import xml.etree.ElementTree as ET
 
-from chatd import i18n
+from chatd import failpoints, i18n
 from chatd.core.commands import Command, parse_command, report_reason
 from chatd.core.direct import admit, conversation_key, find_recipient
 from chatd.core.fragments import Completion, Piece
@@ -129,6 +129,7 @@ class PeopleDomain:
             return
         verdict: Verdict | None = None
         pieces: Completion | None = None
+        stanza_id: str | None = None  # the archive's id: the server's confirmation marks it sent
         reason = report_reason(message.body) if message.body is not None else None
         if reason is not None:
             await self._report(stream, sender, conversation_key(sender, recipient), message.reply_to, reason)
@@ -175,7 +176,8 @@ class PeopleDomain:
                 await self._notice(stream, sender, "notice.held", target=pseudonym)
                 return
             message = message.with_body(verdict.text)
-        await stream.send(st.build_message(f"{sender.pseudonym}@{self.domain}", recipient.account, message))
+        failpoints.hit("before_send")
+        await stream.send(st.build_message(f"{sender.pseudonym}@{self.domain}", recipient.account, message), stanza_id)
         rt.counters.stanzas_out += 1
         rt.counters.delivered += 1
         if pieces is not None:
@@ -223,6 +225,7 @@ class PeopleDomain:
                 verdict=verdict.action.value,
                 findings=[f.as_dict() for f in verdict.findings],
                 created_at=self.rt.now(),
+                unsent=verdict.delivers,
             )
         )
 

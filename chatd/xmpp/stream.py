@@ -13,6 +13,7 @@ from typing import Any
 from slixmpp import ComponentXMPP
 
 from chatd import i18n
+from chatd.core.delivery import PROBE_PREFIX, Confirmations
 from chatd.core.input_limits import InputLimits, shape_problem
 from chatd.xmpp import stanza as st
 
@@ -23,6 +24,9 @@ STANZA_TAGS = frozenset(
 )
 
 StanzaHandler = Callable[["ComponentStream", ET.Element], None]
+Tokens = Callable[[list[str]], None]
+PROBE_EVERY = 0.0  # seconds from a written stanza to its probe: one probe in flight at a time
+PROBE_TIMEOUT = 10.0
 FROM_ATTRIBUTE = re.compile(rb"""^<[a-z]+\b[^>]*?\sfrom=(["'])([^"']*)\1""")
 
 
@@ -55,12 +59,16 @@ class _Link(ComponentXMPP):  # type: ignore[misc]
 
 
 class Outbox:
-    """Stanzas waiting to be written: bounded, kept while the stream is down."""
+    """Stanzas waiting to be written: bounded, kept while the stream is down.
 
-    def __init__(self, size: int):
+    A stanza may carry a token (its archive id); `on_written` gets the token once the stanza is written.
+    """
+
+    def __init__(self, size: int, on_written: Callable[[str], None] | None = None):
         self.size = size
-        self.queue: deque[bytes] = deque()
+        self.queue: deque[tuple[bytes, str | None]] = deque()
         self.dropped = 0
+        self.on_written = on_written
         self._write: Callable[[bytes], None] | None = None
         self._paused = False
         self._space = asyncio.Event()
@@ -83,24 +91,30 @@ class Outbox:
 
     def flush(self) -> None:
         while self.queue and self._write is not None and not self._paused:
-            self._write(self.queue.popleft())
+            self._emit(*self.queue.popleft())
         if len(self.queue) < self.size:
             self._space.set()
 
-    def _try(self, data: bytes) -> bool:
+    def _emit(self, data: bytes, token: str | None) -> None:
+        assert self._write is not None
+        self._write(data)
+        if token is not None and self.on_written is not None:
+            self.on_written(token)
+
+    def _try(self, data: bytes, token: str | None = None) -> bool:
         if self._write is not None and not self._paused and not self.queue:
-            self._write(data)
+            self._emit(data, token)
             return True
         if len(self.queue) < self.size:
-            self.queue.append(data)
+            self.queue.append((data, token))
             if len(self.queue) >= self.size:
                 self._space.clear()
             return True
         return False
 
-    async def put(self, data: bytes) -> None:
+    async def put(self, data: bytes, token: str | None = None) -> None:
         """Queue one stanza, waiting while the outbox is full (back-pressure)."""
-        while not self._try(data):
+        while not self._try(data, token):
             await self._space.wait()
 
     def put_nowait(self, data: bytes) -> bool:
@@ -124,6 +138,7 @@ class ComponentStream:
         handler: StanzaHandler,
         max_backoff: float = 10.0,
         input_limits: InputLimits | None = None,
+        server_host: str = "",
     ):
         self.domain = domain
         self.host = host
@@ -131,7 +146,12 @@ class ComponentStream:
         self.handler = handler
         self.max_backoff = max_backoff
         self.input_limits = input_limits or InputLimits()
-        self.outbox = Outbox(outbox_size)
+        self.confirmations = Confirmations()
+        self.outbox = Outbox(outbox_size, self._written)
+        self.server_host = server_host  # answers the confirmation probes (XEP-0199 ping)
+        self.on_confirmed: Tokens | None = None  # tokens the server has certainly taken
+        self.on_uncertain: Tokens | None = None  # tokens written before the connection dropped, unconfirmed
+        self.on_up: Callable[[], None] | None = None  # each time the session starts
         self.state = "stopped"  # stopped, connecting, up, down
         self.reconnects = 0
         self.stanzas_in = 0
@@ -145,6 +165,7 @@ class ComponentStream:
         self._ended = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._probe_timer: asyncio.TimerHandle | None = None
 
     # the stream's life
 
@@ -214,17 +235,65 @@ class ComponentStream:
         if transport is not None:
             self.outbox.attach(transport.write)
         self._started.set()
+        if self.on_up is not None:
+            self.on_up()
 
     def _on_disconnected(self, _reason: Any) -> None:
         self.outbox.detach()
         if self.state == "up":
             self.state = "down"
         self._ended.set()
+        self._cancel_probe()
+        uncertain = self.confirmations.connection_lost()
+        if uncertain and self.on_uncertain is not None:
+            self.on_uncertain(uncertain)
+
+    # confirmations: a ping after written stanzas; its answer confirms them
+
+    def _written(self, token: str) -> None:
+        self.confirmations.written(token)
+        if self._probe_timer is None and not self.confirmations.probing:
+            self._probe_timer = asyncio.get_running_loop().call_later(PROBE_EVERY, self._probe)
+
+    def _probe(self) -> None:
+        self._probe_timer = None
+        probe_id = self.confirmations.start_probe()
+        if probe_id is None:
+            return
+        self.outbox.put_nowait(
+            f"<iq type='get' id='{probe_id}' from='{self.domain}' to='{self.server_host}'>"
+            "<ping xmlns='urn:xmpp:ping'/></iq>".encode()
+        )
+        self._probe_timer = asyncio.get_running_loop().call_later(PROBE_TIMEOUT, self._probe_unanswered)
+
+    def _probe_unanswered(self) -> None:
+        self._probe_timer = None
+        self.confirmations.retry()
+        self._probe()
+
+    def _cancel_probe(self) -> None:
+        if self._probe_timer is not None:
+            self._probe_timer.cancel()
+            self._probe_timer = None
+
+    def _probe_answered(self, probe_id: str) -> None:
+        confirmed = self.confirmations.answered(probe_id)
+        if not confirmed:
+            return
+        self._cancel_probe()
+        if self.on_confirmed is not None:
+            self.on_confirmed(confirmed)
+        if self.confirmations.unconfirmed:
+            self._probe_timer = asyncio.get_running_loop().call_later(PROBE_EVERY, self._probe)
 
     # stanzas
 
     def received(self, xml: ET.Element) -> None:
         self.stanzas_in += 1
+        probe_id = xml.get("id") or ""
+        if probe_id.startswith(PROBE_PREFIX) and xml.get("type") in ("result", "error") and _local(xml.tag) == "iq":
+            self._probe_answered(probe_id)
+            return
         problem = shape_problem(xml, self.input_limits)
         if problem is not None:
             self.refused_shape += 1
@@ -261,8 +330,9 @@ class ComponentStream:
         self.stanzas_out += 1
         return raw
 
-    async def send(self, data: str | bytes) -> None:
-        await self.outbox.put(self._checked(data))
+    async def send(self, data: str | bytes, token: str | None = None) -> None:
+        """Queues a stanza; with a token, on_confirmed gets it once the server has certainly taken the stanza."""
+        await self.outbox.put(self._checked(data), token)
 
     def send_nowait(self, data: str | bytes) -> None:
         if not self.outbox.put_nowait(self._checked(data)):

@@ -1,0 +1,80 @@
+"""One-on-one messages archived but not confirmed as taken by the XMPP server are sent again.
+
+Each stream confirms what it wrote with a ping (chatd.core.delivery); confirmed messages are
+marked sent in the archive. What a crash left unconfirmed is sent once more when the stream is
+up after the restart, and what a dropped connection left uncertain is sent after the reconnect,
+both with the original time (XEP-0203). Room messages are not sent again: members who rejoin get
+them from the room's history and archive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from xml.sax.saxutils import escape, quoteattr
+
+from chatd.runtime import Runtime
+from chatd.store import ArchivedMessage
+from chatd.xmpp.rooms import stamp
+from chatd.xmpp.stream import ComponentStream
+
+log = logging.getLogger("chatd.redelivery")
+
+
+class Redelivery:
+    def __init__(self, runtime: Runtime):
+        self.rt = runtime
+        self.sent_again = 0
+        self._left: list[ArchivedMessage] = []  # unconfirmed by the last run
+        self._uncertain: dict[str, set[str]] = {}  # domain -> stanza ids unconfirmed when its stream dropped
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def load(self) -> None:
+        """Before the streams start: what the last run left unconfirmed."""
+        self._left = await self.rt.store.unsent()
+        if self._left:
+            log.warning(
+                "%d one-on-one messages were archived but not confirmed sent: sending them again", len(self._left)
+            )
+
+    def attach(self, stream: ComponentStream) -> None:
+        stream.on_confirmed = self.rt.store.mark_sent
+        stream.on_uncertain = lambda ids: self._uncertain.setdefault(stream.domain, set()).update(ids)
+        stream.on_up = lambda: self._start(stream)
+
+    def _start(self, stream: ComponentStream) -> None:
+        task = asyncio.create_task(self._send_again(stream))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send_again(self, stream: ComponentStream) -> None:
+        rows = [m for m in self._left if self._domain_of(m) == stream.domain]
+        self._left = [m for m in self._left if self._domain_of(m) != stream.domain]
+        uncertain = self._uncertain.pop(stream.domain, set())
+        if uncertain:
+            rows += [m for m in await self.rt.store.unsent() if m.stanza_id in uncertain]
+        if rows:
+            log.warning("stream %s: sending %d unconfirmed messages again", stream.domain, len(rows))
+        await self._send(stream, rows)
+
+    async def _send(self, stream: ComponentStream, rows: Iterable[ArchivedMessage]) -> None:
+        directory = self.rt.directory
+        for row in rows:
+            sender = directory.by_id(row.sender_id)
+            recipient = directory.by_id(row.recipient_id) if row.recipient_id is not None else None
+            if sender is None or recipient is None or row.body is None:
+                self.rt.store.mark_sent([row.stanza_id])  # nobody left to send it to
+                continue
+            domain = stream.domain
+            stanza = (
+                f"<message from={quoteattr(f'{sender.pseudonym}@{domain}')} to={quoteattr(recipient.account)}"
+                f" type='chat' id={quoteattr(row.client_id or row.stanza_id)}><body>{escape(row.body)}</body>"
+                f"<delay xmlns='urn:xmpp:delay' stamp='{stamp(row.created_at)}' from='{domain}'/></message>"
+            )
+            await stream.send(stanza, row.stanza_id)
+            self.sent_again += 1
+
+    def _domain_of(self, row: ArchivedMessage) -> str:
+        sender = self.rt.directory.by_id(row.sender_id)
+        return self.rt.realms[sender.realm].people_domain if sender is not None else ""

@@ -1,0 +1,78 @@
+"""A message archived when chatd died, before it was sent, reaches its recipient after the restart, once."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import Stack, launch, needs_prosody, shut
+from tests.support.client import Client, message_from
+
+pytestmark = needs_prosody
+
+
+@pytest.fixture
+def dying_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """chatd dies (SIGKILL) right after archiving its first one-on-one message, before sending it."""
+    monkeypatch.setenv("CHATD_FAILPOINTS", "before_send")
+    stack = launch(tmp_path)
+    monkeypatch.delenv("CHATD_FAILPOINTS")
+    try:
+        yield stack
+    finally:
+        shut(stack)
+
+
+def unsent(stack: Stack) -> list[tuple[str, int]]:
+    with sqlite3.connect(stack.chatd.store_path) as db:
+        return db.execute("SELECT body, unsent FROM messages WHERE conversation LIKE 'dm:%' ORDER BY seq").fetchall()
+
+
+async def until(check: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        await asyncio.sleep(0.05)
+    return check()
+
+
+async def wait_exit(stack: Stack, timeout: float = 10.0) -> int:
+    process = stack.chatd.process
+    assert process is not None
+    assert await until(lambda: process.poll() is not None, timeout), "chatd did not die at the failpoint"
+    return process.returncode
+
+
+async def test_archived_but_unsent_is_sent_after_the_restart_exactly_once(dying_stack: Stack) -> None:
+    stack = dying_stack
+    accounts = stack.accounts
+    alice = await Client(accounts["alice"].jid, accounts["alice"].password, stack.prosody.c2s_port).connect()
+    bob = await Client(accounts["bob"].jid, accounts["bob"].password, stack.prosody.c2s_port).connect()
+    try:
+        alice.send_chat(stack.pseudonym_jid("bob"), "archived, then chatd died")
+        assert await wait_exit(stack) == -9
+        assert unsent(stack) == [("archived, then chatd died", 1)]
+        await bob.expect_nothing(message_from(stack.pseudonym_jid("alice")), wait=0.5)
+
+        await asyncio.to_thread(stack.chatd.start)
+        got = await bob.expect(message_from(stack.pseudonym_jid("alice"), "archived, then chatd died"), timeout=10)
+        assert got.find("{urn:xmpp:delay}delay") is not None  # with its original time
+        await until(lambda: not unsent(stack)[0][1], 5)
+        assert unsent(stack) == [("archived, then chatd died", 0)]  # the server's answer marked it sent
+
+        await asyncio.to_thread(stack.chatd.stop)
+        await asyncio.to_thread(stack.chatd.start)
+        alice.send_chat(stack.pseudonym_jid("bob"), "after the second restart")
+        await bob.expect(message_from(stack.pseudonym_jid("alice"), "after the second restart"), timeout=10)
+        copies = [m for m in bob.received if message_from(stack.pseudonym_jid("alice"), "chatd died")(m)]
+        assert len(copies) == 1
+        assert "sending 1 unconfirmed messages again" in stack.chatd.log_file.read_text()
+    finally:
+        await alice.close()
+        await bob.close()
