@@ -126,6 +126,7 @@ class Service:
             self.actions.start()
         watch = WatchDomain(runtime, config.watch.domain, shadows)
         self._add_stream(config.watch.domain, config.watch.secret, watch.handle)
+        await store.open_sent_log()
         self.redelivery = Redelivery(runtime)
         await self.redelivery.load()
         for stream in self.streams:

@@ -34,9 +34,7 @@ class Redelivery:
         """Before the streams start: what the last run left unconfirmed."""
         self._left = await self.rt.store.unsent()
         if self._left:
-            log.warning(
-                "%d one-on-one messages were archived but not confirmed sent: sending them again", len(self._left)
-            )
+            log.warning("%d archived messages were not confirmed sent: sending them again", len(self._left))
 
     def attach(self, stream: ComponentStream) -> None:
         stream.on_confirmed = self.rt.store.mark_sent
@@ -53,7 +51,7 @@ class Redelivery:
         self._left = [m for m in self._left if self._domain_of(m) != stream.domain]
         uncertain = self._uncertain.pop(stream.domain, set())
         if uncertain:
-            rows += [m for m in await self.rt.store.unsent() if m.stanza_id in uncertain]
+            rows += await self.rt.store.by_stanza_ids(sorted(uncertain))
         if rows:
             log.warning("stream %s: sending %d unconfirmed messages again", stream.domain, len(rows))
         await self._send(stream, rows)

@@ -18,6 +18,7 @@ import aiosqlite
 
 from chatd.core.model import Member, Role, Status
 from chatd.store.rooms import RoomStore
+from chatd.store.sentlog import SentLog
 
 log = logging.getLogger("chatd.store")
 
@@ -102,7 +103,9 @@ class Store:
     def __init__(self, db: aiosqlite.Connection):
         self.db = db
         self._pending: list[tuple[ArchivedMessage, asyncio.Future[None]]] = []
-        self._sent: list[str] = []  # stanza ids confirmed as taken by the server, written with the next batch
+        self._sent: list[str] = []  # stanza ids the server received, recorded with the next commit
+        self.sent_log: SentLog | None = None  # the same ids at once, in a file (the service's store only)
+        self.path = Path(":memory:")
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._prober: asyncio.Task[None] | None = None
@@ -132,6 +135,7 @@ class Store:
             await db.execute("PRAGMA busy_timeout=5000")
             store = cls(db)
             store.folder = folder
+            store.path = Path(path)
             await store._migrate()
             await store._probe()
         except sqlite3.Error as exc:
@@ -145,6 +149,18 @@ class Store:
             )
         return store
 
+    async def open_sent_log(self) -> None:
+        """For the service only (not the CLI): what the last run knew the server received is marked
+        sent now, and a new sent log is started."""
+        if str(self.path) == ":memory:":
+            return
+        self.sent_log = SentLog(self.path)
+        recorded = self.sent_log.recorded()
+        if recorded:
+            await self.db.executemany("UPDATE messages SET unsent = 0 WHERE stanza_id = ?", [(i,) for i in recorded])
+            await self.db.commit()
+        self.sent_log.start()
+
     async def close(self) -> None:
         if self._prober is not None:
             self._prober.cancel()
@@ -153,6 +169,8 @@ class Store:
             await self._flush_pending()
             self._writer.cancel()
             self._writer = None
+        if self.sent_log is not None:
+            self.sent_log.close()
         await self.db.close()
 
     async def _probe(self) -> None:
@@ -305,8 +323,10 @@ class Store:
             self._wake.clear()
             await self._flush_pending()
 
-    def mark_sent(self, stanza_ids: Sequence[str]) -> None:
-        """The server has taken these messages; recorded with the next commit (no wait)."""
+    def mark_sent(self, stanza_ids: list[str]) -> None:
+        """The server received these messages: in the sent log at once, in the archive with the next commit."""
+        if self.sent_log is not None:
+            self.sent_log.append(stanza_ids)
         self._sent.extend(stanza_ids)
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_loop())
@@ -316,11 +336,16 @@ class Store:
         """Messages archived but not confirmed as taken by the server, oldest first."""
         return list(reversed(await self._messages("unsent = 1", (), limit)))
 
+    async def by_stanza_ids(self, stanza_ids: Sequence[str]) -> list[ArchivedMessage]:
+        marks = ", ".join("?" * len(stanza_ids))
+        return list(reversed(await self._messages(f"stanza_id IN ({marks})", tuple(stanza_ids), len(stanza_ids))))
+
     async def _flush_pending(self) -> None:
         batch, self._pending = self._pending, []
         sent, self._sent = self._sent, []
         if not batch and not sent:
             return
+        obsolete = self.sent_log.rotate() if self.sent_log is not None and sent else []
         rows = [
             (
                 m.stanza_id,
@@ -353,6 +378,8 @@ class Store:
                     done.set_exception(StoreError(f"archive failed: {self.fault}"))
             return
         self._recovered()
+        if self.sent_log is not None:
+            self.sent_log.remove(obsolete)
         for _, done in batch:
             if not done.done():
                 done.set_result(None)

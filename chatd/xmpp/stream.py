@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import re
+import struct
 import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Callable
@@ -25,8 +27,10 @@ STANZA_TAGS = frozenset(
 
 StanzaHandler = Callable[["ComponentStream", ET.Element], None]
 Tokens = Callable[[list[str]], None]
-PROBE_EVERY = 0.0  # seconds from a written stanza to its probe: one probe in flight at a time
+RECHECK_SECONDS = 0.002  # while written stanzas wait in chatd's or the kernel's buffers
+PROBE_EVERY = 0.01  # at most one routing probe (a ping to the server) in flight, this often
 PROBE_TIMEOUT = 10.0
+SIOCOUTQNSD = 0x894B  # Linux: bytes in a socket's send queue not yet transmitted
 FROM_ATTRIBUTE = re.compile(rb"""^<[a-z]+\b[^>]*?\sfrom=(["'])([^"']*)\1""")
 
 
@@ -148,8 +152,8 @@ class ComponentStream:
         self.input_limits = input_limits or InputLimits()
         self.confirmations = Confirmations()
         self.outbox = Outbox(outbox_size, self._written)
-        self.server_host = server_host  # answers the confirmation probes (XEP-0199 ping)
-        self.on_confirmed: Tokens | None = None  # tokens the server has certainly taken
+        self.server_host = server_host  # answers the routing probes (XEP-0199 ping)
+        self.on_confirmed: Tokens | None = None  # tokens the server has certainly received
         self.on_uncertain: Tokens | None = None  # tokens written before the connection dropped, unconfirmed
         self.on_up: Callable[[], None] | None = None  # each time the session starts
         self.state = "stopped"  # stopped, connecting, up, down
@@ -165,7 +169,9 @@ class ComponentStream:
         self._ended = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._recheck: asyncio.TimerHandle | None = None
         self._probe_timer: asyncio.TimerHandle | None = None
+        self._bytes_written = 0  # on the current connection
 
     # the stream's life
 
@@ -233,7 +239,8 @@ class ComponentStream:
         self.state = "up"
         transport = self._link.transport
         if transport is not None:
-            self.outbox.attach(transport.write)
+            self._bytes_written = 0
+            self.outbox.attach(self._write)
         self._started.set()
         if self.on_up is not None:
             self.on_up()
@@ -243,17 +250,43 @@ class ComponentStream:
         if self.state == "up":
             self.state = "down"
         self._ended.set()
-        self._cancel_probe()
+        for timer in (self._recheck, self._probe_timer):
+            if timer is not None:
+                timer.cancel()
+        self._recheck = self._probe_timer = None
         uncertain = self.confirmations.connection_lost()
         if uncertain and self.on_uncertain is not None:
             self.on_uncertain(uncertain)
 
-    # confirmations: a ping after written stanzas; its answer confirms them
+    # confirmations: transmitted (marked sent), then routed (a ping answered); see chatd.core.delivery
+
+    def _write(self, data: bytes) -> None:
+        transport = self._link.transport
+        if transport is not None:
+            transport.write(data)
+            self._bytes_written += len(data)
 
     def _written(self, token: str) -> None:
-        self.confirmations.written(token)
-        if self._probe_timer is None and not self.confirmations.probing:
-            self._probe_timer = asyncio.get_running_loop().call_later(PROBE_EVERY, self._probe)
+        self.confirmations.written(token, self._bytes_written)
+        self._confirm()
+
+    def _recheck_now(self) -> None:
+        self._recheck = None
+        self._confirm()
+
+    def _confirm(self) -> None:
+        transport = self._link.transport
+        if transport is None:
+            return
+        waiting = transport.get_write_buffer_size() + _untransmitted(transport)
+        confirmed = self.confirmations.transmitted(self._bytes_written - waiting)
+        if confirmed and self.on_confirmed is not None:
+            self.on_confirmed(confirmed)
+        loop = asyncio.get_running_loop()
+        if self.confirmations.untransmitted and self._recheck is None:
+            self._recheck = loop.call_later(RECHECK_SECONDS, self._recheck_now)
+        if confirmed and self._probe_timer is None:
+            self._probe_timer = loop.call_later(PROBE_EVERY, self._probe)
 
     def _probe(self) -> None:
         self._probe_timer = None
@@ -271,19 +304,13 @@ class ComponentStream:
         self.confirmations.retry()
         self._probe()
 
-    def _cancel_probe(self) -> None:
+    def _probe_answered(self, probe_id: str) -> None:
+        if not self.confirmations.answered(probe_id):
+            return
         if self._probe_timer is not None:
             self._probe_timer.cancel()
-            self._probe_timer = None
-
-    def _probe_answered(self, probe_id: str) -> None:
-        confirmed = self.confirmations.answered(probe_id)
-        if not confirmed:
-            return
-        self._cancel_probe()
-        if self.on_confirmed is not None:
-            self.on_confirmed(confirmed)
-        if self.confirmations.unconfirmed:
+        self._probe_timer = None
+        if self.confirmations.waiting:
             self._probe_timer = asyncio.get_running_loop().call_later(PROBE_EVERY, self._probe)
 
     # stanzas
@@ -292,7 +319,7 @@ class ComponentStream:
         self.stanzas_in += 1
         probe_id = xml.get("id") or ""
         if probe_id.startswith(PROBE_PREFIX) and xml.get("type") in ("result", "error") and _local(xml.tag) == "iq":
-            self._probe_answered(probe_id)
+            self._probe_answered(probe_id)  # an error answer shows the server handled it too
             return
         problem = shape_problem(xml, self.input_limits)
         if problem is not None:
@@ -345,6 +372,15 @@ class ComponentStream:
     def resume_reading(self) -> None:
         if self._link.transport is not None:
             self._link.transport.resume_reading()
+
+
+def _untransmitted(transport: Any) -> int:
+    """Bytes the kernel holds for the socket and has not transmitted yet (Linux SIOCOUTQNSD)."""
+    sock = transport.get_extra_info("socket")
+    try:
+        return int(struct.unpack("i", fcntl.ioctl(sock.fileno(), SIOCOUTQNSD, b"\0\0\0\0"))[0])
+    except (OSError, AttributeError, ValueError):
+        return 0
 
 
 def _local(tag: str) -> str:
