@@ -69,9 +69,8 @@ class Confirmations:
 
     def connection_lost(self) -> list[str]:
         """Every token the server may not have routed: to be sent again on the next connection."""
-        uncertain = [token for _, token in self._written] + self._transmitted
-        if self._probe is not None:
-            uncertain = self._probe[1] + uncertain
+        probed = self._probe[1] if self._probe is not None else []
+        uncertain = probed + self._transmitted + [token for _, token in self._written]
         self._written.clear()
         self._transmitted, self._probe = [], None
         return uncertain

@@ -149,9 +149,8 @@ async def test_after_fuzzing_chatd_relays_and_deep_stanzas_get_policy_violation(
         for domain in DOMAINS:
             alice.send_raw(f"<iq type='get' to='{domain}' id='deep-{domain}'>{nested}</iq>")
             await alice.expect(error_from(domain, "policy-violation", kind="iq", stanza_id=f"deep-{domain}"))
-        alice.send_raw(
-            f"<message type='chat' to='{stack.pseudonym_jid('bob')}' id='deep-m'><body>hi</body>{nested}</message>"
-        )
+        # no body: Prosody's own archive (mod_mam) fails on a deep message with a body and never routes it
+        alice.send_raw(f"<message type='chat' to='{stack.pseudonym_jid('bob')}' id='deep-m'>{nested}</message>")
         await alice.expect(error_from(stack.pseudonym_jid("bob"), "policy-violation", stanza_id="deep-m"))
         alice.send_chat(stack.pseudonym_jid("bob"), "still relaying after the fuzz")
         await bob.expect(message_from(stack.pseudonym_jid("alice"), "still relaying after the fuzz"), timeout=10)
