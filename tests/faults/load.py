@@ -27,6 +27,11 @@ async def until(check: Callable[[], bool], timeout: float, every: float = 0.05) 
     return check()
 
 
+async def connect_as(stack: Stack, name: str) -> Client:
+    account = stack.accounts[name]
+    return await Client(account.jid, account.password, stack.prosody.c2s_port).connect()
+
+
 @dataclass
 class Tally:
     """What happened to each numbered message."""
@@ -67,9 +72,8 @@ class Load:
     async def connect(self) -> None:
         """Connects every client (again, after a server restart: what the old sessions got is counted)."""
         await self.close()
-        accounts, port = self.stack.accounts, self.stack.prosody.c2s_port
-        self.senders = [await Client(accounts[s].jid, accounts[s].password, port).connect() for s, _ in self.pairs]
-        self.receivers = [await Client(accounts[r].jid, accounts[r].password, port).connect() for _, r in self.pairs]
+        self.senders = [await connect_as(self.stack, sender) for sender, _ in self.pairs]
+        self.receivers = [await connect_as(self.stack, receiver) for _, receiver in self.pairs]
 
     async def close(self) -> None:
         self.collect_all()

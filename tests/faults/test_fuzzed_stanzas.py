@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
 from tests.faults.conftest import tracebacks
-from tests.faults.load import until
+from tests.faults.load import connect_as, until
 from tests.integration.conftest import Stack
 from tests.support.client import Client, error_from, message_from, tag
 
@@ -107,8 +107,7 @@ def answered_ids(client: Client) -> set[str]:
 
 async def exchange(stack: Stack, batch: list[tuple[str, str, bool]], name: str) -> tuple[int, set[str]]:
     """Sends the batch from one account; (stanzas sent, ids of iq requests never answered)."""
-    account = stack.accounts[name]
-    client = await Client(account.jid, account.password, stack.prosody.c2s_port).connect()
+    client = await connect_as(stack, name)
     try:
         for xml, _, _ in batch:
             client.send_raw(xml)
@@ -141,9 +140,7 @@ def test_fuzzed_stanzas_are_answered_and_logged_without_traceback(
 
 async def test_after_fuzzing_chatd_relays_and_deep_stanzas_get_policy_violation(fault_stack: Stack) -> None:
     stack = fault_stack
-    accounts = stack.accounts
-    alice = await Client(accounts["alice"].jid, accounts["alice"].password, stack.prosody.c2s_port).connect()
-    bob = await Client(accounts["bob"].jid, accounts["bob"].password, stack.prosody.c2s_port).connect()
+    alice, bob = await connect_as(stack, "alice"), await connect_as(stack, "bob")
     try:
         nested = "<x xmlns='urn:example:fuzz'>" * 3000 + "</x>" * 3000
         for domain in DOMAINS:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.faults.load import connect_as, until
 from tests.integration.conftest import Stack, launch, needs_prosody, shut
-from tests.support.client import Client, message_from
+from tests.support.client import message_from
 
 pytestmark = needs_prosody
 
@@ -33,15 +33,6 @@ def unsent(stack: Stack) -> list[tuple[str, int]]:
         return db.execute("SELECT body, unsent FROM messages WHERE conversation LIKE 'dm:%' ORDER BY seq").fetchall()
 
 
-async def until(check: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        await asyncio.sleep(0.05)
-    return check()
-
-
 async def wait_exit(stack: Stack, timeout: float = 10.0) -> int:
     process = stack.chatd.process
     assert process is not None
@@ -51,9 +42,7 @@ async def wait_exit(stack: Stack, timeout: float = 10.0) -> int:
 
 async def test_archived_but_unsent_is_sent_after_the_restart_exactly_once(dying_stack: Stack) -> None:
     stack = dying_stack
-    accounts = stack.accounts
-    alice = await Client(accounts["alice"].jid, accounts["alice"].password, stack.prosody.c2s_port).connect()
-    bob = await Client(accounts["bob"].jid, accounts["bob"].password, stack.prosody.c2s_port).connect()
+    alice, bob = await connect_as(stack, "alice"), await connect_as(stack, "bob")
     try:
         alice.send_chat(stack.pseudonym_jid("bob"), "archived, then chatd died")
         assert await wait_exit(stack) == -9
