@@ -12,7 +12,7 @@ from tests.integration.conftest import Stack, running_stack
 FAULT_LIMITS = {"burst_messages": 100_000, "burst_seconds": 1.0, "max_stanza_bytes": 65536}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fault_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with running_stack(tmp_path_factory, "faults", limits=FAULT_LIMITS, log_level="info") as running:
         yield running
