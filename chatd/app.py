@@ -24,7 +24,7 @@ from chatd.hook import ExternalHook
 from chatd.http import make_app
 from chatd.metrics import Metrics
 from chatd.policy_loader import PolicyLoadError, load_policy, load_resources
-from chatd.redelivery import Redelivery
+from chatd.recovery import Recovery
 from chatd.registration import Registration
 from chatd.runtime import Runtime
 from chatd.serial import SerialQueues
@@ -54,7 +54,7 @@ class Service:
         self.audit: AuditLog | None = None
         self.actions: ActionSubscriber | None = None
         self.member_rooms: dict[str, RoomsDomain] = {}  # realm -> its rooms domain
-        self.redelivery: Redelivery | None = None
+        self.recovery: Recovery | None = None
 
     async def start(self) -> None:
         config = self.config
@@ -126,11 +126,11 @@ class Service:
             self.actions.start()
         watch = WatchDomain(runtime, config.watch.domain, shadows)
         self._add_stream(config.watch.domain, config.watch.secret, watch.handle)
-        await store.open_sent_log()
-        self.redelivery = Redelivery(runtime)
-        await self.redelivery.load()
+        self.recovery = Recovery(runtime)
+        await self.recovery.load()
+        people = {realm.people_domain for realm in realms.values()}
         for stream in self.streams:
-            self.redelivery.attach(stream)
+            self.recovery.attach(stream, journaled=stream.domain in people)
             stream.start()
         self._tasks.append(asyncio.create_task(runtime.watch_store()))
         self._tasks.append(asyncio.create_task(self._reannounce(list(shadows.values()))))
@@ -243,6 +243,8 @@ class Service:
             await self.audit.close()
         if self.nats is not None:
             await self.nats.stop()
+        if self.recovery is not None:
+            self.recovery.journal.close()
         if self.runtime is not None:
             await self.runtime.store.close()
 

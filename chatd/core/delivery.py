@@ -21,17 +21,16 @@ class Confirmations:
     def __init__(self) -> None:
         self._written: deque[tuple[int, str]] = deque()  # (end offset in the connection's bytes, token)
         self._transmitted: list[str] = []  # not yet covered by a probe
-        self._probe: tuple[str, list[str]] | None = None  # the probe in flight and the tokens it covers
+        self._probes: deque[tuple[str, list[str]]] = deque()  # probes in flight, oldest first
         self._count = 0
-
-    @property
-    def waiting(self) -> bool:
-        """Tokens wait for transmission or for a probe to be sent."""
-        return bool(self._written or (self._transmitted and self._probe is None))
 
     @property
     def untransmitted(self) -> int:
         return len(self._written)
+
+    @property
+    def oldest_probe(self) -> str | None:
+        return self._probes[0][0] if self._probes else None
 
     def written(self, token: str, end: int) -> None:
         """A stanza with this token ends at byte `end` of the connection."""
@@ -46,31 +45,33 @@ class Confirmations:
         return done
 
     def start_probe(self) -> str | None:
-        """The id of a probe covering every transmitted token, or None (nothing to cover, or one in flight)."""
-        if self._probe is not None or not self._transmitted:
+        """The id of a probe covering the tokens transmitted since the last one, or None (none were)."""
+        if not self._transmitted:
             return None
         self._count += 1
         probe_id = f"{PROBE_PREFIX}{self._count}"
-        self._probe, self._transmitted = (probe_id, self._transmitted), []
+        self._probes.append((probe_id, self._transmitted))
+        self._transmitted = []
         return probe_id
 
     def answered(self, probe_id: str) -> bool:
-        """The server routed everything the probe covers; False for an unknown or stale probe."""
-        if self._probe is None or self._probe[0] != probe_id:
+        """The server routed everything up to this probe (it answers in order); False if unknown."""
+        if all(pending != probe_id for pending, _ in self._probes):
             return False
-        self._probe = None
+        while self._probes and self._probes.popleft()[0] != probe_id:
+            pass
         return True
 
     def retry(self) -> None:
-        """The probe got no answer on a live connection: the next one covers its tokens too."""
-        if self._probe is not None:
-            self._transmitted = self._probe[1] + self._transmitted
-            self._probe = None
+        """Probes got no answer on a live connection: the next one covers their tokens too."""
+        self._transmitted = [token for _, tokens in self._probes for token in tokens] + self._transmitted
+        self._probes.clear()
 
     def connection_lost(self) -> list[str]:
         """Every token the server may not have routed: to be sent again on the next connection."""
-        probed = self._probe[1] if self._probe is not None else []
+        probed = [token for _, tokens in self._probes for token in tokens]
         uncertain = probed + self._transmitted + [token for _, token in self._written]
         self._written.clear()
-        self._transmitted, self._probe = [], None
+        self._transmitted = []
+        self._probes.clear()
         return uncertain

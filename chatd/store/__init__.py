@@ -336,6 +336,15 @@ class Store:
         """Messages archived but not confirmed as taken by the server, oldest first."""
         return list(reversed(await self._messages("unsent = 1", (), limit)))
 
+    async def recent_client_ids(self, rows: int = 50_000) -> set[tuple[int, str]]:
+        """(sender id, client's message id) of the latest archived messages."""
+        async with self.db.execute(
+            "SELECT sender_id, client_id FROM messages WHERE seq > (SELECT COALESCE(MAX(seq), 0) FROM messages) - ?"
+            " AND client_id IS NOT NULL",
+            (rows,),
+        ) as cursor:
+            return {(row[0], row[1]) for row in await cursor.fetchall()}
+
     async def by_stanza_ids(self, stanza_ids: Sequence[str]) -> list[ArchivedMessage]:
         marks = ", ".join("?" * len(stanza_ids))
         return list(reversed(await self._messages(f"stanza_id IN ({marks})", tuple(stanza_ids), len(stanza_ids))))

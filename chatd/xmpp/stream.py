@@ -14,7 +14,7 @@ from typing import Any
 
 from slixmpp import ComponentXMPP
 
-from chatd import i18n
+from chatd import failpoints, i18n
 from chatd.core.delivery import PROBE_PREFIX, Confirmations
 from chatd.core.input_limits import InputLimits, shape_problem
 from chatd.xmpp import stanza as st
@@ -28,8 +28,7 @@ STANZA_TAGS = frozenset(
 StanzaHandler = Callable[["ComponentStream", ET.Element], None]
 Tokens = Callable[[list[str]], None]
 RECHECK_SECONDS = 0.002  # while written stanzas wait in chatd's or the kernel's buffers
-PROBE_EVERY = 0.01  # at most one routing probe (a ping to the server) in flight, this often
-PROBE_TIMEOUT = 10.0
+PROBE_TIMEOUT = 10.0  # a routing probe (a ping to the server) unanswered this long is sent again
 SIOCOUTQNSD = 0x894B  # Linux: bytes in a socket's send queue not yet transmitted
 FROM_ATTRIBUTE = re.compile(rb"""^<[a-z]+\b[^>]*?\sfrom=(["'])([^"']*)\1""")
 
@@ -154,8 +153,9 @@ class ComponentStream:
         self.outbox = Outbox(outbox_size, self._written)
         self.server_host = server_host  # answers the routing probes (XEP-0199 ping)
         self.on_confirmed: Tokens | None = None  # tokens the server has certainly received
-        self.on_uncertain: Tokens | None = None  # tokens written before the connection dropped, unconfirmed
+        self.on_uncertain: Tokens | None = None  # tokens not known routed when the connection dropped
         self.on_up: Callable[[], None] | None = None  # each time the session starts
+        self.journal: Callable[[bytes], None] | None = None  # gets members' messages before anything else
         self.state = "stopped"  # stopped, connecting, up, down
         self.reconnects = 0
         self.stanzas_in = 0
@@ -170,7 +170,8 @@ class ComponentStream:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._recheck: asyncio.TimerHandle | None = None
-        self._probe_timer: asyncio.TimerHandle | None = None
+        self._probe_timer: asyncio.TimerHandle | None = None  # the oldest probe's deadline
+        self._probe_due = False
         self._bytes_written = 0  # on the current connection
 
     # the stream's life
@@ -254,6 +255,7 @@ class ComponentStream:
             if timer is not None:
                 timer.cancel()
         self._recheck = self._probe_timer = None
+        self._probe_due = False
         uncertain = self.confirmations.connection_lost()
         if uncertain and self.on_uncertain is not None:
             self.on_uncertain(uncertain)
@@ -285,24 +287,29 @@ class ComponentStream:
         loop = asyncio.get_running_loop()
         if self.confirmations.untransmitted and self._recheck is None:
             self._recheck = loop.call_later(RECHECK_SECONDS, self._recheck_now)
-        if confirmed and self._probe_timer is None:
-            self._probe_timer = loop.call_later(PROBE_EVERY, self._probe)
+        if confirmed and not self._probe_due:
+            self._probe_due = True
+            loop.call_soon(self._probe)  # right behind this round of writes
 
     def _probe(self) -> None:
-        self._probe_timer = None
-        probe_id = self.confirmations.start_probe()
+        """A ping behind the transmitted messages: the server handles both in order, so its answer
+        means it routed them. One probe per round of writes keeps that margin a few microseconds."""
+        self._probe_due = False
+        probe_id = self.confirmations.start_probe() if self._link.transport is not None else None
         if probe_id is None:
             return
         self.outbox.put_nowait(
             f"<iq type='get' id='{probe_id}' from='{self.domain}' to='{self.server_host}'>"
             "<ping xmlns='urn:xmpp:ping'/></iq>".encode()
         )
-        self._probe_timer = asyncio.get_running_loop().call_later(PROBE_TIMEOUT, self._probe_unanswered)
+        if self._probe_timer is None:
+            self._probe_timer = asyncio.get_running_loop().call_later(PROBE_TIMEOUT, self._probe_unanswered)
 
     def _probe_unanswered(self) -> None:
         self._probe_timer = None
-        self.confirmations.retry()
-        self._probe()
+        if self.confirmations.oldest_probe is not None:
+            self.confirmations.retry()
+            self._probe()
 
     def _probe_answered(self, probe_id: str) -> None:
         if not self.confirmations.answered(probe_id):
@@ -310,8 +317,8 @@ class ComponentStream:
         if self._probe_timer is not None:
             self._probe_timer.cancel()
         self._probe_timer = None
-        if self.confirmations.waiting:
-            self._probe_timer = asyncio.get_running_loop().call_later(PROBE_EVERY, self._probe)
+        if self.confirmations.oldest_probe is not None:
+            self._probe_timer = asyncio.get_running_loop().call_later(PROBE_TIMEOUT, self._probe_unanswered)
 
     # stanzas
 
@@ -327,6 +334,9 @@ class ComponentStream:
             log.warning("stream %s: a %s stanza refused (%s over the limit)", self.domain, _local(xml.tag), problem)
             self._answer_error(xml, "policy-violation", "modify", "error.input_shape")
             return
+        if self.journal is not None and _local(xml.tag) == "message" and any(_local(c.tag) == "body" for c in xml):
+            self.journal(ET.tostring(xml))
+            failpoints.hit("after_journal")
         try:
             self.handler(self, xml)
         except Exception:

@@ -1,4 +1,5 @@
-"""A message archived when chatd died, before it was sent, reaches its recipient after the restart, once."""
+"""A message chatd received or archived but had not sent when it died reaches its recipient after the
+restart, once. chatd kills itself at a failpoint (CHATD_FAILPOINTS), as kill -9 would."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ pytestmark = needs_prosody
 
 
 @pytest.fixture
-def dying_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
-    """chatd dies (SIGKILL) right after archiving its first one-on-one message, before sending it."""
-    monkeypatch.setenv("CHATD_FAILPOINTS", "before_send")
+def dying_stack(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """chatd dies (SIGKILL) at the failpoint the test names, at its first one-on-one message."""
+    monkeypatch.setenv("CHATD_FAILPOINTS", request.param)
     stack = launch(tmp_path)
     monkeypatch.delenv("CHATD_FAILPOINTS")
     try:
@@ -40,6 +41,7 @@ async def wait_exit(stack: Stack, timeout: float = 10.0) -> int:
     return process.returncode
 
 
+@pytest.mark.parametrize("dying_stack", ["before_send"], indirect=True)
 async def test_archived_but_unsent_is_sent_after_the_restart_exactly_once(dying_stack: Stack) -> None:
     stack = dying_stack
     alice, bob = await connect_as(stack, "alice"), await connect_as(stack, "bob")
@@ -62,6 +64,31 @@ async def test_archived_but_unsent_is_sent_after_the_restart_exactly_once(dying_
         copies = [m for m in bob.received if message_from(stack.pseudonym_jid("alice"), "chatd died")(m)]
         assert len(copies) == 1
         assert "sending 1 unconfirmed messages again" in stack.chatd.log_file.read_text()
+    finally:
+        await alice.close()
+        await bob.close()
+
+
+@pytest.mark.parametrize("dying_stack", ["after_journal"], indirect=True)
+async def test_received_but_not_archived_is_handled_after_the_restart_exactly_once(dying_stack: Stack) -> None:
+    stack = dying_stack
+    alice, bob = await connect_as(stack, "alice"), await connect_as(stack, "bob")
+    try:
+        alice.send_chat(stack.pseudonym_jid("bob"), "received, then chatd died")
+        assert await wait_exit(stack) == -9
+        assert unsent(stack) == []  # not archived
+
+        await asyncio.to_thread(stack.chatd.start)
+        await bob.expect(message_from(stack.pseudonym_jid("alice"), "received, then chatd died"), timeout=10)
+        assert await until(lambda: unsent(stack) == [("received, then chatd died", 0)], 5)
+
+        await asyncio.to_thread(stack.chatd.stop)
+        await asyncio.to_thread(stack.chatd.start)
+        alice.send_chat(stack.pseudonym_jid("bob"), "after the second restart")
+        await bob.expect(message_from(stack.pseudonym_jid("alice"), "after the second restart"), timeout=10)
+        copies = [m for m in bob.received if message_from(stack.pseudonym_jid("alice"), "chatd died")(m)]
+        assert len(copies) == 1
+        assert "1 received messages were not archived: handling them again" in stack.chatd.log_file.read_text()
     finally:
         await alice.close()
         await bob.close()

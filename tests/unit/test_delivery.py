@@ -18,23 +18,26 @@ def test_tokens_are_transmitted_in_byte_order() -> None:
     assert confirmations.transmitted(400) == ["b"]
 
 
-def test_a_probe_covers_what_was_transmitted_before_it() -> None:
+def test_a_probe_covers_what_was_transmitted_before_it_and_answers_come_in_order() -> None:
     confirmations = Confirmations()
     assert confirmations.start_probe() is None  # nothing to cover
     confirmations.written("a", 10)
     confirmations.transmitted(10)
-    probe = confirmations.start_probe()
-    assert probe is not None and probe.startswith(PROBE_PREFIX)
+    first = confirmations.start_probe()
+    assert first is not None and first.startswith(PROBE_PREFIX)
     confirmations.written("b", 20)
     confirmations.transmitted(20)
-    assert confirmations.start_probe() is None  # one in flight at a time
+    second = confirmations.start_probe()  # several may be in flight
+    confirmations.written("c", 30)
+    confirmations.transmitted(30)
+    third = confirmations.start_probe()
     assert not confirmations.answered("chatd-routed-unknown")
-    assert confirmations.answered(probe)
-    assert confirmations.waiting  # "b" waits for the next probe
-    assert confirmations.connection_lost() == ["b"]
+    assert confirmations.answered(second or "")  # the server answers in order: the first is covered too
+    assert confirmations.oldest_probe == third
+    assert confirmations.connection_lost() == ["c"]
 
 
-def test_a_dropped_connection_returns_everything_not_routed() -> None:
+def test_a_dropped_connection_returns_everything_not_routed_in_order() -> None:
     confirmations = Confirmations()
     for n, token in enumerate(["a", "b", "c"]):
         confirmations.written(token, (n + 1) * 10)
@@ -45,12 +48,13 @@ def test_a_dropped_connection_returns_everything_not_routed() -> None:
     assert confirmations.connection_lost() == []
 
 
-def test_an_unanswered_probe_is_folded_into_the_next() -> None:
+def test_unanswered_probes_are_folded_into_the_next() -> None:
     confirmations = Confirmations()
     confirmations.written("a", 10)
     confirmations.transmitted(10)
     first = confirmations.start_probe()
     confirmations.retry()
+    assert confirmations.oldest_probe is None
     second = confirmations.start_probe()
     assert second is not None and second != first
     assert not confirmations.answered(first or "")

@@ -1,4 +1,8 @@
-"""One-on-one messages archived but not confirmed as taken by the XMPP server are sent again.
+"""After a crash: one-on-one messages received but not archived are handled again, and those
+archived but not confirmed as taken by the XMPP server are sent again.
+
+Received messages are journaled before anything else happens to them (chatd.store.journal);
+after a restart, those the archive does not have go through the stream's handler again.
 
 Each stream confirms what it wrote with a ping (chatd.core.delivery); confirmed messages are
 marked sent in the archive. What a crash left unconfirmed is sent once more when the stream is
@@ -11,32 +15,52 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from xml.sax.saxutils import escape, quoteattr
 
 from chatd.runtime import Runtime
 from chatd.store import ArchivedMessage
+from chatd.store.journal import Journal
+from chatd.xmpp import stanza as st
 from chatd.xmpp.rooms import stamp
 from chatd.xmpp.stream import ComponentStream
 
-log = logging.getLogger("chatd.redelivery")
+log = logging.getLogger("chatd.recovery")
 
 
-class Redelivery:
+class Recovery:
     def __init__(self, runtime: Runtime):
         self.rt = runtime
         self.sent_again = 0
+        self.journal = Journal(runtime.store.path)
+        self._received: list[ET.Element] = []  # journaled by the last run, not archived
         self._left: list[ArchivedMessage] = []  # unconfirmed by the last run
         self._uncertain: dict[str, set[str]] = {}  # domain -> stanza ids unconfirmed when its stream dropped
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def load(self) -> None:
-        """Before the streams start: what the last run left unconfirmed."""
+        """Before the streams start: what the last run received and did not archive, and what it
+        archived and did not confirm sent."""
+        await self.rt.store.open_sent_log()
+        archived = await self.rt.store.recent_client_ids()
+        for record in self.journal.recover():
+            element = ET.fromstring(record)
+            sender = st.split_jid(element.get("from"))
+            member = self.rt.directory.by_account(f"{sender[0]}@{sender[1]}") if sender else None
+            if member is not None and (member.id, element.get("id")) not in archived:
+                self._received.append(element)
+        self.journal.start()
         self._left = await self.rt.store.unsent()
+        if self._received:
+            log.warning("%d received messages were not archived: handling them again", len(self._received))
         if self._left:
             log.warning("%d archived messages were not confirmed sent: sending them again", len(self._left))
 
-    def attach(self, stream: ComponentStream) -> None:
+    def attach(self, stream: ComponentStream, journaled: bool) -> None:
+        """Journaled: the stream's received messages are journaled (the people domains)."""
+        if journaled:
+            stream.journal = self.journal.append
         stream.on_confirmed = self.rt.store.mark_sent
         stream.on_uncertain = lambda ids: self._uncertain.setdefault(stream.domain, set()).update(ids)
         stream.on_up = lambda: self._start(stream)
@@ -47,6 +71,10 @@ class Redelivery:
         task.add_done_callback(self._tasks.discard)
 
     async def _send_again(self, stream: ComponentStream) -> None:
+        received = [e for e in self._received if (st.split_jid(e.get("to")) or ("", "", ""))[1] == stream.domain]
+        self._received = [e for e in self._received if e not in received]
+        for element in received:
+            stream.received(element)
         rows = [m for m in self._left if self._domain_of(m) == stream.domain]
         self._left = [m for m in self._left if self._domain_of(m) != stream.domain]
         uncertain = self._uncertain.pop(stream.domain, set())
