@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from xml.sax.saxutils import escape, quoteattr
 
+from chatd.core.commands import parse_command
 from chatd.runtime import Runtime
 from chatd.store import ArchivedMessage
 from chatd.store.journal import Journal
@@ -60,10 +61,17 @@ class Recovery:
     def attach(self, stream: ComponentStream, journaled: bool) -> None:
         """Journaled: the stream's received messages are journaled (the people domains)."""
         if journaled:
-            stream.journal = self.journal.append
+            stream.journal = self._journal
         stream.on_confirmed = self.rt.store.mark_sent
         stream.on_uncertain = lambda ids: self._uncertain.setdefault(stream.domain, set()).update(ids)
         stream.on_up = lambda: self._start(stream)
+
+    def _journal(self, element: ET.Element) -> None:
+        """A member's message before anything else happens to it; never details shared to be sealed
+        ("!share": only the vault ever holds them)."""
+        command = parse_command(st.parse_message(element).body or "")
+        if command is None or command.name != "share":
+            self.journal.append(ET.tostring(element))
 
     def _start(self, stream: ComponentStream) -> None:
         task = asyncio.create_task(self._send_again(stream))

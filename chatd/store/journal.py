@@ -20,8 +20,8 @@ HEADER = struct.Struct(">I")
 
 class Journal:
     def __init__(self, database: Path):
-        self.current = Path(f"{database}-journal")
-        self.previous = Path(f"{database}-journal.1")
+        self.current = Path(f"{database}.received")  # never "-journal": SQLite's own rollback journal
+        self.previous = Path(f"{database}.received.1")
         self._fd: int | None = None
         self._size = 0
 

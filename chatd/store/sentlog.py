@@ -16,7 +16,7 @@ ROTATE_BYTES = 64 * 1024
 
 class SentLog:
     def __init__(self, database: Path):
-        self.prefix = f"{database}-sent."
+        self.prefix = f"{database}.sent."
         self._files: list[Path] = []  # the current file last; older ones wait for a commit
         self._fd: int | None = None
         self._size = 0

@@ -155,7 +155,7 @@ class ComponentStream:
         self.on_confirmed: Tokens | None = None  # tokens the server has certainly received
         self.on_uncertain: Tokens | None = None  # tokens not known routed when the connection dropped
         self.on_up: Callable[[], None] | None = None  # each time the session starts
-        self.journal: Callable[[bytes], None] | None = None  # gets members' messages before anything else
+        self.journal: Callable[[ET.Element], None] | None = None  # gets members' messages before anything else
         self.state = "stopped"  # stopped, connecting, up, down
         self.reconnects = 0
         self.stanzas_in = 0
@@ -335,7 +335,7 @@ class ComponentStream:
             self._answer_error(xml, "policy-violation", "modify", "error.input_shape")
             return
         if self.journal is not None and _local(xml.tag) == "message" and any(_local(c.tag) == "body" for c in xml):
-            self.journal(ET.tostring(xml))
+            self.journal(xml)
             failpoints.hit("after_journal")
         try:
             self.handler(self, xml)

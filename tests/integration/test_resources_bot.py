@@ -41,7 +41,7 @@ async def test_words_that_are_not_a_topic_reach_a_wall_guide(stack: Stack, conne
     alice.send_chat(bot, "i need to talk to someone please")
     got = body_of(await alice.expect(message_from(bot, "passed your message to a Wall Guide")))
     assert got and f"wallguide@{stack.en}" in got and "sexual misconduct" in got and "families" in got
-    entry = await wendy.expect(groupchat("en-queue@watch.localhost", "calm-otter"))
+    entry = await wendy.expect(groupchat("en-queue@watch.localhost", "asks for a Wall Guide: calm-otter"))
     thread = re.search(r"xmpp:(en-guide-\d+@watch\.localhost)", body_of(entry) or "")
     assert thread, body_of(entry)
     await join(wendy, thread.group(1), "sturdy-owl")

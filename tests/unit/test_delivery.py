@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chatd.core.delivery import PROBE_PREFIX, Confirmations
+from chatd.store.journal import Journal
 from chatd.store.sentlog import SentLog
 
 
@@ -80,3 +81,20 @@ def test_the_sent_log_keeps_ids_for_the_next_run_and_rotates(tmp_path: Path, mon
     log.remove(obsolete)
     assert log.recorded() == {"m6"}
     log.close()
+
+
+def test_the_journal_recovers_whole_records_across_a_rotation(tmp_path: Path, monkeypatch) -> None:
+    database = tmp_path / "chatd.sqlite3"
+    monkeypatch.setattr("chatd.store.journal.ROTATE_BYTES", 20)
+    journal = Journal(database)
+    journal.start()
+    for record in (b"<message>1</message>", b"<message>2</message>", b"<message>3</message>"):
+        journal.append(record)
+    journal.close()
+    with open(journal.current, "ab") as cut_short:  # the crash came in the middle of a write
+        cut_short.write(b"\x00\x00\x00\x40<mess")
+    assert Journal(database).recover() == [b"<message>2</message>", b"<message>3</message>"]  # 1 rotated out
+    fresh = Journal(database)
+    fresh.start()
+    assert fresh.recover() == []
+    fresh.close()
