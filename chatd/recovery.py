@@ -4,11 +4,12 @@ archived but not confirmed as taken by the XMPP server are sent again.
 Received messages are journaled before anything else happens to them (chatd.store.journal);
 after a restart, those the archive does not have go through the stream's handler again.
 
-Each stream confirms what it wrote with a ping (chatd.core.delivery); confirmed messages are
-marked sent in the archive. What a crash left unconfirmed is sent once more when the stream is
-up after the restart, and what a dropped connection left uncertain is sent after the reconnect,
-both with the original time (XEP-0203). Room messages are not sent again: members who rejoin get
-them from the room's history and archive.
+Each stream reports which messages the kernel has transmitted (marked sent) and which the server
+has routed (a ping answered behind them; chatd.core.delivery). What a crash left unsent is sent
+once more when the stream is up after the restart, and what a dropped connection left unrouted is
+sent after the reconnect, both with the original time (XEP-0203). Room messages are not sent
+again: members who rejoin get them from the room's history and archive. docs/faults.md says what
+remains.
 """
 
 from __future__ import annotations
@@ -46,11 +47,14 @@ class Recovery:
         await self.rt.store.open_sent_log()
         archived = await self.rt.store.recent_client_ids()
         for record in self.journal.recover():
-            element = ET.fromstring(record)
-            sender = st.split_jid(element.get("from"))
+            try:
+                element = ET.fromstring(record)
+            except ET.ParseError:
+                continue
+            sender, message_id = st.split_jid(element.get("from")), element.get("id")
             member = self.rt.directory.by_account(f"{sender[0]}@{sender[1]}") if sender else None
-            if member is not None and (member.id, element.get("id")) not in archived:
-                self._received.append(element)
+            if member is not None and message_id and (member.id, message_id) not in archived:
+                self._received.append(element)  # without an id it could not be told from an archived one
         self.journal.start()
         self._left = await self.rt.store.unsent()
         if self._received:
