@@ -3,7 +3,8 @@
 Four sender/receiver pairs send numbered messages at a fixed rate; mid-run chatd is killed
 (SIGKILL) and started again. Per round: messages sent, refused with an error while chatd was
 down (explicit), received, silently lost (neither received nor refused) and how many of those
-chatd had archived, duplicates, and how many chatd sent again after the restart. Pass
+chatd had archived, duplicates, and how many messages chatd handled (received, not archived) or
+sent (archived, not sent) again after the restart. Pass
 --repo to measure another checkout (e.g. the main branch exported to a folder) in the same run.
 
     python bench/crash_window.py [--rate 100] [--seconds 20] [--rounds 3] [--repo PATH]
@@ -62,6 +63,7 @@ async def round_(stack, label: str) -> dict[str, int]:
     lost = tally.silently_lost
     log = stack.chatd.log_file.read_text(errors="replace")
     again = sum(int(n) for n in re.findall(r"sending (\d+) unconfirmed messages again", log))
+    handled = sum(int(n) for n in re.findall(r"(\d+) received messages were not archived", log))
     return {
         "sent": len(tally.sent),
         "refused": len(tally.refused),
@@ -69,6 +71,7 @@ async def round_(stack, label: str) -> dict[str, int]:
         "silently_lost": len(lost),
         "lost_after_archiving": len(lost & archived(stack.chatd.store_path, label)),
         "duplicates": tally.duplicates,
+        "handled_again_after_restart": handled,
         "sent_again_after_restart": again,
     }
 
