@@ -10,9 +10,12 @@ dropped when the current one grows past ROTATE_BYTES, long after its messages we
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
 from pathlib import Path
+
+log = logging.getLogger("chatd.store")
 
 ROTATE_BYTES = 1 << 20
 HEADER = struct.Struct(">I")
@@ -24,6 +27,7 @@ class Journal:
         self.previous = Path(f"{database}.received.1")
         self._fd: int | None = None
         self._size = 0
+        self.failing = False  # the last write failed (a full disk): messages are handled all the same
 
     def recover(self) -> list[bytes]:
         """What the last run received, oldest first; a record cut short by the crash is left out."""
@@ -52,12 +56,29 @@ class Journal:
     def append(self, record: bytes) -> None:
         if self._fd is None:
             return
-        if self._size >= ROTATE_BYTES:
-            os.close(self._fd)
-            os.replace(self.current, self.previous)
+        try:
+            if self._size >= ROTATE_BYTES:
+                self._rotate()
+            os.write(self._fd, HEADER.pack(len(record)) + record)
+            self._size += HEADER.size + len(record)
+        except OSError as exc:
+            if not self.failing:
+                log.error("the received-messages journal cannot be written (%s): a crash now would lose more", exc)
+            self.failing = True
+            return
+        self.failing = False
+
+    def _rotate(self) -> None:
+        older = self._fd
+        assert older is not None
+        os.replace(self.current, self.previous)
+        try:
             self._open()
-        os.write(self._fd, HEADER.pack(len(record)) + record)
-        self._size += HEADER.size + len(record)
+        except OSError:
+            os.replace(self.previous, self.current)  # goes on in the same file; tried again later
+            self._size = 0
+            raise
+        os.close(older)
 
     def close(self) -> None:
         if self._fd is not None:

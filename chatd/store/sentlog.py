@@ -8,8 +8,11 @@ The store folds the ids into the archive with its next commit, and rotates the f
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+
+log = logging.getLogger("chatd.store")
 
 ROTATE_BYTES = 64 * 1024
 
@@ -20,6 +23,7 @@ class SentLog:
         self._files: list[Path] = []  # the current file last; older ones wait for a commit
         self._fd: int | None = None
         self._size = 0
+        self.failing = False  # the last write failed (a full disk): the archive's next commit still marks them
 
     def existing(self) -> list[Path]:
         folder = Path(self.prefix).parent
@@ -42,17 +46,29 @@ class SentLog:
         self._size = 0
 
     def append(self, stanza_ids: list[str]) -> None:
-        if self._fd is not None and stanza_ids:
-            data = ("\n".join(stanza_ids) + "\n").encode()
+        if self._fd is None or not stanza_ids:
+            return
+        data = ("\n".join(stanza_ids) + "\n").encode()
+        try:
             os.write(self._fd, data)
-            self._size += len(data)
+        except OSError as exc:
+            if not self.failing:
+                log.error("the sent log cannot be written (%s): a crash now may send messages twice", exc)
+            self.failing = True
+            return
+        self.failing = False
+        self._size += len(data)
 
     def rotate(self) -> list[Path]:
         """When the file is large: a new one for what comes next; returns the files a commit makes obsolete."""
         if self._fd is None or self._size < ROTATE_BYTES:
             return []
-        os.close(self._fd)
-        self._open(int(self._files[-1].suffix[1:]) + 1)
+        previous = self._fd
+        try:
+            self._open(int(self._files[-1].suffix[1:]) + 1)
+        except OSError:
+            return []  # keeps writing to the current file
+        os.close(previous)
         return self._files[:-1]
 
     def remove(self, paths: list[Path]) -> None:
