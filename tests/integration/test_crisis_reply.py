@@ -68,7 +68,9 @@ async def test_words_to_the_resources_bot_after_crisis_resources_reach_the_guide
     crisis_stack: Stack, connect_policy
 ) -> None:
     stack = crisis_stack
-    frank, eve = await connect_policy("frank"), await connect_policy("eve")
+    frank, eve, wendy = await connect_policy("frank"), await connect_policy("eve"), await connect_policy("wendy")
+    queue = "en-queue@watch.localhost"
+    await join(wendy, queue, "sturdy-owl")
     frank.send_chat(stack.pseudonym_jid("eve"), "I have pills saved up and I am going to take them all tonight")
     await eve.expect(message_from(stack.pseudonym_jid("frank"), "pills saved up"))
     await frank.expect(message_from(f"wallguide@{stack.en}", "988"))
@@ -77,6 +79,7 @@ async def test_words_to_the_resources_bot_after_crisis_resources_reach_the_guide
     await frank.expect(message_from(f"resources@{stack.en}", "1-800-268-7708"), start=mark)
     told = await frank.expect(message_from(f"resources@{stack.en}", "passed your message to a Wall Guide"), start=mark)
     assert f"wallguide@{stack.en}" in (body_of(told) or "")
+    await wendy.expect(groupchat(queue, "[severity 3] asks for a Wall Guide: kind-robin"), timeout=10)
     with sqlite3.connect(stack.chatd.store_path) as db:
         (member_id,) = db.execute("SELECT id FROM members WHERE pseudonym = 'kind-robin'").fetchone()
         bodies = [r[0] for r in db.execute("SELECT body FROM messages WHERE conversation = ?", (f"guide:{member_id}",))]
