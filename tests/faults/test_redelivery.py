@@ -12,7 +12,7 @@ import pytest
 
 from tests.faults.load import connect_as, until
 from tests.integration.conftest import Stack, launch, needs_prosody, shut
-from tests.support.client import message_from
+from tests.support.client import Client, message_from
 
 pytestmark = needs_prosody
 
@@ -41,6 +41,15 @@ async def wait_exit(stack: Stack, timeout: float = 10.0) -> int:
     return process.returncode
 
 
+async def restart_and_count_once(stack: Stack, alice: Client, bob: Client, text: str) -> None:
+    """After a clean restart the message is not sent yet again: bob got it exactly once."""
+    await asyncio.to_thread(stack.chatd.stop)
+    await asyncio.to_thread(stack.chatd.start)
+    alice.send_chat(stack.pseudonym_jid("bob"), "after the second restart")
+    await bob.expect(message_from(stack.pseudonym_jid("alice"), "after the second restart"), timeout=10)
+    assert len([m for m in bob.received if message_from(stack.pseudonym_jid("alice"), text)(m)]) == 1
+
+
 @pytest.mark.parametrize("dying_stack", ["before_send"], indirect=True)
 async def test_archived_but_unsent_is_sent_after_the_restart_exactly_once(dying_stack: Stack) -> None:
     stack = dying_stack
@@ -57,12 +66,7 @@ async def test_archived_but_unsent_is_sent_after_the_restart_exactly_once(dying_
         await until(lambda: not unsent(stack)[0][1], 5)
         assert unsent(stack) == [("archived, then chatd died", 0)]  # the server's answer marked it sent
 
-        await asyncio.to_thread(stack.chatd.stop)
-        await asyncio.to_thread(stack.chatd.start)
-        alice.send_chat(stack.pseudonym_jid("bob"), "after the second restart")
-        await bob.expect(message_from(stack.pseudonym_jid("alice"), "after the second restart"), timeout=10)
-        copies = [m for m in bob.received if message_from(stack.pseudonym_jid("alice"), "chatd died")(m)]
-        assert len(copies) == 1
+        await restart_and_count_once(stack, alice, bob, "chatd died")
         assert "sending 1 unconfirmed messages again" in stack.chatd.log_file.read_text()
     finally:
         await alice.close()
@@ -82,12 +86,7 @@ async def test_received_but_not_archived_is_handled_after_the_restart_exactly_on
         await bob.expect(message_from(stack.pseudonym_jid("alice"), "received, then chatd died"), timeout=10)
         assert await until(lambda: unsent(stack) == [("received, then chatd died", 0)], 5)
 
-        await asyncio.to_thread(stack.chatd.stop)
-        await asyncio.to_thread(stack.chatd.start)
-        alice.send_chat(stack.pseudonym_jid("bob"), "after the second restart")
-        await bob.expect(message_from(stack.pseudonym_jid("alice"), "after the second restart"), timeout=10)
-        copies = [m for m in bob.received if message_from(stack.pseudonym_jid("alice"), "chatd died")(m)]
-        assert len(copies) == 1
+        await restart_and_count_once(stack, alice, bob, "chatd died")
         assert "1 received messages were not archived: handling them again" in stack.chatd.log_file.read_text()
     finally:
         await alice.close()

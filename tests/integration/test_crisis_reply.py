@@ -36,6 +36,16 @@ async def connect_policy(crisis_stack: Stack) -> AsyncIterator[Callable[[str], A
         await client.close()
 
 
+QUEUE = "en-queue@watch.localhost"
+
+
+async def high_risk_then_crisis_resources(stack: Stack, author: Client, name: str, reader: Client) -> str:
+    """A high-risk message in a one-on-one chat; the crisis resources the author gets."""
+    author.send_chat(stack.pseudonym_jid("eve"), "I have pills saved up and I am going to take them all tonight")
+    await reader.expect(message_from(stack.pseudonym_jid(name), "pills saved up"))
+    return body_of(await author.expect(message_from(f"wallguide@{stack.en}", "988"))) or ""
+
+
 def queue_entries(stack: Stack, realm: str, conversation: str) -> list[tuple[str, int]]:
     with sqlite3.connect(stack.chatd.store_path) as db:
         return db.execute(
@@ -45,17 +55,14 @@ def queue_entries(stack: Stack, realm: str, conversation: str) -> list[tuple[str
 
 async def test_a_reply_to_crisis_resources_reaches_the_guides(crisis_stack: Stack, connect_policy) -> None:
     stack = crisis_stack
-    gina, eve, wendy = await connect_policy("gina"), await connect_policy("eve"), await connect_policy("wendy")
-    queue = "en-queue@watch.localhost"
-    await join(wendy, queue, "sturdy-owl")
-    gina.send_chat(stack.pseudonym_jid("eve"), "I have pills saved up and I am going to take them all tonight")
-    await eve.expect(message_from(stack.pseudonym_jid("gina"), "pills saved up"))
-    crisis = body_of(await gina.expect(message_from(f"wallguide@{stack.en}", "988"))) or ""
+    gina, wendy = await connect_policy("gina"), await connect_policy("wendy")
+    await join(wendy, QUEUE, "sturdy-owl")
+    crisis = await high_risk_then_crisis_resources(stack, gina, "gina", await connect_policy("eve"))
     address = re.search(r"write to (\S+@\S+?)\.?$", crisis)
     assert address and address.group(1) == f"wallguide@{stack.en}", crisis
 
     gina.send_chat(address.group(1), "i need to talk to someone please")
-    entry = await wendy.expect(groupchat(queue, "[severity 3] asks for a Wall Guide: gentle-crane"), timeout=10)
+    entry = await wendy.expect(groupchat(QUEUE, "[severity 3] asks for a Wall Guide: gentle-crane"), timeout=10)
     thread = re.search(r"xmpp:(en-guide-\d+@watch\.localhost)", body_of(entry) or "")
     assert thread, body_of(entry)
     await join(wendy, thread.group(1), "sturdy-owl")
@@ -68,18 +75,15 @@ async def test_words_to_the_resources_bot_after_crisis_resources_reach_the_guide
     crisis_stack: Stack, connect_policy
 ) -> None:
     stack = crisis_stack
-    frank, eve, wendy = await connect_policy("frank"), await connect_policy("eve"), await connect_policy("wendy")
-    queue = "en-queue@watch.localhost"
-    await join(wendy, queue, "sturdy-owl")
-    frank.send_chat(stack.pseudonym_jid("eve"), "I have pills saved up and I am going to take them all tonight")
-    await eve.expect(message_from(stack.pseudonym_jid("frank"), "pills saved up"))
-    await frank.expect(message_from(f"wallguide@{stack.en}", "988"))
+    frank, wendy = await connect_policy("frank"), await connect_policy("wendy")
+    await join(wendy, QUEUE, "sturdy-owl")
+    await high_risk_then_crisis_resources(stack, frank, "frank", await connect_policy("eve"))
     mark = frank.mark()
     frank.send_chat(f"resources@{stack.en}", "veterans")  # a topic word: answered, and a guide reads it too
     await frank.expect(message_from(f"resources@{stack.en}", "1-800-268-7708"), start=mark)
     told = await frank.expect(message_from(f"resources@{stack.en}", "passed your message to a Wall Guide"), start=mark)
     assert f"wallguide@{stack.en}" in (body_of(told) or "")
-    await wendy.expect(groupchat(queue, "[severity 3] asks for a Wall Guide: kind-robin"), timeout=10)
+    await wendy.expect(groupchat(QUEUE, "[severity 3] asks for a Wall Guide: kind-robin"), timeout=10)
     with sqlite3.connect(stack.chatd.store_path) as db:
         (member_id,) = db.execute("SELECT id FROM members WHERE pseudonym = 'kind-robin'").fetchone()
         bodies = [r[0] for r in db.execute("SELECT body FROM messages WHERE conversation = ?", (f"guide:{member_id}",))]
