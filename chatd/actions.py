@@ -162,5 +162,5 @@ class Actions:
             )
         )
         if request.severity >= CRISIS_SEVERITY and request.kind.startswith("risk."):
-            await self.desk.send_crisis_resources(member)
+            await self.desk.send_crisis_resources(member, request.severity)
         return {"target": member.pseudonym, "entry": entry.id}

@@ -19,11 +19,13 @@ from chatd.config import Config
 from chatd.core.model import Directory, Realm
 from chatd.core.moderation import Moderation
 from chatd.core.ratelimit import RateLimiter
+from chatd.core.resends import Resends
 from chatd.desk import Desk
 from chatd.hook import ExternalHook
 from chatd.http import make_app
 from chatd.metrics import Metrics
 from chatd.policy_loader import PolicyLoadError, load_policy, load_resources
+from chatd.recovery import Recovery
 from chatd.registration import Registration
 from chatd.runtime import Runtime
 from chatd.serial import SerialQueues
@@ -54,6 +56,7 @@ class Service:
         self.actions: ActionSubscriber | None = None
         self.member_rooms: dict[str, RoomsDomain] = {}  # realm -> its rooms domain
         self._exit = contextlib.AsyncExitStack()  # teardown, in the reverse order of startup
+        self.recovery: Recovery | None = None
 
     async def start(self) -> None:
         config = self.config
@@ -79,6 +82,7 @@ class Service:
             queues=queues,
             realms=realms,
             resources=resources,
+            resends=Resends(config.limits.resend_window_seconds),
         )
         if config.bus.nats_url:
             self.nats = NatsLink(config.bus.nats_url)
@@ -129,7 +133,12 @@ class Service:
             self._exit.push_async_callback(self.actions.stop)
         watch = WatchDomain(runtime, config.watch.domain, shadows)
         self._add_stream(config.watch.domain, config.watch.secret, watch.handle)
+        self.recovery = Recovery(runtime)
+        await self.recovery.load()
+        self._exit.callback(self.recovery.journal.close)
+        people = {realm.people_domain for realm in realms.values()}
         for stream in self.streams:
+            self.recovery.attach(stream, journaled=stream.domain in people)
             stream.start()
             self._exit.push_async_callback(_quietly, stream.stop)
         self._exit.push_async_callback(_quietly, lambda: asyncio.wait_for(runtime.queues.idle(), 5))  # work first
@@ -148,7 +157,13 @@ class Service:
     def _add_stream(self, domain: str, secret: str, handler: Any) -> None:
         server = self.config.server
         stream = ComponentStream(
-            domain, secret, server.host, server.component_port, self.config.limits.outbox_size, handler
+            domain,
+            secret,
+            server.host,
+            server.component_port,
+            self.config.limits.outbox_size,
+            handler,
+            server_host=server.members_host,
         )
         self.streams.append(stream)
         if self.runtime is not None:

@@ -106,6 +106,7 @@ class LimitsConfig(Strict):
     burst_messages: int = Field(20, ge=1)  # per account, refilled over burst_seconds
     burst_seconds: float = Field(10.0, gt=0)
     outbox_size: int = Field(20000, ge=10)  # stanzas waiting per component stream
+    resend_window_seconds: float = Field(600.0, gt=0)  # a message seen again this soon is a resend
 
 
 class ModerationConfig(Strict):

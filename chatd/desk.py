@@ -129,12 +129,15 @@ class Desk:
             kinds = ", ".join(sorted({f.kind for f in record.verdict.findings})) or "review"
             await self.add_entry(record.realm, "held", HELD_SEVERITY, record.conversation, f"{kinds} · {who}{ref}")
         elif record.kind == "guide" and not alerts:
-            if not await self._open_entry(record.realm, "guide", record.conversation):  # one entry per open thread
-                await self.add_entry(record.realm, "guide", GUIDE_SEVERITY, record.conversation, f"{who}{ref}")
+            # one entry per open thread; after crisis resources, with the crisis alert's severity
+            severity = max(GUIDE_SEVERITY, self.rt.crisis.severity(record.author.id, self.rt.now()) or 0)
+            if not await self._open_entry(record.realm, "guide", record.conversation, severity):
+                await self.add_entry(record.realm, "guide", severity, record.conversation, f"{who}{ref}")
         elif self.rt.sanctions.is_watched(record.author) and not alerts:
             await self.add_entry(record.realm, "watched", WATCHED_SEVERITY, record.conversation, f"{who}{ref}")
-        if any(a.severity >= CRISIS_SEVERITY and is_risk(a) for a in alerts):
-            await self.send_crisis_resources(record.author)
+        crisis = [a.severity for a in alerts if a.severity >= CRISIS_SEVERITY and is_risk(a)]
+        if crisis:
+            await self.send_crisis_resources(record.author, max(crisis))
 
     def _score_recent(self, record: Reviewed) -> Alert | None:
         """The author's recent texts scored together: an alert only beyond what they raised already."""
@@ -173,9 +176,13 @@ class Desk:
             )
         )
 
-    async def _open_entry(self, realm: str, kind: str, conversation: str) -> bool:
+    async def _open_entry(self, realm: str, kind: str, conversation: str, severity: int) -> bool:
+        """An unresolved entry of this kind for the conversation, at least as severe."""
         entries = await self.guides.entries(realm)
-        return any(e.kind == kind and e.conversation == conversation and e.status != "resolved" for e in entries)
+        return any(
+            e.kind == kind and e.conversation == conversation and e.status != "resolved" and e.severity >= severity
+            for e in entries
+        )
 
     async def add_entry(
         self, realm: str, kind: str, severity: int, conversation: str, summary: str, signals: tuple[str, ...] = ()
@@ -185,10 +192,13 @@ class Desk:
             listener(entry)
         return entry
 
-    async def send_crisis_resources(self, member: Member) -> None:
+    async def send_crisis_resources(self, member: Member, severity: int) -> None:
+        """From wallguide@, the address that reaches a person, naming it; the member's next words go there."""
         realm = self.rt.realms[member.realm]
         language = realm.language
         lines = self.rt.resources.for_topic("crisis", language)
-        intro, outro = i18n.text(language, "resources.crisis_intro"), i18n.text(language, "resources.crisis_outro")
+        intro = i18n.text(language, "resources.crisis_intro")
+        outro = i18n.text(language, "resources.crisis_outro", address=realm.guide_jid)
         body = "\n".join([intro, *lines, outro])
-        await self.rt.send(realm.people_domain, st.build_chat(f"resources@{realm.people_domain}", member.account, body))
+        self.rt.crisis.resources_sent(member.id, severity, self.rt.now())
+        await self.rt.send(realm.people_domain, st.build_chat(realm.guide_jid, member.account, body))

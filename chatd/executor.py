@@ -57,15 +57,21 @@ async def _keep(piece: Piece, fallback: str) -> None:
     return None
 
 
+def _accepted() -> None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """A translator's outlets for one text: delivery (text, stanza id), refusals, words to the author, and
-    taking back an earlier piece from its recipients (the piece, the text older clients show instead)."""
+    taking back an earlier piece from its recipients (the piece, the text older clients show instead), and
+    what to do when the archive failed (the text was not accepted: a resend of it is new)."""
 
     refuse: Callable[[Refusal], None]
     notice: Callable[[str], Awaitable[None]]
     deliver: Callable[[str, str], Awaitable[None]] = _nothing
     retract: Callable[[Piece, str], Awaitable[None]] = _keep
+    unarchived: Callable[[], None] = _accepted
 
 
 # files a member's report: (reporter, conversation, reported message or None, reason)
@@ -178,6 +184,7 @@ class Executor:
                     await self.store.archive(effect.record)
                 except StoreError:
                     log.error("archive failed; a text was not delivered")
+                    reply.unarchived()
                     reply.refuse(NOT_ARCHIVED)
                     return
             elif isinstance(effect, Review):

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from chatd import i18n
 from chatd.bus import LocalBus
 from chatd.config import Config
+from chatd.core.crisis import CrisisFollowUp
 from chatd.core.fragments import FragmentWindow
 from chatd.core.model import Directory, Member, Realm
 from chatd.core.moderation import Moderation
 from chatd.core.ratelimit import RateLimiter
 from chatd.core.refusal import Refusal
+from chatd.core.resends import Resends, message_key
 from chatd.core.resources import ResourceLibrary
 from chatd.core.shadow import Reviewed
 from chatd.events import MemberJoined, MemberLeft
@@ -62,10 +64,21 @@ class Runtime:
     file_report: Callable[[Member, str, ArchivedMessage | None, str], Awaitable[None]] | None = None
     metrics: Metrics | None = None
     fragments: FragmentWindow = field(default_factory=lambda: FragmentWindow(i18n.label))
+    resends: Resends = field(default_factory=lambda: Resends(600.0))
+    crisis: CrisisFollowUp = field(default_factory=CrisisFollowUp)  # who got crisis resources lately
     sanctions: Sanctions = field(init=False)  # mutes, watchlist, blocks: cache and store together
 
     def __post_init__(self) -> None:
         self.sanctions = Sanctions(self.store, self.directory, self.now)
+
+    def is_resend(self, account: str, origin_id: str | None, stanza_id: str | None, body: str | None) -> bool:
+        """A member's text seen before within the window; a new one is claimed (see chatd.core.resends)."""
+        key = message_key(account, origin_id, stanza_id, body)
+        return key is not None and not self.resends.claim(key, time.monotonic())
+
+    def release_resend(self, account: str, origin_id: str | None, stanza_id: str | None, body: str | None) -> None:
+        """The text was not accepted (the archive failed): the client may send it again."""
+        self.resends.release(message_key(account, origin_id, stanza_id, body))
 
     def now(self) -> float:
         return time.time()

@@ -43,6 +43,7 @@ class ArchivedMessage:
     verdict: str
     findings: Sequence[dict[str, object]]
     created_at: float
+    unsent: bool = False  # to be confirmed as taken by the XMPP server (one-on-one messages)
 
 
 def archive_record(
@@ -54,8 +55,11 @@ def archive_record(
     verdict: Verdict | None = None,
     recipient_id: int | None = None,
     client_id: str | None = None,
+    unsent: bool = False,
 ) -> ArchivedMessage:
-    """The one way to build an archive record; without a verdict the text is delivered as written."""
+    """The one way to build an archive record; without a verdict the text is delivered as written.
+
+    Unsent: the relay marks it sent once the XMPP server has taken it (chatd.recovery sends it again if not)."""
     body = text if verdict is None else (verdict.text if verdict.delivers else None)
     return ArchivedMessage(
         stanza_id=stanza_id,
@@ -68,6 +72,7 @@ def archive_record(
         verdict=verdict.action.value if verdict is not None else Action.DELIVER.value,
         findings=[f.as_dict() for f in verdict.findings] if verdict is not None else [],
         created_at=now,
+        unsent=unsent,
     )
 
 
@@ -270,8 +275,9 @@ def _after_review(
     effects: list[Effect] = []
     if archived:
         recipient_id = recipient.id if recipient is not None else None
+        unsent = event.place is Conversation.DIRECT and verdict.delivers  # one-on-one: sent again after a crash
         record = archive_record(
-            stanza_id, event.conversation, author.id, event.text, now, verdict, recipient_id, event.client_id
+            stanza_id, event.conversation, author.id, event.text, now, verdict, recipient_id, event.client_id, unsent
         )
         effects.append(Archive(record))
     kept = stanza_id if archived else None  # guides act on archived texts by this id

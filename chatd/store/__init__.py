@@ -9,6 +9,7 @@ import logging
 import os
 import sqlite3
 import time
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import aiosqlite
 from chatd.core.model import Member, Role, Status
 from chatd.core.pipeline import ArchivedMessage
 from chatd.store.rooms import RoomStore
+from chatd.store.sentlog import SentLog
 
 __all__ = ["ArchivedMessage", "Store", "StoreError"]
 
@@ -88,6 +90,9 @@ class Store:
     def __init__(self, db: aiosqlite.Connection):
         self.db = db
         self._pending: list[tuple[ArchivedMessage, asyncio.Future[None]]] = []
+        self._sent: list[str] = []  # stanza ids the server received, recorded with the next commit
+        self.sent_log: SentLog | None = None  # the same ids at once, in a file (the service's store only)
+        self.path = Path(":memory:")
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._prober: asyncio.Task[None] | None = None
@@ -117,6 +122,7 @@ class Store:
             await db.execute("PRAGMA busy_timeout=5000")
             store = cls(db)
             store.folder = folder
+            store.path = Path(path)
             await store._migrate()
             await store._probe()
         except sqlite3.Error as exc:
@@ -130,6 +136,18 @@ class Store:
             )
         return store
 
+    async def open_sent_log(self) -> None:
+        """For the service only (not the CLI): what the last run knew the server received is marked
+        sent now, and a new sent log is started."""
+        if str(self.path) == ":memory:":
+            return
+        self.sent_log = SentLog(self.path)
+        recorded = self.sent_log.recorded()
+        if recorded:
+            await self.db.executemany("UPDATE messages SET unsent = 0 WHERE stanza_id = ?", [(i,) for i in recorded])
+            await self.db.commit()
+        self.sent_log.start()
+
     async def close(self) -> None:
         if self._prober is not None:
             self._prober.cancel()
@@ -138,6 +156,8 @@ class Store:
             await self._flush_pending()
             self._writer.cancel()
             self._writer = None
+        if self.sent_log is not None:
+            self.sent_log.close()
         await self.db.close()
 
     async def _probe(self) -> None:
@@ -290,10 +310,38 @@ class Store:
             self._wake.clear()
             await self._flush_pending()
 
+    def mark_sent(self, stanza_ids: list[str]) -> None:
+        """The server received these messages: in the sent log at once, in the archive with the next commit."""
+        if self.sent_log is not None:
+            self.sent_log.append(stanza_ids)
+        self._sent.extend(stanza_ids)
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_loop())
+        self._wake.set()
+
+    async def unsent(self, limit: int = 10_000) -> list[ArchivedMessage]:
+        """Messages archived but not confirmed as taken by the server, oldest first."""
+        return list(reversed(await self._messages("unsent = 1", (), limit)))
+
+    async def recent_client_ids(self, rows: int = 50_000) -> set[tuple[int, str]]:
+        """(sender id, client's message id) of the latest archived messages."""
+        async with self.db.execute(
+            "SELECT sender_id, client_id FROM messages WHERE seq > (SELECT COALESCE(MAX(seq), 0) FROM messages) - ?"
+            " AND client_id IS NOT NULL",
+            (rows,),
+        ) as cursor:
+            return {(row[0], row[1]) for row in await cursor.fetchall()}
+
+    async def by_stanza_ids(self, stanza_ids: Sequence[str]) -> list[ArchivedMessage]:
+        marks = ", ".join("?" * len(stanza_ids))
+        return list(reversed(await self._messages(f"stanza_id IN ({marks})", tuple(stanza_ids), len(stanza_ids))))
+
     async def _flush_pending(self) -> None:
         batch, self._pending = self._pending, []
-        if not batch:
+        sent, self._sent = self._sent, []
+        if not batch and not sent:
             return
+        obsolete = self.sent_log.rotate() if self.sent_log is not None and sent else []
         rows = [
             (
                 m.stanza_id,
@@ -306,35 +354,41 @@ class Store:
                 m.verdict,
                 json.dumps(list(m.findings)),
                 m.created_at,
+                int(m.unsent),
             )
             for m, _ in batch
         ]
         try:
             try:
-                await self._insert(rows)
+                await self._insert(rows, sent)
             except sqlite3.Error:
                 await self._free_space()  # a full WAL may be what filled the disk: try once more after it
-                await self._insert(rows)
+                await self._insert(rows, sent)
         except Exception as exc:
             with contextlib.suppress(sqlite3.Error):
                 await self.db.rollback()
             self._failed(exc)
+            self._sent = sent + self._sent  # kept for the next commit; after a crash they are sent again
             for _, done in batch:
                 if not done.done():
                     done.set_exception(StoreError(f"archive failed: {self.fault}"))
             return
         self._recovered()
+        if self.sent_log is not None:
+            self.sent_log.remove(obsolete)
         for _, done in batch:
             if not done.done():
                 done.set_result(None)
 
-    async def _insert(self, rows: list[tuple[object, ...]]) -> None:
+    async def _insert(self, rows: list[tuple[object, ...]], sent: list[str]) -> None:
         await self.db.executemany(
             "INSERT INTO messages (stanza_id, conversation, sender_id, recipient_id,"
-            " client_id, body, original, verdict, findings, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " client_id, body, original, verdict, findings, created_at, unsent)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
+        if sent:
+            await self.db.executemany("UPDATE messages SET unsent = 0 WHERE stanza_id = ?", [(i,) for i in sent])
         await self.db.commit()
 
     async def conversation(self, conversation: str, limit: int = 100) -> list[ArchivedMessage]:
@@ -417,6 +471,7 @@ class Store:
                 verdict=r["verdict"],
                 findings=json.loads(r["findings"]),
                 created_at=r["created_at"],
+                unsent=bool(r["unsent"]),
             )
             for r in rows
         ]

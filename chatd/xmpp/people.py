@@ -6,8 +6,9 @@ import logging
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
-from chatd import i18n
+from chatd import failpoints, i18n
 from chatd.core import keys
 from chatd.core.commands import Command, parse_command
 from chatd.core.direct import admit_sender, conversation_key, find_recipient
@@ -109,6 +110,8 @@ class PeopleDomain:
         checked(check_message(message, rt.config.limits.max_body_chars))
         if not local:
             raise Refused(Refusal("service-unavailable", "error.unavailable"))
+        if rt.is_resend(member.account, st.origin_id(element), message.id, message.body):
+            return  # the first copy was archived and delivered; the server acknowledged this one
         if local == GUIDE:
             self._serve(stream, element, member, lambda: self._to_guide(stream, member, message))
         elif local == RESOURCES:
@@ -122,13 +125,16 @@ class PeopleDomain:
         rt = self.rt
         recipient = allowed(find_recipient(sender, self.realm, pseudonym, rt.directory))
 
-        async def send(delivered: ChatMessage) -> None:
-            await stream.send(st.build_message(f"{sender.pseudonym}@{self.domain}", recipient.account, delivered))
+        async def send(delivered: ChatMessage, stanza_id: str | None = None) -> None:
+            # with the archive's id, the server's confirmation marks the archived copy sent (chatd.recovery)
+            failpoints.hit("before_send")
+            built = st.build_message(f"{sender.pseudonym}@{self.domain}", recipient.account, delivered)
+            await stream.send(built, stanza_id)
             rt.counters.stanzas_out += 1
             rt.counters.delivered += 1
 
         async def deliver(text: str, stanza_id: str) -> None:
-            await send(message.with_body(text))
+            await send(message.with_body(text), stanza_id)
 
         async def retract(piece: Piece, fallback: str) -> None:  # XEP-0424, from the author's pseudonym
             if piece.client_id is not None:
@@ -152,7 +158,8 @@ class PeopleDomain:
             target=pseudonym,
             reply_to=message.reply_to,
         )
-        await self.executor.submit(event, self._reply(stream, element, sender, deliver, retract))
+        reply = self._reply(stream, element, sender, deliver, retract)
+        await self.executor.submit(event, replace(reply, unarchived=self._release(element, sender, message)))
 
     def _reply(
         self,
@@ -175,6 +182,10 @@ class PeopleDomain:
             return Reply(refuse, notice)
         return Reply(refuse, notice, deliver) if retract is None else Reply(refuse, notice, deliver, retract)
 
+    def _release(self, element: ET.Element, member: Member, message: ChatMessage) -> Callable[[], None]:
+        """When the archive fails, the text was not accepted: the client may send it again."""
+        return lambda: self.rt.release_resend(member.account, st.origin_id(element), message.id, message.body)
+
     async def _notice(self, stream: ComponentStream, member: Member, key: str, **params: str) -> None:
         await self._say(stream, member, i18n.text(self.rt.language_of(member), key, **params))
 
@@ -190,13 +201,14 @@ class PeopleDomain:
         language = self.rt.language_of(member)
         library = self.rt.resources
         topic = library.topic_of(message.body)
-        if topic is None:
-            names = ", ".join(i18n.text(language, f"resources.topic.{t}") for t in library.topics)
-            body = i18n.text(language, "resources.menu", topics=names)
-        else:
+        if topic is not None:
             title = i18n.text(language, "resources.intro", topic=i18n.text(language, f"resources.topic.{topic}"))
-            body = "\n".join([title, *library.for_topic(topic, language)])
-        await self._from_resources(stream, member, body)
+            await self._from_resources(stream, member, "\n".join([title, *library.for_topic(topic, language)]))
+        if self.rt.crisis.to_guide(member.id, topic is not None, self.rt.now()):  # a person reads it
+            await self._ask_guide(stream, member, message)
+            names = ", ".join(i18n.text(language, f"resources.topic.{t}") for t in library.topics)
+            body = i18n.text(language, "resources.to_guide", address=self.realm.guide_jid, topics=names)
+            await self._from_resources(stream, member, body)
 
     async def _from_resources(self, stream: ComponentStream, member: Member, body: str) -> None:
         await stream.send(st.build_chat(f"{RESOURCES}@{self.domain}", member.account, body))
@@ -213,18 +225,23 @@ class PeopleDomain:
         elif command is not None and command.name != "report":
             key, params = await self._run_command(member, command)
             await self._notice(stream, member, key, **params)
-        else:  # Ask a Wall Guide (or a report quoting a message): the member's thread with the guides on duty
-            event = TextEvent(
-                member,
-                self.realm,
-                message.body,
-                Field.BODY,
-                Conversation.GUIDE,
-                str(keys.guide(member.id)),
-                "guide",
-                client_id=message.id,
-            )
-            await self.executor.submit(event, self._reply(stream, None, member))
+        else:  # Ask a Wall Guide (or a report quoting a message)
+            await self._ask_guide(stream, member, message)
+
+    async def _ask_guide(self, stream: ComponentStream, member: Member, message: ChatMessage) -> None:
+        """The text opens or continues the member's thread with the guides on duty."""
+        assert message.body is not None
+        event = TextEvent(
+            member,
+            self.realm,
+            message.body,
+            Field.BODY,
+            Conversation.GUIDE,
+            str(keys.guide(member.id)),
+            "guide",
+            client_id=message.id,
+        )
+        await self.executor.submit(event, self._reply(stream, None, member))
 
     async def _share(self, stream: ComponentStream, member: Member, details: str) -> None:
         """ "!share <details>": contact details for the guides, sealed at once; only a Senior Clinician opens them."""

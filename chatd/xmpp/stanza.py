@@ -21,6 +21,7 @@ from chatd.xmpp.ns import (
     NS_RECEIPTS,
     NS_REPLY,
     NS_RETRACT,
+    NS_SID,
     NS_STANZAS,
 )
 
@@ -103,6 +104,12 @@ def parse_message(element: ET.Element) -> ChatMessage:
         reply_to=reply_to,
         encrypted=encrypted,
     )
+
+
+def origin_id(element: ET.Element) -> str | None:
+    """XEP-0359: the id the sending client gave the message, if any."""
+    origin = element.find(f"{{{NS_SID}}}origin-id")
+    return (origin.get("id") or None) if origin is not None else None
 
 
 def _attrs(**values: str | None) -> str:

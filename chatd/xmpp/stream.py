@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import re
+import struct
 import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from slixmpp import ComponentXMPP
+
+from chatd import failpoints, i18n
+from chatd.core.delivery import PROBE_PREFIX, Confirmations
+from chatd.core.input_limits import InputLimits, shape_problem
+from chatd.xmpp import stanza as st
+from chatd.xmpp.ns import NS_PING
 
 log = logging.getLogger("chatd.xmpp")
 
@@ -19,6 +27,10 @@ STANZA_TAGS = frozenset(
 )
 
 StanzaHandler = Callable[["ComponentStream", ET.Element], None]
+Tokens = Callable[[list[str]], None]
+RECHECK_SECONDS = 0.002  # while written stanzas wait in chatd's or the kernel's buffers
+PROBE_TIMEOUT = 10.0  # a routing probe (a ping to the server) unanswered this long is sent again
+SIOCOUTQNSD = 0x894B  # Linux: bytes in a socket's send queue not yet transmitted
 FROM_ATTRIBUTE = re.compile(rb"""^<[a-z]+\b[^>]*?\sfrom=(["'])([^"']*)\1""")
 
 
@@ -51,12 +63,16 @@ class _Link(ComponentXMPP):  # type: ignore[misc]
 
 
 class Outbox:
-    """Stanzas waiting to be written: bounded, kept while the stream is down."""
+    """Stanzas waiting to be written: bounded, kept while the stream is down.
 
-    def __init__(self, size: int):
+    A stanza may carry a token (its archive id); `on_written` gets the token once the stanza is written.
+    """
+
+    def __init__(self, size: int, on_written: Callable[[str], None] | None = None):
         self.size = size
-        self.queue: deque[bytes] = deque()
+        self.queue: deque[tuple[bytes, str | None]] = deque()
         self.dropped = 0
+        self.on_written = on_written
         self._write: Callable[[bytes], None] | None = None
         self._paused = False
         self._space = asyncio.Event()
@@ -79,24 +95,30 @@ class Outbox:
 
     def flush(self) -> None:
         while self.queue and self._write is not None and not self._paused:
-            self._write(self.queue.popleft())
+            self._emit(*self.queue.popleft())
         if len(self.queue) < self.size:
             self._space.set()
 
-    def _try(self, data: bytes) -> bool:
+    def _emit(self, data: bytes, token: str | None) -> None:
+        assert self._write is not None
+        self._write(data)
+        if token is not None and self.on_written is not None:
+            self.on_written(token)
+
+    def _try(self, data: bytes, token: str | None = None) -> bool:
         if self._write is not None and not self._paused and not self.queue:
-            self._write(data)
+            self._emit(data, token)
             return True
         if len(self.queue) < self.size:
-            self.queue.append(data)
+            self.queue.append((data, token))
             if len(self.queue) >= self.size:
                 self._space.clear()
             return True
         return False
 
-    async def put(self, data: bytes) -> None:
+    async def put(self, data: bytes, token: str | None = None) -> None:
         """Queue one stanza, waiting while the outbox is full (back-pressure)."""
-        while not self._try(data):
+        while not self._try(data, token):
             await self._space.wait()
 
     def put_nowait(self, data: bytes) -> bool:
@@ -119,17 +141,27 @@ class ComponentStream:
         outbox_size: int,
         handler: StanzaHandler,
         max_backoff: float = 10.0,
+        input_limits: InputLimits | None = None,
+        server_host: str = "",
     ):
         self.domain = domain
         self.host = host
         self.port = port
         self.handler = handler
         self.max_backoff = max_backoff
-        self.outbox = Outbox(outbox_size)
+        self.input_limits = input_limits or InputLimits()
+        self.confirmations = Confirmations()
+        self.outbox = Outbox(outbox_size, self._written)
+        self.server_host = server_host  # answers the routing probes (XEP-0199 ping)
+        self.on_confirmed: Tokens | None = None  # tokens the server has certainly received
+        self.on_uncertain: Tokens | None = None  # tokens not known routed when the connection dropped
+        self.on_up: Callable[[], None] | None = None  # each time the session starts
+        self.journal: Callable[[ET.Element], None] | None = None  # gets members' messages before anything else
         self.state = "stopped"  # stopped, connecting, up, down
         self.reconnects = 0
         self.stanzas_in = 0
         self.stanzas_out = 0
+        self.refused_shape = 0  # stanzas over the input limits
         self._link = _Link(self, domain, secret, host, port)
         self._link.add_event_handler("session_start", self._on_session_start)
         self._link.add_event_handler("disconnected", self._on_disconnected)
@@ -138,6 +170,10 @@ class ComponentStream:
         self._ended = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._recheck: asyncio.TimerHandle | None = None
+        self._probe_timer: asyncio.TimerHandle | None = None  # the oldest probe's deadline
+        self._probe_due = False
+        self._bytes_written = 0  # on the current connection
 
     # the stream's life
 
@@ -205,23 +241,117 @@ class ComponentStream:
         self.state = "up"
         transport = self._link.transport
         if transport is not None:
-            self.outbox.attach(transport.write)
+            self._bytes_written = 0
+            self.outbox.attach(self._write)
         self._started.set()
+        if self.on_up is not None:
+            self.on_up()
 
     def _on_disconnected(self, _reason: Any) -> None:
         self.outbox.detach()
         if self.state == "up":
             self.state = "down"
         self._ended.set()
+        for timer in (self._recheck, self._probe_timer):
+            if timer is not None:
+                timer.cancel()
+        self._recheck = self._probe_timer = None
+        self._probe_due = False
+        uncertain = self.confirmations.connection_lost()
+        if uncertain and self.on_uncertain is not None:
+            self.on_uncertain(uncertain)
+
+    # confirmations: transmitted (marked sent), then routed (a ping answered); see chatd.core.delivery
+
+    def _write(self, data: bytes) -> None:
+        transport = self._link.transport
+        if transport is not None:
+            transport.write(data)
+            self._bytes_written += len(data)
+
+    def _written(self, token: str) -> None:
+        self.confirmations.written(token, self._bytes_written)
+        self._confirm()
+
+    def _recheck_now(self) -> None:
+        self._recheck = None
+        self._confirm()
+
+    def _confirm(self) -> None:
+        transport = self._link.transport
+        if transport is None:
+            return
+        waiting = transport.get_write_buffer_size() + _untransmitted(transport)
+        confirmed = self.confirmations.transmitted(self._bytes_written - waiting)
+        if confirmed and self.on_confirmed is not None:
+            self.on_confirmed(confirmed)
+        loop = asyncio.get_running_loop()
+        if self.confirmations.untransmitted and self._recheck is None:
+            self._recheck = loop.call_later(RECHECK_SECONDS, self._recheck_now)
+        if confirmed and not self._probe_due:
+            self._probe_due = True
+            loop.call_soon(self._probe)  # right behind this round of writes
+
+    def _probe(self) -> None:
+        """A ping behind the transmitted messages: the server handles both in order, so its answer
+        means it routed them. One probe per round of writes keeps that margin a few microseconds."""
+        self._probe_due = False
+        probe_id = self.confirmations.start_probe() if self._link.transport is not None else None
+        if probe_id is None:
+            return
+        self.outbox.put_nowait(
+            f"<iq type='get' id='{probe_id}' from='{self.domain}' to='{self.server_host}'>"
+            f"<ping xmlns='{NS_PING}'/></iq>".encode()
+        )
+        if self._probe_timer is None:
+            self._probe_timer = asyncio.get_running_loop().call_later(PROBE_TIMEOUT, self._probe_unanswered)
+
+    def _probe_unanswered(self) -> None:
+        self._probe_timer = None
+        if self.confirmations.oldest_probe is not None:
+            self.confirmations.retry()
+            self._probe()
+
+    def _probe_answered(self, probe_id: str) -> None:
+        if not self.confirmations.answered(probe_id):
+            return
+        if self._probe_timer is not None:
+            self._probe_timer.cancel()
+        self._probe_timer = None
+        if self.confirmations.oldest_probe is not None:
+            self._probe_timer = asyncio.get_running_loop().call_later(PROBE_TIMEOUT, self._probe_unanswered)
 
     # stanzas
 
     def received(self, xml: ET.Element) -> None:
         self.stanzas_in += 1
+        probe_id = xml.get("id") or ""
+        if probe_id.startswith(PROBE_PREFIX) and xml.get("type") in ("result", "error") and _local(xml.tag) == "iq":
+            self._probe_answered(probe_id)  # an error answer shows the server handled it too
+            return
+        problem = shape_problem(xml, self.input_limits)
+        if problem is not None:
+            self.refused_shape += 1
+            log.warning("stream %s: a %s stanza refused (%s over the limit)", self.domain, _local(xml.tag), problem)
+            self._answer_error(xml, "policy-violation", "modify", "error.input_shape")
+            return
+        if self.journal is not None and _local(xml.tag) == "message" and any(_local(c.tag) == "body" for c in xml):
+            self.journal(xml)
+            failpoints.hit("after_journal")
         try:
             self.handler(self, xml)
         except Exception:
             log.exception("stream %s: handler failed on a %s stanza", self.domain, _local(xml.tag))
+            self._answer_error(xml, "internal-server-error", "wait", "error.internal")
+
+    def _answer_error(self, xml: ET.Element, condition: str, kind: str, key: str) -> None:
+        """An error reply in both languages, when the stanza can be answered from this domain."""
+        target = st.split_jid(xml.get("to"))
+        if target is None or target[1] != self.domain or st.split_jid(xml.get("from")) is None:
+            return
+        reply = st.build_error(xml, condition, kind, {lang: i18n.text(lang, key) for lang in i18n.LANGUAGES})
+        if reply is not None:
+            self.send_nowait(reply)
 
     def _checked(self, data: str | bytes) -> bytes:
         """The stanza as bytes, if its from address is on this stream's domain.
@@ -238,8 +368,9 @@ class ComponentStream:
         self.stanzas_out += 1
         return raw
 
-    async def send(self, data: str | bytes) -> None:
-        await self.outbox.put(self._checked(data))
+    async def send(self, data: str | bytes, token: str | None = None) -> None:
+        """Queues a stanza; with a token, on_confirmed gets it once the server has certainly taken the stanza."""
+        await self.outbox.put(self._checked(data), token)
 
     def send_nowait(self, data: str | bytes) -> None:
         if not self.outbox.put_nowait(self._checked(data)):
@@ -252,6 +383,15 @@ class ComponentStream:
     def resume_reading(self) -> None:
         if self._link.transport is not None:
             self._link.transport.resume_reading()
+
+
+def _untransmitted(transport: Any) -> int:
+    """Bytes the kernel holds for the socket and has not transmitted yet (Linux SIOCOUTQNSD)."""
+    sock = transport.get_extra_info("socket")
+    try:
+        return int(struct.unpack("i", fcntl.ioctl(sock.fileno(), SIOCOUTQNSD, b"\0\0\0\0"))[0])
+    except (OSError, AttributeError, ValueError):
+        return 0
 
 
 def _local(tag: str) -> str:

@@ -57,7 +57,7 @@ async def test_risk_phrase_raises_an_alert_and_sends_crisis_resources(policy_sta
     before = len(alerts(stack, "en"))
     carol.send_chat(stack.pseudonym_jid("dan"), "I have pills saved up and I am going to take them all tonight")
     await dan.expect(message_from(stack.pseudonym_jid("carol"), "pills saved up"))
-    crisis = await carol.expect(message_from(f"resources@{stack.en}", "988"))
+    crisis = await carol.expect(message_from(f"wallguide@{stack.en}", "988"))
     assert "911" in (body_of(crisis) or "") and "1-844-750-1648" in (body_of(crisis) or "")
     await asyncio.sleep(0.2)
     new = alerts(stack, "en")[before:]
@@ -80,8 +80,8 @@ async def test_french_risk_phrase_gets_french_crisis_resources(policy_stack: Sta
     denise, gilles = await connect_policy("denise"), await connect_policy("gilles")
     denise.send_chat(stack.pseudonym_jid("gilles"), "je veux mourir, je vais me tuer ce soir")
     await gilles.expect(message_from(stack.pseudonym_jid("denise"), "je veux mourir"))
-    crisis = await denise.expect(message_from(f"resources@{stack.fr}", "988"))
-    assert "composez le 911" in (body_of(crisis) or "")
+    crisis = await denise.expect(message_from(f"wallguide@{stack.fr}", "988"))
+    assert "composez le 911" in (body_of(crisis) or "") and f"wallguide@{stack.fr}" in (body_of(crisis) or "")
     assert ("risk.active_ideation", 3) in alerts(stack, "fr")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -33,12 +34,26 @@ async def test_resource_bot_answers_in_french(stack: Stack, connect) -> None:
     assert got and "1-800-668-6868" in got
 
 
-async def test_unknown_topic_gets_the_menu(stack: Stack, connect) -> None:
-    alice = await connect("alice")
+async def test_words_that_are_not_a_topic_reach_a_wall_guide(stack: Stack, connect) -> None:
+    alice, wendy = await connect("alice"), await connect("wendy")
     bot = f"resources@{stack.en}"
-    alice.send_chat(bot, "what do you have?")
-    got = body_of(await alice.expect(message_from(bot, "Send one of these topics")))
-    assert got and "sexual misconduct" in got and "families" in got
+    await join(wendy, "en-queue@watch.localhost", "sturdy-owl")
+    alice.send_chat(bot, "i need to talk to someone please")
+    got = body_of(await alice.expect(message_from(bot, "passed your message to a Wall Guide")))
+    assert got and f"wallguide@{stack.en}" in got and "sexual misconduct" in got and "families" in got
+    entry = await wendy.expect(groupchat("en-queue@watch.localhost", "asks for a Wall Guide: calm-otter"))
+    thread = re.search(r"xmpp:(en-guide-\d+@watch\.localhost)", body_of(entry) or "")
+    assert thread, body_of(entry)
+    await join(wendy, thread.group(1), "sturdy-owl")
+    await wendy.expect(groupchat(thread.group(1), "i need to talk to someone please"))
+
+
+async def test_french_words_to_the_bot_are_answered_in_french(stack: Stack, connect) -> None:
+    denise = await connect("denise")
+    bot = f"resources@{stack.fr}"
+    denise.send_chat(bot, "j'ai besoin de parler à quelqu'un")
+    got = body_of(await denise.expect(message_from(bot, "transmis votre message à un Guide")))
+    assert got and f"wallguide@{stack.fr}" in got
 
 
 async def test_pinned_resources_greet_whoever_joins_a_room(stack: Stack, connect) -> None:

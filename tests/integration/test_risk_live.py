@@ -47,7 +47,7 @@ async def test_three_short_texts_raise_one_alert_naming_its_constructs(policy_st
     assert re.search(r"\d+ recent texts together", line)
     assert "hopelessness" in line and "means: firearm" in line and "time: tonight" in line
     assert "xmpp:en-dm-" in line  # the conversation's shadow room, one click away
-    crisis = await frank.expect(message_from(f"resources@{stack.en}", "988"))  # severity 3
+    crisis = await frank.expect(message_from(f"wallguide@{stack.en}", "988"))  # severity 3
     assert "911" in (body_of(crisis) or "")
     entries = (await settled(stack, "en", "kind-robin", before_alerts + 1))[before_alerts:]
     assert len(entries) == 1 and entries[0][1] == 3
@@ -75,7 +75,7 @@ async def test_a_french_window_alert_sends_french_crisis_resources(policy_stack:
     await join(gaston, queue, "sage-hibou")
     joined, mark = gaston.mark(), gilles.mark()
     await send_in_order(gilles, denise, stack.pseudonym_jid("gilles"), stack.pseudonym_jid("denise"), SEQUENCE_FR)
-    crisis = await gilles.expect(message_from(f"resources@{stack.fr}", "988"), start=mark)
+    crisis = await gilles.expect(message_from(f"wallguide@{stack.fr}", "988"), start=mark)
     assert "composez le 911" in (body_of(crisis) or "")
     medium = body_of(await gaston.expect(announced(queue, "calme-loutre"), start=joined)) or ""
     assert "[gravité 2]" in medium and "messages récents ensemble" in medium
@@ -102,5 +102,5 @@ async def test_look_alike_jokes_over_three_texts_raise_nothing(policy_stack: Sta
     before_alerts = len(alert_entries(stack, "en", "calm-otter"))
     mark = alice.mark()
     await send_in_order(alice, bob, stack.pseudonym_jid("alice"), stack.pseudonym_jid("bob"), JOKES_EN)
-    await alice.expect_nothing(message_from(f"resources@{stack.en}"), wait=1.0, start=mark)
+    await alice.expect_nothing(message_from(f"wallguide@{stack.en}", "988"), wait=1.0, start=mark)
     assert len(alert_entries(stack, "en", "calm-otter")) == before_alerts

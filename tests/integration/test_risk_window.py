@@ -88,7 +88,7 @@ async def test_cues_over_three_conversations_raise_one_alert_and_a_guide_answers
     body = body_of(line) or ""
     assert "means: firearm; time: tonight; intent" in body and re.search(r"\d+ recent texts together", body)
     assert "xmpp:en-guide-" in body  # the newest text's shadow room, one click away
-    crisis = await gina.expect(message_from(f"resources@{stack.en}", "988"))
+    crisis = await gina.expect(message_from(f"wallguide@{stack.en}", "988"))
     assert "911" in (body_of(crisis) or "")
     gina.send_chat(stack.pseudonym_jid("dan"), "thanks for listening")  # the same cues are still in the window
     entries = (await settled(stack, "en", "gentle-crane", before_alerts + 1))[before_alerts:]
@@ -116,7 +116,7 @@ async def test_no_window_alert_after_a_single_text_alert_and_feedback_by_form(st
     hank, wendy = await connect("hank"), await connect("wendy")
     before_alerts = len(alert_entries(stack, "en", "humble-bison"))
     hank.send_chat(f"wallguide@{stack.en}", "RISKME CUE-MEANS CUE-TIME CUE-INTENT")
-    await hank.expect(message_from(f"resources@{stack.en}", "988"))
+    await hank.expect(message_from(f"wallguide@{stack.en}", "988"))
     hank.send_chat(f"wallguide@{stack.en}", "still here")
     entries = (await settled(stack, "en", "humble-bison", before_alerts + 1))[before_alerts:]
     assert len(entries) == 1 and "recent texts" not in entries[0][2]

@@ -40,7 +40,7 @@ class Stream:
     def __init__(self) -> None:
         self.sent: list[str] = []
 
-    async def send(self, stanza: str | bytes) -> None:
+    async def send(self, stanza: str | bytes, token: str | None = None) -> None:
         self.sent.append(stanza.decode() if isinstance(stanza, bytes) else stanza)
 
     def send_nowait(self, stanza: str | bytes) -> None:

@@ -94,6 +94,8 @@ async def test_when_the_archive_fails_nothing_is_delivered_and_the_author_is_tol
 
     await runtime.store.db.execute("ALTER TABLE messages RENAME TO gone")  # every archive write fails now
     event = TextEvent(alex, EN, "hello", Field.BODY, Conversation.DIRECT, "dm:1:2", "message", sam, "c1")
-    await Executor.of(runtime).submit(event, Reply(refused.append, notice, deliver))
+    released: list[bool] = []  # the translator releases the text, so that a resend of it counts as new
+    reply = Reply(refused.append, notice, deliver, unarchived=lambda: released.append(True))
+    await Executor.of(runtime).submit(event, reply)
     assert [(r.condition, r.text) for r in refused] == [("internal-server-error", "error.not_delivered")]
-    assert delivered == []
+    assert delivered == [] and released == [True]

@@ -73,6 +73,15 @@ def test_a_held_text_is_archived_without_a_body_everywhere(place: str) -> None:
 
 
 @pytest.mark.parametrize("place", sorted(ARCHIVED_PLACES))
+@pytest.mark.parametrize("verdict", [DELIVERED, REDACTED, HELD, REJECTED], ids=lambda v: v.action.value)
+def test_only_one_on_one_texts_that_are_delivered_wait_for_the_servers_confirmation(
+    place: str, verdict: Verdict
+) -> None:
+    record = archived(submit(ARCHIVED_PLACES[place], State(), NOW, verdict, "s-1").effects).record
+    assert record.unsent == (place in ("direct", "correction") and verdict.delivers)
+
+
+@pytest.mark.parametrize("place", sorted(ARCHIVED_PLACES))
 def test_a_redacted_text_keeps_its_original_beside_the_delivered_body(place: str) -> None:
     outcome = submit(ARCHIVED_PLACES[place], State(), NOW, REDACTED, "s-1")
     record = archived(outcome.effects).record

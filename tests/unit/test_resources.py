@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from chatd.core.crisis import CrisisFollowUp
 from chatd.core.resources import ResourceError, ResourceLibrary
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,3 +54,15 @@ def test_every_number_in_the_library_was_checked() -> None:
     assert numbers
     for number in numbers:
         assert number in checked, f"{number} is not in the checked list"
+
+
+def test_after_crisis_resources_every_text_to_the_bot_goes_to_a_guide_for_a_while() -> None:
+    follow_up = CrisisFollowUp(window=100)
+    assert follow_up.to_guide(7, is_topic=False, now=0)  # someone's own words always reach a person
+    assert not follow_up.to_guide(7, is_topic=True, now=0)
+    follow_up.resources_sent(7, severity=3, now=10)
+    assert follow_up.to_guide(7, is_topic=True, now=50) and follow_up.severity(7, now=50) == 3
+    assert not follow_up.to_guide(8, is_topic=True, now=50)  # only that member
+    follow_up.resources_sent(7, severity=2, now=60)
+    assert follow_up.severity(7, now=60) == 3  # a milder alert does not lower it
+    assert follow_up.severity(7, now=161) is None and not follow_up.to_guide(7, is_topic=True, now=161)

@@ -75,3 +75,27 @@ async def test_opening_a_store_that_cannot_be_written_says_why(tmp_path: Path) -
     (tmp_path / "s.sqlite3").write_text("not a database")
     with pytest.raises(StoreError, match=r"s.sqlite3 cannot be written: the file is not a SQLite database"):
         await Store.open(tmp_path / "s.sqlite3")
+
+
+async def test_unsent_messages_until_marked_and_what_a_killed_run_logged_is_sent(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    store = await Store.open(path)
+    await store.open_sent_log()
+
+    def message(n: int) -> ArchivedMessage:
+        return ArchivedMessage(f"id{n}", "dm:1:2", 1, 2, f"c{n}", f"m{n}", None, "deliver", [], float(n), unsent=True)
+
+    await asyncio.gather(*(store.archive(message(n)) for n in range(4)))
+    store.mark_sent(["id0"])
+    await store.archive(ArchivedMessage("id9", "room:en:x", 1, None, None, "r", None, "deliver", [], 9.0))
+    assert [m.stanza_id for m in await store.unsent()] == ["id1", "id2", "id3"]
+    store.mark_sent(["id1"])
+    store._sent.clear()  # as if the process died before the next commit: id1 is in the sent log only
+    await store.close()
+
+    again = await Store.open(path)
+    assert [m.stanza_id for m in await again.unsent()] == ["id1", "id2", "id3"]
+    await again.open_sent_log()  # the service folds the last run's log into the archive
+    assert [m.stanza_id for m in await again.unsent()] == ["id2", "id3"]
+    assert [m.body for m in await again.by_stanza_ids(["id3", "id2"])] == ["m2", "m3"]
+    await again.close()

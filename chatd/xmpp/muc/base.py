@@ -267,7 +267,13 @@ class MucBase:
         async def notice(text: str) -> None:
             await self._tell(stream, room, member, text)
 
-        return Reply(refuse, notice, deliver) if retract is None else Reply(refuse, notice, deliver, retract)
+        def unarchived() -> None:  # the text was not accepted: the client may send it again
+            body = st.parse_message(element).body
+            self.rt.release_resend(member.account, st.origin_id(element), element.get("id"), body)
+
+        if retract is None:
+            return Reply(refuse, notice, deliver, unarchived=unarchived)
+        return Reply(refuse, notice, deliver, retract, unarchived)
 
     @staticmethod
     def _conversation(room: Room) -> Conversation:

@@ -6,7 +6,7 @@ import logging
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 from chatd import i18n
 from chatd.core import rooms as core
@@ -51,14 +51,18 @@ class MessagesMixin(MucBase):
             if message.body is not None and not self.rt.limiter.allow(member.account, time.monotonic()):
                 raise Refused(Refusal("policy-violation", "error.too_fast", kind="wait"))
             subject = st.client_child(element, "subject")
-            if subject is not None:
+            if subject is None:
+                checked(core.check_groupchat(message, limit))
+            if self.rt.is_resend(member.account, st.origin_id(element), message.id, message.body):
+                serve(lambda: self._acknowledge_resend(stream, element, member, local))
+            elif subject is not None:
                 serve(lambda: self._on_subject(stream, element, member, local, subject.text or ""))
-                return
-            checked(core.check_groupchat(message, limit))
-            serve(lambda: self._on_groupchat(stream, element, member, local, message))
+            else:
+                serve(lambda: self._on_groupchat(stream, element, member, local, message))
         elif nick and message.type in ("chat", "normal"):
             checked(check_message(message, limit))
-            serve(lambda: self._on_private(stream, element, member, local, nick, message))
+            if not self.rt.is_resend(member.account, st.origin_id(element), message.id, message.body):
+                serve(lambda: self._on_private(stream, element, member, local, nick, message))
         elif element.get("type") != "groupchat":  # declines, voice requests and the like are not served
             raise Refused(Refusal("bad-request", "error.wrong_type"))
 
@@ -85,6 +89,18 @@ class MessagesMixin(MucBase):
             await self._announce_retraction(room, piece.stanza_id, fallback, fallback)
 
         await self.executor.submit(event, self._reply(stream, element, room, member, deliver, retract))
+
+    async def _acknowledge_resend(
+        self, stream: ComponentStream, element: ET.Element, member: Member, local: str
+    ) -> None:
+        """A resent room message: its sender gets the archived copy again (the reflection), nobody else."""
+        room, client_id = self.rooms.get(local), element.get("id")
+        found = await self.rt.store.reported_message(room.key, client_id) if room and client_id else None
+        if room is None or found is None or found.sender_id != member.id or found.body is None:
+            return
+        record = RoomRecord(0, found.stanza_id, member.id, member.pseudonym, client_id, found.body, found.created_at)
+        sender = quoteattr(element.get("from", "")).encode()
+        await self._send(stream, [self._addressed(b"<message to=", sender, self._message_tail(room, record))])
 
     async def _on_subject(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, text: str

@@ -1,0 +1,119 @@
+"""After a crash: one-on-one messages received but not archived are handled again, and those
+archived but not confirmed as taken by the XMPP server are sent again.
+
+Received messages are journaled before anything else happens to them (chatd.store.journal);
+after a restart, those the archive does not have go through the stream's handler again.
+
+Each stream reports which messages the kernel has transmitted (marked sent) and which the server
+has routed (a ping answered behind them; chatd.core.delivery). What a crash left unsent is sent
+once more when the stream is up after the restart, and what a dropped connection left unrouted is
+sent after the reconnect, both with the original time (XEP-0203). Room messages are not sent
+again: members who rejoin get them from the room's history and archive. docs/faults.md says what
+remains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from xml.sax.saxutils import escape, quoteattr
+
+from chatd.core.commands import parse_command
+from chatd.runtime import Runtime
+from chatd.store import ArchivedMessage
+from chatd.store.journal import Journal
+from chatd.xmpp import stanza as st
+from chatd.xmpp.muc.payloads import stamp
+from chatd.xmpp.ns import NS_DELAY
+from chatd.xmpp.stream import ComponentStream
+
+log = logging.getLogger("chatd.recovery")
+
+
+class Recovery:
+    def __init__(self, runtime: Runtime):
+        self.rt = runtime
+        self.sent_again = 0
+        self.journal = Journal(runtime.store.path)
+        self._received: list[ET.Element] = []  # journaled by the last run, not archived
+        self._left: list[ArchivedMessage] = []  # unconfirmed by the last run
+        self._uncertain: dict[str, set[str]] = {}  # domain -> stanza ids unconfirmed when its stream dropped
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def load(self) -> None:
+        """Before the streams start: what the last run received and did not archive, and what it
+        archived and did not confirm sent."""
+        await self.rt.store.open_sent_log()
+        archived = await self.rt.store.recent_client_ids()
+        for record in self.journal.recover():
+            try:
+                element = ET.fromstring(record)
+            except ET.ParseError:
+                continue
+            sender, message_id = st.split_jid(element.get("from")), element.get("id")
+            member = self.rt.directory.by_account(f"{sender[0]}@{sender[1]}") if sender else None
+            if member is not None and message_id and (member.id, message_id) not in archived:
+                self._received.append(element)  # without an id it could not be told from an archived one
+        self.journal.start()
+        self._left = await self.rt.store.unsent()
+        if self._received:
+            log.warning("%d received messages were not archived: handling them again", len(self._received))
+        if self._left:
+            log.warning("%d archived messages were not confirmed sent: sending them again", len(self._left))
+
+    def attach(self, stream: ComponentStream, journaled: bool) -> None:
+        """Journaled: the stream's received messages are journaled (the people domains)."""
+        if journaled:
+            stream.journal = self._journal
+        stream.on_confirmed = self.rt.store.mark_sent
+        stream.on_uncertain = lambda ids: self._uncertain.setdefault(stream.domain, set()).update(ids)
+        stream.on_up = lambda: self._start(stream)
+
+    def _journal(self, element: ET.Element) -> None:
+        """A member's message before anything else happens to it; never details shared to be sealed
+        ("!share": only the vault ever holds them)."""
+        command = parse_command(st.parse_message(element).body or "")
+        if command is None or command.name != "share":
+            self.journal.append(ET.tostring(element))
+
+    def _start(self, stream: ComponentStream) -> None:
+        task = asyncio.create_task(self._send_again(stream))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send_again(self, stream: ComponentStream) -> None:
+        received = [e for e in self._received if (st.split_jid(e.get("to")) or ("", "", ""))[1] == stream.domain]
+        self._received = [e for e in self._received if e not in received]
+        for element in received:
+            stream.received(element)
+        rows = [m for m in self._left if self._domain_of(m) == stream.domain]
+        self._left = [m for m in self._left if self._domain_of(m) != stream.domain]
+        uncertain = self._uncertain.pop(stream.domain, set())
+        if uncertain:
+            rows += await self.rt.store.by_stanza_ids(sorted(uncertain))
+        if rows:
+            log.warning("stream %s: sending %d unconfirmed messages again", stream.domain, len(rows))
+        await self._send(stream, rows)
+
+    async def _send(self, stream: ComponentStream, rows: Iterable[ArchivedMessage]) -> None:
+        directory = self.rt.directory
+        for row in rows:
+            sender = directory.by_id(row.sender_id)
+            recipient = directory.by_id(row.recipient_id) if row.recipient_id is not None else None
+            if sender is None or recipient is None or row.body is None:
+                self.rt.store.mark_sent([row.stanza_id])  # nobody left to send it to
+                continue
+            domain = stream.domain
+            stanza = (
+                f"<message from={quoteattr(f'{sender.pseudonym}@{domain}')} to={quoteattr(recipient.account)}"
+                f" type='chat' id={quoteattr(row.client_id or row.stanza_id)}><body>{escape(row.body)}</body>"
+                f"<delay xmlns='{NS_DELAY}' stamp='{stamp(row.created_at)}' from='{domain}'/></message>"
+            )
+            await stream.send(stanza, row.stanza_id)
+            self.sent_again += 1
+
+    def _domain_of(self, row: ArchivedMessage) -> str:
+        sender = self.rt.directory.by_id(row.sender_id)
+        return self.rt.realms[sender.realm].people_domain if sender is not None else ""
