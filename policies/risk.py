@@ -179,9 +179,9 @@ class RiskDetector:
 
     def cues(self, text: str, words: list[WordHit], language: str) -> list[tuple[int, int, Cue]]:
         """The cues of the text's language found in it, parts of phrases joined."""
-        found = {(s, e, c) for s, e, c in words if _counts(c, language)}  # the lower and leet views overlap
-        ordered = sorted(found, key=lambda h: (h[0], h[1], h[2].phrase_id, h[2].part))  # the same on every run
-        cues = _whole_phrases(text, ordered)
+        # the lower and leet views overlap; dict keeps the matcher's order, the same on every run
+        found = list(dict.fromkeys(hit for hit in words if hit[2].language == language or hit[2].words >= 2))
+        cues = _whole_phrases(text, found)
         if DIGIT.search(text):
             cues += [(m.start(), m.end(), QUANTITY_CUE) for m in QUANTITY.finditer(text)]
         return cues
@@ -257,23 +257,26 @@ def compose(texts: Iterable[Sequence[Signal]]) -> Assessment:
     return Assessment(severity, score, tuple(counted))
 
 
-def _counts(cue: Cue, language: str) -> bool:
-    """Cues of the text's language; the other language's only where they are phrases."""
-    return cue.language == language or cue.words >= 2
-
-
 def _whole_phrases(text: str, hits: list[tuple[int, int, Cue]]) -> list[tuple[int, int, Cue]]:
     """Single-part cues as they are; the parts of gapped phrases joined when in order and close."""
-    whole = [hit for hit in hits if hit[2].parts == 1]
-    parts: dict[int, list[tuple[int, int, Cue]]] = {}
-    for hit in hits:
-        if hit[2].parts > 1:
-            parts.setdefault(hit[2].phrase_id, []).append(hit)
-    for found in parts.values():
-        cue = found[0][2]
-        by_part: dict[int, list[tuple[int, int]]] = {}
-        for start, end, part in found:
-            by_part.setdefault(part.part, []).append((start, end))
+    whole = []
+    parts: dict[int, dict[int, list[tuple[int, int]]]] = {}
+    first: dict[int, Cue] = {}
+    for start, end, cue in hits:
+        if cue.parts == 1:
+            whole.append((start, end, cue))
+        else:
+            phrase = parts.get(cue.phrase_id)
+            if phrase is None:
+                phrase = parts[cue.phrase_id] = {}
+                first[cue.phrase_id] = cue
+            spans = phrase.get(cue.part)
+            if spans is None:
+                phrase[cue.part] = [(start, end)]
+            else:
+                spans.append((start, end))
+    for phrase_id, by_part in parts.items():
+        cue = first[phrase_id]
         if len(by_part) < cue.parts:
             continue
         for first_start, first_end in by_part[0]:
