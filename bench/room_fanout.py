@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import os
 import re
 import shutil
@@ -29,6 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from loadclient import Connection, cpu_seconds
 
 from chatd.core.model import Role
 from chatd.core.rooms import Room, RoomKind
@@ -44,12 +46,6 @@ FILLER = (
     "meeting last week. Thanks to everyone who shared, it made the day at the base feel lighter "
     "and I slept better than I have in a while. "
 )
-CLOCK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK  # utime + stime
 
 
 def rss_kb(pid: int) -> int:
@@ -62,80 +58,6 @@ def rss_kb(pid: int) -> int:
 def body(seq: int) -> str:
     head = f"B{seq} {time.monotonic_ns()} "
     return (head + FILLER * 2)[:250]
-
-
-class Connection:
-    """A minimal XMPP c2s client: login, bind, join, write raw stanzas, count what arrives."""
-
-    def __init__(self, user: str, password: str, port: int):
-        self.user, self.password, self.port = user, password, port
-        self.buffer = b""
-        self.on_data: Callable[[bytes], None] | None = None
-        self.reader: asyncio.StreamReader
-        self.writer: asyncio.StreamWriter
-        self.task: asyncio.Task[None] | None = None
-
-    async def _until(self, marker: bytes) -> bytes:
-        while marker not in self.buffer:
-            chunk = await self.reader.read(65536)
-            if not chunk:
-                raise ConnectionError(f"{self.user}: stream closed while waiting for {marker!r}")
-            self.buffer += chunk
-        head, _, rest = self.buffer.partition(marker)
-        self.buffer = rest
-        return head + marker
-
-    def _header(self) -> None:
-        self.writer.write(
-            f"<?xml version='1.0'?><stream:stream to='{HOST}' xmlns='jabber:client'"
-            " xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>".encode()
-        )
-
-    async def open(self) -> Connection:
-        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        self._header()
-        await self._until(b"</stream:features>")
-        token = base64.b64encode(f"\0{self.user}\0{self.password}".encode()).decode()
-        self.writer.write(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{token}</auth>".encode())
-        answer = await self._until(b">")
-        if b"<success" not in answer:
-            raise ConnectionError(f"{self.user}: login refused")
-        self.buffer = b""
-        self._header()
-        await self._until(b"</stream:features>")
-        self.writer.write(b"<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>")
-        await self._until(b"</iq>")
-        return self
-
-    async def join(self, room: str, nick: str) -> None:
-        self.writer.write(
-            f"<presence to='{room}/{nick}'><x xmlns='http://jabber.org/protocol/muc'>"
-            "<history maxstanzas='0'/></x></presence>".encode()
-        )
-        await self._subject()
-
-    async def _subject(self) -> None:
-        while True:
-            chunk = await self._until(b"</message>")
-            if b"<subject" in chunk:
-                return
-
-    def listen(self, on_data: Callable[[bytes], None]) -> None:
-        self.on_data = on_data
-        self.task = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self.on_data is not None
-        if self.buffer:
-            self.on_data(self.buffer)
-        while chunk := await self.reader.read(262144):
-            self.on_data(chunk)
-
-    async def close(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-        self.writer.write(b"</stream:stream>")
-        self.writer.close()
 
 
 @dataclass

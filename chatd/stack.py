@@ -189,9 +189,11 @@ class Prosody:
         self.stop()
         self.start()
 
-    def register(self, user: str, password: str) -> str:
+    def register(self, user: str, password: str, host: str = "") -> str:
+        """An account on the members' host (or on another VirtualHost of this Prosody)."""
+        host = host or self.members_host
         result = subprocess.run(
-            ["prosodyctl", "--config", str(self.config_file), "register", user, self.members_host, password],
+            ["prosodyctl", "--config", str(self.config_file), "register", user, host, password],
             capture_output=True,
             text=True,
             timeout=30,
@@ -199,7 +201,7 @@ class Prosody:
         )
         if result.returncode != 0:
             raise StackError(f"prosodyctl register {user} failed: {result.stderr.strip() or result.stdout.strip()}")
-        return f"{user}@{self.members_host}"
+        return f"{user}@{host}"
 
 
 @dataclass

@@ -1,0 +1,306 @@
+"""One-on-one relay benchmark (W2): chatd's pseudonymous relay against direct messages, same Prosody, same run.
+
+Relay: member A sends to B's pseudonym (pseudonym@en.HOST); Prosody routes it to chatd over the
+component link; chatd moderates, archives and sends one stanza to B's account. Direct: the
+same traffic between accounts of a second VirtualHost of the same Prosody, without the members'
+isolation (the path members would use on an ordinary server). Rate limits off on both sides,
+chatd's moderation hook on, Prosody at log level warn.
+
+Phases, for each round: saturation with a bounded number of messages in flight per pair (the
+sender sends the next when its receiver got an earlier one), then a fixed moderate rate. For
+each: messages/s, p50/p99 latency, CPU-ms per message of Prosody, of chatd (from /proc) and of
+the load client, and stanzas chatd wrote per relayed message (CPU and stanzas are counted until
+the phase's last message arrived). Rounds alternate the two
+paths so that the ratios compare figures measured minutes apart at most. Loopback only; every
+phase is bounded in time and everything stops by itself.
+
+    python bench/relay_bench.py [--pairs 20] [--window 8] [--seconds 5] [--rate 300] [--rounds 3]
+                                [--profile chatd.prof]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from loadclient import Connection, cpu_seconds, percentile
+from room_fanout import FILLER, pick_policy
+
+from chatd.core.model import Role
+from chatd.stack import Chatd, build, make_certificate
+from chatd.store import Store
+
+HOST = "localhost"
+DIRECT_HOST = f"direct.{HOST}"  # a second VirtualHost of the same Prosody, without the members' isolation
+# phase, pair and send time ride in the message id: bodies are ordinary text, without digits
+STAMP_RE = re.compile(rb" id='r(\d+)-(\d+)-(\d+)'")
+BODY = FILLER[:200]
+
+
+@dataclass
+class Pair:
+    sender: Connection
+    receiver: Connection
+    target: str  # the address the sender writes to
+
+
+@dataclass
+class Tally:
+    """Messages seen by the receivers of one phase, and their latencies (ns)."""
+
+    phase: int
+    slots: list[asyncio.Semaphore]
+    delivered: int = 0
+    latencies: list[int] = field(default_factory=list)
+
+    def reader(self) -> Callable[[bytes], None]:
+        tail = b""
+
+        def feed(chunk: bytes) -> None:
+            nonlocal tail
+            data = tail + chunk
+            end = 0
+            now = time.monotonic_ns()
+            for match in STAMP_RE.finditer(data):
+                end = match.end()
+                if int(match.group(1)) != self.phase:
+                    continue
+                self.latencies.append(now - int(match.group(3)))
+                self.delivered += 1
+                self.slots[int(match.group(2))].release()
+            tail = data[max(end, len(data) - 64) :]
+
+        return feed
+
+
+@dataclass
+class Result:
+    path: str
+    mode: str
+    seconds: float
+    delivered: int  # within the phase's time
+    handled: int  # by the last delivery (CPU and stanzas are counted up to it)
+    latencies: list[int]
+    cpu: dict[str, float]  # seconds used in the phase: prosody, chatd, client
+    chatd_stanzas: int  # stanzas chatd wrote (its own counter)
+
+    @property
+    def group(self) -> str:
+        return "fixed rate" if self.mode.endswith("/s") else self.mode
+
+    @property
+    def rate(self) -> float:
+        return self.delivered / self.seconds
+
+    def ms_per_message(self, who: str) -> float:
+        return self.cpu[who] * 1000 / max(self.handled, 1)
+
+    def line(self) -> str:
+        stanzas = f"  chatd stanzas/msg {self.chatd_stanzas / max(self.handled, 1):.2f}" if self.path == "relay" else ""
+        p50, p99 = percentile(self.latencies, 0.5) / 1e6, percentile(self.latencies, 0.99) / 1e6
+        return (
+            f"{self.path:<7} {self.mode:<10} {self.rate:>8,.0f} msg/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms"
+            f"  CPU-ms/msg: prosody {self.ms_per_message('prosody'):.3f} chatd {self.ms_per_message('chatd'):.3f}"
+            f"  client {self.cpu['client'] * 1000 / max(self.handled, 1):.3f}" + stanzas
+        )
+
+
+async def run_phase(
+    path: str, phase: int, pairs: list[Pair], pids: dict[str, int], chatd: Chatd, args: argparse.Namespace, rate: float
+) -> Result:
+    window = args.window if not rate else 1_000_000
+    tally = Tally(phase, [asyncio.Semaphore(window) for _ in pairs])
+    for pair in pairs:
+        pair.receiver.listen(tally.reader())
+        pair.sender.listen(lambda chunk: None)
+    await asyncio.sleep(0.2)
+    stanzas_before = chatd_stanzas_out(chatd)
+    cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    client = time.process_time()
+    start = time.monotonic()
+    sent = [0] * len(pairs)
+
+    def write(index: int) -> None:
+        sent[index] += 1
+        pairs[index].sender.writer.write(
+            f"<message to='{pairs[index].target}' type='chat' id='r{phase}-{index}-{time.monotonic_ns()}'>"
+            f"<body>{BODY}</body></message>".encode()
+        )
+
+    async def saturate(index: int) -> None:
+        while time.monotonic() - start < args.seconds:
+            try:
+                await asyncio.wait_for(tally.slots[index].acquire(), 10)
+            except TimeoutError:
+                return  # nothing came back for 10 s: reported as undelivered below
+            write(index)
+            if sent[index] % 16 == 0:
+                await pairs[index].sender.writer.drain()
+
+    async def steady() -> None:
+        count = 0
+        while (now := time.monotonic()) - start < args.seconds:
+            await asyncio.sleep(max(0.0, start + count / rate - now))
+            write(count % len(pairs))
+            count += 1
+
+    if rate:
+        await steady()
+    else:
+        await asyncio.gather(*(saturate(i) for i in range(len(pairs))))
+    elapsed = time.monotonic() - start
+    delivered = tally.delivered  # within the phase: the rate
+    deadline = time.monotonic() + 10
+    while tally.delivered < sum(sent) and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    if tally.delivered < sum(sent):
+        print(f"  ({path}: {sum(sent) - tally.delivered} of {sum(sent)} messages not delivered within 10 s)")
+    # CPU and stanzas up to the last delivery, per message delivered by then
+    used = {name: cpu_seconds(pid) - cpu[name] for name, pid in pids.items()}
+    used["client"] = time.process_time() - client
+    stanzas = chatd_stanzas_out(chatd) - stanzas_before
+    for pair in pairs:
+        pair.receiver.stop_listening()
+        pair.sender.stop_listening()
+    mode = f"{rate:,.0f}/s" if rate else f"window {args.window}"
+    return Result(path, mode, elapsed, delivered, tally.delivered, tally.latencies, used, stanzas)
+
+
+def chatd_stanzas_out(chatd: Chatd) -> int:
+    with urllib.request.urlopen(f"{chatd.http_url}/healthz", timeout=5) as response:
+        return int(json.loads(response.read())["counters"]["stanzas_out"])
+
+
+async def connect_pairs(
+    accounts: list[tuple[str, str]], port: int, host: str, target: Callable[[int], str]
+) -> list[Pair]:
+    connections = [await Connection(u, p, port, host).open() for u, p in accounts]
+    for connection in connections:
+        connection.available()
+    half = len(connections) // 2
+    return [Pair(connections[i], connections[half + i], target(half + i)) for i in range(half)]
+
+
+def summary(results: list[Result]) -> None:
+    print("\nratios relay / direct, one per round (same Prosody, same run):")
+    for mode in dict.fromkeys(r.group for r in results):
+        relay = [r for r in results if r.group == mode and r.path == "relay"]
+        direct = [r for r in results if r.group == mode and r.path == "direct"]
+        rates = [a.rate / b.rate for a, b in zip(relay, direct, strict=True)]
+        prosody = [
+            a.ms_per_message("prosody") / b.ms_per_message("prosody") for a, b in zip(relay, direct, strict=True)
+        ]
+        chatd = [r.ms_per_message("chatd") for r in relay]
+        p99 = [
+            percentile(a.latencies, 0.99) / max(percentile(b.latencies, 0.99), 1)
+            for a, b in zip(relay, direct, strict=True)
+        ]
+        print(
+            f"  {mode:<10} throughput {_spread(rates)}   Prosody CPU per message {_spread(prosody)}"
+            f"   p99 {_spread(p99)}   chatd CPU-ms/msg {_spread(chatd, 3)}"
+        )
+
+
+def _spread(values: list[float], digits: int = 2) -> str:
+    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+async def main(args: argparse.Namespace) -> None:
+    run_dir = Path(tempfile.mkdtemp(prefix="relay-bench-"))
+    policy, policies_file, policy_label = pick_policy()
+    prosody, chatd = build(
+        run_dir,
+        host=HOST,
+        policy=policy,
+        policies_file=policies_file,
+        limits={"burst_messages": 10_000_000, "burst_seconds": 1.0, "outbox_size": 1_000_000},
+        log_level="warning",
+    )
+    realm = chatd.realms[0]
+    prosody.log_level = "warn"
+    prosody.disabled_modules = ("limits",)
+    prosody.extra_config = f'VirtualHost "{DIRECT_HOST}"\n'
+    prosody.write_config()
+    make_certificate(DIRECT_HOST, prosody.run_dir / "certs")
+    if args.profile:
+        chatd.command = lambda *a: [sys.executable, "-m", "cProfile", "-o", args.profile, "-m", "chatd", *a]  # type: ignore[method-assign]
+    members = [(f"member{i}", f"pw-member-{i}") for i in range(2 * args.pairs)]
+    direct = [(f"direct{i}", f"pw-direct-{i}") for i in range(2 * args.pairs)]
+    try:
+        prosody.start()
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda u: prosody.register(*u), members))
+            list(pool.map(lambda u: prosody.register(*u, host=DIRECT_HOST), direct))
+        store = await Store.open(chatd.store_path)
+        for i, (user, _) in enumerate(members):
+            await store.add_member(f"{user}@{HOST}", realm.id, f"pen-name{i}", Role.MEMBER)
+        await store.close()
+        chatd.start(timeout=180)  # the policy engine loads slowly on a busy machine
+        assert prosody.process is not None and chatd.process is not None
+        pids = {"prosody": prosody.process.pid, "chatd": chatd.process.pid}
+        print(f"moderation: {policy_label}")
+        print(f"{args.pairs} pairs, 200-byte bodies, rate limits off on both sides, {args.rounds} rounds\n")
+        paths = {
+            "direct": await connect_pairs(direct, prosody.c2s_port, DIRECT_HOST, lambda i: f"direct{i}@{DIRECT_HOST}"),
+            "relay": await connect_pairs(
+                members, prosody.c2s_port, HOST, lambda i: f"pen-name{i}@{realm.people_domain}"
+            ),
+        }
+        results: list[Result] = []
+        phase = 0
+        for round_number in range(args.rounds):
+            order = ("direct", "relay") if round_number % 2 == 0 else ("relay", "direct")
+            rate = 0.0
+            for fixed in (False, True):
+                if fixed:  # a moderate rate both paths sustain
+                    rate = args.rate or max(10.0, round(min(r.rate for r in results[-2:]) / 2, -1))
+                for path in order:
+                    phase += 1
+                    result = await run_phase(path, phase, paths[path], pids, chatd, args, rate)
+                    results.append(result)
+                    print(result.line(), flush=True)
+                    await asyncio.sleep(0.5)
+        summary(results)
+        for pairs in paths.values():
+            for pair in pairs:
+                await pair.sender.close()
+                await pair.receiver.close()
+    finally:
+        chatd.stop()
+        prosody.stop()
+        if not args.keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", type=int, default=20)
+    parser.add_argument("--window", type=int, default=8, help="messages in flight per pair at saturation")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="messages/s in the fixed-rate phase (default: half the slower saturation)",
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", default="", help="run chatd under cProfile, writing this file")
+    parser.add_argument("--keep", action="store_true", help="keep the run directory (logs)")
+    arguments = parser.parse_args()
+    arguments.profile = str(Path(arguments.profile).resolve()) if arguments.profile else ""
+    asyncio.run(main(arguments))
