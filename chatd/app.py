@@ -211,7 +211,14 @@ class Service:
 
     async def health(self) -> dict[str, Any]:
         streams = {
-            s.domain: {"state": s.state, "reconnects": s.reconnects, "outbox": len(s.outbox.queue)}
+            s.domain: {
+                "state": s.state,
+                "reconnects": s.reconnects,
+                "outbox": len(s.outbox.queue),
+                "stanzas_out": s.stanzas_out,
+                "writes": s.writes,
+                "probes": s.probes,
+            }
             for s in self.streams
         }
         fault = self.store_fault()

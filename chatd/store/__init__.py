@@ -40,6 +40,7 @@ STORE_FAULTS = {
 PAGE_SIZE = 1024  # a commit writes whole pages to the WAL: small pages keep a one-row commit small
 WAL_PAGES = 1000  # checkpoint after this many WAL pages, and truncate the WAL back to that size
 PROBE_SECONDS = 1.0  # while writes fail, try again this often
+SENT_SECONDS = 0.5  # sent marks already in the sent log wait this long for an archive commit to ride on
 ROOM_BYTES = WAL_PAGES * PAGE_SIZE  # after a fault, writes count as working again once the disk has room for a full WAL
 
 
@@ -96,6 +97,7 @@ class Store:
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._prober: asyncio.Task[None] | None = None
+        self._sent_timer: asyncio.TimerHandle | None = None
         self.fault: str | None = None  # why archive writes fail now; None while they work
         self.write_failures = 0
         self.folder: Path | None = None  # the store's folder on disk; None in memory
@@ -149,6 +151,8 @@ class Store:
         self.sent_log.start()
 
     async def close(self) -> None:
+        if self._sent or self._sent_timer is not None:
+            self._wake_writer()
         if self._prober is not None:
             self._prober.cancel()
             self._prober = None
@@ -312,9 +316,19 @@ class Store:
 
     def mark_sent(self, stanza_ids: list[str]) -> None:
         """The server received these messages: in the sent log at once, in the archive with the next commit."""
-        if self.sent_log is not None:
-            self.sent_log.append(stanza_ids)
         self._sent.extend(stanza_ids)
+        if self.sent_log is None:
+            self._wake_writer()
+            return
+        self.sent_log.append(stanza_ids)
+        # the log keeps them through a crash: no commit of their own while messages are being archived
+        if self._sent_timer is None:
+            self._sent_timer = asyncio.get_running_loop().call_later(SENT_SECONDS, self._wake_writer)
+
+    def _wake_writer(self) -> None:
+        if self._sent_timer is not None:
+            self._sent_timer.cancel()
+            self._sent_timer = None
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_loop())
         self._wake.set()
@@ -339,6 +353,9 @@ class Store:
     async def _flush_pending(self) -> None:
         batch, self._pending = self._pending, []
         sent, self._sent = self._sent, []
+        if self._sent_timer is not None:
+            self._sent_timer.cancel()
+            self._sent_timer = None
         if not batch and not sent:
             return
         obsolete = self.sent_log.rotate() if self.sent_log is not None and sent else []
