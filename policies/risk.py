@@ -55,7 +55,7 @@ TEMPORARY = 0.3
 # constructs about someone else's harm
 OUTWARD = frozenset({"harm_from_others", "harm_to_others"})
 # constructs whose cues name other people by nature ("they'd be better off without me")
-ABOUT_OTHERS = OUTWARD | {"burden", "command_voices", "time"}
+ABOUT_OTHERS = OUTWARD | {"burden", "command_voices", "time", "farewell"}
 # constructs that ordinary use of an object explains ("range day tonight", "wrote my will before deployment")
 OBJECTS = frozenset({"means", "time", "self_harm", "farewell", "plan", "attempt"})
 # what a temporary absence explains ("my last message for a week", "disappear to Florida till April")
