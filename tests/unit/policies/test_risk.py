@@ -133,3 +133,11 @@ def test_a_phrase_cut_in_parts_keeps_its_optional_words_optional() -> None:
     pieces = _cut(phrase, "fr")
     assert len(pieces) > 1
     assert all(all(text.strip() for text in _alternatives(piece)) for piece in pieces)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("I don't know, I want to die", "en"), ("je sais pas, je veux mourir", "fr")],
+)
+def test_a_negation_does_not_reach_past_a_comma(engine: PolicyEngine, text: str, language: str) -> None:
+    assert risk_alert(engine, text, language) is not None
