@@ -97,7 +97,7 @@ class Result:
     handled: int  # by the last delivery (CPU and stanzas are counted up to it)
     latencies: list[int]
     cpu: dict[str, float]  # seconds used in the phase: prosody, chatd, client
-    chatd_stanzas: int  # stanzas chatd wrote (its own counter)
+    chatd_wrote: dict[str, int]  # on the people domain's stream: stanzas, transport writes, probes
 
     @property
     def group(self) -> str:
@@ -111,7 +111,12 @@ class Result:
         return self.cpu[who] * 1000 / max(self.handled, 1)
 
     def line(self) -> str:
-        stanzas = f"  chatd stanzas/msg {self.chatd_stanzas / max(self.handled, 1):.2f}" if self.path == "relay" else ""
+        per = {key: count / max(self.handled, 1) for key, count in self.chatd_wrote.items()}
+        stanzas = (
+            f"  chatd per msg: stanzas {per['stanzas_out']:.2f} writes {per['writes']:.2f} probes {per['probes']:.2f}"
+            if self.path == "relay"
+            else ""
+        )
         p50, p99 = percentile(self.latencies, 0.5) / 1e6, percentile(self.latencies, 0.99) / 1e6
         return (
             f"{self.path:<7} {self.mode:<10} {self.rate:>8,.0f} msg/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms"
@@ -129,7 +134,7 @@ async def run_phase(
         pair.receiver.listen(tally.reader())
         pair.sender.listen(lambda chunk: None)
     await asyncio.sleep(0.2)
-    stanzas_before = chatd_stanzas_out(chatd)
+    written = chatd_writes(chatd, args.domain)
     cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
     client = time.process_time()
     start = time.monotonic()
@@ -173,7 +178,7 @@ async def run_phase(
     # CPU and stanzas up to the last delivery, per message delivered by then
     used = {name: cpu_seconds(pid) - cpu[name] for name, pid in pids.items()}
     used["client"] = time.process_time() - client
-    stanzas = chatd_stanzas_out(chatd) - stanzas_before
+    stanzas = {key: count - written[key] for key, count in chatd_writes(chatd, args.domain).items()}
     for pair in pairs:
         pair.receiver.stop_listening()
         pair.sender.stop_listening()
@@ -181,9 +186,11 @@ async def run_phase(
     return Result(path, mode, elapsed, delivered, tally.delivered, tally.latencies, used, stanzas)
 
 
-def chatd_stanzas_out(chatd: Chatd) -> int:
+def chatd_writes(chatd: Chatd, domain: str) -> dict[str, int]:
+    """What chatd wrote on one stream: stanzas, transport writes, routing probes (zero where not reported)."""
     with urllib.request.urlopen(f"{chatd.http_url}/healthz", timeout=5) as response:
-        return int(json.loads(response.read())["counters"]["stanzas_out"])
+        stream = json.loads(response.read())["streams"][domain]
+    return {key: int(stream.get(key, 0)) for key in ("stanzas_out", "writes", "probes")}
 
 
 async def connect_pairs(
@@ -232,6 +239,7 @@ async def main(args: argparse.Namespace) -> None:
         log_level="warning",
     )
     realm = chatd.realms[0]
+    args.domain = realm.people_domain
     prosody.log_level = "warn"
     prosody.disabled_modules = ("limits",)
     prosody.extra_config = f'VirtualHost "{DIRECT_HOST}"\n'

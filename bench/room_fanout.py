@@ -219,7 +219,7 @@ async def main(args: argparse.Namespace) -> None:
         for i, (user, _) in enumerate(users):
             await store.add_member(f"{user}@{HOST}", realm.id, f"load-user{i}", Role.MEMBER)
         await store.close()
-        chatd.start()
+        chatd.start(timeout=180)  # the policy engine loads slowly on a busy machine
         assert prosody.process is not None and chatd.process is not None
         pids: dict[str, int | None] = {"prosody": prosody.process.pid, "chatd": chatd.process.pid}
         print(f"moderation: {policy_label}")
