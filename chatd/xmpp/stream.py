@@ -173,10 +173,8 @@ class ComponentStream:
         self._recheck: asyncio.TimerHandle | None = None
         self._probe_timer: asyncio.TimerHandle | None = None  # the oldest probe's deadline
         self._probe_due = False
-        self._bytes_written = 0  # on the current connection (handed to the transport or waiting in _pending)
-        self._pending: list[bytes] = []  # stanzas of this event-loop turn, written together at its end
-        self._tokens_waiting = False  # a stanza with a token is in _pending: check confirmations after the write
-        self.writes = 0  # transport writes (several stanzas each under load)
+        self._bytes_written = 0  # on the current connection
+        self.writes = 0  # transport writes
         self.probes = 0  # routing probes sent
 
     # the stream's life
@@ -189,7 +187,6 @@ class ComponentStream:
         if self._task is not None:
             self._task.cancel()
         if self._link.transport is not None:
-            self._flush()
             await self._link.disconnect(wait=1.0)
         self.state = "stopped"
 
@@ -254,8 +251,6 @@ class ComponentStream:
 
     def _on_disconnected(self, _reason: Any) -> None:
         self.outbox.detach()
-        self._pending.clear()  # lost with the connection, as the transport's buffer is
-        self._tokens_waiting = False
         if self.state == "up":
             self.state = "down"
         self._ended.set()
@@ -271,30 +266,17 @@ class ComponentStream:
     # confirmations: transmitted (marked sent), then routed (a ping answered); see chatd.core.delivery
 
     def _write(self, data: bytes) -> None:
-        """Stanzas written in one event-loop turn go out in one write: one segment for the server to
-        read instead of one per stanza, one system call, one confirmation check."""
-        if self._link.transport is None:
-            return
-        if not self._pending:
-            asyncio.get_running_loop().call_soon(self._flush)
-        self._pending.append(data)
-        self._bytes_written += len(data)
-
-    def _flush(self) -> None:
+        # One write per stanza: writing an event-loop turn's stanzas together was tried and gained
+        # nothing measurable for the relay; rooms measured slower with it (docs/performance.md).
         transport = self._link.transport
-        if not self._pending or transport is None:
-            return
-        data = b"".join(self._pending)
-        self._pending.clear()
-        transport.write(data)
-        self.writes += 1
-        if self._tokens_waiting:
-            self._tokens_waiting = False
-            self._confirm()
+        if transport is not None:
+            transport.write(data)
+            self._bytes_written += len(data)
+            self.writes += 1
 
     def _written(self, token: str) -> None:
         self.confirmations.written(token, self._bytes_written)
-        self._tokens_waiting = True
+        self._confirm()
 
     def _recheck_now(self) -> None:
         self._recheck = None
@@ -304,7 +286,7 @@ class ComponentStream:
         transport = self._link.transport
         if transport is None:
             return
-        waiting = sum(map(len, self._pending)) + transport.get_write_buffer_size() + _untransmitted(transport)
+        waiting = transport.get_write_buffer_size() + _untransmitted(transport)
         confirmed = self.confirmations.transmitted(self._bytes_written - waiting)
         if confirmed and self.on_confirmed is not None:
             self.on_confirmed(confirmed)
