@@ -162,6 +162,8 @@ async def test_reactions_in_a_room_name_the_stanza_id_and_refuse_words_in_french
     for client, mark in marks.items():  # reflected to the reactor too
         got = await client.expect(having(f"{room}/kind-robin", f"{{{NS_REACTIONS}}}reactions"), start=mark)
         assert got.find(f"{{{NS_REACTIONS}}}reactions").get("id") == stanza_id_of(said)
+    refused = send(frank, f"{room}/swift-hare", reaction(stanza_id_of(said), "💪"))  # in a private message
+    await frank.expect(error_from(room, "feature-not-implemented", stanza_id=refused))
 
     denise = await connect("denise")
     salon = "general@rooms.fr.localhost"

@@ -63,6 +63,8 @@ class MessagesMixin(ReferencesMixin):
                 serve(lambda: self._on_groupchat(stream, element, member, local, message))
         elif nick and message.type in ("chat", "normal"):
             checked(check_message(message, limit))
+            if message.is_reaction or message.retracts is not None:  # not carried in private messages (yet)
+                raise Refused(Refusal("feature-not-implemented", "error.room_private_unsupported"))
             if not self.rt.is_resend(member.account, st.origin_id(element), message.id, message.body):
                 serve(lambda: self._on_private(stream, element, member, local, nick, message))
         elif element.get("type") != "groupchat":  # declines, voice requests and the like are not served
