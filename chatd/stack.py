@@ -366,7 +366,7 @@ class Chatd:
             env=child_env(),
         )
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 90.0) -> None:  # the real policies take ~10 CPU-s to load
         if not self.config_file.exists():
             self.write_config()
         log = open(self.log_file, "ab")  # noqa: SIM115 - the child keeps it
