@@ -44,7 +44,7 @@ def risk_report():  # type: ignore[no-untyped-def]
 def test_risk_constructs_on_texts_the_lexicons_were_not_built_from(risk_report, language: str) -> None:  # type: ignore[no-untyped-def]
     """Floors a little below today's figures on half B and the blind set (see tests/eval/risk_eval.py)."""
     for half in ("B", "blind"):
-        assert risk_report.recall[half, language].rate >= 0.30
+        assert risk_report.recall[half, language].rate >= 0.65  # the lexicon alone (--inline-only) reaches ~0.5
         assert risk_report.false_alerts[half, language].rate <= 0.12
 
 
