@@ -88,9 +88,7 @@ async def test_the_room_directory_lists_topic_rooms_with_names_descriptions_and_
     alice = await connect("alice")
     listed = {
         i.get("jid"): i.get("name")
-        for i in (await iq(alice, rooms(stack), f"<query xmlns='{NS_DISCO_ITEMS}'/>")).iter(
-            f"{{{NS_DISCO_ITEMS}}}item"
-        )
+        for i in (await iq(alice, rooms(stack), f"<query xmlns='{NS_DISCO_ITEMS}'/>")).iter(f"{{{NS_DISCO_ITEMS}}}item")
     }
     configured = {room_jid(stack, str(r["id"])): r for r in stack.chatd.realms[0].rooms}
     for jid, room in configured.items():
