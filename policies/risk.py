@@ -55,7 +55,7 @@ TEMPORARY = 0.3
 # constructs about someone else's harm
 OUTWARD = frozenset({"harm_from_others", "harm_to_others"})
 # constructs whose cues name other people by nature ("they'd be better off without me")
-ABOUT_OTHERS = OUTWARD | {"burden", "command_voices", "time"}
+ABOUT_OTHERS = OUTWARD | {"burden", "command_voices", "time", "farewell"}
 # constructs that ordinary use of an object explains ("range day tonight", "wrote my will before deployment")
 OBJECTS = frozenset({"means", "time", "self_harm", "farewell", "plan", "attempt"})
 # what a temporary absence explains ("my last message for a week", "disappear to Florida till April")
@@ -206,7 +206,9 @@ class RiskDetector:
         sentence_start = max((b for b in breaks if b <= start), default=0)
         kept = 1.0
         construct = cue.construct
-        words_before = WORD.findall(text[max(sentence_start, start - 40) : start])[-NEGATION_WORDS - 1 :]
+        before = text[max(sentence_start, start - 40) : start]
+        before = before[before.rfind(",") + 1 :]  # a negation does not reach past a comma
+        words_before = WORD.findall(before)[-NEGATION_WORDS - 1 :]
         if NEGATION[language].search(" ".join(words_before)):
             kept *= NEGATED
         others = [e for s, e, c in cues if sentence_start <= s <= start and c.signal == "!other_person"]
@@ -330,6 +332,8 @@ def _cut(phrase: str, language: str) -> list[str]:
         depth += (char == "{") - (char == "}")
         if char == " " and depth == 0 and not _elided(phrase[:index]):
             left, right = phrase[:index].strip(), phrase[index + 1 :].strip()
+            if _may_be_empty(left) or _may_be_empty(right):  # a part must always match something
+                continue
             cost = _count(left, language) + _count(right, language) + _common(left) + _common(right)
             if best is None or cost < best[0]:
                 best = (cost, index)
@@ -343,6 +347,11 @@ def _elided(before: str) -> bool:
     return before.endswith("'") or (
         before.endswith("}") and re.search(r"'[|}]", before[before.rfind("{") :]) is not None
     )
+
+
+def _may_be_empty(piece: str) -> bool:
+    """Whether every word of a piece is optional ("{demain|bientot|}")."""
+    return any(not text.strip() for text in _alternatives(LEMMA.sub("x", piece)))
 
 
 def _common(piece: str) -> int:
