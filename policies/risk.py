@@ -250,7 +250,9 @@ def compose(texts: Iterable[Sequence[Signal]]) -> Assessment:
     if not others:
         return NOTHING
     score = sum(s.weight for s in ordered) + SECOND_CUE * sum(runner_up.values())
-    severity = 3 if score >= SEVERE else 2 if score >= MEDIUM else 1 if score >= LOW else 0
+    lexical = score - (strongest["wording"].weight if "wording" in strongest else 0.0)
+    # the model's reading can raise an alert, never make it severe (severe sends crisis resources)
+    severity = 3 if lexical >= SEVERE else 2 if score >= MEDIUM else 1 if score >= LOW else 0
     if not severity:
         return NOTHING
     counted = [s for s in ordered if s.weight >= 0.5] or ordered[:1]
