@@ -115,6 +115,7 @@ class Prosody:
     run_dir: Path
     members_host: str = "localhost"
     components: dict[str, str] = field(default_factory=dict)  # domain -> secret
+    realm_domains: tuple[str, ...] = ()  # chatd's people domains: they say which services a member sees
     c2s_port: int = 0
     component_port: int = 0
     extra_modules: tuple[str, ...] = ()
@@ -152,7 +153,8 @@ class Prosody:
     def config_text(self) -> str:
         """Prosody's config: the one template, filled with this server's values and its profile's."""
         components = "\n".join(
-            f'Component "{domain}"\n  component_secret = "{secret}"\n' for domain, secret in self.components.items()
+            f'Component "{domain}"\n  component_secret = "{secret}"\n  disco_hidden = true\n'
+            for domain, secret in self.components.items()
         )
         values: dict[str, object] = {
             "run_dir": self.run_dir,
@@ -160,6 +162,7 @@ class Prosody:
             "c2s_port": self.c2s_port,
             "component_port": self.component_port,
             "extra_modules": "".join(f'"{m}"; ' for m in self.extra_modules),
+            "realm_domains": "".join(f'"{d}"; ' for d in self.realm_domains),
             "disabled_modules": "".join(f'"{m}"; ' for m in self.disabled_modules),
             "c2s_rate": self.c2s_rate,
             "log_level": self.log_level,
@@ -457,6 +460,7 @@ def build(
     prosody = Prosody(run_dir / "prosody", members_host=host, c2s_port=c2s_port, component_port=component_port)
     chatd = Chatd(run_dir / "chatd", prosody, realms, watch_domain=f"watch.{host}", **chatd_options)  # type: ignore[arg-type]
     prosody.components = chatd.components()
+    prosody.realm_domains = tuple(realm.people_domain for realm in realms)
     prosody.write_config()
     chatd.write_config()
     return prosody, chatd

@@ -75,6 +75,15 @@ class Room:
     def is_group(self) -> bool:
         return self.kind is RoomKind.GROUP
 
+    @property
+    def shown_subject(self) -> str:
+        """The subject sent on join: the one set, else the room's description, else its name (never empty)."""
+        return self.subject or self.description or self.name
+
+    def shows_address(self, member: Member) -> bool:
+        """Groups are non-anonymous to their members: occupants carry their pseudonym's address (guides never)."""
+        return self.is_group and not is_guide(member)
+
     def affiliation(self, member: Member) -> Affiliation:
         if self.owner_id == member.id:
             return Affiliation.OWNER

@@ -35,6 +35,7 @@ def production_prosody(
         run_dir,
         members_host=config.server.members_host,
         components=components(config),
+        realm_domains=tuple(realm.people_domain for realm in config.realms),
         c2s_port=C2S_PORT,
         component_port=config.server.component_port,
         extra_modules=("limits",),

@@ -263,5 +263,6 @@ def welcome(language: str, account: str, pseudonym: str, guide: str) -> str:
 <p>{t(language, "welcome_keep")}</p>
 <p>{t(language, "welcome_pseudonym", pseudonym=pseudonym)}</p>
 <p>{t(language, "welcome_apps")}</p>
+<p>{escape(i18n.text(language, "help.encryption"))}</p>
 <p>{t(language, "welcome_guide", guide=guide)}</p>"""
     return document(language, t(language, "welcome_title"), body)

@@ -23,7 +23,7 @@ from chatd.ids import new_stanza_id
 from chatd.runtime import Runtime
 from chatd.store.registration import RegistrationStore
 from chatd.vault.seal import associated_data
-from chatd.xmpp import adhoc
+from chatd.xmpp import adhoc, discovery
 from chatd.xmpp import stanza as st
 from chatd.xmpp.direct_refs import DirectReferences
 from chatd.xmpp.ns import (
@@ -73,6 +73,9 @@ class PeopleDomain:
             return
         if target is None or target[1] != self.domain:
             self._refuse(stream, element, Refusal("jid-malformed", "error.malformed", kind="modify"), None)
+            return
+        if discovery.is_services_request(element, rt.config.server.members_host):
+            stream.send_nowait(discovery.services_answer(element, self.realm, rt.directory, rt.config.watch.domain))
             return
         member = admit_sender(sender, rt.config.server.members_host, self.realm, rt.directory)
         if isinstance(member, Refusal):
@@ -279,7 +282,7 @@ class PeopleDomain:
         if command.name == "unknown":
             return "command.unknown", {"name": command.argument}
         if command.name == "help":
-            return "command.help", {}
+            return "command.help", {"encryption": i18n.text(rt.language_of(member), "help.encryption")}
         if command.name == "blocks":
             names = [m.pseudonym for m in rt.directory.blocked_by(member)]
             return ("command.blocks_list", {"names": ", ".join(names)}) if names else ("command.blocks_none", {})
@@ -306,6 +309,8 @@ class PeopleDomain:
             raise Refused(Refusal("item-not-found", "error.unknown_pseudonym", params={"name": local}))
         if local == GUIDE and query is not None and self._report_command(stream, element, member, query):
             return
+        if local and discovery.is_profile_request(query):
+            raise Refused(discovery.NOTHING_PUBLISHED)
         if element.get("type") == "get" and ns == NS_PING:
             reply = st.build_iq_result(element)
         elif element.get("type") == "get" and ns == NS_DISCO_INFO and query is not None and not query.get("node"):

@@ -24,6 +24,7 @@ from chatd.core.refusal import Refusal, Refused
 from chatd.core.rooms import Room, RoomKind
 from chatd.ids import new_stanza_id
 from chatd.store.rooms import RoomRecord
+from chatd.xmpp import discovery
 from chatd.xmpp import stanza as st
 from chatd.xmpp.muc.admin import AdminMixin
 from chatd.xmpp.muc.base import MucBase, TopicRoom
@@ -58,12 +59,12 @@ from chatd.xmpp.ns import (
 from chatd.xmpp.stream import ComponentStream
 
 log = logging.getLogger("chatd.rooms")
+RESERVED_NICK = "x-roomuser-item"  # XEP-0045 §7.12: the join dialog asks the room for the member's nickname
 
 ROOM_FEATURES = [
     NS_DISCO_INFO,
     NS_MUC,
     "muc_persistent",
-    "muc_semianonymous",
     "muc_unmoderated",
     "muc_unsecured",
     NS_MAM,
@@ -224,6 +225,11 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         query = st.payload(element)
         ns = st.namespace(query.tag) if query is not None else ""
         room = self.rooms.get(local)
+        asks_nick = ns == NS_DISCO_INFO and query is not None and query.get("node") == RESERVED_NICK and not nick
+        if asks_nick and (room is None or room.visible_to(member)):  # XEP-0045 §7.12: a new group's name too
+            identity = [("conference", "text", member.pseudonym)]
+            stream.send_nowait(st.build_iq_result(element, st.disco_info(identity, [], node=RESERVED_NICK)))
+            return
         if room is None or not room.visible_to(member):
             raise Refused(Refusal("item-not-found", "error.room_not_found", params={"name": local}))
         if nick:
@@ -252,6 +258,8 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         occupant = room.occupant_of(element.get("from", ""))
         if occupant is None:
             raise Refused(Refusal("not-acceptable", "error.room_not_joined"))
+        if discovery.is_profile_request(st.payload(element)):
+            raise Refused(discovery.NOTHING_PUBLISHED)
         if ns != NS_PING or not core.is_own_nick(occupant, element.get("from", ""), nick):
             raise Refused(Refusal("feature-not-implemented", "error.unavailable"))
         stream.send_nowait(st.build_iq_result(element))
@@ -275,7 +283,9 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
             raise Refused(Refusal("service-unavailable", "error.unavailable"))
 
     def _room_info(self, room: Room) -> str:
-        kind = ["muc_membersonly", "muc_hidden"] if room.is_group else ["muc_open", "muc_public"]
+        """Groups are private groups to clients (members-only, non-anonymous); topic rooms public channels."""
+        group = ["muc_membersonly", "muc_hidden", "muc_nonanonymous"]
+        kind = group if room.is_group else ["muc_open", "muc_public", "muc_semianonymous"]
         info = st.disco_info([("conference", "text", room.name)], ROOM_FEATURES + kind)
         form = data_form(
             "result",
@@ -284,7 +294,7 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
                 ("muc#roomconfig_roomname", None, [room.name]),
                 ("muc#roominfo_description", None, [room.description]),
                 ("muc#roominfo_occupants", None, [str(len(room.occupants))]),
-                ("muc#roominfo_subject", None, [room.subject]),
+                ("muc#roominfo_subject", None, [room.shown_subject]),
                 ("muc#roominfo_lang", None, [self.realm.language]),
                 ("x-chatd#tags", "text-multi", list(room.tags)),
             ],

@@ -101,7 +101,8 @@ def launch(run_dir: Path, prosody_settings: dict[str, object] | None = None, **c
     asyncio.run(add_members())
     try:
         chatd.start()
-    except Exception:
+    except Exception:  # e.g. not healthy in time: stop the process too, or it retries forever
+        chatd.stop()
         prosody.stop()
         raise
     return Stack(prosody, chatd, accounts)

@@ -264,8 +264,8 @@ async def test_private_group_create_invite_remove(stack: Stack, connect) -> None
 
     info = await iq(alice, group, f"<query xmlns='{NS_DISCO_INFO}'/>")
     features = {f.get("var") for f in info.iter(f"{{{NS_DISCO_INFO}}}feature")}
-    assert {"muc_membersonly", "muc_hidden", "muc_semianonymous", NS_MAM} <= features
-    assert "muc_nonanonymous" not in features and "muc_public" not in features
+    assert {"muc_membersonly", "muc_hidden", "muc_nonanonymous", NS_MAM} <= features  # a private group to clients
+    assert "muc_semianonymous" not in features and "muc_public" not in features
 
     bob.send_raw(f"<presence to='{group}/brave-heron'><x xmlns='{NS_MUC}'/></presence>")
     await bob.expect(error_from(group, "registration-required", kind="presence"))

@@ -29,6 +29,18 @@ from policies import Field
 
 log = logging.getLogger("chatd.rooms")
 
+# What every group is, shown in its configuration form so that a client's "private group" settings
+# (Conversations, Gajim) find their fields; submitted values for them change nothing.
+GROUP_SETTINGS: list[tuple[str, str | None, list[str]]] = [
+    ("muc#roomconfig_persistentroom", "boolean", ["1"]),
+    ("muc#roomconfig_membersonly", "boolean", ["1"]),
+    ("muc#roomconfig_publicroom", "boolean", ["0"]),
+    ("muc#roomconfig_whois", "list-single", ["anyone"]),
+    ("muc#roomconfig_changesubject", "boolean", ["0"]),
+    ("muc#roomconfig_allowinvites", "boolean", ["0"]),
+    ("muc#roomconfig_enablearchiving", "boolean", ["1"]),
+]
+
 
 class AdminMixin(MucBase):
     async def _on_admin(
@@ -99,6 +111,7 @@ class AdminMixin(MucBase):
             fields = [
                 ("muc#roomconfig_roomname", "text-single", [room.name]),
                 ("muc#roomconfig_roomdesc", "text-single", [room.description]),
+                *GROUP_SETTINGS,
             ]
             form = data_form("form", f"{NS_MUC}#roomconfig", fields)
             stream.send_nowait(st.build_iq_result(element, f"<query xmlns='{NS_MUC_OWNER}'>{form}</query>"))

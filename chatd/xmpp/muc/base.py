@@ -160,9 +160,10 @@ class MucBase:
             f"<status>{escape(text)}</status>" if text else ""
         )
         code_xml = "".join(f"<status code='{c}'/>" for c in codes)
+        address = f"{occupant.nick}@{self.realm.people_domain}" if room.shows_address(occupant.member) else None
         return (
             f"{attrs(from_=self._jid(room, occupant.nick), type=kind)}>{status_xml}"
-            f"<x xmlns='{NS_MUC_USER}'><item{attrs(affiliation=affiliation, role=role)}/>{code_xml}</x>"
+            f"<x xmlns='{NS_MUC_USER}'><item{attrs(affiliation=affiliation, role=role, jid=address)}/>{code_xml}</x>"
             f"<occupant-id{attrs(xmlns=NS_OCCUPANT_ID, id=occupant.occupant_id)}/></presence>"
         ).encode()
 

@@ -97,14 +97,15 @@ class PresenceMixin(MucBase):
         if plan.first_session:
             await self._fanout(stream, room, b"<presence to=", self._presence_tail(room, occupant), skip=occupant)
             self.rt.room_presence(room.realm, room.local, occupant.member, joined=True)
-        codes = ["110", *(["210"] if plan.rewritten else []), *(["201"] if plan.created else [])]
+        codes = ["110", *(["100"] if room.is_group else []), *(["210"] if plan.rewritten else [])]
+        codes += ["201"] if plan.created else []
         own = [self._addressed(b"<presence to=", quoted, self._presence_tail(room, occupant, codes))]
         request = history_request(element)
         limit, since = request.window(self.rt.now())
         records = await self.rt.store.rooms.recent(room.key, limit, since)
         history = request.trim([self._message_tail(room, r, delayed=True).decode() for r in records])
         subject_from = self._jid(room, room.subject_nick) if room.subject_nick else self._jid(room)
-        subject = self._subject_tail(subject_from, new_stanza_id(), room.subject)
+        subject = self._subject_tail(subject_from, new_stanza_id(), room.shown_subject)
         pinned = self._pinned_resources(room)
         stanzas = [*history, subject, *([pinned] if pinned else [])]
         await self._send(stream, own + [self._addressed(b"<message to=", quoted, h) for h in stanzas])
