@@ -18,6 +18,7 @@ from chatd.core.model import Role, Status
 from chatd.core.moderation import Moderation
 from chatd.policy_loader import PolicyLoadError, load_policy
 from chatd.pseudonyms import CommandError, check_pseudonym
+from chatd.stack import StackError
 from chatd.store import Store, StoreError
 from chatd.store.audit import AuditLog
 from chatd.vault import cli as vault_cli
@@ -163,6 +164,17 @@ def parser() -> argparse.ArgumentParser:
     list_parser = with_config(audit.add_parser("list", help="print the last entries"))
     list_parser.add_argument("--limit", type=int, default=50)
     vault_cli.add_parser(commands, with_config)
+    check = with_config(commands.add_parser("check", help="is this deployment ready? one line per problem"))
+    check.add_argument(
+        "--prosody-config", type=Path, help="default: registration.prosody_config or /etc/prosody/prosody.cfg.lua"
+    )
+    check.add_argument("--logrotate-dir", type=Path, default=Path("/etc/logrotate.d"), help="logrotate's rules")
+    deploy = commands.add_parser("deploy", help="files for a real server").add_subparsers(dest="action", required=True)
+    rendering = with_config(deploy.add_parser("render", help="render Prosody's config, systemd units, certbot hook"))
+    rendering.add_argument("--domain", help="the domain members log in to (must be server.members_host)")
+    rendering.add_argument("--out", type=Path, required=True, help="a new folder; it mirrors the server's file system")
+    rendering.add_argument("--chatd-command", default="/opt/chatd/venv/bin/chatd", help="chatd on the server")
+    rendering.add_argument("--chatd-config", default="/etc/chatd/chatd.toml", help="chatd's config on the server")
     stack = commands.add_parser("stack", help="a local Prosody + chatd on loopback")
     stack_actions = stack.add_subparsers(dest="action", required=True)
     for action in ("up", "down", "status"):
@@ -188,11 +200,19 @@ def main(argv: list[str] | None = None) -> int:
             vault_cli.run(args)
         elif args.command == "audit":
             return asyncio.run(audit_command(args))
+        elif args.command == "check":
+            from chatd.deploy.check import run as run_check
+
+            return run_check(Path(args.config), args.prosody_config, args.logrotate_dir)
+        elif args.command == "deploy":
+            from chatd.deploy.render import render_command
+
+            render_command(_config(args), args.domain, args.out, args.chatd_command, args.chatd_config)
         elif args.command == "stack":
             from chatd import demo
 
             getattr(demo, args.action)(args.run_dir)
-    except (ConfigError, PolicyLoadError, StoreError, CommandError, VaultError) as exc:
+    except (ConfigError, PolicyLoadError, StoreError, CommandError, VaultError, StackError) as exc:
         print(f"chatd: {exc}", file=sys.stderr)
         return 2
     return 0

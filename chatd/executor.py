@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from chatd import i18n
+from chatd.core import retraction
 from chatd.core.fragments import Completion, FragmentWindow, Piece
-from chatd.core.model import Member
+from chatd.core.model import Member, Realm
 from chatd.core.moderation import Moderation
 from chatd.core.pipeline import (
     Archive,
@@ -33,7 +34,7 @@ from chatd.core.pipeline import (
     submit,
 )
 from chatd.core.ratelimit import RateLimiter
-from chatd.core.refusal import Refusal
+from chatd.core.refusal import Refusal, checked
 from chatd.core.shadow import Reviewed
 from chatd.hook import ExternalHook
 from chatd.ids import new_stanza_id
@@ -207,6 +208,20 @@ class Executor:
                 await self._report(event, effect)
             elif isinstance(effect, Hold):
                 log.info("a text was held for review")
+
+    async def retract_own(
+        self, realm: Realm, conversation: str, message_id: str, author: Member
+    ) -> ArchivedMessage | None:
+        """XEP-0424: the author's own message taken back (a Refused when it may not be); the archive keeps the
+        original and the guides see it. The message when its recipients must be told, else None."""
+        found = await self.store.reported_message(conversation, message_id)
+        checked(retraction.may_retract(found, author))
+        assert found is not None
+        if found.verdict in retraction.TAKEN_BACK:
+            return None
+        await self.store.retract(found.stanza_id)
+        self.reviewed(retraction.taken_back(realm, found, author, author, self.clock()))
+        return found if found.body is not None else None  # a held text was never delivered
 
     async def _report(self, event: TextEvent, report: Report) -> None:
         conversation, reported = report.conversation, None

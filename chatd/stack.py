@@ -22,6 +22,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chatd.deploy.profile import ServerProfile
+
 REPO = Path(__file__).resolve().parent.parent
 PROSODY_TEMPLATE = REPO / "conf" / "prosody" / "prosody.cfg.lua.in"
 FIREWALL_TEMPLATE = REPO / "conf" / "prosody" / "members-isolation.pfw"
@@ -123,18 +125,32 @@ class Prosody:
     c2s_stanza_size_limit: int = 262144
     c2s_send_buffer_limit: int = 1048576  # conf/prosody/mod_send_buffer_limit.lua
     component_stanza_size_limit: int = 262144
+    profile: ServerProfile | None = None  # the lines that differ in production; None: the loopback test profile
     process: subprocess.Popen[bytes] | None = None
 
     @property
     def config_file(self) -> Path:
         return self.run_dir / "prosody.cfg.lua"
 
+    @property
+    def server_profile(self) -> ServerProfile:
+        return self.profile or ServerProfile.loopback(self.run_dir, PROSODY_TEMPLATE.parent)
+
     def write_config(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "data").mkdir(exist_ok=True)
+        self.server_profile.data_dir.mkdir(parents=True, exist_ok=True)
         self.c2s_port = self.c2s_port or free_port()
         self.component_port = self.component_port or free_port()
-        make_certificate(self.members_host, self.run_dir / "certs")
+        if self.profile is None:
+            make_certificate(self.members_host, self.run_dir / "certs")
+        self.config_file.write_text(self.config_text())
+        (self.run_dir / "members-isolation.pfw").write_text(self.firewall_rules())
+
+    def firewall_rules(self) -> str:
+        return render(FIREWALL_TEMPLATE.read_text(), {"members_host": self.members_host})
+
+    def config_text(self) -> str:
+        """Prosody's config: the one template, filled with this server's values and its profile's."""
         components = "\n".join(
             f'Component "{domain}"\n  component_secret = "{secret}"\n' for domain, secret in self.components.items()
         )
@@ -149,13 +165,11 @@ class Prosody:
             "log_level": self.log_level,
             "c2s_stanza_size_limit": self.c2s_stanza_size_limit,
             "c2s_send_buffer_limit": self.c2s_send_buffer_limit,
-            "modules_dir": PROSODY_TEMPLATE.parent,
             "component_stanza_size_limit": self.component_stanza_size_limit,
             "components": components + "\n" + self.extra_config,
+            **self.server_profile.values(),
         }
-        self.config_file.write_text(render(PROSODY_TEMPLATE.read_text(), values))
-        rules = render(FIREWALL_TEMPLATE.read_text(), {"members_host": self.members_host})
-        (self.run_dir / "members-isolation.pfw").write_text(rules)
+        return render(PROSODY_TEMPLATE.read_text(), values)
 
     def start(self, timeout: float = 20.0) -> None:
         if shutil.which("prosody") is None:
@@ -163,12 +177,16 @@ class Prosody:
         if not self.config_file.exists():
             self.write_config()
         log = open(self.run_dir / "prosody.out", "ab")  # noqa: SIM115 - the child keeps it
+        # root runs Prosody as the prosody user (as systemd does) unless the profile allows root
+        user = "prosody" if os.geteuid() == 0 and not self.server_profile.run_as_root else None
         self.process = subprocess.Popen(
             ["prosody", "--config", str(self.config_file), "-F"],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            user=user,
+            group=user,
         )
         wait_for_port(self.c2s_port, timeout, self.process)
         wait_for_port(self.component_port, timeout, self.process)
@@ -366,7 +384,7 @@ class Chatd:
             env=child_env(),
         )
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 90.0) -> None:  # building the policy engine takes seconds on a busy machine
         if not self.config_file.exists():
             self.write_config()
         log = open(self.log_file, "ab")  # noqa: SIM115 - the child keeps it

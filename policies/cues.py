@@ -182,6 +182,8 @@ def _cut(phrase: str, language: str) -> list[str]:
         depth += (char == "{") - (char == "}")
         if char == " " and depth == 0 and not _elided(phrase[:index]):
             left, right = phrase[:index].strip(), phrase[index + 1 :].strip()
+            if _may_be_empty(left) or _may_be_empty(right):  # a part must always match something
+                continue
             cost = _count(left, language) + _count(right, language) + _common(left) + _common(right)
             if best is None or cost < best[0]:
                 best = (cost, index)
@@ -195,6 +197,11 @@ def _elided(before: str) -> bool:
     return before.endswith("'") or (
         before.endswith("}") and re.search(r"'[|}]", before[before.rfind("{") :]) is not None
     )
+
+
+def _may_be_empty(piece: str) -> bool:
+    """Whether every word of a piece is optional ("{demain|bientot|}")."""
+    return any(not text.strip() for text in _alternatives(LEMMA.sub("x", piece)))
 
 
 def _common(piece: str) -> int:

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from policies import risk_model
 from policies.cues import Cue
 from policies.house import HouseRules
 from policies.kinds import NEW_MEMBER_RULES, RULES, Hit
 from policies.lexicon import WordHit, WordMatcher
 from policies.normalize import Normalized, normalize
 from policies.pii import PiiDetector
-from policies.risk import NOTHING, Assessment, RiskDetector, compose
+from policies.risk import LEXICONS, NOTHING, Assessment, RiskDetector, Signal, compose
 from policies.types import Action, Alert, Context, Finding, Label, Verdict
 
 RECENT_TEXTS = 4096  # texts whose risk cues assess_recent keeps
@@ -66,6 +67,8 @@ class PolicyEngine:
         self._label = label
         self._pii = PiiDetector()
         self._risk = RiskDetector()
+        # the statistical reading of whole texts, used after delivery (assess_recent), not inline
+        self._models = {language: found for language in LEXICONS if (found := risk_model.model(language))}
         self._house = HouseRules(settings)
         self._words = WordMatcher(  # all lexicons in one automaton: one pass over the text
             [(form, ("pii", payload)) for form, payload in self._pii.entries]
@@ -126,14 +129,22 @@ class PolicyEngine:
         """The risk alert that an author's recent texts (oldest first) raise together, if any."""
         language = context.language
         found = [self._recent_cues(text, language) for text in texts if text.strip()]
-        marks = frozenset().union(*(self._risk.window_marks(cues) for _, cues in found))
-        signals = [self._risk.signals(text, cues, language, marks) for text, cues in found]
+        marks = frozenset().union(*(self._risk.window_marks(cues) for _, cues, _ in found))
+        signals = [
+            [
+                *self._risk.signals(text, cues, language, marks),
+                *([Signal("wording", wording, 0, len(text))] if wording else []),
+            ]
+            for text, cues, wording in found
+        ]
         return self._risk_alerts(compose(signals), context)
 
-    def _text_cues(self, text: str, language: str) -> tuple[str, tuple[tuple[int, int, Cue], ...]]:
-        """The risk cues of one text (kept for the author's next windows: see _recent_cues)."""
+    def _text_cues(self, text: str, language: str) -> tuple[str, tuple[tuple[int, int, Cue], ...], float]:
+        """The risk cues and the model's wording weight of one text (kept for the author's next windows)."""
         norm = normalize(text)
-        return norm.leet, tuple(self._risk.cues(norm.leet, self._find_words(norm)["risk"], language))
+        cues = tuple(self._risk.cues(norm.leet, self._find_words(norm)["risk"], language))
+        reading = self._models.get(language)
+        return norm.leet, cues, reading.weight(norm.leet) if reading else 0.0
 
     def _risk_alerts(self, assessment: Assessment, context: Context) -> tuple[Alert, ...]:
         """One alert for the composed risk, named after its strongest construct, with what fired."""

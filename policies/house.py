@@ -31,8 +31,11 @@ class HouseRules:
         self._upload_prefixes = tuple(prefix.lower() for prefix in prefixes)
 
     def find(self, norm: Normalized, context: Context, words: list[WordHit]) -> list[Hit]:
+        # an "ok" phrase covers an ordinary use of a listed word ("20 minutes de retard")
         hits: list[Hit] = [
-            (f"house.{kind}", severity, start, end) for start, end, (kind, severity) in longest_first(set(words))
+            (f"house.{kind}", severity, start, end)
+            for start, end, (kind, severity) in longest_first(set(words))
+            if kind != "ok"
         ]
         for start, end in find_urls(norm.lower):
             url = norm.lower[start:end]

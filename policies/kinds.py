@@ -33,6 +33,7 @@ RISK_ORDER = (
     "passive_ideation",
     "hopelessness",
     "belonging",
+    "wording",  # the statistical model's reading of the whole text (policies/risk_model.py)
     "time",
 )
 RISK_CONSTRUCTS = RISK_ORDER

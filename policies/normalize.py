@@ -124,7 +124,23 @@ def fold_char(char: str) -> str:
 
 def fold(text: str) -> str:
     """Folded lowercase form of a lexicon phrase, as detectors see the text."""
-    return normalize(text).lower
+    if WORD_LOCAL.search(text) or SHORT_WORDS.search(text):
+        return normalize(text).lower
+    # nothing here spans words (digits, spaced letters, emails): each word folds alone, once
+    return " ".join(_fold_word(word) for word in text.split(" "))
+
+
+# what makes normalization depend on more than one word: digits or digit words, "@", "at", "dot",
+# "point", "arobase" (emails), two one-letter words in a row (spaced letters "j o h n")
+WORD_LOCAL = re.compile(
+    r"\d|@|\b(?:at|dot|point|pt|arobase|" + "|".join(DIGIT_WORDS) + r")\b|[^\x20-\x7e\u00c0-\u017f]", re.IGNORECASE
+)
+SHORT_WORDS = re.compile(r"(?:^|\s)\w[\s.]+\w(?:[\s.]|$)")
+
+
+@lru_cache(maxsize=65536)
+def _fold_word(word: str) -> str:
+    return normalize(word).lower
 
 
 def normalize(text: str) -> Normalized:

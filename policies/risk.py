@@ -51,7 +51,7 @@ TEMPORARY = 0.3
 # constructs about someone else's harm
 OUTWARD = frozenset({"harm_from_others", "harm_to_others"})
 # constructs whose cues name other people by nature ("they'd be better off without me")
-ABOUT_OTHERS = OUTWARD | {"burden", "command_voices", "time"}
+ABOUT_OTHERS = OUTWARD | {"burden", "command_voices", "time", "farewell"}
 # constructs that ordinary use of an object explains ("range day tonight", "wrote my will before deployment")
 OBJECTS = frozenset({"means", "time", "self_harm", "farewell", "plan", "attempt"})
 # what a temporary absence explains ("my last message for a week", "disappear to Florida till April")
@@ -175,7 +175,9 @@ class RiskDetector:
         sentence_start = max((b for b in breaks if b <= start), default=0)
         kept = 1.0
         construct = cue.construct
-        words_before = WORD.findall(text[max(sentence_start, start - 40) : start])[-NEGATION_WORDS - 1 :]
+        before = text[max(sentence_start, start - 40) : start]
+        before = before[before.rfind(",") + 1 :]  # a negation does not reach past a comma
+        words_before = WORD.findall(before)[-NEGATION_WORDS - 1 :]
         if NEGATION[language].search(" ".join(words_before)):
             kept *= NEGATED
         others = [e for s, e, c in cues if sentence_start <= s <= start and c.signal == "!other_person"]
@@ -217,7 +219,9 @@ def compose(texts: Iterable[Sequence[Signal]]) -> Assessment:
     if not others:
         return NOTHING
     score = sum(s.weight for s in ordered) + SECOND_CUE * sum(runner_up.values())
-    severity = 3 if score >= SEVERE else 2 if score >= MEDIUM else 1 if score >= LOW else 0
+    lexical = score - (strongest["wording"].weight if "wording" in strongest else 0.0)
+    # the model's reading can raise an alert, never make it severe (severe sends crisis resources)
+    severity = 3 if lexical >= SEVERE else 2 if score >= MEDIUM else 1 if score >= LOW else 0
     if not severity:
         return NOTHING
     counted = [s for s in ordered if s.weight >= 0.5] or ordered[:1]

@@ -103,7 +103,8 @@ class TextEvent:
     client_id: str | None = None
     target: str = ""  # what the author's notices name: the recipient's pseudonym, the room's name
     reply_to: str | None = None  # XEP-0461: the message this one answers (a report names it)
-    verbatim: bool = False  # the text is an address: delivered as written or refused
+    verbatim: bool = False  # the text is an address or emoji: delivered as written or refused
+    quote_end: int = 0  # XEP-0461: the text's first quote_end characters quote the answered message
 
     @property
     def rule(self) -> Rule:
@@ -239,7 +240,7 @@ def report_of(event: TextEvent) -> Report | None:
         return None if reason is None else Report(event.conversation, reason, quote=quote)
     if event.kind not in ("message", "correction"):
         return None
-    reason = report_reason(event.text)
+    reason = report_reason(event.text[event.quote_end :])
     return None if reason is None else Report(event.conversation, reason, reply_to=event.reply_to)
 
 

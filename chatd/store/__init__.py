@@ -445,12 +445,22 @@ class Store:
         )
         await self.db.commit()
 
-    async def moderate(self, stanza_id: str, body: str) -> None:
-        """A guide removed (body '') or edited a delivered message; the original stays for moderators."""
+    async def moderate(self, stanza_id: str, body: str, removed_by: int | None = None) -> None:
+        """A guide (or a group's owner: removed_by) removed (body '') or edited a delivered message; the original
+        stays for moderators."""
         await self.db.execute(
-            "UPDATE messages SET original = COALESCE(original, body), body = ?,"
+            "UPDATE messages SET original = COALESCE(original, body), body = ?, removed_by = ?,"
             " verdict = CASE WHEN ? = '' THEN 'removed' ELSE 'edited' END WHERE stanza_id = ?",
-            (body, body, stanza_id),
+            (body, removed_by, body, stanza_id),
+        )
+        await self.db.commit()
+
+    async def retract(self, stanza_id: str) -> None:
+        """Its author took a message back (XEP-0424): a tombstone for members, the original for moderators."""
+        await self.db.execute(
+            "UPDATE messages SET original = COALESCE(original, body), body = CASE WHEN body IS NULL THEN NULL"
+            " ELSE '' END, verdict = 'retracted' WHERE stanza_id = ?",
+            (stanza_id,),
         )
         await self.db.commit()
 

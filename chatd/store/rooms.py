@@ -33,7 +33,9 @@ class RoomRecord:
     client_id: str | None
     body: str
     created_at: float
-    removed: bool = False  # retracted by a Wall Guide: shown as a tombstone (XEP-0425)
+    removed: bool = False  # removed by a Wall Guide or the group's owner: shown as a tombstone (XEP-0425)
+    retracted: bool = False  # taken back by its author: shown as a tombstone (XEP-0424)
+    removed_by: str = ""  # the pseudonym of the group's owner who removed it ("": the Wall Guides)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +136,8 @@ class RoomStore:
         if limit <= 0:
             return []
         rows = await self._select(
-            "conversation = ? AND body IS NOT NULL AND verdict <> 'removed' AND messages.created_at >= ?",
+            "conversation = ? AND body IS NOT NULL AND verdict NOT IN ('removed', 'retracted')"
+            " AND messages.created_at >= ?",
             [conversation, since or 0.0],
             "DESC",
             limit,
@@ -176,9 +179,11 @@ class RoomStore:
     async def _select(self, where: str, args: list[object], order: str, limit: int) -> list[RoomRecord]:
         async with self.db.execute(
             "SELECT seq, stanza_id, sender_id, COALESCE(members.pseudonym, ?), client_id, body, messages.created_at,"
-            " verdict = 'removed'"
-            f" FROM messages LEFT JOIN members ON members.id = sender_id WHERE {where} ORDER BY seq {order} LIMIT ?",
+            " verdict, COALESCE(remover.pseudonym, '') FROM messages LEFT JOIN members ON members.id = sender_id"
+            f" LEFT JOIN members AS remover ON remover.id = removed_by WHERE {where} ORDER BY seq {order} LIMIT ?",
             (self.guide_name, *args, limit),
         ) as cursor:
             rows = await cursor.fetchall()
-        return [RoomRecord(*r[:7], removed=bool(r[7])) for r in rows]
+        return [
+            RoomRecord(*r[:7], removed=r[7] == "removed", retracted=r[7] == "retracted", removed_by=r[8]) for r in rows
+        ]

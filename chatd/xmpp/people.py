@@ -13,7 +13,7 @@ from chatd.core import keys
 from chatd.core.commands import Command, parse_command
 from chatd.core.direct import admit_sender, conversation_key, find_recipient
 from chatd.core.fragments import Piece
-from chatd.core.message import ChatMessage, check_message
+from chatd.core.message import ChatMessage, check_message, quote_end_after
 from chatd.core.model import Member, Realm
 from chatd.core.pipeline import TextEvent, archive_record
 from chatd.core.refusal import Refusal, Refused, allowed, answered, checked
@@ -25,6 +25,7 @@ from chatd.store.registration import RegistrationStore
 from chatd.vault.seal import associated_data
 from chatd.xmpp import adhoc
 from chatd.xmpp import stanza as st
+from chatd.xmpp.direct_refs import DirectReferences
 from chatd.xmpp.ns import (
     NS_CHATSTATES,
     NS_COMMANDS,
@@ -59,6 +60,7 @@ class PeopleDomain:
         self.realm = realm
         self.domain = realm.people_domain
         self.executor = Executor.of(runtime)
+        self.references = DirectReferences(runtime, realm, self.executor)
 
     # entry point: one raw stanza, in arrival order, synchronous
 
@@ -134,7 +136,8 @@ class PeopleDomain:
             rt.counters.delivered += 1
 
         async def deliver(text: str, stanza_id: str) -> None:
-            await send(message.with_body(text), stanza_id)
+            quote_end = quote_end_after(message.body or "", message.quote_end, text)
+            await send(replace(message, body=text, quote_end=quote_end), stanza_id)
 
         async def retract(piece: Piece, fallback: str) -> None:  # XEP-0424, from the author's pseudonym
             if piece.client_id is not None:
@@ -142,21 +145,31 @@ class PeopleDomain:
                 retraction = st.build_retraction(sent_as, recipient.account, piece.client_id, fallback, new_stanza_id())
                 await stream.send(retraction)
 
+        conversation, refs = conversation_key(sender, recipient), self.references
+        if message.retracts is not None:
+            await refs.retract(stream, sender, recipient, conversation, message)
+            return
+        if message.is_reaction:
+            react = self._reply(stream, element, sender, lambda text, _: send(replace(message, body=None)))
+            await refs.react(sender, recipient, conversation, message, react)
+            return
         if message.body is None:  # chat states, receipts, markers: passed on, not reviewed
             await send(message)
             return
+        body, message = message.body, await refs.with_reply(sender, recipient, conversation, message)
         event = TextEvent(
             sender,
             self.realm,
-            message.body,
+            body,
             Field.CORRECTION if message.replaces else Field.BODY,
             Conversation.DIRECT,
-            conversation_key(sender, recipient),
+            conversation,
             "correction" if message.replaces else "message",
             recipient=recipient,
             client_id=message.id,
             target=pseudonym,
             reply_to=message.reply_to,
+            quote_end=message.quote_end,
         )
         reply = self._reply(stream, element, sender, deliver, retract)
         await self.executor.submit(event, replace(reply, unarchived=self._release(element, sender, message)))
@@ -196,7 +209,7 @@ class PeopleDomain:
     # resources@: the resource library by topic; crisis resources after a high-severity risk
 
     async def _to_resources(self, stream: ComponentStream, member: Member, message: ChatMessage) -> None:
-        if message.body is None:
+        if not message.carries_body or message.body is None:
             return
         language = self.rt.language_of(member)
         library = self.rt.resources
@@ -217,7 +230,7 @@ class PeopleDomain:
     # wallguide@: commands (Ask a Wall Guide threads build on this address)
 
     async def _to_guide(self, stream: ComponentStream, member: Member, message: ChatMessage) -> None:
-        if message.body is None:
+        if not message.carries_body or message.body is None:
             return
         command = parse_command(message.body)
         if command is not None and command.name == "share":

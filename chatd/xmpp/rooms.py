@@ -38,7 +38,9 @@ from chatd.xmpp.ns import (
     NS_CORRECT,
     NS_DISCO_INFO,
     NS_DISCO_ITEMS,
+    NS_FASTEN,
     NS_MAM,
+    NS_MARKERS,
     NS_MODERATE,
     NS_MODERATE_0,
     NS_MUC,
@@ -46,6 +48,10 @@ from chatd.xmpp.ns import (
     NS_MUC_OWNER,
     NS_OCCUPANT_ID,
     NS_PING,
+    NS_REACTIONS,
+    NS_REPLY,
+    NS_RETRACT,
+    NS_RETRACT_0,
     NS_SELF_PING,
     NS_SID,
 )
@@ -67,6 +73,13 @@ ROOM_FEATURES = [
     NS_PING,
     NS_MODERATE,
     NS_MODERATE_0,
+    NS_RETRACT,
+    f"{NS_RETRACT}#tombstone",
+    NS_RETRACT_0,
+    "muc#stable_id",
+    NS_REPLY,
+    NS_REACTIONS,
+    NS_MARKERS,
 ]
 
 
@@ -227,6 +240,8 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
             await self._on_admin(stream, element, member, room, query)
         elif ns == NS_MUC_OWNER and query is not None:
             await self._on_owner(stream, element, member, room, query)
+        elif ns in (NS_MODERATE, NS_FASTEN) and query is not None:
+            await self._on_moderate(stream, element, member, room, query)
         else:
             raise Refused(Refusal("service-unavailable", "error.unavailable"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from xml.sax.saxutils import escape, quoteattr
 
 from slixmpp.jid import JID, InvalidJID
@@ -16,11 +17,14 @@ from chatd.xmpp.ns import (
     NS_DISCO_INFO,
     NS_DISCO_ITEMS,
     NS_FALLBACK,
+    NS_FASTEN,
     NS_HINTS,
     NS_MARKERS,
+    NS_REACTIONS,
     NS_RECEIPTS,
     NS_REPLY,
     NS_RETRACT,
+    NS_RETRACT_0,
     NS_SID,
     NS_STANZAS,
 )
@@ -70,9 +74,9 @@ def _body(element: ET.Element) -> str | None:
 
 
 def parse_message(element: ET.Element) -> ChatMessage:
-    chat_state = receipt_for = replaces = reply_to = None
+    chat_state = receipt_for = replaces = None
     marker: tuple[str, str] | None = None
-    receipt_request = encrypted = False
+    receipt_request = encrypted = markable = False
     for child in element:
         ns, name = namespace(child.tag), local_name(child.tag)
         if ns == NS_CHATSTATES and name in CHAT_STATES:
@@ -84,14 +88,14 @@ def parse_message(element: ET.Element) -> ChatMessage:
                 receipt_for = child.get("id") or None
         elif ns == NS_MARKERS and name in MARKERS and child.get("id"):
             marker = (name, child.get("id", ""))
+        elif ns == NS_MARKERS and name == "markable":
+            markable = True
         elif ns == NS_CORRECT and name == "replace":
             replaces = child.get("id") or None
-        elif ns == NS_REPLY and name == "reply":
-            reply_to = child.get("id") or None
         elif ns in ENCRYPTION_NAMESPACES:
             encrypted = True
     thread = client_child(element, "thread")
-    return ChatMessage(
+    message = ChatMessage(
         id=element.get("id"),
         type=element.get("type") or "normal",
         body=_body(element),
@@ -101,9 +105,52 @@ def parse_message(element: ET.Element) -> ChatMessage:
         receipt_for=receipt_for,
         marker=marker,
         replaces=replaces,
-        reply_to=reply_to,
         encrypted=encrypted,
+        markable=markable,
     )
+    return _with_references(element, message)
+
+
+def _with_references(element: ET.Element, message: ChatMessage) -> ChatMessage:
+    """XEP-0461 replies, XEP-0444 reactions and XEP-0424 retractions; a malformed one names its error."""
+    reply = element.find(f"{{{NS_REPLY}}}reply")
+    if reply is not None:
+        if not reply.get("id"):
+            return replace(message, malformed="error.reply_malformed")
+        quote_end = _quote_end(element, message.body)
+        if quote_end is None:
+            return replace(message, malformed="error.reply_malformed")
+        message = replace(message, reply_to=reply.get("id"), reply_author=reply.get("to") or None, quote_end=quote_end)
+    reactions = element.find(f"{{{NS_REACTIONS}}}reactions")
+    if reactions is not None:
+        if not reactions.get("id"):
+            return replace(message, malformed="error.reaction_malformed")
+        chosen = tuple((r.text or "").strip() for r in reactions.findall(f"{{{NS_REACTIONS}}}reaction"))
+        message = replace(message, reactions_to=reactions.get("id"), reactions=tuple(dict.fromkeys(chosen)))
+    retract = element.find(f"{{{NS_RETRACT}}}retract")
+    applied = element.find(f"{{{NS_FASTEN}}}apply-to")
+    if retract is None and applied is not None and applied.find(f"{{{NS_RETRACT_0}}}retract") is not None:
+        retract = applied  # the older form: <apply-to id=...><retract xmlns='...retract:0'/></apply-to>
+    if retract is not None:
+        if not retract.get("id"):
+            return replace(message, malformed="error.retract_malformed")
+        message = replace(message, retracts=retract.get("id"))
+    return message
+
+
+def _quote_end(element: ET.Element, body: str | None) -> int | None:
+    """Where the quote of a reply's fallback ends (0: no quote at the start); None when the range is malformed."""
+    for fallback in element.findall(f"{{{NS_FALLBACK}}}fallback"):
+        if fallback.get("for") != NS_REPLY:
+            continue
+        span = fallback.find(f"{{{NS_FALLBACK}}}body")
+        if span is None or body is None:
+            return 0
+        start, end = span.get("start", "0"), span.get("end", "")
+        if not (start.isdigit() and end.isdigit()) or int(start) > int(end) or int(end) > len(body):
+            return None
+        return int(end) if int(start) == 0 else 0
+    return 0
 
 
 def origin_id(element: ET.Element) -> str | None:
@@ -117,23 +164,41 @@ def _attrs(**values: str | None) -> str:
 
 
 def build_message(sender: str, recipient: str, message: ChatMessage) -> str:
-    """A chat message with only what chatd carries across: body, thread, states, receipts."""
+    """A chat message with only what chatd carries across: body, thread, states, receipts, markers, references."""
     parts = [f"<message{_attrs(from_=sender, to=recipient, type=message.type, id=message.id)}>"]
     if message.body is not None:
         parts.append(f"<body>{escape(message.body)}</body>")
     if message.thread:
         parts.append(f"<thread>{escape(message.thread)}</thread>")
-    if message.chat_state:
-        parts.append(f"<{message.chat_state} xmlns='{NS_CHATSTATES}'/>")
     if message.receipt_request:
         parts.append(f"<request xmlns='{NS_RECEIPTS}'/>")
     if message.receipt_for:
         parts.append(f"<received xmlns='{NS_RECEIPTS}'{_attrs(id=message.receipt_for)}/>")
+    parts.append(carried(message))
+    parts.append("</message>")
+    return "".join(parts)
+
+
+def carried(message: ChatMessage) -> str:
+    """What chats and rooms carry beside the body: chat state, markers, correction, reply, reactions."""
+    parts = []
+    if message.chat_state:
+        parts.append(f"<{message.chat_state} xmlns='{NS_CHATSTATES}'/>")
     if message.marker:
         parts.append(f"<{message.marker[0]} xmlns='{NS_MARKERS}'{_attrs(id=message.marker[1])}/>")
+    if message.markable:
+        parts.append(f"<markable xmlns='{NS_MARKERS}'/>")
     if message.replaces:
         parts.append(f"<replace xmlns='{NS_CORRECT}'{_attrs(id=message.replaces)}/>")
-    parts.append("</message>")
+    if message.reply_to:
+        parts.append(f"<reply xmlns='{NS_REPLY}'{_attrs(to=message.reply_author, id=message.reply_to)}/>")
+        if message.quote_end:
+            span = f"<body start='0' end='{message.quote_end}'/>"
+            parts.append(f"<fallback xmlns='{NS_FALLBACK}' for='{NS_REPLY}'>{span}</fallback>")
+    if message.reactions_to is not None:
+        chosen = "".join(f"<reaction>{escape(r)}</reaction>" for r in message.reactions)
+        parts.append(f"<reactions xmlns='{NS_REACTIONS}'{_attrs(id=message.reactions_to)}>{chosen}</reactions>")
+        parts.append(f"<store xmlns='{NS_HINTS}'/>")
     return "".join(parts)
 
 

@@ -48,6 +48,8 @@ from chatd.xmpp.rooms import RoomsDomain
 from chatd.xmpp.stream import ComponentStream
 from policies import Action
 
+TAKEN_BACK_KINDS = ("retracted", "moderated")  # chatd.core.retraction
+
 log = logging.getLogger("chatd.watch")
 
 
@@ -229,7 +231,9 @@ class ShadowRooms(RoomsDomain):
         head = i18n.text(language, f"watch.verdict.{verdict.action.value}")
         if kinds:
             head += f" · {kinds}"
-        if record.kind not in ("message", "guide"):
+        if record.kind in TAKEN_BACK_KINDS:  # not a new text: what was taken back, and by whom
+            head = i18n.text(language, f"watch.kind.{record.kind}")
+        elif record.kind not in ("message", "guide"):
             head += f" · {i18n.text(language, f'watch.kind.{record.kind}')}"
         if record.recipient is not None and parse_key(record.conversation).kind is not KeyKind.DM:
             head += f" → {record.recipient.pseudonym}"

@@ -7,8 +7,10 @@ written apart from the lexicons and is only ever measured. The tuning set of har
 look-alikes (tuning_safe.tsv) was written apart too and, like half A, used to tune. Sequences (seq_{en,fr}.tsv)
 are three short messages from one member, scored together with assess_recent.
 
-A risk text counts as caught when the review raises a risk alert under the default
-conf/policies.toml thresholds; a look-alike counts as a false alert when it raises one.
+A risk text counts as caught when chatd raises a risk alert for it under the default
+conf/policies.toml thresholds: inline (the review) or right after delivery (assess_recent, where
+the statistical model of policies/risk_model.py joins the lexicon); a look-alike counts as a false
+alert when it raises one. --inline-only measures the review alone.
 
 Usage: python tests/eval/risk_eval.py [--show-half-a]   (half B and the blind set never print texts)
 """
@@ -115,15 +117,20 @@ def sequences(language: str) -> dict[tuple[str, bool], list[str]]:
     return {key: [text for _, text in sorted(messages)] for key, messages in found.items()}
 
 
-def alerted(engine: PolicyEngine, text: str, language: str) -> bool:
-    verdict = engine.review(text, Context(realm="eval", language=language))
-    return any(alert.kind.startswith("risk.") for alert in verdict.alerts)
+def alerted(engine: PolicyEngine, text: str, language: str, inline_only: bool = False) -> bool:
+    """Whether chatd raises a risk alert for the text: inline (review) or right after delivery
+    (assess_recent, where the statistical model joins the lexicon)."""
+    context = Context(realm="eval", language=language)
+    verdict = engine.review(text, context)
+    if any(alert.kind.startswith("risk.") for alert in verdict.alerts):
+        return True
+    return not inline_only and any(alert.kind.startswith("risk.") for alert in engine.assess_recent([text], context))
 
 
-def measure(engine: PolicyEngine, texts: list[Text]) -> Results:
+def measure(engine: PolicyEngine, texts: list[Text], inline_only: bool = False) -> Results:
     results = Results()
     for item in texts:
-        hit = alerted(engine, item.text, item.language)
+        hit = alerted(engine, item.text, item.language, inline_only)
         key = (item.half, item.language)
         if item.risk:
             results.recall[key].add(hit)
@@ -164,11 +171,12 @@ def measure_sequences(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--show-half-a", action="store_true", help="print half A's misses and false alerts")
+    parser.add_argument("--inline-only", action="store_true", help="the inline review alone, without the model")
     arguments = parser.parse_args()
     engine = default_engine()
     texts = [t for language in LANGUAGES for t in development_set(language)] + blind_set() + tuning_set()
     started = time.perf_counter()
-    results = measure(engine, texts)
+    results = measure(engine, texts, arguments.inline_only)
     elapsed = time.perf_counter() - started
     print(f"{len(texts)} texts, {elapsed / max(len(texts), 1) * 1e6:.0f} µs per review\n")
     print(f"{'set':<8}{'lang':<6}{'recall':>18}{'false alerts':>20}")

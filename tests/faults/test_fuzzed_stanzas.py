@@ -147,9 +147,15 @@ async def test_after_fuzzing_chatd_relays_and_deep_stanzas_get_policy_violation(
         for domain in DOMAINS:
             alice.send_raw(f"<iq type='get' to='{domain}' id='deep-{domain}'>{nested}</iq>")
             await alice.expect(error_from(domain, "policy-violation", kind="iq", stanza_id=f"deep-{domain}"))
-        # no body: Prosody's own archive (mod_mam) fails on a deep message with a body and never routes it
-        alice.send_raw(f"<message type='chat' to='{stack.pseudonym_jid('bob')}' id='deep-m'>{nested}</message>")
-        await alice.expect(error_from(stack.pseudonym_jid("bob"), "policy-violation", stanza_id="deep-m"))
+        to = stack.pseudonym_jid("bob")
+        # refused by chatd (deeper than its limit) and, far deeper, by Prosody before mod_mam archives it:
+        # a message with a body used to overflow mod_mam's stack and vanish without an answer
+        for depth, stanza_id in ((40, "deep-40"), (3000, "deep-3000")):
+            inner = "<x xmlns='urn:example:fuzz'>" * depth + "</x>" * depth
+            alice.send_raw(f"<message type='chat' to='{to}' id='{stanza_id}'><body>hi</body>{inner}</message>")
+            await alice.expect(error_from(to, "policy-violation", stanza_id=stanza_id))
+        alice.send_raw(f"<message type='chat' to='{to}' id='deep-m'>{nested}</message>")
+        await alice.expect(error_from(to, "policy-violation", stanza_id="deep-m"))
         alice.send_chat(stack.pseudonym_jid("bob"), "still relaying after the fuzz")
         await bob.expect(message_from(stack.pseudonym_jid("alice"), "still relaying after the fuzz"), timeout=10)
     finally:

@@ -40,10 +40,11 @@ async def test_rejecting_policy_stops_delivery_with_localized_error(stack: Stack
 async def test_held_message_reaches_nobody_and_author_is_told(stack: Stack, connect) -> None:
     alice, bob = await connect("alice"), await connect("bob")
     mark = bob.mark()
-    alice.send_chat(stack.pseudonym_jid("bob"), "HOLDME for review")
+    text = "HOLDME for review in the seam test"  # other tests hold HOLDME texts on the same stack
+    alice.send_chat(stack.pseudonym_jid("bob"), text)
     await alice.expect(message_from(f"wallguide@{stack.en}", "waiting for a Wall Guide"))
     await bob.expect_nothing(message_from(stack.pseudonym_jid("alice"), "HOLDME"), wait=0.5, start=mark)
-    assert archived(stack, "HOLDME") == [(None, "HOLDME for review", "hold")]
+    assert archived(stack, text) == [(None, text, "hold")]
 
 
 async def test_failing_policy_holds_instead_of_delivering(stack: Stack, connect) -> None:

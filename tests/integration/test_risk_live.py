@@ -43,15 +43,18 @@ async def test_three_short_texts_raise_one_alert_naming_its_constructs(policy_st
     joined = wendy.mark()  # entries announced from now on, not the room's history
     before_alerts = len(alert_entries(stack, "en", "kind-robin"))
     await send_in_order(frank, eve, stack.pseudonym_jid("frank"), stack.pseudonym_jid("eve"), SEQUENCE_EN)
-    line = body_of(await wendy.expect(announced(queue, "· kind-robin"), start=joined)) or ""
+    # the pistol and "tonight" read together raise a medium alert, the third text a high one
+    medium = body_of(await wendy.expect(announced(queue, "· kind-robin"), start=joined)) or ""
+    assert "[severity 2]" in medium and "means: firearm" in medium and "time: tonight" in medium
+    line = body_of(await wendy.expect(announced(queue, "· kind-robin", "[severity 3]"), start=joined)) or ""
     assert re.search(r"\d+ recent texts together", line)
     assert "hopelessness" in line and "means: firearm" in line and "time: tonight" in line
     assert "xmpp:en-dm-" in line  # the conversation's shadow room, one click away
     crisis = await frank.expect(message_from(f"wallguide@{stack.en}", "988"))  # severity 3
     assert "911" in (body_of(crisis) or "")
-    entries = (await settled(stack, "en", "kind-robin", before_alerts + 1))[before_alerts:]
-    assert len(entries) == 1 and entries[0][1] == 3
-    assert {"hopelessness", "means:firearm", "time:tonight"} <= set(entries[0][3].split())
+    entries = (await settled(stack, "en", "kind-robin", before_alerts + 2))[before_alerts:]
+    assert [entry[1] for entry in entries] == [2, 3]
+    assert {"hopelessness", "means:firearm", "time:tonight"} <= set(entries[-1][3].split())
 
     entry = int(re.match(r"#(\d+)", line).group(1))  # type: ignore[union-attr]
     before = await asyncio.to_thread(scrape, stack)

@@ -63,8 +63,10 @@ def test_no_window_alert_when_a_single_text_raised_that_severity_already() -> No
 
 def test_a_stronger_window_alert_follows_a_weaker_one() -> None:
     recent = RecentTexts()
-    recent.add(1, "the pistol", 0.0, 0, FakeScorer({"pistol": "means:firearm"}))
-    medium = recent.add(1, "tonight", 1.0, 0, FakeScorer({"tonight": "time:tonight"}, severity=2))
+    assert recent.add(1, "the pistol", 0.0, 0, FakeScorer(SCORER_CUES)) is None
+    medium = recent.add(
+        1, "tonight", 1.0, 0, FakeScorer({"pistol": "means:firearm", "tonight": "time:tonight"}, severity=2)
+    )
     assert medium is not None and medium.severity == 2
     high = recent.add(1, "done", 2.0, 0, FakeScorer(SCORER_CUES))
     assert high is not None and high.severity == 3
@@ -92,11 +94,15 @@ def test_members_are_scored_apart_and_idle_members_forgotten() -> None:
     assert len(recent) == 1 and recent.count(1) == 0
 
 
-def test_a_single_text_is_not_scored_again_and_other_alerts_are_ignored() -> None:
+def test_a_single_text_is_scored_after_delivery_and_other_alerts_are_ignored() -> None:
     recent = RecentTexts()
     scorer = FakeScorer({"x": "house"}, kind="house.flood")
-    assert recent.add(1, "x", 0.0, 0, scorer) is None and scorer.calls == []
-    assert recent.add(1, "x", 1.0, 0, scorer) is None and len(scorer.calls) == 1
+    assert recent.add(1, "x", 0.0, 0, scorer) is None and scorer.calls == [["x"]]
+    assert recent.add(1, "x", 1.0, 0, scorer) is None and len(scorer.calls) == 2
+    # the statistical reading runs only here: one text it hears raises an alert its review did not
+    reading = FakeScorer({"garage": "wording"}, severity=2, kind="risk.wording")
+    alert = RecentTexts().add(1, "taped up the gaps in the garage", 0.0, 0, reading)
+    assert alert is not None and alert.kind == "risk.wording"
 
 
 class WindowPolicy:

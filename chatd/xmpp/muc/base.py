@@ -32,12 +32,10 @@ from chatd.xmpp.muc.payloads import (
     tombstone,
 )
 from chatd.xmpp.ns import (
-    NS_CHATSTATES,
     NS_DELAY,
     NS_FALLBACK,
     NS_FASTEN,
     NS_HINTS,
-    NS_MARKERS,
     NS_MODERATE,
     NS_MODERATE_0,
     NS_MUC_USER,
@@ -171,7 +169,12 @@ class MucBase:
     def _message_tail(self, room: Room, record: RoomRecord, delayed: bool = False, extra: str = "") -> bytes:
         room_jid = self._jid(room)
         delay = f"<delay{attrs(xmlns=NS_DELAY, stamp=stamp(record.created_at), from_=room_jid)}/>" if delayed else ""
-        content = tombstone(room_jid) if record.removed else f"<body>{escape(record.body)}</body>"
+        if record.retracted:
+            content = f"<retracted xmlns='{NS_RETRACT}'/>"
+        elif record.removed:
+            content = tombstone(self._jid(room, record.removed_by) if record.removed_by else room_jid)
+        else:
+            content = f"<body>{escape(record.body)}</body>"
         return (
             f"{attrs(from_=self._jid(room, record.nick), type='groupchat', id=record.client_id or record.stanza_id)}>"
             f"{content}{extra}{delay}"
@@ -194,9 +197,7 @@ class MucBase:
 
     @staticmethod
     def _extras(message: ChatMessage) -> str:
-        state = f"<{message.chat_state} xmlns='{NS_CHATSTATES}'/>" if message.chat_state else ""
-        marker = f"<{message.marker[0]} xmlns='{NS_MARKERS}'{attrs(id=message.marker[1])}/>" if message.marker else ""
-        return state + marker
+        return st.carried(message)
 
     async def _private(
         self, stream: ComponentStream, room: Room, nick: str, recipient: Occupant, message: ChatMessage
@@ -209,17 +210,22 @@ class MucBase:
         ).encode()
         self.rt.counters.delivered += await self._send(stream, self._to_clients(recipient, b"<message to=", tail))
 
-    async def _announce_retraction(self, room: Room, stanza_id: str, reason: str, fallback: str) -> None:
-        """XEP-0425 (and its XEP-0424 tombstone form) to every occupant: the room took a message back."""
+    async def _announce_retraction(
+        self, room: Room, stanza_id: str, reason: str, fallback: str, by: str | None = None
+    ) -> None:
+        """XEP-0425 (and its XEP-0424 tombstone form) to every occupant: the room took a message back.
+
+        By: the occupant address of who removed it (a group's owner); the Wall Guides when not given."""
         room_jid = self._jid(room)
-        by = self._jid(room, self.rt.config.watch.guide_name)
+        by = by or self._jid(room, self.rt.config.watch.guide_name)
         fallback = escape(fallback)
+        why = f"<reason>{escape(reason)}</reason>" if reason else ""
         tail = (
             f"{attrs(from_=room_jid, type='groupchat', id=new_stanza_id())}>"
-            f"<retract{attrs(xmlns=NS_RETRACT, id=stanza_id)}><moderated{attrs(xmlns=NS_MODERATE, by=by)}/>"
-            f"<reason>{escape(reason)}</reason></retract>"
+            f"<retract{attrs(xmlns=NS_RETRACT, id=stanza_id)}>"
+            f"<moderated{attrs(xmlns=NS_MODERATE, by=by)}/>{why}</retract>"
             f"<apply-to{attrs(xmlns=NS_FASTEN, id=stanza_id)}><moderated{attrs(xmlns=NS_MODERATE_0, by=by)}>"
-            f"<retract xmlns='{NS_RETRACT_0}'/><reason>{escape(reason)}</reason></moderated></apply-to>"
+            f"<retract xmlns='{NS_RETRACT_0}'/>{why}</moderated></apply-to>"
             f"<fallback{attrs(xmlns=NS_FALLBACK, for_=NS_RETRACT)}/><body>{fallback}</body>"
             f"<store xmlns='{NS_HINTS}'/></message>"
         )

@@ -6,27 +6,27 @@ import logging
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from xml.sax.saxutils import escape, quoteattr
 
 from chatd import i18n
 from chatd.core import rooms as core
 from chatd.core.direct import find_recipient
 from chatd.core.fragments import Piece
-from chatd.core.message import ChatMessage, check_message
+from chatd.core.message import ChatMessage, check_message, quote_end_after
 from chatd.core.model import Member
 from chatd.core.refusal import Refusal, Refused, allowed, checked
 from chatd.core.rooms import Room
 from chatd.ids import new_stanza_id
 from chatd.store.rooms import RoomRecord
 from chatd.xmpp import stanza as st
-from chatd.xmpp.muc.base import MucBase
 from chatd.xmpp.muc.payloads import (
     attrs,
     child,
 )
+from chatd.xmpp.muc.references import ReferencesMixin
 from chatd.xmpp.ns import (
     NS_CONFERENCE,
-    NS_CORRECT,
     NS_MUC_USER,
 )
 from chatd.xmpp.stream import ComponentStream
@@ -35,7 +35,7 @@ from policies import Field
 log = logging.getLogger("chatd.rooms")
 
 
-class MessagesMixin(MucBase):
+class MessagesMixin(ReferencesMixin):
     def _on_message(self, stream: ComponentStream, element: ET.Element, member: Member, local: str, nick: str) -> None:
         x = child(element, NS_MUC_USER, "x")
         invites = x.findall(f"{{{NS_MUC_USER}}}invite") if x is not None else []
@@ -48,12 +48,14 @@ class MessagesMixin(MucBase):
         if invites and not nick:
             serve(lambda: self._on_invite(stream, element, member, local, invites))
         elif message.type == "groupchat" and not nick:
-            if message.body is not None and not self.rt.limiter.allow(member.account, time.monotonic()):
+            texts = message.carries_body or bool(message.reactions)
+            if texts and not self.rt.limiter.allow(member.account, time.monotonic()):
                 raise Refused(Refusal("policy-violation", "error.too_fast", kind="wait"))
             subject = st.client_child(element, "subject")
             if subject is None:
                 checked(core.check_groupchat(message, limit))
-            if self.rt.is_resend(member.account, st.origin_id(element), message.id, message.body):
+            body = message.body if message.carries_body else None
+            if self.rt.is_resend(member.account, st.origin_id(element), message.id, body):
                 serve(lambda: self._acknowledge_resend(stream, element, member, local))
             elif subject is not None:
                 serve(lambda: self._on_subject(stream, element, member, local, subject.text or ""))
@@ -61,6 +63,8 @@ class MessagesMixin(MucBase):
                 serve(lambda: self._on_groupchat(stream, element, member, local, message))
         elif nick and message.type in ("chat", "normal"):
             checked(check_message(message, limit))
+            if message.is_reaction or message.retracts is not None:  # not carried in private messages (yet)
+                raise Refused(Refusal("feature-not-implemented", "error.room_private_unsupported"))
             if not self.rt.is_resend(member.account, st.origin_id(element), message.id, message.body):
                 serve(lambda: self._on_private(stream, element, member, local, nick, message))
         elif element.get("type") != "groupchat":  # declines, voice requests and the like are not served
@@ -70,6 +74,12 @@ class MessagesMixin(MucBase):
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, message: ChatMessage
     ) -> None:
         room, occupant = self._joined(stream, element, member, local)
+        if message.retracts is not None:
+            await self._retract_own(stream, member, room, occupant, message)
+            return
+        if message.is_reaction:
+            await self._react(stream, element, member, room, occupant, message)
+            return
         if message.body is None:  # chat states and markers: passed on, not kept
             tail = self._state_tail(room, occupant, message)
             if tail:
@@ -77,11 +87,14 @@ class MessagesMixin(MucBase):
             return
         field = Field.CORRECTION if message.replaces else Field.BODY
         kind = "correction" if message.replaces else "message"
-        event = self._event(room, member, message.body, field, kind, None, element.get("id"), message.reply_to)
-        extra = f"<replace xmlns='{NS_CORRECT}'{attrs(id=message.replaces)}/>" if message.replaces else ""
+        body, message = message.body, await self._with_reply(room, message)
+        event = self._event(room, member, body, field, kind, None, element.get("id"), message.reply_to)
+        event = replace(event, quote_end=message.quote_end)
 
         async def deliver(text: str, stanza_id: str) -> None:
             record = RoomRecord(0, stanza_id, member.id, member.pseudonym, message.id, text, self.rt.now())
+            quote_end = quote_end_after(body, message.quote_end, text)
+            extra = st.carried(replace(message, chat_state=None, marker=None, quote_end=quote_end))
             tail = self._message_tail(room, record, extra=extra)
             self.rt.counters.delivered += await self._fanout(stream, room, b"<message to=", tail, author=member)
 

@@ -48,3 +48,17 @@ def test_flood(engine: PolicyEngine) -> None:
 @pytest.mark.parametrize("text", ["I skipped class", "Scunthorpe is a town", "the bitcoin price", "pas de chien"])
 def test_no_false_slurs_inside_words(engine: PolicyEngine, text: str) -> None:
     assert not [k for k in kinds_found(engine, text) if k.startswith("house.")]
+
+
+@pytest.mark.parametrize(
+    ("text", "slur"),
+    [
+        ("j'ai 20 minutes de retard, commencez sans moi", False),
+        ("le bus est en retard encore", False),
+        ("retard de 2h sur le vol", False),
+        ("t'es vraiment un retard", True),
+        ("what a retard", True),
+    ],
+)
+def test_an_ordinary_french_retard_is_no_slur(engine: PolicyEngine, text: str, slur: bool) -> None:
+    assert ("house.slur" in kinds_found(engine, text, french())) == slur

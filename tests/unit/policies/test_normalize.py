@@ -84,3 +84,15 @@ def test_every_view_has_the_same_length() -> None:
     norm = normalize("Ｊоhn\u200b at gmail dot com, five one four ﬁne")
     lengths = {len(norm.lower), len(norm.cased), len(norm.leet), len(norm.starts), len(norm.ends)}
     assert len(lengths) == 1
+
+
+def test_folding_a_phrase_word_by_word_gives_what_normalizing_it_whole_gives() -> None:
+    from policies import risk
+    from policies.lexicon import read_rows
+    from policies.normalize import fold, normalize
+
+    phrases = [row[0] for name in risk.LEXICONS.values() for row in read_rows(name)][::25]
+    phrases += ["five one four", "j o h n", "marie at gmail dot com", "j'ai 3 pilules", "un deux trois", "à l'hôpital"]
+    for phrase in phrases:
+        for form in risk._alternatives(risk.LEMMA.sub("x", phrase))[:50]:
+            assert fold(form) == normalize(form).lower, form

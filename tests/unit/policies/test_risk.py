@@ -70,6 +70,7 @@ def test_alert_names_means_and_time(engine: PolicyEngine) -> None:
         ("my wife is gonna kill me when she sees the new fishing rod", "en"),
         ("je suis mort de rire", "fr"), ("ça me tue", "fr"), ("je meurs de faim", "fr"),
         ("je veux en finir avec ce dossier", "fr"), ("je dois me couper les cheveux", "fr"),
+        ("the kids ate all the cookies", "en"), ("gave my dog a bath", "en"), ("on va sauter de joie", "fr"),
         ("ma batterie est morte", "fr"), ("adieu l'hiver, bonjour les terrasses", "fr"),
     ],
 )  # fmt: skip
@@ -119,3 +120,24 @@ def test_every_lemma_has_its_inflections() -> None:
         for row in read_rows(name):
             for group in re.findall(r"<([^<>]+)>", row[0]):
                 assert all((language, lemma) in built for lemma in group.split("|")), (name, row[0])
+
+
+def test_a_phrase_cut_in_parts_keeps_its_optional_words_optional() -> None:
+    from policies.cues import _alternatives, _cut
+
+    phrase = (
+        "{je serai|je vais etre|je ne serai} {plus|pu|pus|pas} {la|ici|en vie|de ce monde} {"
+        + "|".join(f"mot{n}" for n in range(300))
+        + "|}"
+    )
+    pieces = _cut(phrase, "fr")
+    assert len(pieces) > 1
+    assert all(all(text.strip() for text in _alternatives(piece)) for piece in pieces)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("I don't know, I want to die", "en"), ("je sais pas, je veux mourir", "fr")],
+)
+def test_a_negation_does_not_reach_past_a_comma(engine: PolicyEngine, text: str, language: str) -> None:
+    assert risk_alert(engine, text, language) is not None

@@ -1,0 +1,1 @@
+"""A real deployment: the production profile, the files an operator installs, and `chatd check`."""

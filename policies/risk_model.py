@@ -1,0 +1,116 @@
+"""A statistical reading of a whole message, beside the cue lexicons: how much it reads like risk.
+
+One logistic regression per language over TF-IDF features of the normalized text (word 1-2-grams
+and character 3-5-grams within words), trained by policies/data/build_risk_model.py on texts
+written from the clinical constructs (never on the evaluation texts it is measured with). Its
+weights are plain data (risk_model_LANG.tsv); scoring is pure Python and needs no ML library.
+
+It hears phrasings no cue lists ("taped up the gaps in the garage today"), so its probability
+becomes one more signal, "wording", in the composition (policies/risk.py): above `alone` it
+raises an alert by itself; above `beside` it raises one only beside a lexicon signal of weight 1
+or more. The thresholds were chosen by cross-validation on the training texts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+WORD = re.compile(r"\b\w\w+\b")
+WHITE_SPACES = re.compile(r"\s\s+")
+CHARACTERS = (3, 5)  # character n-gram lengths, within words padded with one space
+ALONE_WEIGHT = 2.0  # the wording signal's weight above the `alone` threshold: an alert
+WORDS_KEPT = 50_000  # words whose known character n-grams are kept
+BESIDE_WEIGHT = 1.0  # above `beside`: an alert only with a lexicon signal of 1 or more
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    alone: float
+    beside: float
+
+
+class RiskModel:
+    """One language's model: features -> (idf, coefficient), for word and character n-grams."""
+
+    def __init__(self, language: str) -> None:
+        # n-gram -> (idf × coefficient, idf²): what one occurrence adds to the score and to the norm
+        self.words: dict[str, tuple[float, float]] = {}
+        self.characters: dict[str, tuple[float, float]] = {}
+        self.intercept = 0.0
+        self.thresholds = Thresholds(2.0, 2.0)  # never, until the file says otherwise
+        text = resources.files("policies").joinpath("data", f"risk_model_{language}.tsv").read_text("utf-8")
+        for line in text.split("\n"):
+            if not line or line.startswith("#"):
+                continue
+            cells = line.split("\t")  # not stripped: character n-grams begin or end with a space
+            if cells[0] == "!intercept":
+                self.intercept = float(cells[1])
+            elif cells[0] == "!thresholds":
+                self.thresholds = Thresholds(float(cells[1]), float(cells[2]))
+            else:
+                table = self.words if cells[0] == "w" else self.characters
+                idf, coefficient = float(cells[2]), float(cells[3])
+                table[cells[1]] = (idf * coefficient, idf * idf)
+        self._known_grams = lru_cache(maxsize=WORDS_KEPT)(self._word_grams)
+
+    def probability(self, text: str) -> float:
+        """How much a normalized, lowercased text reads like risk, from 0 to 1."""
+        tokens = WORD.findall(text)
+        grams = Counter(tokens)
+        grams.update(f"{a} {b}" for a, b in itertools.pairwise(tokens))
+        characters = Counter(itertools.chain.from_iterable(map(self._known_grams, WHITE_SPACES.sub(" ", text).split())))
+        score = self.intercept + _part(grams, self.words) + _part(characters, self.characters)
+        if score < -30:
+            return 0.0
+        return 1.0 / (1.0 + math.exp(-score))
+
+    def _word_grams(self, word: str) -> tuple[str, ...]:
+        """The character n-grams of one word that the model knows (words repeat: kept in a bounded cache)."""
+        return tuple(gram for gram in _character_grams(word) if gram in self.characters)
+
+    def weight(self, text: str) -> float:
+        """The wording signal's weight for a normalized, lowercased text."""
+        probability = self.probability(text)
+        if probability >= self.thresholds.alone:
+            return ALONE_WEIGHT
+        return BESIDE_WEIGHT if probability >= self.thresholds.beside else 0.0
+
+
+def _part(counts: Counter[str], table: dict[str, tuple[float, float]]) -> float:
+    """One feature block's share of the score: sublinear TF-IDF, L2-normalized, dot coefficients."""
+    total = 0.0
+    squares = 0.0
+    for gram, count in counts.items():
+        known = table.get(gram)
+        if known is not None:
+            tf = 1.0 + math.log(count) if count > 1 else 1.0
+            total += tf * known[0]
+            squares += tf * tf * known[1]
+    return total / math.sqrt(squares) if squares else 0.0
+
+
+def _character_grams(word: str) -> list[str]:
+    """A word's character n-grams, padded with one space on each side."""
+    grams: list[str] = []
+    padded = f" {word} "
+    low, high = CHARACTERS
+    for size in range(low, high + 1):
+        if len(padded) <= size:  # a short word counts once, whole
+            grams.append(padded)
+            break
+        grams += [padded[i : i + size] for i in range(len(padded) - size + 1)]
+    return grams
+
+
+@cache
+def model(language: str) -> RiskModel | None:
+    """The language's model, or None when none was built for it."""
+    if not resources.files("policies").joinpath("data", f"risk_model_{language}.tsv").is_file():
+        return None
+    return RiskModel(language)
