@@ -15,12 +15,13 @@ from functools import lru_cache
 from typing import Any
 
 from policies import risk_model
+from policies.cues import Cue
 from policies.house import HouseRules
 from policies.kinds import NEW_MEMBER_RULES, RULES, Hit
 from policies.lexicon import WordHit, WordMatcher
 from policies.normalize import Normalized, normalize
 from policies.pii import PiiDetector
-from policies.risk import LEXICONS, NOTHING, Assessment, Cue, RiskDetector, Signal, compose
+from policies.risk import LEXICONS, NOTHING, Assessment, RiskDetector, Signal, compose
 from policies.types import Action, Alert, Context, Finding, Label, Verdict
 
 RECENT_TEXTS = 4096  # texts whose risk cues assess_recent keeps
@@ -156,14 +157,11 @@ class PolicyEngine:
 
     def _find_words(self, norm: Normalized) -> dict[str, list[WordHit]]:
         """Lexicon hits per detector; risk and house words are also sought with leetspeak undone."""
-        words: dict[str, list[WordHit]] = {"pii": [], "risk": [], "house": []}
-        for start, end, (detector, payload) in self._words.find(norm.lower):
-            words[detector].append((start, end, payload))
+        hits = self._words.find(norm.lower)
         if norm.leet != norm.lower:
-            for start, end, (detector, payload) in self._words.find(norm.leet):
-                if detector != "pii":
-                    words[detector].append((start, end, payload))
-        return words
+            known = set(hits)  # the two views overlap: each hit once
+            hits += [hit for hit in self._words.find(norm.leet) if hit[2][0] != "pii" and hit not in known]
+        return {name: [(s, e, p) for s, e, (d, p) in hits if d == name] for name in ("pii", "risk", "house")}
 
     def review(self, text: str, context: Context) -> Verdict:
         findings, assessment = self._examine(text, context)

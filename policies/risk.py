@@ -5,8 +5,9 @@ The cue lexicons (risk_en.tsv, risk_fr.tsv) name what each phrase signals: a con
 "!ordinary", "!idiom" ...). Matching is on whole words of the normalized text with
 leetspeak undone; `<lemma>` in a phrase stands for every inflection of that lemma
 (inflections.tsv, built from simplemma's dictionaries), and ` ... ` lets up to GAP_WORDS
-words stand between two parts of a phrase within one sentence. Negations and the author as
-subject are found by a pattern per language (NEGATION, SELF) near each cue.
+words stand between two parts of a phrase within one sentence (policies/cues.py matches
+phrases). Negations and the author as subject are found by a pattern per language
+(NEGATION, SELF) near each cue.
 
 Composition: each construct keeps its strongest cue; the text's score is the sum of its
 constructs' weights (time counts only beside another construct). One weak signal alone
@@ -26,18 +27,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
 
+from policies.cues import SENTENCE_BREAK, WORD, Cue, CueIndex
 from policies.kinds import RISK_ORDER, Hit
-from policies.lexicon import WordHit, expand, read_rows
+from policies.lexicon import WordHit
 from policies.normalize import Normalized
 
 LEXICONS = {"en": "risk_en.tsv", "fr": "risk_fr.tsv"}
-GAP_WORDS = 5
-MAX_FORMS = 200  # forms of one part before it is cut in two
-SENTENCE_BREAK = re.compile(r"[.!?;\n]+|\s(?:but|mais|though|anyway|bref)\s")
-WORD = re.compile(r"[\w']+")
-LEMMA = re.compile(r"<([^<>]+)>")
 
 # severity from the composed score
 SEVERE, MEDIUM, LOW = 3.0, 2.0, 0.75
@@ -80,22 +76,6 @@ QUANTITY = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True, eq=False)  # one object per phrase part: compared by identity
-class Cue:
-    signal: str  # "construct" or "construct:detail", or "!modifier"
-    weight: float
-    language: str
-    words: int  # words in the phrase: one-word cues of the other language are ignored
-    part: int = 0  # for phrases in parts: which part, and how many parts
-    parts: int = 1
-    phrase_id: int = 0
-    gap: int = 0  # words allowed between two parts
-
-    @property
-    def construct(self) -> str:
-        return self.signal.split(":", 1)[0]
-
-
 @dataclass(frozen=True, slots=True)
 class Signal:
     signal: str
@@ -130,18 +110,8 @@ class RiskDetector:
     """Matched by the engine's word matcher: entries are its phrases, assess reads their hits."""
 
     def __init__(self, lexicons: dict[str, str] = LEXICONS) -> None:
-        self.entries: list[tuple[str, Cue]] = []
-        phrase_id = 0
-        for language, name in lexicons.items():
-            for row in read_rows(name):
-                phrase, signal = row[0], row[1]
-                weight = float(row[2]) if len(row) > 2 and row[2] else 0.0
-                phrase_id += 1
-                for gap, part_list in _parts(phrase, language):
-                    for index, forms in enumerate(part_list):
-                        cue = Cue(signal, weight, language, len(phrase.split()), index, len(part_list), phrase_id, gap)
-                        self.entries += [(form, cue) for form in forms]
-                    phrase_id += 1
+        self._index = CueIndex(lexicons)
+        self.entries = self._index.entries
 
     def find(self, norm: Normalized, words: list[WordHit], language: str) -> tuple[list[Hit], Assessment]:
         """Findings (one per counted signal, with the composed severity) and the assessment."""
@@ -163,13 +133,14 @@ class RiskDetector:
 
         context_marks: modifiers found in the author's other recent texts that frame this one too
         ("for the tent" after "bought some rope"); see WINDOW_MARKS."""
-        if not cues:
+        signs = [hit for hit in cues if not hit[2].signal.startswith("!")]
+        if not signs:  # modifiers alone signal nothing
             return []
         idioms = [(s, e) for s, e, c in cues if c.signal == "!idiom"]
         marks = {c.signal[1:] for _, _, c in cues if c.signal.startswith("!")} | context_marks
         breaks = [m.end() for m in SENTENCE_BREAK.finditer(text)]
         found: list[Signal] = []
-        for start, end, cue in _longest_first([hit for hit in cues if not hit[2].signal.startswith("!")]):
+        for start, end, cue in _longest_first(signs):
             if any(i_start <= start and end <= i_end for i_start, i_end in idioms):
                 continue
             weight = cue.weight * self._kept(text, (start, end), cue, cues, marks, breaks, language)
@@ -179,9 +150,7 @@ class RiskDetector:
 
     def cues(self, text: str, words: list[WordHit], language: str) -> list[tuple[int, int, Cue]]:
         """The cues of the text's language found in it, parts of phrases joined."""
-        # the lower and leet views overlap; dict keeps the matcher's order, the same on every run
-        found = list(dict.fromkeys(hit for hit in words if hit[2].language == language or hit[2].words >= 2))
-        cues = _whole_phrases(text, found)
+        cues = self._index.cues(text, words, language)
         if DIGIT.search(text):
             cues += [(m.start(), m.end(), QUANTITY_CUE) for m in QUANTITY.finditer(text)]
         return cues
@@ -261,46 +230,6 @@ def compose(texts: Iterable[Sequence[Signal]]) -> Assessment:
     return Assessment(severity, score, tuple(counted))
 
 
-def _whole_phrases(text: str, hits: list[tuple[int, int, Cue]]) -> list[tuple[int, int, Cue]]:
-    """Single-part cues as they are; the parts of gapped phrases joined when in order and close."""
-    whole = []
-    parts: dict[int, dict[int, list[tuple[int, int]]]] = {}
-    first: dict[int, Cue] = {}
-    for start, end, cue in hits:
-        if cue.parts == 1:
-            whole.append((start, end, cue))
-        else:
-            phrase = parts.get(cue.phrase_id)
-            if phrase is None:
-                phrase = parts[cue.phrase_id] = {}
-                first[cue.phrase_id] = cue
-            spans = phrase.get(cue.part)
-            if spans is None:
-                phrase[cue.part] = [(start, end)]
-            else:
-                spans.append((start, end))
-    for phrase_id, by_part in parts.items():
-        cue = first[phrase_id]
-        if len(by_part) < cue.parts:
-            continue
-        for first_start, first_end in by_part[0]:
-            end = first_end
-            for index in range(1, cue.parts):
-                following = [(s, e) for s, e in by_part[index] if s >= end and _close(text, end, s, cue.gap)]
-                if not following:
-                    break
-                end = following[0][1]
-            else:
-                whole.append((first_start, end, Cue(cue.signal, cue.weight, cue.language, cue.words, 0, cue.parts)))
-                break
-    return whole
-
-
-def _close(text: str, end: int, start: int, gap: int) -> bool:
-    between = text[end:start]
-    return len(WORD.findall(between)) <= gap and SENTENCE_BREAK.search(between) is None
-
-
 def _longest_first(hits: list[tuple[int, int, Cue]]) -> list[tuple[int, int, Cue]]:
     """Overlapping cues of one construct keep the strongest; a cue inside a longer phrase is dropped."""
     kept: list[tuple[int, int, Cue]] = []
@@ -313,99 +242,3 @@ def _longest_first(hits: list[tuple[int, int, Cue]]) -> list[tuple[int, int, Cue
             continue
         kept.append(hit)
     return sorted(kept, key=lambda h: h[0])
-
-
-def _parts(phrase: str, language: str) -> list[tuple[int, list[set[str]]]]:
-    """The phrase as parts to match: its " ... " pieces (GAP_WORDS apart), and pieces with many
-    forms cut further at word boundaries into adjacent parts, so that forms are summed, not multiplied."""
-    pieces = [piece.strip() for piece in phrase.split("...")]
-    if len(pieces) > 1:
-        return [(GAP_WORDS, [_forms(piece, language) for piece in pieces])]
-    return [(0, [_forms(piece, language) for piece in _cut(phrase, language)])]
-
-
-def _cut(phrase: str, language: str) -> list[str]:
-    """Cuts a phrase whose forms are too many at the word boundary that balances the two halves best."""
-    if _count(phrase, language) <= MAX_FORMS:
-        return [phrase]
-    best: tuple[int, int] | None = None
-    depth = 0
-    for index, char in enumerate(phrase):
-        depth += (char == "{") - (char == "}")
-        if char == " " and depth == 0 and not _elided(phrase[:index]):
-            left, right = phrase[:index].strip(), phrase[index + 1 :].strip()
-            if _may_be_empty(left) or _may_be_empty(right):  # a part must always match something
-                continue
-            cost = _count(left, language) + _count(right, language) + _common(left) + _common(right)
-            if best is None or cost < best[0]:
-                best = (cost, index)
-    if best is None:
-        return [phrase]
-    return _cut(phrase[: best[1]].strip(), language) + _cut(phrase[best[1] + 1 :].strip(), language)
-
-
-def _elided(before: str) -> bool:
-    """Whether a phrase piece may end in an elision ("m'", "{me|m'}"), which joins the next word."""
-    return before.endswith("'") or (
-        before.endswith("}") and re.search(r"'[|}]", before[before.rfind("{") :]) is not None
-    )
-
-
-def _may_be_empty(piece: str) -> bool:
-    """Whether every word of a piece is optional ("{demain|bientot|}")."""
-    return any(not text.strip() for text in _alternatives(LEMMA.sub("x", piece)))
-
-
-def _common(piece: str) -> int:
-    """A cost for a part whose shortest form is a short, everyday word ("me", "he", "and")."""
-    shortest = min((len(text) for text in _alternatives(LEMMA.sub("x" * 9, piece))), default=0)
-    return 10_000 if shortest <= 3 else 0
-
-
-def _count(phrase: str, language: str) -> int:
-    return len(_alternatives(LEMMA.sub(lambda m: "{" + "|".join(_inflections(language, m.group(1))) + "}", phrase)))
-
-
-def _forms(phrase: str, language: str) -> set[str]:
-    """Folded forms of a phrase, with every inflection of each <lemma> (also inside {a|b})."""
-
-    def inflect(match: re.Match[str]) -> str:
-        forms = "|".join(sorted(_inflections(language, match.group(1))))
-        inside = phrase.count("{", 0, match.start()) > phrase.count("}", 0, match.start())
-        return forms if inside else "{" + forms + "}"
-
-    texts = _alternatives(LEMMA.sub(inflect, phrase))
-    return {form for text in texts for form in expand(re.sub(r"'\s+", "'", text))}  # "m' a" is "m'a"
-
-
-def _alternatives(phrase: str) -> list[str]:
-    """Every text a phrase with {a|b} alternatives stands for; braces may nest."""
-    start = phrase.find("{")
-    if start < 0:
-        return [phrase]
-    depth, cut, options = 0, start + 1, []
-    for index in range(start, len(phrase)):
-        char = phrase[index]
-        depth += (char == "{") - (char == "}")
-        if depth == 1 and char == "|":
-            options.append(phrase[cut:index])
-            cut = index + 1
-        elif depth == 0:
-            options.append(phrase[cut:index])
-            rest = _alternatives(phrase[index + 1 :])
-            head = phrase[:start]
-            return [head + choice + tail for option in options for choice in _alternatives(option) for tail in rest]
-    raise ValueError(f"unbalanced braces in risk phrase: {phrase!r}")
-
-
-@cache
-def _inflection_table() -> dict[tuple[str, str], frozenset[str]]:
-    """(language, lemma) -> forms, from inflections.tsv (built from simplemma by build_inflections.py)."""
-    return {(row[0], row[1]): frozenset(row[2].split()) for row in read_rows("inflections.tsv")}
-
-
-def _inflections(language: str, lemma: str) -> set[str]:
-    forms: set[str] = set()
-    for word in lemma.split("|"):
-        forms |= {word, *_inflection_table().get((language, word), ())}
-    return forms

@@ -123,7 +123,7 @@ def test_every_lemma_has_its_inflections() -> None:
 
 
 def test_a_phrase_cut_in_parts_keeps_its_optional_words_optional() -> None:
-    from policies.risk import _alternatives, _cut
+    from policies.cues import _alternatives, _cut
 
     phrase = (
         "{je serai|je vais etre|je ne serai} {plus|pu|pus|pas} {la|ici|en vie|de ce monde} {"
