@@ -87,12 +87,12 @@ def test_every_view_has_the_same_length() -> None:
 
 
 def test_folding_a_phrase_word_by_word_gives_what_normalizing_it_whole_gives() -> None:
-    from policies import risk
+    from policies import cues, risk
     from policies.lexicon import read_rows
     from policies.normalize import fold, normalize
 
     phrases = [row[0] for name in risk.LEXICONS.values() for row in read_rows(name)][::25]
     phrases += ["five one four", "j o h n", "marie at gmail dot com", "j'ai 3 pilules", "un deux trois", "à l'hôpital"]
     for phrase in phrases:
-        for form in risk._alternatives(risk.LEMMA.sub("x", phrase))[:50]:
+        for form in cues._alternatives(cues.LEMMA.sub("x", phrase))[:50]:
             assert fold(form) == normalize(form).lower, form
