@@ -21,10 +21,13 @@ from policies.kinds import NEW_MEMBER_RULES, RULES, Hit
 from policies.lexicon import WordHit, WordMatcher
 from policies.normalize import Normalized, normalize
 from policies.pii import PiiDetector
-from policies.risk import LEXICONS, NOTHING, Assessment, RiskDetector, Signal, compose
-from policies.types import Action, Alert, Context, Finding, Label, Verdict
+from policies.risk import LEXICONS, NOTHING, Assessment, RiskDetector, compose, cues_decide
+from policies.types import Action, Alert, Context, Field, Finding, Label, Verdict
 
 RECENT_TEXTS = 4096  # texts whose risk cues assess_recent keeps
+# message texts: the author's recent texts are assessed together right after delivery (assess_recent),
+# where the model reads them; inline, only a severe risk alerts (crisis resources go at once)
+AFTER_DELIVERY = frozenset({Field.BODY, Field.CORRECTION})
 SEVERITY_ORDER = (Action.DELIVER, Action.REDACT, Action.HOLD, Action.REJECT)
 ActionTable = dict[str, tuple[Action, Action, Action, Action]]
 
@@ -126,25 +129,29 @@ class PolicyEngine:
         return tuple(sorted(findings, key=lambda f: (f.start, f.end, f.kind))), assessment
 
     def assess_recent(self, texts: Sequence[str], context: Context) -> tuple[Alert, ...]:
-        """The risk alert that an author's recent texts (oldest first) raise together, if any."""
+        """The risk alert that an author's recent texts (oldest first) raise together, if any.
+
+        Where the language has a model, its reading of the window's most risk-like text decides
+        alerts below severe (policies/risk.py, compose); a short text with cues leaves them to the cues."""
         language = context.language
         found = [self._recent_cues(text, language) for text in texts if text.strip()]
         marks = frozenset().union(*(self._risk.window_marks(cues) for _, cues, _ in found))
-        signals = [
-            [
-                *self._risk.signals(text, cues, language, marks),
-                *([Signal("wording", wording, 0, len(text))] if wording else []),
-            ]
-            for text, cues, wording in found
-        ]
-        return self._risk_alerts(compose(signals), context)
+        signals = [self._risk.signals(text, cues, language, marks) for text, cues, _ in found]
+        model = self._models.get(language)
+        short = [cues_decide(text, signs) for (text, _, _), signs in zip(found, signals, strict=True)]
+        probability = max((p for (_, _, p), cues_only in zip(found, short, strict=True) if not cues_only), default=0.0)
+        if model and len(found) > 1:  # the texts read together too: a thought spread over messages
+            probability = max(probability, model.probability(" . ".join(text for text, _, _ in found)))
+        heard = any(cues_only and signs for cues_only, signs in zip(short, signals, strict=True))
+        reading = (lambda lexical: probability >= model.bar(lexical)) if model and not heard else None
+        return self._risk_alerts(compose(signals, reading), context)
 
     def _text_cues(self, text: str, language: str) -> tuple[str, tuple[tuple[int, int, Cue], ...], float]:
-        """The risk cues and the model's wording weight of one text (kept for the author's next windows)."""
+        """The risk cues and the model's probability for one text (kept for the author's next windows)."""
         norm = normalize(text)
         cues = tuple(self._risk.cues(norm.leet, self._find_words(norm)["risk"], language))
-        reading = self._models.get(language)
-        return norm.leet, cues, reading.weight(norm.leet) if reading else 0.0
+        model = self._models.get(language)
+        return norm.leet, cues, model.probability(norm.leet) if model else 0.0
 
     def _risk_alerts(self, assessment: Assessment, context: Context) -> tuple[Alert, ...]:
         """One alert for the composed risk, named after its strongest construct, with what fired."""
@@ -175,6 +182,8 @@ class PolicyEngine:
         ))  # fmt: skip
         thresholds = self._watched_alerts if context.watched else self._alerts
         alerts = self._risk_alerts(assessment, context)
+        if context.field in AFTER_DELIVERY and context.language in self._models and assessment.severity < 3:
+            alerts = ()  # decided after delivery by assess_recent, with the model's reading
         alerts += _strongest_alerts(f for f in findings if f.category != "risk" and thresholds.alerts(f))
         if action == Action.REDACT:
             redacted = [f for f, a in zip(findings, actions, strict=True) if a == Action.REDACT]

@@ -25,7 +25,7 @@ spread over several short messages raise one alert.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from policies.cues import SENTENCE_BREAK, WORD, Cue, CueIndex
@@ -37,6 +37,7 @@ LEXICONS = {"en": "risk_en.tsv", "fr": "risk_fr.tsv"}
 
 # severity from the composed score
 SEVERE, MEDIUM, LOW = 3.0, 2.0, 0.75
+SHORT_WORDS, PLAIN_WORDS = 5, 8  # texts the cues decide without the model (cues_decide)
 SECOND_CUE = 0.5  # share of a second cue's weight that adds to its construct's
 # how much of a signal each modifier keeps
 NEGATED = 0.3
@@ -200,8 +201,22 @@ class RiskDetector:
         return kept
 
 
-def compose(texts: Iterable[Sequence[Signal]]) -> Assessment:
-    """One severity for the signals of one or several texts: strongest per construct, summed."""
+def cues_decide(text: str, signals: Sequence[Signal]) -> bool:
+    """Whether a text is too short for the model's reading (in a few words it cannot tell a joke
+    from a cry: "tonight works", "i want to die"): under SHORT_WORDS words, or a plain statement
+    of at most PLAIN_WORDS words with one cue strong enough to alert alone. The cues decide it."""
+    words = len(WORD.findall(text))
+    return words < SHORT_WORDS or (words <= PLAIN_WORDS and any(s.weight >= MEDIUM for s in signals))
+
+
+def compose(texts: Iterable[Sequence[Signal]], reading: Callable[[float], bool] | None = None) -> Assessment:
+    """One severity for the signals of one or several texts: strongest per construct, summed.
+
+    reading: the statistical model's answer, for the lexical score, to "does the wording read as
+    risk?" (policies/risk_model.py). Where given, it decides alerts below severe: it can raise one
+    the cues alone would not, or lower to severity 1 (watched members only) cues whose wording
+    reads as harmless ("range day tonight, cleaning the rifle", "kms lol this exam"). Severe
+    stays the lexicon's: it sends crisis resources at once, before any model runs."""
     strongest: dict[str, Signal] = {}
     runner_up: dict[str, float] = {}  # a second cue of the same construct adds a part of its weight
     for signals in texts:
@@ -212,21 +227,23 @@ def compose(texts: Iterable[Sequence[Signal]]) -> Assessment:
                 signal, kept = (kept, signal) if kept else (signal, signal)
             if signal is not kept and signal.construct != "time":
                 runner_up[signal.construct] = max(runner_up.get(signal.construct, 0.0), signal.weight)
-    if not strongest:
-        return NOTHING
     ordered = sorted(strongest.values(), key=lambda s: (-s.weight, RISK_ORDER.index(s.construct)))
     others = [s for s in ordered if s.construct != "time"]
-    if not others:
-        return NOTHING
-    score = sum(s.weight for s in ordered) + SECOND_CUE * sum(runner_up.values())
-    lexical = score - (strongest["wording"].weight if "wording" in strongest else 0.0)
-    # the model's reading can raise an alert, never make it severe (severe sends crisis resources)
-    severity = 3 if lexical >= SEVERE else 2 if score >= MEDIUM else 1 if score >= LOW else 0
+    score = sum(s.weight for s in ordered) + SECOND_CUE * sum(runner_up.values()) if others else 0.0
+    heard = reading is not None and score < SEVERE and reading(score)
+    if score >= SEVERE:
+        severity = 3
+    elif reading is not None:
+        severity = 2 if heard else 1 if score >= LOW else 0
+    else:
+        severity = 2 if score >= MEDIUM else 1 if score >= LOW else 0
     if not severity:
         return NOTHING
-    counted = [s for s in ordered if s.weight >= 0.5] or ordered[:1]
-    if counted[0].construct == "time":
-        counted = [*others[:1], *(s for s in counted if s is not others[0])]
+    counted = ([s for s in ordered if s.weight >= 0.5] or ordered[:1]) if others else []
+    if counted and counted[0].construct == "time":  # time is named beside what it times
+        counted = [others[0], *(s for s in counted if s is not others[0])]
+    if heard:
+        counted.append(Signal("wording", 1.0, 0, 0))
     return Assessment(severity, score, tuple(counted))
 
 

@@ -5,34 +5,34 @@ and character 3-5-grams within words), trained by policies/data/build_risk_model
 written from the clinical constructs (never on the evaluation texts it is measured with). Its
 weights are plain data (risk_model_LANG.tsv); scoring is pure Python and needs no ML library.
 
-It hears phrasings no cue lists ("taped up the gaps in the garage today"), so its probability
-becomes one more signal, "wording", in the composition (policies/risk.py): above `alone` it
-raises an alert by itself; above `beside` it raises one only beside a lexicon signal of weight 1
-or more. The thresholds were chosen by cross-validation on the training texts.
+It hears phrasings no cue lists ("taped up the gaps in the garage today") and how cues are
+used ("range day tomorrow, need to clean the rifle tonight"). Below severe, the composition
+(policies/risk.py) asks it whether the wording reads as risk, with a bar that depends on how
+much the cues heard: high where they heard nothing (the model alone raises an alert), lower
+where they heard a little, lowest where they heard enough for an alert (there it only stops
+cues whose wording reads as harmless). The bars are chosen by cross-validation on the
+training texts (build_risk_model.py) and written in the model file.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+
+from policies.risk import LOW, MEDIUM
 
 WORD = re.compile(r"\b\w\w+\b")
 WHITE_SPACES = re.compile(r"\s\s+")
 CHARACTERS = (3, 5)  # character n-gram lengths, within words padded with one space
-ALONE_WEIGHT = 2.0  # the wording signal's weight above the `alone` threshold: an alert
 WORDS_KEPT = 50_000  # words whose known character n-grams are kept
-BESIDE_WEIGHT = 1.0  # above `beside`: an alert only with a lexicon signal of 1 or more
-
-
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    alone: float
-    beside: float
+# the lexical scores that start each bar's range: nothing heard, a weak cue, a cue, enough to alert
+LEVELS = (0.0, LOW, 1.0, MEDIUM)
+NEVER = 2.0  # a bar no probability reaches
 
 
 class RiskModel:
@@ -43,7 +43,7 @@ class RiskModel:
         self.words: dict[str, tuple[float, float]] = {}
         self.characters: dict[str, tuple[float, float]] = {}
         self.intercept = 0.0
-        self.thresholds = Thresholds(2.0, 2.0)  # never, until the file says otherwise
+        self.bars = (NEVER,) * len(LEVELS)  # one per level of LEVELS; never, until the file says otherwise
         text = resources.files("policies").joinpath("data", f"risk_model_{language}.tsv").read_text("utf-8")
         for line in text.split("\n"):
             if not line or line.startswith("#"):
@@ -51,8 +51,10 @@ class RiskModel:
             cells = line.split("\t")  # not stripped: character n-grams begin or end with a space
             if cells[0] == "!intercept":
                 self.intercept = float(cells[1])
-            elif cells[0] == "!thresholds":
-                self.thresholds = Thresholds(float(cells[1]), float(cells[2]))
+            elif cells[0] == "!bars":
+                self.bars = tuple(float(cell) for cell in cells[1:])
+            elif cells[0].startswith("!"):
+                continue  # a setting this version does not read (a file built by another version)
             else:
                 table = self.words if cells[0] == "w" else self.characters
                 idf, coefficient = float(cells[2]), float(cells[3])
@@ -74,12 +76,9 @@ class RiskModel:
         """The character n-grams of one word that the model knows (words repeat: kept in a bounded cache)."""
         return tuple(gram for gram in _character_grams(word) if gram in self.characters)
 
-    def weight(self, text: str) -> float:
-        """The wording signal's weight for a normalized, lowercased text."""
-        probability = self.probability(text)
-        if probability >= self.thresholds.alone:
-            return ALONE_WEIGHT
-        return BESIDE_WEIGHT if probability >= self.thresholds.beside else 0.0
+    def bar(self, lexical: float) -> float:
+        """The probability the wording must reach, beside cues of this lexical score, to read as risk."""
+        return self.bars[bisect.bisect_right(LEVELS, lexical) - 1]
 
 
 def _part(counts: Counter[str], table: dict[str, tuple[float, float]]) -> float:

@@ -19,7 +19,7 @@ from tests.support.muc import groupchat, join, say
 
 # no text alone raises an alert; together: hopelessness, a firearm, tonight
 SEQUENCE_EN = ("my pistol is in the nightstand", "tonight", "nothing is ever going to get better")
-# no text alone raises an alert; the first two raise a medium one (a firearm, tonight), all three a high one
+# a medium alert from the pistol (read with "tonight", or alone by the model), then a high one from all three
 SEQUENCE_FR = ("j'ai le pistolet de mon père", "ce soir", "rien va jamais s'arranger")
 JOKES_EN = (
     "this heat is killing me lol",
@@ -43,9 +43,8 @@ async def test_three_short_texts_raise_one_alert_naming_its_constructs(policy_st
     joined = wendy.mark()  # entries announced from now on, not the room's history
     before_alerts = len(alert_entries(stack, "en", "kind-robin"))
     await send_in_order(frank, eve, stack.pseudonym_jid("frank"), stack.pseudonym_jid("eve"), SEQUENCE_EN)
-    # the pistol and "tonight" read together raise a medium alert, the third text a high one
     medium = body_of(await wendy.expect(announced(queue, "· kind-robin"), start=joined)) or ""
-    assert "[severity 2]" in medium and "means: firearm" in medium and "time: tonight" in medium
+    assert "[severity 2]" in medium and "means: firearm" in medium
     line = body_of(await wendy.expect(announced(queue, "· kind-robin", "[severity 3]"), start=joined)) or ""
     assert re.search(r"\d+ recent texts together", line)
     assert "hopelessness" in line and "means: firearm" in line and "time: tonight" in line

@@ -77,9 +77,21 @@ def test_risk_is_delivered_with_an_alert(engine: PolicyEngine) -> None:
 
 def test_watched_members_alert_at_lower_severity(engine: PolicyEngine) -> None:
     text = "I don't want to die"  # negated passive ideation: severity 1
-    assert engine.review(text, english()).alerts == ()
-    watched = engine.review(text, english(watched=True))
-    assert [a.kind for a in watched.alerts] == ["risk.passive_ideation"]
+    assert engine.assess_recent([text], english()) == ()
+    watched = engine.assess_recent([text], english(watched=True))
+    assert [a.kind for a in watched] == ["risk.passive_ideation"]
+    # outside message bodies (a room subject), the cues alone decide, inline
+    assert [a.kind for a in engine.review(text, english(watched=True, field=Field.SUBJECT)).alerts] == [
+        "risk.passive_ideation"
+    ]
+
+
+def test_below_severe_a_message_alerts_after_delivery_with_the_models_reading(engine: PolicyEngine) -> None:
+    text = "honestly everyone in my life would be better off without me around, been thinking that for weeks"
+    assert engine.review(text, english()).alerts == ()  # inline: only severe risk alerts
+    alerts = engine.assess_recent([text], english())
+    assert [(a.kind, a.severity) for a in alerts] == [("risk.burden", 2)]
+    assert "wording" in alerts[0].signals  # the model confirmed what the cues heard
 
 
 def test_pseudonym_with_personal_information_is_rejected(engine: PolicyEngine) -> None:

@@ -16,9 +16,12 @@ LOCALE = Path(__file__).parents[3] / "chatd" / "i18n" / "locale"
 
 
 def risk_alert(engine: PolicyEngine, text: str, language: str = "en") -> tuple[str, int, tuple[str, ...]] | None:
+    """The risk alert one message raises: inline (severe) or just after delivery (with the model's reading)."""
     context = english() if language == "en" else french()
-    alerts = [a for a in engine.review(text, context).alerts if a.kind.startswith("risk.")]
+    inline = [a for a in engine.review(text, context).alerts if a.kind.startswith("risk.")]
+    alerts = inline or list(engine.assess_recent([text], context))
     assert len(alerts) <= 1  # one risk alert per text, naming its strongest construct
+    assert all(a.severity == 3 for a in inline)  # below severe, the alert waits for the model's reading
     return (alerts[0].kind, alerts[0].severity, alerts[0].signals) if alerts else None
 
 
@@ -79,7 +82,7 @@ def test_look_alikes_stay_quiet(engine: PolicyEngine, text: str, language: str) 
 
 
 def test_signals_spread_over_messages_raise_one_alert(engine: PolicyEngine) -> None:
-    messages = ["got my old rifle back from my brother", "been thinking about it a lot", "tonight works"]
+    messages = ["got my old rifle back from my brother", "been thinking about it", "tonight works"]
     assert all(risk_alert(engine, text) is None for text in messages)
     alerts = engine.assess_recent(messages, english())
     assert len(alerts) == 1 and alerts[0].severity >= 2

@@ -7,17 +7,18 @@ import pytest
 from policies.engine import PolicyEngine
 from policies.normalize import normalize
 from policies.risk import Signal, compose
-from policies.risk_model import _character_grams, model
+from policies.risk_model import LEVELS, NEVER, _character_grams, model
 from tests.unit.policies.support import english, french
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_each_language_has_a_model_with_sane_thresholds(language: str) -> None:
+def test_each_language_has_a_model_with_sane_bars(language: str) -> None:
     reading = model(language)
     assert reading is not None
     assert len(reading.words) > 1000 and len(reading.characters) > 1000
-    assert 0.5 < reading.thresholds.alone <= 1.01
-    assert 0.0 < reading.thresholds.beside <= 1.01
+    assert len(reading.bars) == len(LEVELS)
+    assert 0.5 < reading.bar(0.0) <= NEVER  # alone, the model needs a high probability
+    assert all(0.0 <= bar <= NEVER for bar in reading.bars)
 
 
 def test_probabilities_are_probabilities_and_repeatable() -> None:
@@ -35,13 +36,32 @@ def test_character_grams_follow_word_boundaries_and_count_short_words_once() -> 
     assert grams == [" ro", "rop", "ope", "pe ", " rop", "rope", "ope ", " rope", "rope "]
 
 
-def test_the_reading_raises_an_alert_but_never_makes_it_severe() -> None:
-    reading_alone = compose([[Signal("wording", 2.0, 0, 10)]])
-    assert reading_alone.severity == 2 and reading_alone.kind == "risk.wording"
-    beside_means = compose([[Signal("wording", 2.0, 0, 10), Signal("means:firearm", 1.5, 0, 5)]])
-    assert beside_means.severity == 2  # 3.5 in all, but only 1.5 from the lexicon
-    lexicon_severe = compose([[Signal("wording", 1.0, 0, 10), Signal("attempt:ingested", 3.0, 0, 5)]])
-    assert lexicon_severe.severity == 3
+def test_the_reading_decides_below_severe_and_never_makes_an_alert_severe() -> None:
+    def hears(lexical: float) -> bool:
+        return True
+
+    def deaf(lexical: float) -> bool:
+        return False
+
+    alone = compose([[]], hears)
+    assert alone.severity == 2 and alone.kind == "risk.wording"
+    beside_means = compose([[Signal("means:firearm", 1.5, 0, 5)]], hears)
+    assert beside_means.severity == 2 and beside_means.names() == ("means:firearm", "wording")
+    means_and_time = [[Signal("means:firearm", 1.5, 0, 5), Signal("time:tonight", 1.0, 6, 13)]]
+    assert compose(means_and_time).severity == 2  # the cues alone
+    assert compose(means_and_time, deaf).severity == 1  # reads as harmless: watched members only
+    severe = [[Signal("attempt:ingested", 3.0, 0, 5)]]
+    assert compose(severe, deaf).severity == 3 and compose(severe, hears).severity == 3
+    assert compose([[]], deaf) == compose([[]])
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_short_texts_are_the_cues_call(engine: PolicyEngine, language: str) -> None:
+    context = english() if language == "en" else french()
+    plain = {"en": "i want to die", "fr": "je veux mourir"}[language]
+    assert [a.kind for a in engine.assess_recent([plain], context)] == ["risk.passive_ideation"]
+    for text in {"en": ["tonight works", "ok see you then"], "fr": ["à soir ça marche", "ok à tantôt"]}[language]:
+        assert engine.assess_recent([text], context) == ()
 
 
 @pytest.mark.parametrize(
