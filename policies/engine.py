@@ -25,6 +25,7 @@ from policies.risk import LEXICONS, NOTHING, Assessment, RiskDetector, compose, 
 from policies.types import Action, Alert, Context, Field, Finding, Label, Verdict
 
 RECENT_TEXTS = 4096  # texts whose risk cues assess_recent keeps
+JOINED_TEXTS = 3  # the latest texts of a window the model also reads as one
 # message texts: the author's recent texts are assessed together right after delivery (assess_recent),
 # where the model reads them; inline, only a severe risk alerts (crisis resources go at once)
 AFTER_DELIVERY = frozenset({Field.BODY, Field.CORRECTION})
@@ -132,7 +133,8 @@ class PolicyEngine:
         """The risk alert that an author's recent texts (oldest first) raise together, if any.
 
         Where the language has a model, its reading of the window's most risk-like text decides
-        alerts below severe (policies/risk.py, compose); a short text with cues leaves them to the cues."""
+        alerts below severe (policies/risk.py, compose); a short text with cues leaves them to the cues.
+        The last JOINED_TEXTS texts are also read joined (a thought spread over messages)."""
         language = context.language
         found = [self._recent_cues(text, language) for text in texts if text.strip()]
         marks = frozenset().union(*(self._risk.window_marks(cues) for _, cues, _ in found))
@@ -140,10 +142,17 @@ class PolicyEngine:
         model = self._models.get(language)
         short = [cues_decide(text, signs) for (text, _, _), signs in zip(found, signals, strict=True)]
         probability = max((p for (_, _, p), cues_only in zip(found, short, strict=True) if not cues_only), default=0.0)
-        if model and len(found) > 1:  # the texts read together too: a thought spread over messages
-            probability = max(probability, model.probability(" . ".join(text for text, _, _ in found)))
         heard = any(cues_only and signs for cues_only, signs in zip(short, signals, strict=True))
-        reading = (lambda lexical: probability >= model.bar(lexical)) if model and not heard else None
+        if not model or heard:
+            return self._risk_alerts(compose(signals), context)
+
+        def reading(lexical: float) -> bool:
+            bar = model.bar(lexical)
+            if probability >= bar:
+                return True
+            latest = found[-JOINED_TEXTS:]  # a thought spread over the last messages, read joined
+            return len(latest) > 1 and model.probability(" . ".join(text for text, _, _ in latest)) >= bar
+
         return self._risk_alerts(compose(signals, reading), context)
 
     def _text_cues(self, text: str, language: str) -> tuple[str, tuple[tuple[int, int, Cue], ...], float]:
