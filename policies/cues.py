@@ -123,13 +123,16 @@ class CueIndex:
             (s, e, c) for s, e, w in words for c in w.cues if not w.one_word or c.counts_in(language)
         ]
         found = list(dict.fromkeys(found))  # one cue by two keys at one span (lower and leet views)
-        present = {w for _, _, w in words}
+        at: dict[Key, list[tuple[int, int, int]]] = {}  # where each key was found: (index in words, start, end)
+        for index, (start, end, key) in enumerate(words):
+            at.setdefault(key, []).append((index, start, end))
+        present = at.keys()
         triggered = {index for key in present for index in key.triggers}
         joined: list[tuple[int, int, CueHit]] = []
         for index in triggered:
             phrase = self.phrases[index]
             if not any(map(present.isdisjoint, phrase.parts)) and phrase.cue.counts_in(language):
-                spans = [[(i, s, e) for i, (s, e, w) in enumerate(words) if w in part] for part in phrase.parts]
+                spans = [sorted(hit for key in part.intersection(present) for hit in at[key]) for part in phrase.parts]
                 whole = _join(text, phrase.cue, spans)
                 if whole:
                     joined.append((min(part[0][0] for part in spans), index, whole))
@@ -149,10 +152,10 @@ def _join(text: str, cue: Cue, spans: Sequence[list[tuple[int, int, int]]]) -> C
     for _, first_start, first_end in spans[0]:
         end = first_end
         for index in range(1, cue.parts):
-            following = [(s, e) for _, s, e in spans[index] if s >= end and _close(text, end, s, cue.gap)]
-            if not following:
+            following = next((e for _, s, e in spans[index] if s >= end and _close(text, end, s, cue.gap)), None)
+            if following is None:
                 break
-            end = following[0][1]
+            end = following
         else:
             return first_start, end, Cue(cue.signal, cue.weight, cue.language, cue.words, cue.parts)
     return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any, Generic, TypeVar
 
@@ -70,6 +70,7 @@ class WordMatcher(Generic[Payload]):
                 self._words.add_word(key, (len(key) - 2, tuple(payloads)))
             else:
                 self._symbols.add_word(key, (len(key), tuple(payloads)))
+        self._reach = max((len(key) for key in table), default=0)  # the longest key
         self._has_words = self._words.kind != ahocorasick.EMPTY
         self._has_symbols = self._symbols.kind != ahocorasick.EMPTY
         for automaton, used in ((self._words, self._has_words), (self._symbols, self._has_symbols)):
@@ -78,17 +79,36 @@ class WordMatcher(Generic[Payload]):
 
     def find(self, text: str) -> list[tuple[int, int, Payload]]:
         """Every hit: start, end and payload, once per payload of the phrase found."""
+        return self._find(text, ((0, len(text)),))
+
+    def find_around(self, text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int, Payload]]:
+        """At least every hit that touches one of the spans (in text order, not overlapping), in find's
+        order: the hits of find within reach of the spans, where any phrase touching them lies."""
+        windows: list[tuple[int, int]] = []
+        for start, end in spans:
+            low, high = max(0, start - self._reach), min(len(text), end + self._reach)
+            if windows and low <= windows[-1][1] + 2:
+                windows[-1] = (windows[-1][0], high)
+            else:
+                windows.append((low, high))
+        return self._find(text, windows)
+
+    def _find(self, text: str, windows: Sequence[tuple[int, int]]) -> list[tuple[int, int, Payload]]:
+        """The hits that lie inside the windows of text: phrases with words, then symbols."""
         found: list[tuple[int, int, Payload]] = []
         if self._has_words:  # the bounded text has one BOUNDARY in front, a match one after
-            hits = self._words.iter(_bounded(text))
-            found = [
-                (last - 1 - length, last - 1, payload) for last, (length, payloads) in hits for payload in payloads
-            ]
+            bounded = _bounded(text)
+            for low, high in windows:
+                hits = self._words.iter(bounded, low, high + 2)
+                found += [
+                    (last - 1 - length, last - 1, payload) for last, (length, payloads) in hits for payload in payloads
+                ]
         if self._has_symbols:
-            hits = self._symbols.iter(text)
-            found += [
-                (last + 1 - length, last + 1, payload) for last, (length, payloads) in hits for payload in payloads
-            ]
+            for low, high in windows:
+                hits = self._symbols.iter(text, low, high)
+                found += [
+                    (last + 1 - length, last + 1, payload) for last, (length, payloads) in hits for payload in payloads
+                ]
         return found
 
 

@@ -110,6 +110,10 @@ class Normalized:
             )
         return self.starts[start], self.ends[end - 1]
 
+    def leet_spans(self) -> list[tuple[int, int]]:
+        """Where leet differs from lower: the runs of leet characters read as letters."""
+        return [run.span() for run in LEET_RUN.finditer(self.lower) if self.leet[run.start()] != run.group()[0]]
+
 
 @lru_cache(maxsize=4096)
 def fold_char(char: str) -> str:
