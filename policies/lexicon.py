@@ -65,12 +65,14 @@ class WordMatcher(Generic[Payload]):
         # and no match inside a word costs anything. Phrases of symbols only (emoji) are sought as they are.
         self._words = ahocorasick.Automaton()
         self._symbols = ahocorasick.Automaton()
-        for key, payloads in table.items():
+        for key, payloads in sorted(table.items()):  # in order: the nodes of a branch lie together in memory
             if key.startswith(BOUNDARY):
                 self._words.add_word(key, (len(key) - 2, tuple(payloads)))
             else:
                 self._symbols.add_word(key, (len(key), tuple(payloads)))
         self._reach = max((len(key) for key in table), default=0)  # the longest key
+        # every word of the phrases with words: a text's word that is none of them is in no hit
+        self._vocabulary = frozenset(word for key in table if key.startswith(BOUNDARY) for word in key.split(BOUNDARY))
         self._has_words = self._words.kind != ahocorasick.EMPTY
         self._has_symbols = self._symbols.kind != ahocorasick.EMPTY
         for automaton, used in ((self._words, self._has_words), (self._symbols, self._has_symbols)):
@@ -82,10 +84,15 @@ class WordMatcher(Generic[Payload]):
         return self._find(text, ((0, len(text)),))
 
     def find_around(self, text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int, Payload]]:
-        """At least every hit that touches one of the spans (in text order, not overlapping), in find's
-        order: the hits of find within reach of the spans, where any phrase touching them lies."""
+        """At least every hit that takes in a character of one of the spans (spans of letters and digits,
+        in text order), in find's order: the hits of find within reach of the spans, where any phrase
+        with those characters lies. A span inside a word that no phrase has is in no hit."""
+        bounded = _bounded(text)  # text[i] is bounded[i + 1]
         windows: list[tuple[int, int]] = []
         for start, end in spans:
+            word = bounded[bounded.rfind(BOUNDARY, 0, start + 1) + 1 : bounded.find(BOUNDARY, end + 1)]
+            if word not in self._vocabulary:
+                continue
             low, high = max(0, start - self._reach), min(len(text), end + self._reach)
             if windows and low <= windows[-1][1] + 2:
                 windows[-1] = (windows[-1][0], high)

@@ -294,7 +294,7 @@ def _obfuscated_emails(lower: str) -> list[Edit]:
     edits: list[Edit] = []
     if (
         "@" not in lower
-        and not any(word in lower for word in DOT_WORDS)
+        and not any(map(lower.__contains__, DOT_WORDS))
         and not (" at " in lower and DOT_TLD.search(lower))
     ):
         return edits
