@@ -60,6 +60,7 @@ class Key:
 class Phrase:
     cue: Cue  # signal, weight, language, words, parts and gap of the phrase
     parts: tuple[frozenset[Key], ...]  # the keys of each part's forms, in order
+    others: tuple[frozenset[Key], ...]  # the parts but the designated one, smallest first (what a trigger checks)
 
 
 @dataclass(eq=False)
@@ -98,8 +99,11 @@ class CueIndex:
             for number, part in enumerate(parts):
                 for draft in part:
                     draft.parts.append((index, number))
+        designated = []
         for index, (_, parts) in enumerate(phrases):
-            for draft in min(parts, key=lambda part: max((len(d.parts) for d in part), default=0)):
+            shared_by = [max((len(d.parts) for d in part), default=0) for part in parts]
+            designated.append(shared_by.index(min(shared_by)))
+            for draft in parts[designated[-1]]:
                 draft.triggers.append(index)
         # keys that stand for the same cues and parts share one Key: a few thousand for 200,000 keys
         shared: dict[tuple[object, ...], Key] = {}
@@ -110,9 +114,11 @@ class CueIndex:
                 shared[signature] = Key(tuple(draft.cues), draft.one_word, tuple(draft.triggers))
             keys[draft] = shared[signature]
         self.entries = [(draft.form, key) for draft, key in keys.items()]
-        self.phrases = [
-            Phrase(cue, tuple(frozenset(keys[d] for d in part) for part in parts)) for cue, parts in phrases
-        ]
+        self.phrases = []
+        for (cue, parts), chosen in zip(phrases, designated, strict=True):
+            sets = tuple(frozenset(keys[d] for d in part) for part in parts)
+            others = sorted((part for number, part in enumerate(sets) if number != chosen), key=len)
+            self.phrases.append(Phrase(cue, sets, tuple(others)))
 
     def cues(self, text: str, words: Sequence[WordHit], language: str) -> list[CueHit]:
         """The cues of the text's language found in it: whole cues in the matcher's order, then
@@ -123,13 +129,16 @@ class CueIndex:
             (s, e, c) for s, e, w in words for c in w.cues if not w.one_word or c.counts_in(language)
         ]
         found = list(dict.fromkeys(found))  # one cue by two keys at one span (lower and leet views)
-        present = {w for _, _, w in words}
+        at: dict[Key, list[tuple[int, int, int]]] = {}  # where each key was found: (index in words, start, end)
+        for index, (start, end, key) in enumerate(words):
+            at.setdefault(key, []).append((index, start, end))
+        present = at.keys()
         triggered = {index for key in present for index in key.triggers}
         joined: list[tuple[int, int, CueHit]] = []
         for index in triggered:
             phrase = self.phrases[index]
-            if not any(map(present.isdisjoint, phrase.parts)) and phrase.cue.counts_in(language):
-                spans = [[(i, s, e) for i, (s, e, w) in enumerate(words) if w in part] for part in phrase.parts]
+            if not any(map(present.isdisjoint, phrase.others)) and phrase.cue.counts_in(language):
+                spans = [sorted(hit for key in part.intersection(present) for hit in at[key]) for part in phrase.parts]
                 whole = _join(text, phrase.cue, spans)
                 if whole:
                     joined.append((min(part[0][0] for part in spans), index, whole))
@@ -149,10 +158,10 @@ def _join(text: str, cue: Cue, spans: Sequence[list[tuple[int, int, int]]]) -> C
     for _, first_start, first_end in spans[0]:
         end = first_end
         for index in range(1, cue.parts):
-            following = [(s, e) for _, s, e in spans[index] if s >= end and _close(text, end, s, cue.gap)]
-            if not following:
+            following = next((e for _, s, e in spans[index] if s >= end and _close(text, end, s, cue.gap)), None)
+            if following is None:
                 break
-            end = following[0][1]
+            end = following
         else:
             return first_start, end, Cue(cue.signal, cue.weight, cue.language, cue.words, cue.parts)
     return None

@@ -176,7 +176,8 @@ class PolicyEngine:
         hits = self._words.find(norm.lower)
         if norm.leet != norm.lower:
             known = set(hits)  # the two views overlap: each hit once
-            hits += [hit for hit in self._words.find(norm.leet) if hit[2][0] != "pii" and hit not in known]
+            near = self._words.find_around(norm.leet, norm.leet_spans())  # hits elsewhere are the same
+            hits += [hit for hit in near if hit[2][0] != "pii" and hit not in known]
         return {name: [(s, e, p) for s, e, (d, p) in hits if d == name] for name in ("pii", "risk", "house")}
 
     def review(self, text: str, context: Context) -> Verdict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any, Generic, TypeVar
 
@@ -65,11 +65,14 @@ class WordMatcher(Generic[Payload]):
         # and no match inside a word costs anything. Phrases of symbols only (emoji) are sought as they are.
         self._words = ahocorasick.Automaton()
         self._symbols = ahocorasick.Automaton()
-        for key, payloads in table.items():
+        for key, payloads in sorted(table.items()):  # in order: the nodes of a branch lie together in memory
             if key.startswith(BOUNDARY):
                 self._words.add_word(key, (len(key) - 2, tuple(payloads)))
             else:
                 self._symbols.add_word(key, (len(key), tuple(payloads)))
+        self._reach = max((len(key) for key in table), default=0)  # the longest key
+        # every word of the phrases with words: a text's word that is none of them is in no hit
+        self._vocabulary = frozenset(word for key in table if key.startswith(BOUNDARY) for word in key.split(BOUNDARY))
         self._has_words = self._words.kind != ahocorasick.EMPTY
         self._has_symbols = self._symbols.kind != ahocorasick.EMPTY
         for automaton, used in ((self._words, self._has_words), (self._symbols, self._has_symbols)):
@@ -78,17 +81,41 @@ class WordMatcher(Generic[Payload]):
 
     def find(self, text: str) -> list[tuple[int, int, Payload]]:
         """Every hit: start, end and payload, once per payload of the phrase found."""
+        return self._find(text, ((0, len(text)),))
+
+    def find_around(self, text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int, Payload]]:
+        """At least every hit that takes in a character of one of the spans (spans of letters and digits,
+        in text order), in find's order: the hits of find within reach of the spans, where any phrase
+        with those characters lies. A span inside a word that no phrase has is in no hit."""
+        bounded = _bounded(text)  # text[i] is bounded[i + 1]
+        windows: list[tuple[int, int]] = []
+        for start, end in spans:
+            word = bounded[bounded.rfind(BOUNDARY, 0, start + 1) + 1 : bounded.find(BOUNDARY, end + 1)]
+            if word not in self._vocabulary:
+                continue
+            low, high = max(0, start - self._reach), min(len(text), end + self._reach)
+            if windows and low <= windows[-1][1] + 2:
+                windows[-1] = (windows[-1][0], high)
+            else:
+                windows.append((low, high))
+        return self._find(text, windows)
+
+    def _find(self, text: str, windows: Sequence[tuple[int, int]]) -> list[tuple[int, int, Payload]]:
+        """The hits that lie inside the windows of text: phrases with words, then symbols."""
         found: list[tuple[int, int, Payload]] = []
         if self._has_words:  # the bounded text has one BOUNDARY in front, a match one after
-            hits = self._words.iter(_bounded(text))
-            found = [
-                (last - 1 - length, last - 1, payload) for last, (length, payloads) in hits for payload in payloads
-            ]
+            bounded = _bounded(text)
+            for low, high in windows:
+                hits = self._words.iter(bounded, low, high + 2)
+                found += [
+                    (last - 1 - length, last - 1, payload) for last, (length, payloads) in hits for payload in payloads
+                ]
         if self._has_symbols:
-            hits = self._symbols.iter(text)
-            found += [
-                (last + 1 - length, last + 1, payload) for last, (length, payloads) in hits for payload in payloads
-            ]
+            for low, high in windows:
+                hits = self._symbols.iter(text, low, high)
+                found += [
+                    (last + 1 - length, last + 1, payload) for last, (length, payloads) in hits for payload in payloads
+                ]
         return found
 
 

@@ -110,6 +110,10 @@ class Normalized:
             )
         return self.starts[start], self.ends[end - 1]
 
+    def leet_spans(self) -> list[tuple[int, int]]:
+        """Where leet differs from lower: the runs of leet characters read as letters."""
+        return [run.span() for run in LEET_RUN.finditer(self.lower) if self.leet[run.start()] != run.group()[0]]
+
 
 @lru_cache(maxsize=4096)
 def fold_char(char: str) -> str:
@@ -290,7 +294,7 @@ def _obfuscated_emails(lower: str) -> list[Edit]:
     edits: list[Edit] = []
     if (
         "@" not in lower
-        and not any(word in lower for word in DOT_WORDS)
+        and not any(map(lower.__contains__, DOT_WORDS))
         and not (" at " in lower and DOT_TLD.search(lower))
     ):
         return edits

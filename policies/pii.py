@@ -14,6 +14,7 @@ from policies.kinds import Hit
 from policies.lexicon import WordHit, expand, longest_first, read_rows, read_words
 from policies.normalize import TLDS, Normalized
 
+USER_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._%+-")  # what EMAIL's user part is made of
 EMAIL = re.compile(r"(?<![\w.+-])[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b")
 URL = re.compile(
     r"\b(?:https?://|www\.)[^\s<>\"]+"
@@ -26,7 +27,10 @@ URL_START = re.compile(r"(?<![\w:/.@-])[a-z0-9:/.-]*\Z")  # the word a URL sign 
 PLATFORMS = ("insta", "instagram", "ig", "snap", "snapchat", "tiktok", "twitter", "fb",
              "facebook", "discord", "telegram", "kik", "reddit", "twitch", "threads", "linkedin",
              "whatsapp", "signal")  # fmt: skip
-HANDLE = re.compile(r"(?<![\w@.])@(?=[\w.]*[a-z])[a-z0-9_](?:[a-z0-9_.]{0,28}[a-z0-9_])|\bu/[a-z0-9_-]{3,20}")
+# "@handle" and reddit's "u/name"; one of them alone is sought with its own pattern (same matches, found faster)
+AT_HANDLE = re.compile(r"@(?<![\w@.]@)(?=[\w.]*[a-z])[a-z0-9_](?:[a-z0-9_.]{0,28}[a-z0-9_])")
+USER_HANDLE = re.compile(r"\bu/[a-z0-9_-]{3,20}")
+HANDLE = re.compile(f"{AT_HANDLE.pattern}|{USER_HANDLE.pattern}")
 PLATFORM_HANDLE = re.compile(
     r"\b(?:insta(?:gram)?|ig|snap(?:chat)?|tiktok|twitter|fb|facebook|discord|telegram|kik"
     r"|reddit|twitch|threads|linkedin|whatsapp|signal)\b"
@@ -233,7 +237,7 @@ class PiiDetector:
         text, cased = norm.lower, norm.cased
         hits: list[Hit] = []
         if "@" in text:
-            hits += [("pii.email", 3, m.start(), m.end()) for m in EMAIL.finditer(text)]
+            hits += [("pii.email", 3, m.start(), m.end()) for m in EMAIL.finditer(text, _user_start(text))]
         hits += [("pii.url", 2, start, end) for start, end in find_urls(text)]
         found: dict[str, list[tuple[int, int, Any]]] = {
             "cue": [], "place": [], "place_cue": [], "platform": [], "military_prefix": [], "birth_cue": [],
@@ -273,8 +277,9 @@ class PiiDetector:
         return _without_contained(hits)
 
     def _handles(self, text: str, platform_named: bool) -> Iterator[Hit]:
-        if "@" in text or "u/" in text:
-            for match in HANDLE.finditer(text):
+        at, user = "@" in text, "u/" in text
+        if at or user:
+            for match in (HANDLE if at and user else AT_HANDLE if at else USER_HANDLE).finditer(text):
                 yield "pii.handle", 3, match.start(), match.end()
         if not platform_named:
             return
@@ -456,6 +461,14 @@ def _matches_at(pattern: re.Pattern[str], text: str, words: list[tuple[int, int,
         if match:
             end = match.end()
             yield match
+
+
+def _user_start(text: str) -> int:
+    """Where the characters an email's user part is made of start, before the first "@": no email starts before."""
+    start = text.index("@")
+    while start and text[start - 1] in USER_CHARACTERS:
+        start -= 1
+    return start
 
 
 def _unit_start(text: str, start: int) -> int:

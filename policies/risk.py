@@ -70,9 +70,9 @@ SELF = {
     "fr": re.compile(r"\b(?:je|moi|me|mon|ma|mes|chu|jsuis)\b|\b[jm]'"),
 }
 DIGIT = re.compile(r"\d")
-# medication quantities: "30 x 100mg", "90 pills", "2 bottles"
+# medication quantities: "30 x 100mg", "90 pills", "2 bottles" (\d(?<!\w\d) is \b\d, found faster)
 QUANTITY = re.compile(
-    r"\b\d{1,3}\s*(?:x\s*\d+\s*mg\b|(?:extra[ -]strength\s+)?(?:pills|tablets|tabs|caps|capsules|comprim[eé]s|"
+    r"\d(?<!\w\d)\d{0,2}\s*(?:x\s*\d+\s*mg\b|(?:extra[ -]strength\s+)?(?:pills|tablets|tabs|caps|capsules|comprim[eé]s|"
     r"pilules|cachets|bottles|bouteilles|boxes|boites|bo[iî]tes|pots|flacons|mg)\b)"
 )
 
