@@ -27,7 +27,6 @@ import re
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
@@ -39,11 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from loadclient import Connection, cpu_seconds, percentile
-from room_fanout import FILLER, pick_policy
+from room_fanout import FILLER, bench_stack, start_with_members
 
-from chatd.core.model import Role
-from chatd.stack import Chatd, build, make_certificate
-from chatd.store import Store
+from chatd.stack import Chatd, make_certificate
 
 HOST = "localhost"
 DIRECT_HOST = f"direct.{HOST}"  # a second VirtualHost of the same Prosody, without the members' isolation
@@ -228,20 +225,9 @@ def _spread(values: list[float], digits: int = 2) -> str:
 
 
 async def main(args: argparse.Namespace) -> None:
-    run_dir = Path(tempfile.mkdtemp(prefix="relay-bench-"))
-    policy, policies_file, policy_label = pick_policy()
-    prosody, chatd = build(
-        run_dir,
-        host=HOST,
-        policy=policy,
-        policies_file=policies_file,
-        limits={"burst_messages": 10_000_000, "burst_seconds": 1.0, "outbox_size": 1_000_000},
-        log_level="warning",
-    )
+    run_dir, prosody, chatd, policy_label = bench_stack("relay-bench-")
     realm = chatd.realms[0]
     args.domain = realm.people_domain
-    prosody.log_level = "warn"
-    prosody.disabled_modules = ("limits",)
     prosody.extra_config = f'VirtualHost "{DIRECT_HOST}"\n'
     prosody.write_config()
     make_certificate(DIRECT_HOST, prosody.run_dir / "certs")
@@ -250,17 +236,10 @@ async def main(args: argparse.Namespace) -> None:
     members = [(f"member{i}", f"pw-member-{i}") for i in range(2 * args.pairs)]
     direct = [(f"direct{i}", f"pw-direct-{i}") for i in range(2 * args.pairs)]
     try:
-        prosody.start()
+        named = [(user, password, f"pen-name{i}") for i, (user, password) in enumerate(members)]
+        pids = await start_with_members(prosody, chatd, realm.id, named)
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda u: prosody.register(*u), members))
             list(pool.map(lambda u: prosody.register(*u, host=DIRECT_HOST), direct))
-        store = await Store.open(chatd.store_path)
-        for i, (user, _) in enumerate(members):
-            await store.add_member(f"{user}@{HOST}", realm.id, f"pen-name{i}", Role.MEMBER)
-        await store.close()
-        chatd.start(timeout=180)  # the policy engine loads slowly on a busy machine
-        assert prosody.process is not None and chatd.process is not None
-        pids = {"prosody": prosody.process.pid, "chatd": chatd.process.pid}
         print(f"moderation: {policy_label}")
         print(f"{args.pairs} pairs, 200-byte bodies, rate limits off on both sides, {args.rounds} rounds\n")
         paths = {

@@ -35,7 +35,7 @@ from loadclient import Connection, cpu_seconds
 from chatd.core.model import Role
 from chatd.core.rooms import Room, RoomKind
 from chatd.policy_loader import load_policy
-from chatd.stack import REPO, build
+from chatd.stack import REPO, Chatd, Prosody, build
 from chatd.store import Store
 
 HOST = "localhost"
@@ -124,7 +124,7 @@ async def run_phase(
     room: str,
     sender: Connection,
     receivers: list[Connection],
-    pids: dict[str, int | None],
+    pids: dict[str, int],
     seconds: float,
     window: int | None,
     rate: float | None,
@@ -187,8 +187,10 @@ def room_static_bytes(count: int = 1000) -> float:
     return used / count
 
 
-async def main(args: argparse.Namespace) -> None:
-    run_dir = Path(tempfile.mkdtemp(prefix="room-fanout-"))
+def bench_stack(prefix: str) -> tuple[Path, Prosody, Chatd, str]:
+    """A Prosody and a chatd in a fresh directory, rate limits off on both sides, logs at warning;
+    with the label of the policy in use (pick_policy)."""
+    run_dir = Path(tempfile.mkdtemp(prefix=prefix))
     policy, policies_file, policy_label = pick_policy()
     prosody, chatd = build(
         run_dir,
@@ -198,12 +200,34 @@ async def main(args: argparse.Namespace) -> None:
         limits={"burst_messages": 10_000_000, "burst_seconds": 1.0, "outbox_size": 1_000_000},
         log_level="warning",
     )
+    prosody.log_level = "warn"
+    prosody.disabled_modules = ("limits",)
+    return run_dir, prosody, chatd, policy_label
+
+
+async def start_with_members(
+    prosody: Prosody, chatd: Chatd, realm: str, members: list[tuple[str, str, str]]
+) -> dict[str, int]:
+    """Starts Prosody, registers the members (user, password, pseudonym) and adds them to chatd's store,
+    then starts chatd; the two processes' pids."""
+    prosody.start()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda m: prosody.register(m[0], m[1]), members))
+    store = await Store.open(chatd.store_path)
+    for user, _, pseudonym in members:
+        await store.add_member(f"{user}@{HOST}", realm, pseudonym, Role.MEMBER)
+    await store.close()
+    chatd.start(timeout=180)  # the policy engine loads slowly on a busy machine
+    assert prosody.process is not None and chatd.process is not None
+    return {"prosody": prosody.process.pid, "chatd": chatd.process.pid}
+
+
+async def main(args: argparse.Namespace) -> None:
+    run_dir, prosody, chatd, policy_label = bench_stack("room-fanout-")
     realm = chatd.realms[0]
     realm.rooms = [{"id": "bench", "name": "Bench"}] + [
         {"id": f"idle-{i}", "name": f"Idle {i}"} for i in range(args.rooms)
     ]
-    prosody.log_level = "warn"
-    prosody.disabled_modules = ("limits",)
     prosody.extra_config = (
         f'Component "{MUC_DOMAIN}" "muc"\n  restrict_room_creation = false\n  muc_room_locking = false\n'
     )
@@ -212,16 +236,8 @@ async def main(args: argparse.Namespace) -> None:
     total = args.occupants + 1
     users = [(f"load{i}", f"pw-load-{i}") for i in range(total)]
     try:
-        prosody.start()
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda u: prosody.register(*u), users))
-        store = await Store.open(chatd.store_path)
-        for i, (user, _) in enumerate(users):
-            await store.add_member(f"{user}@{HOST}", realm.id, f"load-user{i}", Role.MEMBER)
-        await store.close()
-        chatd.start(timeout=180)  # the policy engine loads slowly on a busy machine
-        assert prosody.process is not None and chatd.process is not None
-        pids: dict[str, int | None] = {"prosody": prosody.process.pid, "chatd": chatd.process.pid}
+        named = [(user, password, f"load-user{i}") for i, (user, password) in enumerate(users)]
+        pids = await start_with_members(prosody, chatd, realm.id, named)
         print(f"moderation: {policy_label}")
         print(f"one sender, {args.occupants} occupants, 250-byte bodies, rate limits off on both sides\n")
 
@@ -242,7 +258,7 @@ async def main(args: argparse.Namespace) -> None:
         ratio = saturated["chatd room"].rate / saturated["prosody mod_muc"].rate
         print(f"\nratio chatd / mod_muc at saturation: {ratio:.2f}")
 
-        await memory_phase(args, users, prosody.c2s_port, realm.rooms_domain, chatd.process.pid)
+        await memory_phase(args, users, prosody.c2s_port, realm.rooms_domain, pids["chatd"])
     finally:
         chatd.stop()
         prosody.stop()

@@ -191,9 +191,9 @@ class PolicyEngine:
             f.rule for f, a in zip(findings, actions, strict=True) if f.rule and a != Action.DELIVER
         ))  # fmt: skip
         thresholds = self._watched_alerts if context.watched else self._alerts
-        alerts = self._risk_alerts(assessment, context)
-        if context.field in AFTER_DELIVERY and context.language in self._models and assessment.severity < 3:
-            alerts = ()  # decided after delivery by assess_recent, with the model's reading
+        # below severe, a message body's risk alert is decided after delivery (assess_recent), with the model
+        deferred = context.field in AFTER_DELIVERY and context.language in self._models and assessment.severity < 3
+        alerts = () if deferred else self._risk_alerts(assessment, context)
         alerts += _strongest_alerts(f for f in findings if f.category != "risk" and thresholds.alerts(f))
         if action == Action.REDACT:
             redacted = [f for f, a in zip(findings, actions, strict=True) if a == Action.REDACT]
