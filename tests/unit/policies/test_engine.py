@@ -76,7 +76,7 @@ def test_risk_is_delivered_with_an_alert(engine: PolicyEngine) -> None:
 
 
 def test_watched_members_alert_at_lower_severity(engine: PolicyEngine) -> None:
-    text = "I don't want to die"  # negated passive ideation: severity 1
+    text = "I don't want to die before I see Japan"  # negated passive ideation: severity 1
     assert engine.assess_recent([text], english()) == ()
     watched = engine.assess_recent([text], english(watched=True))
     assert [a.kind for a in watched] == ["risk.passive_ideation"]

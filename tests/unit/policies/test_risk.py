@@ -50,7 +50,7 @@ def test_constructs_alert(engine: PolicyEngine, text: str, language: str, constr
 
 
 def test_two_weak_constructs_compose(engine: PolicyEngine) -> None:
-    assert risk_alert(engine, "got my service pistol back from my brother") is None  # means alone
+    assert risk_alert(engine, "got my hunting rifle back from my brother for deer season") is None  # means alone
     found = risk_alert(engine, "got my service pistol back from my brother, i keep looking at it")
     assert found is not None and "means:firearm" in found[2]
 

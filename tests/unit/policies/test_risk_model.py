@@ -7,7 +7,7 @@ import pytest
 from policies.engine import PolicyEngine
 from policies.normalize import normalize
 from policies.risk import Signal, compose
-from policies.risk_model import LEVELS, NEVER, _character_grams, model
+from policies.risk_model import LEVELS, NEVER, _character_grams, encoder, model
 from tests.unit.policies.support import english, french
 
 
@@ -21,13 +21,41 @@ def test_each_language_has_a_model_with_sane_bars(language: str) -> None:
     assert all(0.0 <= bar <= NEVER for bar in reading.bars)
 
 
-def test_probabilities_are_probabilities_and_repeatable() -> None:
-    reading = model("en")
-    assert reading is not None
-    for text in ["", "hello there", "i took all my pills and i can't feel my hands", "🙂" * 50, "a " * 2000]:
-        first = reading.probability(normalize(text).leet)
+ODD_TEXTS = ["", "hello there", "i took all my pills and i can't feel my hands", "🙂" * 50, "a " * 5000, "\u200b\x00"]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_probabilities_are_probabilities_and_repeatable(language: str) -> None:
+    reading = model(language)
+    assert reading is not None and reading.meaning is not None
+    for text in ODD_TEXTS:
+        first = reading.probability(normalize(text).leet, text)
         assert 0.0 <= first <= 1.0
-        assert reading.probability(normalize(text).leet) == first
+        assert reading.probability(normalize(text).leet, text) == first
+
+
+def test_the_reading_is_the_mean_of_wording_and_meaning() -> None:
+    reading = model("en")
+    assert reading is not None and reading.meaning is not None
+    text = "I sorted out who gets the dog and wrote the letters, so nobody has to deal with it"
+    wording, meaning = reading.wording(normalize(text).leet), reading.meaning.probability(text)
+    assert reading.probability(normalize(text).leet, text) == pytest.approx((wording + meaning) / 2)
+
+
+def test_the_encoder_gives_unit_vectors_that_carry_meaning_across_languages() -> None:
+    vectors = encoder()(["the weather is nice today", "il fait beau aujourd'hui", "my rifle is loaded", *ODD_TEXTS])
+    assert vectors.shape == (3 + len(ODD_TEXTS), 512)
+    assert abs(float((vectors[0] * vectors[0]).sum()) - 1.0) < 1e-3
+    same, other = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])
+    assert same > other + 0.2  # a translation lies closer than an unrelated sentence
+
+
+def test_the_meaning_hears_a_paraphrase_the_wording_was_never_shown() -> None:
+    reading = model("en")
+    assert reading is not None and reading.meaning is not None
+    risky = reading.meaning.probability("I have made sure my cat will have a good home after I am gone")
+    harmless = reading.meaning.probability("I have made sure my cat will have a good home while I am on holiday")
+    assert risky > harmless
 
 
 def test_character_grams_follow_word_boundaries_and_count_short_words_once() -> None:
