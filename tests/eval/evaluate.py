@@ -158,7 +158,10 @@ def main() -> None:
     samples = build(arguments.seed, arguments.per_language)
     print(f"{len(samples)} messages (seed {arguments.seed})\n")
     print_report(evaluate(samples, default_engine()), arguments.errors)
-    from sequences import build_sequences, evaluate_sequences, print_sequences  # it imports this module
+    try:  # it imports this module: run as `python -m tests.eval.evaluate` or as a script
+        from tests.eval.sequences import build_sequences, evaluate_sequences, print_sequences
+    except ModuleNotFoundError:
+        from sequences import build_sequences, evaluate_sequences, print_sequences  # type: ignore[import-not-found,no-redef]
 
     print("\nacross messages (tests/eval/sequences.py)")
     print_sequences(evaluate_sequences(build_sequences(arguments.seed), default_engine()), arguments.errors)
