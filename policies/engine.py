@@ -136,12 +136,12 @@ class PolicyEngine:
         alerts below severe (policies/risk.py, compose); a short text with cues leaves them to the cues.
         The last JOINED_TEXTS texts are also read joined (a thought spread over messages)."""
         language = context.language
-        found = [(text, *self._recent_cues(text, language)) for text in texts if text.strip()]
-        marks = frozenset().union(*(self._risk.window_marks(cues) for _, _, cues, _ in found))
-        signals = [self._risk.signals(text, cues, language, marks) for _, text, cues, _ in found]
+        found = [self._recent_cues(text, language) for text in texts if text.strip()]
+        marks = frozenset().union(*(self._risk.window_marks(cues) for _, cues, _, _ in found))
+        signals = [self._risk.signals(text, cues, language, marks) for text, cues, _, _ in found]
         model = self._models.get(language)
-        short = [cues_decide(text, signs) for (_, text, _, _), signs in zip(found, signals, strict=True)]
-        probability = max((p for (*_, p), cues_only in zip(found, short, strict=True) if not cues_only), default=0.0)
+        short = [cues_decide(text, signs) for (text, *_), signs in zip(found, signals, strict=True)]
+        probability = max((p for (_, _, p, _), only in zip(found, short, strict=True) if not only), default=0.0)
         heard = any(cues_only and signs for cues_only, signs in zip(short, signals, strict=True))
         if not model or heard:
             return self._risk_alerts(compose(signals), context)
@@ -151,19 +151,19 @@ class PolicyEngine:
             if probability >= bar:
                 return True
             latest = found[-JOINED_TEXTS:]  # a thought spread over the last messages, read joined
-            if len(latest) < 2:
-                return False
-            joined = " . ".join(text for _, text, _, _ in latest)
-            return model.probability(joined, " . ".join(original for original, _, _, _ in latest)) >= bar
+            joined = " . ".join(text for text, *_ in latest)
+            return len(latest) > 1 and model.read_joined(joined, [vector for *_, vector in latest]) >= bar
 
         return self._risk_alerts(compose(signals, reading), context)
 
-    def _text_cues(self, text: str, language: str) -> tuple[str, tuple[tuple[int, int, Cue], ...], float]:
-        """The risk cues and the model's probability for one text (kept for the author's next windows)."""
+    def _text_cues(
+        self, text: str, language: str
+    ) -> tuple[str, tuple[tuple[int, int, Cue], ...], float, risk_model.Vectors | None]:
+        """The risk cues and the model's reading of one text (kept for the author's next windows)."""
         norm = normalize(text)
         cues = tuple(self._risk.cues(norm.leet, self._find_words(norm)["risk"], language))
         model = self._models.get(language)
-        return norm.leet, cues, model.probability(norm.leet, text) if model else 0.0
+        return norm.leet, cues, *(model.read(norm.leet, text) if model else (0.0, None))
 
     def _risk_alerts(self, assessment: Assessment, context: Context) -> tuple[Alert, ...]:
         """One alert for the composed risk, named after its strongest construct, with what fired."""

@@ -42,7 +42,7 @@ WORDS_KEPT = 50_000  # words whose known character n-grams are kept
 # the lexical scores that start each bar's range: nothing heard, a weak cue, a cue, enough to alert
 LEVELS = (0.0, LOW, 1.0, MEDIUM)
 NEVER = 2.0  # a bar no probability reaches
-MEANING_CHARACTERS = 2000  # the meaning reads a message's beginning (the wording reads it all)
+MEANING_CHARACTERS = 1000  # the meaning reads a message's beginning (the wording reads it all): ~15 CPU-ms at most
 
 Vectors = NDArray[np.float32]
 
@@ -100,10 +100,24 @@ class RiskModel:
         self._known_grams = lru_cache(maxsize=WORDS_KEPT)(self._word_grams)
         self.meaning = _meaning(language)
 
-    def probability(self, text: str, original: str) -> float:
-        """How much a message reads like risk, from 0 to 1: text normalized and lowercased, original as written."""
+    def read(self, text: str, original: str) -> tuple[float, Vectors | None]:
+        """How much a message reads like risk, from 0 to 1, and its sentence vector (None without the meaning).
+
+        text: normalized and lowercased; original: as written."""
         wording = self.wording(text)
-        return wording if self.meaning is None else (wording + self.meaning.probability(original)) / 2
+        if self.meaning is None:
+            return wording, None
+        vector = encoder()([original])
+        return (wording + float(self.meaning.probabilities(vector)[0])) / 2, vector[0]
+
+    def read_joined(self, text: str, vectors: Sequence[Vectors | None]) -> float:
+        """Several messages read as one: the wording of their joined text, the meaning of their mean vector."""
+        wording = self.wording(text)
+        if self.meaning is None or any(vector is None for vector in vectors):
+            return wording
+        mean = np.mean(np.stack([v for v in vectors if v is not None]), axis=0, keepdims=True)
+        mean /= max(float(np.linalg.norm(mean)), 1e-6)  # the encoder's vectors are unit vectors
+        return (wording + float(self.meaning.probabilities(mean)[0])) / 2
 
     def wording(self, text: str) -> float:
         """How much a normalized, lowercased text's wording reads like risk, from 0 to 1."""
