@@ -50,9 +50,9 @@ def profanity(stack: Stack, tmp_path: Path, deadline: Deadline) -> Iterator[Prof
 
 async def test_profanity_finds_the_realms_rooms_and_talks_in_one(stack: Stack, connect, profanity, deadline) -> None:
     await profanity.shows("logged in successfully")
-    profanity.type("/rooms")  # no service named: the one Profanity found in the server's disco#items
     rooms_domain = stack.chatd.realms[0].rooms_domain
-    screen = await profanity.shows(f"Rooms list response received: {rooms_domain}")
+    # no service named: the one Profanity found in the server's disco#items after logging in
+    await profanity.until_shows("/rooms", f"Rooms list response received: {rooms_domain}")
     for room in stack.chatd.realms[0].rooms:
         await profanity.shows(f"{room_jid(stack, str(room['id']))} ({room['name']})")
     screen = profanity.screen()

@@ -39,7 +39,8 @@ class Profanity:
         accounts = folder / "data" / "profanity" / "accounts"
         for sub in ("home", "config/profanity", "data/profanity"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
-        # loopback to the test Prosody, which takes SCRAM without TLS in the test profile
+        # loopback to the test Prosody, which takes SCRAM without TLS in the test profile; no muc.service: Profanity
+        # takes the rooms service from what the server lists (disco#items, then each item's features)
         accounts.write_text(
             f"[{jid}]\nenabled=true\njid={jid}\nserver=127.0.0.1\nport={port}\nresource=profanity\n"
             f"password={password}\ntls.policy=disable\n",
@@ -80,15 +81,28 @@ class Profanity:
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", "profanity")
 
-    async def shows(self, text: str) -> str:
-        """Waits (within the test's budget) until the visible window shows text; returns the screen."""
+    async def shows(self, text: str, within: float | None = None) -> str:
+        """Waits (within the test's budget, or fewer seconds) until the visible window shows text; returns the
+        screen. AssertionError if it never does."""
+        ends = time.monotonic() + min(self.deadline.left(), within if within is not None else self.deadline.left())
         while True:
             screen = self.screen()
             if text in screen:
                 return screen
-            if not self.deadline.left():
+            if time.monotonic() >= ends:
                 raise AssertionError(f"profanity never showed {text!r}; its screen:\n{screen}")
             await asyncio.sleep(0.1)
+
+    async def until_shows(self, command: str, text: str, every: float = 3.0) -> str:
+        """Types a command that may come too early (e.g. before Profanity has found the rooms service after
+        logging in) again every few seconds until the screen shows text; the test's budget bounds it."""
+        while True:
+            self.type(command)
+            try:
+                return await self.shows(text, within=every)
+            except AssertionError:
+                if not self.deadline.left():
+                    raise
 
 
 async def expect_within(client: Client, deadline: Deadline, match: Match, start: int = 0) -> ET.Element:
