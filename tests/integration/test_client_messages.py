@@ -16,8 +16,9 @@ import pytest
 
 from chatd import i18n
 from tests.integration.conftest import Stack, running_stack
+from tests.integration.test_wall_guides import message_id
 from tests.support.client import Client, Match, body_of, error_from, error_texts, message_from, tag
-from tests.support.muc import groupchat, join
+from tests.support.muc import groupchat, join, say
 
 NS_REACTIONS = "urn:xmpp:reactions:0"
 NS_REPLY = "urn:xmpp:reply:0"
@@ -353,6 +354,42 @@ async def test_a_client_catching_up_from_the_room_archive_sees_reactions_and_rep
     ]
     assert stanza_id_of(live) in kept and body_of(kept[stanza_id_of(live)]) is None  # the id occupants saw live
     assert "great job" not in "".join(ET.tostring(r, encoding="unicode") for r in results)
+
+    laptop = await connect("carol")  # a join that asks for history (Gajim, Dino) gets the same
+    start = laptop.mark()
+    await join(laptop, room, "quiet-lynx")
+    await laptop.expect(lambda e: e.find(tag("subject")) is not None, start=start)
+    delayed = [
+        e for e in laptop.received[start:] if e.tag == tag("message") and e.find("{urn:xmpp:delay}delay") is not None
+    ]
+    history = {stanza_id_of(e): e for e in delayed}
+    assert history[stanza_id_of(replied)].find(f"{{{NS_REPLY}}}reply").get("id") == origin
+    shown = [(m.get("from"), [r.text for r in found]) for m in history.values()
+             if (found := m.find(f"{{{NS_REACTIONS}}}reactions")) is not None]  # fmt: skip
+    assert shown == [(sender, emoji) for sender, emoji, _ in reactions]
+
+
+async def test_a_reaction_the_wall_guides_removed_is_gone_from_the_archive(stack: Stack, connect) -> None:
+    room = "new-job@rooms.en.localhost"
+    eve, frank, said = await said_in_room(connect, room, ("eve", "swift-hare"), ("frank", "kind-robin"),
+                                          "my new job starts on monday")  # fmt: skip
+    wendy, shadow = await connect("wendy"), "en-room-new-job@watch.localhost"
+    await join(wendy, shadow, "sturdy-owl")
+    mark = eve.mark()
+    send(frank, room, reaction(stanza_id_of(said), "🤡"), "groupchat")
+    live = await eve.expect(having(f"{room}/kind-robin", f"{{{NS_REACTIONS}}}reactions"), start=mark)
+    line = await wendy.expect(groupchat(shadow, "🤡"))  # archived now: the guides can act on it by its id
+    say(wendy, shadow, f"!remove {message_id(body_of(line) or '')} mocking")
+    await eve.expect(
+        lambda e: (r := e.find(f"{{{NS_RETRACT}}}retract")) is not None and r.get("id") == stanza_id_of(live)
+    )
+
+    start = eve.mark()
+    await iq(eve, room, f"<query xmlns='{NS_MAM}' queryid='removed'/>")
+    results = {r.get("id"): r for e in eve.received[start:] if (r := e.find(f"{{{NS_MAM}}}result")) is not None}
+    removed = results[stanza_id_of(live)].find(f".//{{{NS_REACTIONS}}}reactions")
+    assert removed is not None and removed.get("id") == stanza_id_of(said) and len(removed) == 0  # none left
+    assert "🤡" not in "".join(ET.tostring(r, encoding="unicode") for r in results.values())
 
 
 # retraction by the author (XEP-0424)

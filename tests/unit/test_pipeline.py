@@ -123,7 +123,7 @@ def test_the_review_record_names_the_conversation_and_the_archived_id() -> None:
 def test_reactions_are_archived_in_rooms_only_with_what_they_point_at() -> None:
     """A room's archive (MAM) shows reactions again; in a chat or a room's private messages the server's own
     archive of the accounts keeps them."""
-    refs = '{"reactions_to": "s-0", "reactions": ["👍"]}'
+    refs = '{"reactions_to": "s-0"}'
     emoji = Verdict(Action.DELIVER, "👍")
     for place, conversation, kept in (
         (Conversation.ROOM, "room:en:general", True),

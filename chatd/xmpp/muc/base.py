@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from chatd.core import keys
@@ -174,10 +174,9 @@ class MucBase:
         """A delivered room message; from the archive (no extra given), with the reference it kept."""
         room_jid = self._jid(room)
         delay = f"<delay{attrs(xmlns=NS_DELAY, stamp=stamp(record.created_at), from_=room_jid)}/>" if delayed else ""
-        kept = kept_refs(record.refs, record.quote_end)
-        if kept is not None and kept.is_reaction:  # no body; reactions taken away show as none
-            content = ""
-            extra = extra or st.carried(replace(kept, reactions=()) if record.retracted or record.removed else kept)
+        kept = kept_refs(record.refs, record.quote_end, record.body)
+        if kept is not None and kept.is_reaction:  # no body; removed ones show as none
+            content, extra = "", extra or st.carried(kept)
         elif record.retracted:
             content = f"<retracted xmlns='{NS_RETRACT}'/>"
         elif record.removed:

@@ -68,7 +68,7 @@ class ReferencesMixin(MucBase):
         refs = refs_of(replace(message, reactions_to=found.stanza_id))
 
         async def deliver(text: str, stanza_id: str) -> None:
-            record = RoomRecord(0, stanza_id, member.id, member.pseudonym, message.id, "", self.rt.now(), refs=refs)
+            record = RoomRecord(0, stanza_id, member.id, member.pseudonym, message.id, text, self.rt.now(), refs=refs)
             tail = self._message_tail(room, record)
             self.rt.counters.delivered += await self._fanout(stream, room, b"<message to=", tail, author=member)
 
@@ -140,7 +140,7 @@ class ReferencesMixin(MucBase):
 
 
 def is_reaction(found: ArchivedMessage) -> bool:
-    kept = kept_refs(found.refs, found.quote_end)
+    kept = kept_refs(found.refs, found.quote_end, found.body)
     return kept is not None and kept.is_reaction
 
 
