@@ -379,7 +379,10 @@ async def test_a_reaction_the_wall_guides_removed_is_gone_from_the_archive(stack
     send(frank, room, reaction(stanza_id_of(said), "🤡"), "groupchat")
     live = await eve.expect(having(f"{room}/kind-robin", f"{{{NS_REACTIONS}}}reactions"), start=mark)
     line = await wendy.expect(groupchat(shadow, "🤡"))  # archived now: the guides can act on it by its id
-    say(wendy, shadow, f"!remove {message_id(body_of(line) or '')} mocking")
+    short = message_id(body_of(line) or "")
+    say(wendy, shadow, f"!edit {short} 👍 -- kinder")  # a reaction is not rewritten
+    await wendy.expect(groupchat(shadow, i18n.text("en", "watch.reaction_not_edited", id=short)))
+    say(wendy, shadow, f"!remove {short} mocking")
     await eve.expect(
         lambda e: (r := e.find(f"{{{NS_RETRACT}}}retract")) is not None and r.get("id") == stanza_id_of(live)
     )
