@@ -383,9 +383,9 @@ async def test_a_reaction_the_wall_guides_removed_is_gone_from_the_archive(stack
     say(wendy, shadow, f"!edit {short} 👍 -- kinder")  # a reaction is not rewritten
     await wendy.expect(groupchat(shadow, i18n.text("en", "watch.reaction_not_edited", id=short)))
     say(wendy, shadow, f"!remove {short} mocking")
-    await eve.expect(
-        lambda e: (r := e.find(f"{{{NS_RETRACT}}}retract")) is not None and r.get("id") == stanza_id_of(live)
-    )
+    await eve.expect(having(room, f"{{{NS_RETRACT}}}retract[@id='{stanza_id_of(live)}']"), start=mark)
+    none_left = f"{{{NS_REACTIONS}}}reactions[@id='{stanza_id_of(said)}']"  # and the reactor's reactions: none
+    await eve.expect(lambda e: having(f"{room}/kind-robin", none_left)(e) and len(e.find(none_left)) == 0, start=mark)
 
     start = eve.mark()
     await iq(eve, room, f"<query xmlns='{NS_MAM}' queryid='removed'/>")

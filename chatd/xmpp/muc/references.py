@@ -81,6 +81,15 @@ class ReferencesMixin(MucBase):
         event = self._event(room, member, " ".join(message.reactions), Field.BODY, "reaction", None, message.id)
         await self.executor.submit(replace(event, verbatim=True, refs=refs), reply)
 
+    async def _reaction_removed(self, room: Room, found: ArchivedMessage) -> None:
+        """A reaction removed (by the Wall Guides or the group's owner): besides the retraction of its message,
+        the reactor's reactions as none, for the clients that keep reactions apart from messages."""
+        author = self.rt.directory.by_id(found.sender_id)
+        if author is None:
+            return
+        record = RoomRecord(0, new_stanza_id(), author.id, author.pseudonym, None, "", self.rt.now(), refs=found.refs)
+        await self._fanout(self.rt.streams[self.domain], room, b"<message to=", self._message_tail(room, record))
+
     # retraction by the author (XEP-0424)
 
     async def _retract_own(
@@ -130,6 +139,8 @@ class ReferencesMixin(MucBase):
             key = "room.removed_fallback" if guide else "room.moderated_fallback"
             fallback = i18n.text(self.realm.language, key, name=member.pseudonym, reason=text or "-")
             await self._announce_retraction(room, found.stanza_id, text, fallback, by)
+            if is_reaction(found):
+                await self._reaction_removed(room, found)
             stream.send_nowait(st.build_iq_result(element))
 
         if not reason:
