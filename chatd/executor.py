@@ -181,12 +181,7 @@ class Executor:
         language = event.realm.language
         for effect in outcome.effects:
             if isinstance(effect, Archive):
-                try:
-                    await self.store.archive(effect.record)
-                except StoreError:
-                    log.error("archive failed; a text was not delivered")
-                    reply.unarchived()
-                    reply.refuse(NOT_ARCHIVED)
+                if not await self._archived(effect.record, reply):
                     return
             elif isinstance(effect, Review):
                 self.reviewed(effect.record)
@@ -208,6 +203,22 @@ class Executor:
                 await self._report(event, effect)
             elif isinstance(effect, Hold):
                 log.info("a text was held for review")
+
+    async def _archived(self, record: ArchivedMessage, reply: Reply) -> bool:
+        """In the store; else the author is refused (nothing is delivered) and False."""
+        try:
+            await self.store.archive(record)
+        except StoreError:
+            log.error("archive failed; a text was not delivered")
+            reply.unarchived()
+            reply.refuse(NOT_ARCHIVED)
+            return False
+        return True
+
+    async def keep(self, record: ArchivedMessage, reply: Reply) -> None:
+        """What has no text to review (all of a member's reactions taken back): archived, then delivered."""
+        if await self._archived(record, reply):
+            await reply.deliver(record.body or "", record.stanza_id)
 
     async def retract_own(
         self, realm: Realm, conversation: str, message_id: str, author: Member

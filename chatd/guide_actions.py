@@ -33,6 +33,7 @@ from chatd.runtime import Runtime
 from chatd.store.audit import AuditLog
 from chatd.store.rooms import RoomRecord
 from chatd.xmpp import stanza as st
+from chatd.xmpp.muc.references import is_reaction
 from chatd.xmpp.rooms import RoomsDomain
 
 # posts a line in a shadow room or the queue: (room local, author or None for the desk, text)
@@ -177,6 +178,8 @@ class GuideActions:
         if key is None or author is None or author.realm != self.realm.id or key.kind is KeyKind.ROOM_PRIVATE:
             raise CommandProblem(i18n.text(language, "watch.no_message", id=short))
         assert found is not None
+        if not removing and is_reaction(found):  # a reaction's emoji are removed, never rewritten
+            raise CommandProblem(i18n.text(language, "watch.reaction_not_edited", id=short))
         if key.kind is KeyKind.ROOM:
             local = key.room
             if removing:

@@ -23,6 +23,7 @@ from enum import StrEnum
 
 from chatd.core.commands import report_reason
 from chatd.core.fragments import Completion, Piece
+from chatd.core.message import quote_end_after
 from chatd.core.model import Member, Realm, Role
 from chatd.core.refusal import Refusal
 from chatd.core.shadow import Reviewed
@@ -44,6 +45,8 @@ class ArchivedMessage:
     findings: Sequence[dict[str, object]]
     created_at: float
     unsent: bool = False  # to be confirmed as taken by the XMPP server (one-on-one messages)
+    refs: str | None = None  # what the message points at, as its translator shows it again (room replies, reactions)
+    quote_end: int = 0  # a reply's quote: the body's first quote_end characters
 
 
 def archive_record(
@@ -56,10 +59,13 @@ def archive_record(
     recipient_id: int | None = None,
     client_id: str | None = None,
     unsent: bool = False,
+    refs: str | None = None,
+    quote_end: int = 0,
 ) -> ArchivedMessage:
     """The one way to build an archive record; without a verdict the text is delivered as written.
 
-    Unsent: the relay marks it sent once the XMPP server has taken it (chatd.recovery sends it again if not)."""
+    Unsent: the relay marks it sent once the XMPP server has taken it (chatd.recovery sends it again if not).
+    Refs and quote_end (of the text as written) are kept so that the archive can show the message again."""
     body = text if verdict is None else (verdict.text if verdict.delivers else None)
     return ArchivedMessage(
         stanza_id=stanza_id,
@@ -73,6 +79,8 @@ def archive_record(
         findings=[f.as_dict() for f in verdict.findings] if verdict is not None else [],
         created_at=now,
         unsent=unsent,
+        refs=refs,
+        quote_end=quote_end_after(text, quote_end, body) if body is not None else 0,
     )
 
 
@@ -86,6 +94,10 @@ class Rule(StrEnum):
 
 
 ARCHIVED_KINDS = frozenset({"message", "correction", "private", "guide"})
+# kept in rooms only: a client catching up from the room's archive (MAM) sees them; in a chat, the server's own
+# archive of the account keeps them
+ROOM_ARCHIVED_KINDS = frozenset({"reaction"})
+ROOM_PLACES = frozenset({Conversation.ROOM, Conversation.GROUP})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +117,7 @@ class TextEvent:
     reply_to: str | None = None  # XEP-0461: the message this one answers (a report names it)
     verbatim: bool = False  # the text is an address or emoji: delivered as written or refused
     quote_end: int = 0  # XEP-0461: the text's first quote_end characters quote the answered message
+    refs: str | None = None  # what the text points at, kept with it (chatd.store: messages.refs)
 
     @property
     def rule(self) -> Rule:
@@ -116,7 +129,7 @@ class TextEvent:
 
     @property
     def archived(self) -> bool:
-        return self.kind in ARCHIVED_KINDS
+        return self.kind in ARCHIVED_KINDS or (self.kind in ROOM_ARCHIVED_KINDS and self.place in ROOM_PLACES)
 
     @property
     def in_pieces_window(self) -> bool:
@@ -278,8 +291,9 @@ def _after_review(
         recipient_id = recipient.id if recipient is not None else None
         unsent = event.place is Conversation.DIRECT and verdict.delivers  # one-on-one: sent again after a crash
         record = archive_record(
-            stanza_id, event.conversation, author.id, event.text, now, verdict, recipient_id, event.client_id, unsent
-        )
+            stanza_id, event.conversation, author.id, event.text, now, verdict, recipient_id, event.client_id, unsent,
+            event.refs, event.quote_end,
+        )  # fmt: skip
         effects.append(Archive(record))
     kept = stanza_id if archived else None  # guides act on archived texts by this id
     effects.append(

@@ -372,6 +372,8 @@ class Store:
                 json.dumps(list(m.findings)),
                 m.created_at,
                 int(m.unsent),
+                m.refs,
+                m.quote_end,
             )
             for m, _ in batch
         ]
@@ -400,8 +402,8 @@ class Store:
     async def _insert(self, rows: list[tuple[object, ...]], sent: list[str]) -> None:
         await self.db.executemany(
             "INSERT INTO messages (stanza_id, conversation, sender_id, recipient_id,"
-            " client_id, body, original, verdict, findings, created_at, unsent)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " client_id, body, original, verdict, findings, created_at, unsent, refs, quote_end)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         if sent:
@@ -499,6 +501,8 @@ class Store:
                 findings=json.loads(r["findings"]),
                 created_at=r["created_at"],
                 unsent=bool(r["unsent"]),
+                refs=r["refs"],
+                quote_end=r["quote_end"],
             )
             for r in rows
         ]

@@ -36,6 +36,8 @@ class RoomRecord:
     removed: bool = False  # removed by a Wall Guide or the group's owner: shown as a tombstone (XEP-0425)
     retracted: bool = False  # taken back by its author: shown as a tombstone (XEP-0424)
     removed_by: str = ""  # the pseudonym of the group's owner who removed it ("": the Wall Guides)
+    refs: str | None = None  # what it points at (a reply's, a reaction's): chatd.xmpp.muc.references
+    quote_end: int = 0  # a reply's quote: the body's first quote_end characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,11 +181,15 @@ class RoomStore:
     async def _select(self, where: str, args: list[object], order: str, limit: int) -> list[RoomRecord]:
         async with self.db.execute(
             "SELECT seq, stanza_id, sender_id, COALESCE(members.pseudonym, ?), client_id, body, messages.created_at,"
-            " verdict, COALESCE(remover.pseudonym, '') FROM messages LEFT JOIN members ON members.id = sender_id"
+            " verdict, COALESCE(remover.pseudonym, ''), refs, quote_end FROM messages"
+            " LEFT JOIN members ON members.id = sender_id"
             f" LEFT JOIN members AS remover ON remover.id = removed_by WHERE {where} ORDER BY seq {order} LIMIT ?",
             (self.guide_name, *args, limit),
         ) as cursor:
             rows = await cursor.fetchall()
-        return [
-            RoomRecord(*r[:7], removed=r[7] == "removed", retracted=r[7] == "retracted", removed_by=r[8]) for r in rows
-        ]
+        records = []
+        for seq, stanza_id, sender_id, nick, client_id, body, created_at, verdict, removed_by, refs, quote_end in rows:
+            removed, retracted = verdict == "removed", verdict == "retracted"
+            fields = (seq, stanza_id, sender_id, nick, client_id, body, created_at, removed, retracted, removed_by)
+            records.append(RoomRecord(*fields, refs, quote_end))
+        return records

@@ -48,9 +48,11 @@ class DirectReferences:
         return replace(message, reply_author=author)
 
     async def react(
-        self, sender: Member, recipient: Member, conversation: str, message: ChatMessage, reply: Reply
-    ) -> None:
-        """XEP-0444: only emoji, to a message of this chat; the emoji go through the pipeline."""
+        self, sender: Member, recipient: Member, conversation: str, message: ChatMessage, reply: Reply,
+        place: Conversation = Conversation.DIRECT,
+    ) -> None:  # fmt: skip
+        """XEP-0444: only emoji, to a message of this chat (or of a room's private messages: place); the emoji go
+        through the pipeline."""
         assert message.reactions_to is not None
         found = await self._found(conversation, message.reactions_to)
         if found is None or found.body is None:
@@ -60,7 +62,7 @@ class DirectReferences:
             return
         text = " ".join(message.reactions)
         event = TextEvent(
-            sender, self.realm, text, Field.BODY, Conversation.DIRECT, conversation, "reaction",
+            sender, self.realm, text, Field.BODY, place, conversation, "reaction",
             recipient=recipient, target=recipient.pseudonym, verbatim=True,
         )  # fmt: skip
         await self.executor.submit(event, reply)

@@ -35,6 +35,7 @@ from chatd.xmpp.muc.payloads import (
     data_form,
 )
 from chatd.xmpp.muc.presence import PresenceMixin
+from chatd.xmpp.muc.references import is_reaction
 from chatd.xmpp.ns import (
     NS_CORRECT,
     NS_DISCO_INFO,
@@ -151,9 +152,12 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         """XEP-0425: a Wall Guide's retraction reaches every occupant; the archive keeps a tombstone."""
         room = self.rooms.get(local)
         if room is not None:
+            found = await self._found(room, stanza_id)
             await self.rt.store.moderate(stanza_id, "")
             fallback = i18n.text(self.realm.language, "room.removed_fallback", reason=reason)
             await self._announce_retraction(room, stanza_id, reason, fallback)
+            if found is not None and is_reaction(found):
+                await self._reaction_removed(room, found)
 
     async def correct(self, local: str, record: RoomRecord, text: str) -> None:
         """A Wall Guide's edit: a XEP-0308 correction of the author's message, archived in its place."""

@@ -16,8 +16,9 @@ import pytest
 
 from chatd import i18n
 from tests.integration.conftest import Stack, running_stack
+from tests.integration.test_wall_guides import message_id
 from tests.support.client import Client, Match, body_of, error_from, error_texts, message_from, tag
-from tests.support.muc import groupchat, join
+from tests.support.muc import groupchat, join, say
 
 NS_REACTIONS = "urn:xmpp:reactions:0"
 NS_REPLY = "urn:xmpp:reply:0"
@@ -102,6 +103,22 @@ async def said_in_room(
     return first, second, await second.expect(groupchat(room, text))
 
 
+async def gajim_retracts(
+    stack: Stack, author: tuple[Client, str, str], reader: tuple[Client, str], sent: str, conversation_like: str,
+    text: str,
+) -> None:  # fmt: skip
+    """The author (client, address written to, pseudonym) takes back sent as Gajim does; the reader (client, the
+    author's address as seen) gets chatd's fallback, never Gajim's; the archive keeps the original for the guides."""
+    (writer, to, name), (client, seen_from) = author, reader
+    mark = client.mark()
+    send(writer, to, gajim_retraction(sent))
+    got = await client.expect(having(seen_from, f"{{{NS_RETRACT}}}retract"), start=mark)
+    assert got.find(f"{{{NS_RETRACT}}}retract").get("id") == sent
+    assert body_of(got) == i18n.text("en", "room.retracted_fallback", name=name)
+    await client.expect_nothing(lambda e: GAJIM_FALLBACK in (body_of(e) or ""), wait=0.3, start=mark)
+    assert archived(stack, conversation_like, text) == ("", text, "retracted")
+
+
 def member_id(stack: Stack, name: str) -> int:
     with sqlite3.connect(stack.chatd.store_path) as db:
         return int(db.execute("SELECT id FROM members WHERE account = ?", (stack.accounts[name].jid,)).fetchone()[0])
@@ -162,8 +179,6 @@ async def test_reactions_in_a_room_name_the_stanza_id_and_refuse_words_in_french
     for client, mark in marks.items():  # reflected to the reactor too
         got = await client.expect(having(f"{room}/kind-robin", f"{{{NS_REACTIONS}}}reactions"), start=mark)
         assert got.find(f"{{{NS_REACTIONS}}}reactions").get("id") == stanza_id_of(said)
-    refused = send(frank, f"{room}/swift-hare", reaction(stanza_id_of(said), "💪"))  # in a private message
-    await frank.expect(error_from(room, "feature-not-implemented", stanza_id=refused))
 
     denise = await connect("denise")
     salon = "general@rooms.fr.localhost"
@@ -173,6 +188,40 @@ async def test_reactions_in_a_room_name_the_stanza_id_and_refuse_words_in_french
     refused = send(denise, salon, reaction(stanza_id_of(own), "merci"), "groupchat")
     error = await denise.expect(error_from(salon, "not-acceptable", stanza_id=refused))
     assert error_texts(error)["fr"] == i18n.text("fr", "error.reaction_not_emoji")
+
+
+async def test_reactions_and_retractions_in_a_rooms_private_messages(stack: Stack, connect) -> None:
+    """A member messaging another occupant privately (MUC PM): carried as in a chat, by the author's own id."""
+    room = "general@rooms.en.localhost"
+    gina, hank, wendy = await connect("gina"), await connect("hank"), await connect("wendy")
+    await join(gina, room, "gentle-crane")
+    await join(hank, room, "humble-bison")
+    gina_in, hank_in = f"{room}/gentle-crane", f"{room}/humble-bison"
+    shadow = "en-room-general@watch.localhost"  # a room's private messages: in its shadow room
+    await join(wendy, shadow, "sturdy-owl")
+    asked = send(gina, hank_in, "<body>can I ask you something off the room?</body>")
+    got = await hank.expect(lambda e: e.get("from") == gina_in and "off the room" in (body_of(e) or ""))
+    assert got.get("id") == asked
+
+    mark = gina.mark()
+    send(hank, gina_in, reaction(asked, "👍"))  # the id both sides know it by: the author's own
+    got = await gina.expect(having(hank_in, f"{{{NS_REACTIONS}}}reactions"), start=mark)
+    assert got.get("type") == "chat" and got.find("{http://jabber.org/protocol/muc#user}x") is not None
+    reactions = got.find(f"{{{NS_REACTIONS}}}reactions")
+    assert reactions.get("id") == asked and [r.text for r in reactions] == ["👍"] and body_of(got) is None
+    line = await wendy.expect(groupchat(shadow, "👍"))  # reviewed: the guides see it
+    assert (line.get("from") or "").endswith("/humble-bison")
+    refused = send(hank, gina_in, reaction(asked, "sure, ask"))
+    error = await hank.expect(error_from(room, "not-acceptable", stanza_id=refused))
+    assert error_texts(error)["en"] == i18n.text("en", "error.reaction_not_emoji")
+    refused = send(hank, gina_in, reaction("never-sent", "👍"))
+    await hank.expect(error_from(room, "item-not-found", stanza_id=refused))
+
+    refused = send(hank, gina_in, f"<retract xmlns='{NS_RETRACT}' id='{asked}'/>")  # not hank's message
+    await hank.expect(error_from(room, "forbidden", stanza_id=refused))
+    await gajim_retracts(stack, (gina, hank_in, "gentle-crane"), (hank, gina_in), asked, "roompm:en:general:%",
+                         "can I ask you something off the room?")  # fmt: skip
+    await wendy.expect(groupchat(shadow, i18n.text("en", "watch.kind.retracted")))
 
 
 # replies (XEP-0461)
@@ -254,6 +303,98 @@ async def test_a_reply_in_a_room_names_the_stanza_id_and_a_quoted_report_is_file
     await carol.expect_nothing(lambda e: "mocking" in (body_of(e) or ""), wait=0.5, start=mark)
 
 
+async def test_a_client_catching_up_from_the_room_archive_sees_reactions_and_reply_links(stack: Stack, connect) -> None:
+    """Conversations and Monal join with no history, then page the room's archive (MAM) back from its end."""
+    room = "caught-up@rooms.en.localhost"
+    carol, dan, said = await said_in_room(connect, room, ("carol", "quiet-lynx"), ("dan", "steady-moose"),
+                                          "slept six hours straight")  # fmt: skip
+    origin = stanza_id_of(said)
+    quote = "> slept six hours straight\n"
+    send(
+        dan, room,
+        f"<body>{quote}that is huge SECRET-CODE</body><reply xmlns='{NS_REPLY}' to='{room}/quiet-lynx' id='{origin}'/>"
+        f"<fallback xmlns='{NS_FALLBACK}' for='{NS_REPLY}'><body start='0' end='{len(quote)}'/></fallback>",
+        "groupchat",
+    )  # fmt: skip
+    replied = await carol.expect(groupchat(room, "that is huge"))
+    mark = carol.mark()
+    send(dan, room, reaction(origin, "🎉", "💪"), "groupchat")
+    live = await carol.expect(having(f"{room}/steady-moose", f"{{{NS_REACTIONS}}}reactions"), start=mark)
+    refused = send(dan, room, reaction(origin, "great job"), "groupchat")  # words: refused, not archived
+    await dan.expect(error_from(room, "not-acceptable", stanza_id=refused))
+    mark = dan.mark()
+    send(carol, room, reaction(origin, "🙏"), "groupchat")
+    send(carol, room, reaction(origin), "groupchat")  # and taken back: an empty set
+    await dan.expect(lambda e: (r := e.find(f"{{{NS_REACTIONS}}}reactions")) is not None and len(r) == 0, start=mark)
+
+    phone = await connect("dan")  # another device, first time in the room
+    start = phone.mark()
+    phone.send_raw(f"<presence to='{room}/steady-moose'><x xmlns='http://jabber.org/protocol/muc'>"
+                   "<history maxstanzas='0'/></x></presence>")  # fmt: skip
+    await phone.expect(lambda e: e.find(tag("subject")) is not None, start=start)
+    assert not [e for e in phone.received[start:] if e.tag == tag("message") and body_of(e)]  # no history
+    rsm = "<set xmlns='http://jabber.org/protocol/rsm'><max>20</max><before/></set>"
+    fin = await iq(phone, room, f"<query xmlns='{NS_MAM}' queryid='catch-up'>{rsm}</query>")
+    assert fin.get("type") == "result"
+    results = [r for e in phone.received[start:] if (r := e.find(f"{{{NS_MAM}}}result")) is not None]
+    kept = {r.get("id"): r.find("{urn:xmpp:forward:0}forwarded/{jabber:client}message") for r in results}
+    assert next(iter(kept)) == origin and body_of(kept[origin]) == "slept six hours straight"
+
+    reply = kept[stanza_id_of(replied)]  # the reply keeps its link and its quote's range; the text as delivered
+    assert reply.find(f"{{{NS_REPLY}}}reply").attrib == {"id": origin, "to": f"{room}/quiet-lynx"}
+    assert body_of(reply) == body_of(replied) and "SECRET-CODE" not in (body_of(reply) or "")
+    assert reply.find(f"{{{NS_FALLBACK}}}fallback/{{{NS_FALLBACK}}}body").get("end") == str(len(quote))
+
+    reactions = [(m.get("from"), m.find(f"{{{NS_REACTIONS}}}reactions")) for m in kept.values()]
+    reactions = [(sender, [r.text for r in found], found.get("id")) for sender, found in reactions if found is not None]
+    assert reactions == [
+        (f"{room}/steady-moose", ["🎉", "💪"], origin),
+        (f"{room}/quiet-lynx", ["🙏"], origin),
+        (f"{room}/quiet-lynx", [], origin),
+    ]
+    assert stanza_id_of(live) in kept and body_of(kept[stanza_id_of(live)]) is None  # the id occupants saw live
+    assert "great job" not in "".join(ET.tostring(r, encoding="unicode") for r in results)
+
+    laptop = await connect("carol")  # a join that asks for history (Gajim, Dino) gets the same
+    start = laptop.mark()
+    await join(laptop, room, "quiet-lynx")
+    await laptop.expect(lambda e: e.find(tag("subject")) is not None, start=start)
+    delayed = [
+        e for e in laptop.received[start:] if e.tag == tag("message") and e.find("{urn:xmpp:delay}delay") is not None
+    ]
+    history = {stanza_id_of(e): e for e in delayed}
+    assert history[stanza_id_of(replied)].find(f"{{{NS_REPLY}}}reply").get("id") == origin
+    shown = [(m.get("from"), [r.text for r in found]) for m in history.values()
+             if (found := m.find(f"{{{NS_REACTIONS}}}reactions")) is not None]  # fmt: skip
+    assert shown == [(sender, emoji) for sender, emoji, _ in reactions]
+
+
+async def test_a_reaction_the_wall_guides_removed_is_gone_from_the_archive(stack: Stack, connect) -> None:
+    room = "new-job@rooms.en.localhost"
+    eve, frank, said = await said_in_room(connect, room, ("eve", "swift-hare"), ("frank", "kind-robin"),
+                                          "my new job starts on monday")  # fmt: skip
+    wendy, shadow = await connect("wendy"), "en-room-new-job@watch.localhost"
+    await join(wendy, shadow, "sturdy-owl")
+    mark = eve.mark()
+    send(frank, room, reaction(stanza_id_of(said), "🤡"), "groupchat")
+    live = await eve.expect(having(f"{room}/kind-robin", f"{{{NS_REACTIONS}}}reactions"), start=mark)
+    line = await wendy.expect(groupchat(shadow, "🤡"))  # archived now: the guides can act on it by its id
+    short = message_id(body_of(line) or "")
+    say(wendy, shadow, f"!edit {short} 👍 -- kinder")  # a reaction is not rewritten
+    await wendy.expect(groupchat(shadow, i18n.text("en", "watch.reaction_not_edited", id=short)))
+    say(wendy, shadow, f"!remove {short} mocking")
+    await eve.expect(having(room, f"{{{NS_RETRACT}}}retract[@id='{stanza_id_of(live)}']"), start=mark)
+    none_left = f"{{{NS_REACTIONS}}}reactions[@id='{stanza_id_of(said)}']"  # and the reactor's reactions: none
+    await eve.expect(lambda e: having(f"{room}/kind-robin", none_left)(e) and len(e.find(none_left)) == 0, start=mark)
+
+    start = eve.mark()
+    await iq(eve, room, f"<query xmlns='{NS_MAM}' queryid='removed'/>")
+    results = {r.get("id"): r for e in eve.received[start:] if (r := e.find(f"{{{NS_MAM}}}result")) is not None}
+    removed = results[stanza_id_of(live)].find(f".//{{{NS_REACTIONS}}}reactions")
+    assert removed is not None and removed.get("id") == stanza_id_of(said) and len(removed) == 0  # none left
+    assert "🤡" not in "".join(ET.tostring(r, encoding="unicode") for r in results.values())
+
+
 # retraction by the author (XEP-0424)
 
 
@@ -265,14 +406,8 @@ async def test_gajim_and_monal_retractions_in_a_chat(stack: Stack, connect) -> N
     sent = send(eve, frank_at, "<body>I said too much yesterday</body>")
     await frank.expect(message_from(eve_at, "too much yesterday"))
 
-    mark = frank.mark()
-    send(eve, frank_at, gajim_retraction(sent))
-    got = await frank.expect(having(eve_at, f"{{{NS_RETRACT}}}retract"), start=mark)
-    assert got.find(f"{{{NS_RETRACT}}}retract").get("id") == sent
-    assert body_of(got) == i18n.text("en", "room.retracted_fallback", name="swift-hare")
-    await frank.expect_nothing(lambda e: GAJIM_FALLBACK in (body_of(e) or ""), wait=0.3, start=mark)
-    body, original, verdict = archived(stack, "dm:%", "I said too much yesterday")
-    assert (body, original, verdict) == ("", "I said too much yesterday", "retracted")  # the original: for guides
+    await gajim_retracts(stack, (eve, frank_at, "swift-hare"), (frank, eve_at), sent, "dm:%",
+                         "I said too much yesterday")  # fmt: skip
     line = await wendy.expect(groupchat(shadow, i18n.text("en", "watch.kind.retracted")))
     assert "I said too much yesterday" in (body_of(line) or "")
 

@@ -120,6 +120,36 @@ def test_the_review_record_names_the_conversation_and_the_archived_id() -> None:
     assert next(e for e in subject.effects if isinstance(e, Review)).record.stanza_id is None
 
 
+def test_reactions_are_archived_in_rooms_only_with_what_they_point_at() -> None:
+    """A room's archive (MAM) shows reactions again; in a chat or a room's private messages the server's own
+    archive of the accounts keeps them."""
+    refs = '{"reactions_to": "s-0"}'
+    emoji = Verdict(Action.DELIVER, "👍")
+    for place, conversation, kept in (
+        (Conversation.ROOM, "room:en:general", True),
+        (Conversation.GROUP, "room:en:walks", True),
+        (Conversation.DIRECT, "dm:1:2", False),
+        (Conversation.ROOM_PRIVATE, "roompm:en:general:1:2", False),
+    ):
+        event = TextEvent(ALEX, EN, "👍", Field.BODY, place, conversation, "reaction", None, "c1", verbatim=True,
+                          refs=refs)  # fmt: skip
+        effects = submit(event, State(), NOW, emoji, "s-1").effects
+        assert kinds(effects)[0] == ("Archive" if kept else "Review")
+        if kept:
+            assert (archived(effects).record.refs, archived(effects).record.client_id) == (refs, "c1")
+
+
+def test_a_replys_quote_is_kept_as_it_was_delivered() -> None:
+    """The quote's range is kept for the text delivered (redaction may change its length)."""
+    text = "> my mail is a@b.c\nthanks, got it"
+    reply = TextEvent(ALEX, EN, text, Field.BODY, Conversation.ROOM, "room:en:general", "message", quote_end=19)
+    redacted = Verdict(Action.REDACT, "> my mail is [email removed]\nthanks, got it", (EMAIL,), rules=("pii",))
+    assert archived(submit(reply, State(), NOW, redacted, "s-1").effects).record.quote_end == 29
+    assert archived(submit(reply, State(), NOW, DELIVERED, "s-1").effects).record.quote_end == 0  # no quote left
+    assert archived(submit(reply, State(), NOW, HELD, "s-1").effects).record.quote_end == 0  # nothing delivered
+    assert archived(submit(reply, State(), NOW, Verdict(Action.DELIVER, text), "s-1").effects).record.quote_end == 19
+
+
 def test_without_a_verdict_the_text_needs_review() -> None:
     outcome = submit(ARCHIVED_PLACES["room"], State(watched=True, recent_messages=5), NOW)
     assert outcome.needs_verdict and outcome.effects == ()

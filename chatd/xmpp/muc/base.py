@@ -26,8 +26,10 @@ from chatd.ids import new_stanza_id
 from chatd.runtime import Runtime
 from chatd.store.rooms import RoomRecord
 from chatd.xmpp import stanza as st
+from chatd.xmpp.direct_refs import DirectReferences
 from chatd.xmpp.muc.payloads import (
     attrs,
+    kept_refs,
     stamp,
     tombstone,
 )
@@ -72,6 +74,7 @@ class MucBase:
         self.topics = list(topics)
         self.rooms: dict[str, Room] = {}
         self.executor = Executor.of(runtime)
+        self.private_refs = DirectReferences(runtime, realm, self.executor)  # reactions, retractions in private
 
     def _admit(self, sender: tuple[str, str, str]) -> Member | Refusal:
         return admit_sender(sender, self.rt.config.server.members_host, self.realm, self.rt.directory)
@@ -168,14 +171,19 @@ class MucBase:
         ).encode()
 
     def _message_tail(self, room: Room, record: RoomRecord, delayed: bool = False, extra: str = "") -> bytes:
+        """A delivered room message; from the archive (no extra given), with the reference it kept."""
         room_jid = self._jid(room)
         delay = f"<delay{attrs(xmlns=NS_DELAY, stamp=stamp(record.created_at), from_=room_jid)}/>" if delayed else ""
-        if record.retracted:
+        kept = kept_refs(record.refs, record.quote_end, record.body)
+        if kept is not None and kept.is_reaction:  # no body; removed ones show as none
+            content, extra = "", extra or st.carried(kept)
+        elif record.retracted:
             content = f"<retracted xmlns='{NS_RETRACT}'/>"
         elif record.removed:
             content = tombstone(self._jid(room, record.removed_by) if record.removed_by else room_jid)
         else:
             content = f"<body>{escape(record.body)}</body>"
+            extra = extra or (st.carried(kept) if kept is not None else "")
         return (
             f"{attrs(from_=self._jid(room, record.nick), type='groupchat', id=record.client_id or record.stanza_id)}>"
             f"{content}{extra}{delay}"
@@ -255,7 +263,7 @@ class MucBase:
         place = Conversation.ROOM_PRIVATE if kind == "private" else self._conversation(room)
         conversation = room.key
         if kind == "private" and recipient is not None:
-            conversation = str(keys.room_private(room.realm, room.local, member.id, recipient.id))
+            conversation = self._private_key(room, member, recipient)
         return TextEvent(
             member, self.realm, text, field, place, conversation, kind, recipient, client_id, room.name, reply_to
         )
@@ -281,6 +289,11 @@ class MucBase:
         if retract is None:
             return Reply(refuse, notice, deliver, unarchived=unarchived)
         return Reply(refuse, notice, deliver, retract, unarchived)
+
+    @staticmethod
+    def _private_key(room: Room, member: Member, recipient: Member) -> str:
+        """The conversation of two occupants' private messages in a room."""
+        return str(keys.room_private(room.realm, room.local, member.id, recipient.id))
 
     @staticmethod
     def _conversation(room: Room) -> Conversation:

@@ -23,6 +23,7 @@ from chatd.xmpp import stanza as st
 from chatd.xmpp.muc.payloads import (
     attrs,
     child,
+    refs_of,
 )
 from chatd.xmpp.muc.references import ReferencesMixin
 from chatd.xmpp.ns import (
@@ -30,7 +31,7 @@ from chatd.xmpp.ns import (
     NS_MUC_USER,
 )
 from chatd.xmpp.stream import ComponentStream
-from policies import Field
+from policies import Conversation, Field
 
 log = logging.getLogger("chatd.rooms")
 
@@ -63,8 +64,6 @@ class MessagesMixin(ReferencesMixin):
                 serve(lambda: self._on_groupchat(stream, element, member, local, message))
         elif nick and message.type in ("chat", "normal"):
             checked(check_message(message, limit))
-            if message.is_reaction or message.retracts is not None:  # not carried in private messages (yet)
-                raise Refused(Refusal("feature-not-implemented", "error.room_private_unsupported"))
             if not self.rt.is_resend(member.account, st.origin_id(element), message.id, message.body):
                 serve(lambda: self._on_private(stream, element, member, local, nick, message))
         elif element.get("type") != "groupchat":  # declines, voice requests and the like are not served
@@ -89,7 +88,7 @@ class MessagesMixin(ReferencesMixin):
         kind = "correction" if message.replaces else "message"
         body, message = message.body, await self._with_reply(room, message)
         event = self._event(room, member, body, field, kind, None, element.get("id"), message.reply_to)
-        event = replace(event, quote_end=message.quote_end)
+        event = replace(event, quote_end=message.quote_end, refs=refs_of(message))
 
         async def deliver(text: str, stanza_id: str) -> None:
             record = RoomRecord(0, stanza_id, member.id, member.pseudonym, message.id, text, self.rt.now())
@@ -111,7 +110,10 @@ class MessagesMixin(ReferencesMixin):
         found = await self.rt.store.reported_message(room.key, client_id) if room and client_id else None
         if room is None or found is None or found.sender_id != member.id or found.body is None:
             return
-        record = RoomRecord(0, found.stanza_id, member.id, member.pseudonym, client_id, found.body, found.created_at)
+        record = RoomRecord(
+            0, found.stanza_id, member.id, member.pseudonym, client_id, found.body, found.created_at,
+            refs=found.refs, quote_end=found.quote_end,
+        )  # fmt: skip
         sender = quoteattr(element.get("from", "")).encode()
         await self._send(stream, [self._addressed(b"<message to=", sender, self._message_tail(room, record))])
 
@@ -157,20 +159,42 @@ class MessagesMixin(ReferencesMixin):
             await send(message.with_body(text))
 
         async def retract(piece: Piece, fallback: str) -> None:  # for the recipient's clients (XEP-0424)
-            present = room.occupants.get(recipient.member.id)
-            if present is not None and piece.client_id is not None:
-                sender, private = self._jid(room, member.pseudonym), f"<x xmlns='{NS_MUC_USER}'/>"
-                copies = [
-                    st.build_retraction(sender, client, piece.client_id, fallback, new_stanza_id(), private).encode()
-                    for client in present.sessions
-                ]
-                await self._send(stream, copies)
+            if piece.client_id is not None:
+                await self._retract_private(stream, room, member, recipient, piece.client_id, fallback, None)
 
+        conversation = self._private_key(room, member, recipient.member)
+        if message.retracts is not None:  # the author's own message (XEP-0424); the original kept for the guides
+            found = await self.executor.retract_own(self.realm, conversation, message.retracts, member)
+            if found is not None and found.client_id is not None:
+                fallback = i18n.text(self.realm.language, "room.retracted_fallback", name=member.pseudonym)
+                await self._retract_private(stream, room, member, recipient, found.client_id, fallback, message.id)
+            return
+        if message.is_reaction:  # XEP-0444: emoji only, reviewed, to a message of these two's private messages
+            react = self._reply(stream, element, room, member, lambda text, _: send(replace(message, body=None)))
+            await self.private_refs.react(
+                member, recipient.member, conversation, message, react, Conversation.ROOM_PRIVATE
+            )
+            return
         if message.body is None:  # chat states and markers: passed on, not reviewed
             await send(message)
             return
         event = self._event(room, member, message.body, Field.BODY, "private", recipient.member, element.get("id"))
         await self.executor.submit(event, self._reply(stream, element, room, member, deliver, retract))
+
+    async def _retract_private(
+        self, stream: ComponentStream, room: Room, member: Member, recipient: core.Occupant, client_id: str,
+        fallback: str, stanza_id: str | None,
+    ) -> None:  # fmt: skip
+        """A private message taken back from the recipient's clients (XEP-0424), from the author in the room."""
+        present = room.occupants.get(recipient.member.id)
+        if present is None:
+            return
+        sender, private = self._jid(room, member.pseudonym), f"<x xmlns='{NS_MUC_USER}'/>"
+        copies = [
+            st.build_retraction(sender, client, client_id, fallback, stanza_id or new_stanza_id(), private).encode()
+            for client in present.sessions
+        ]
+        await self._send(stream, copies)
 
     async def _on_invite(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, invites: list[ET.Element]

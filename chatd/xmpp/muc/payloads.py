@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 from chatd.core import rooms as core
+from chatd.core.message import ChatMessage
 from chatd.xmpp.ns import (
     NS_DATA,
     NS_MODERATE,
@@ -24,6 +26,28 @@ def tombstone(by: str) -> str:
         f"<retracted xmlns='{NS_RETRACT}'><moderated{attrs(xmlns=NS_MODERATE, by=by)}/></retracted>"
         f"<moderated{attrs(xmlns=NS_MODERATE_0, by=by)}><retracted xmlns='{NS_RETRACT_0}'/></moderated>"
     )
+
+
+def refs_of(message: ChatMessage) -> str | None:
+    """What the room archive keeps of what a message points at: a reaction's or a reply's reference (a reaction's
+    emoji are its body: what a Wall Guide removes is gone from it too)."""
+    if message.reactions_to is not None:
+        return json.dumps({"reactions_to": message.reactions_to})
+    if message.reply_to is not None:
+        return json.dumps({"reply_to": message.reply_to, "reply_author": message.reply_author})
+    return None
+
+
+def kept_refs(refs: str | None, quote_end: int, body: str | None) -> ChatMessage | None:
+    """The reference refs_of kept, to be carried again (st.carried); None for a plain text."""
+    if not refs:
+        return None
+    kept = json.loads(refs)
+    reactions = tuple((body or "").split()) if kept.get("reactions_to") is not None else ()
+    return ChatMessage(
+        None, "groupchat", reply_to=kept.get("reply_to"), reply_author=kept.get("reply_author"), quote_end=quote_end,
+        reactions_to=kept.get("reactions_to"), reactions=reactions,
+    )  # fmt: skip
 
 
 def attrs(**values: str | None) -> str:

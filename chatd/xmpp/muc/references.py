@@ -11,13 +11,15 @@ from chatd import i18n
 from chatd.core import retraction
 from chatd.core.message import ChatMessage
 from chatd.core.model import Member
+from chatd.core.pipeline import archive_record
 from chatd.core.refusal import Refusal, Refused, checked
 from chatd.core.rooms import Occupant, Room, is_guide
 from chatd.ids import new_stanza_id
 from chatd.store import ArchivedMessage
+from chatd.store.rooms import RoomRecord
 from chatd.xmpp import stanza as st
 from chatd.xmpp.muc.base import MucBase
-from chatd.xmpp.muc.payloads import attrs, child
+from chatd.xmpp.muc.payloads import attrs, child, kept_refs, refs_of
 from chatd.xmpp.ns import (
     NS_FALLBACK,
     NS_FASTEN,
@@ -57,22 +59,36 @@ class ReferencesMixin(MucBase):
         self, stream: ComponentStream, element: ET.Element, member: Member, room: Room, occupant: Occupant,
         message: ChatMessage,
     ) -> None:  # fmt: skip
-        """XEP-0444: only emoji, to a message of this room; the emoji go through the pipeline."""
+        """XEP-0444: only emoji, to a message of this room; the emoji go through the pipeline and are archived
+        (a client catching up from MAM sees them), the reacted message named by its stanza-id."""
         assert message.reactions_to is not None
         found = await self._found(room, message.reactions_to)
-        if found is None or found.body is None:
+        if found is None or found.body is None or is_reaction(found):
             raise Refused(Refusal("item-not-found", "error.reaction_unknown_message"))
-        reacted = replace(message, body=None, reactions_to=found.stanza_id)
+        refs = refs_of(replace(message, reactions_to=found.stanza_id))
 
         async def deliver(text: str, stanza_id: str) -> None:
-            tail = self._state_tail(room, occupant, reacted)
+            record = RoomRecord(0, stanza_id, member.id, member.pseudonym, message.id, text, self.rt.now(), refs=refs)
+            tail = self._message_tail(room, record)
             self.rt.counters.delivered += await self._fanout(stream, room, b"<message to=", tail, author=member)
 
-        if not reacted.reactions:  # all reactions taken back: no text
-            await deliver("", "")
+        reply = self._reply(stream, element, room, member, deliver)
+        if not message.reactions:  # all reactions taken back: no text to review
+            kept = archive_record(new_stanza_id(), room.key, member.id, "", self.rt.now(), client_id=message.id,
+                                  refs=refs)  # fmt: skip
+            await self.executor.keep(kept, reply)
             return
-        event = replace(self._event(room, member, " ".join(reacted.reactions), Field.BODY, "reaction"), verbatim=True)
-        await self.executor.submit(event, self._reply(stream, element, room, member, deliver))
+        event = self._event(room, member, " ".join(message.reactions), Field.BODY, "reaction", None, message.id)
+        await self.executor.submit(replace(event, verbatim=True, refs=refs), reply)
+
+    async def _reaction_removed(self, room: Room, found: ArchivedMessage) -> None:
+        """A reaction removed (by the Wall Guides or the group's owner): besides the retraction of its message,
+        the reactor's reactions as none, for the clients that keep reactions apart from messages."""
+        author = self.rt.directory.by_id(found.sender_id)
+        if author is None:
+            return
+        record = RoomRecord(0, new_stanza_id(), author.id, author.pseudonym, None, "", self.rt.now(), refs=found.refs)
+        await self._fanout(self.rt.streams[self.domain], room, b"<message to=", self._message_tail(room, record))
 
     # retraction by the author (XEP-0424)
 
@@ -123,6 +139,8 @@ class ReferencesMixin(MucBase):
             key = "room.removed_fallback" if guide else "room.moderated_fallback"
             fallback = i18n.text(self.realm.language, key, name=member.pseudonym, reason=text or "-")
             await self._announce_retraction(room, found.stanza_id, text, fallback, by)
+            if is_reaction(found):
+                await self._reaction_removed(room, found)
             stream.send_nowait(st.build_iq_result(element))
 
         if not reason:
@@ -130,6 +148,11 @@ class ReferencesMixin(MucBase):
             return
         event = replace(self._event(room, member, reason, Field.BODY, "moderation"), verbatim=True)
         await self.executor.submit(event, self._reply(stream, element, room, member, remove))
+
+
+def is_reaction(found: ArchivedMessage) -> bool:
+    kept = kept_refs(found.refs, found.quote_end, found.body)
+    return kept is not None and kept.is_reaction
 
 
 def moderation_request(query: ET.Element) -> tuple[str, str] | None:
