@@ -236,6 +236,7 @@ class Service:
                 "stanzas_out": counters.stanzas_out,
                 "delivered": counters.delivered,
                 "refused": counters.refused,
+                "quick_readings": counters.quick_readings,
                 "verdicts": {f"{a}/{c}": n for (a, c), n in sorted(counters.verdicts.items())},
             }
             if counters

@@ -39,6 +39,7 @@ class Counters:
     refused: int = 0
     dropped: int = 0
     delivered: int = 0
+    quick_readings: int = 0  # windows read by wording alone because readings fell behind
     verdicts: dict[tuple[str, str], int] = field(default_factory=dict)  # (action, finding category)
 
 

@@ -65,6 +65,11 @@ class SerialQueues:
             if self._queues.get(key) is queue:
                 del self._queues[key]
 
+    def waiting(self, key: str) -> int:
+        """How many jobs of one queue wait to start."""
+        queue = self._queues.get(key)
+        return len(queue) if queue is not None else 0
+
     async def idle(self) -> None:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)

@@ -129,14 +129,16 @@ class PolicyEngine:
             findings.append(Finding(kind, severity, original_start, original_end, rules.get(kind, "")))
         return tuple(sorted(findings, key=lambda f: (f.start, f.end, f.kind))), assessment
 
-    def assess_recent(self, texts: Sequence[str], context: Context) -> tuple[Alert, ...]:
+    def assess_recent(self, texts: Sequence[str], context: Context, quick: bool = False) -> tuple[Alert, ...]:
         """The risk alert that an author's recent texts (oldest first) raise together, if any.
 
         Where the language has a model, its reading of the window's most risk-like text decides
         alerts below severe (policies/risk.py, compose); a short text with cues leaves them to the cues.
-        The last JOINED_TEXTS texts are also read joined (a thought spread over messages)."""
+        The last JOINED_TEXTS texts are also read joined (a thought spread over messages).
+        quick: the texts are read by their wording alone (no sentence encoder), for when readings
+        fall behind; the bars stay those of the two readings together."""
         language = context.language
-        found = [self._recent_cues(text, language) for text in texts if text.strip()]
+        found = [self._recent_cues(text, language, quick) for text in texts if text.strip()]
         marks = frozenset().union(*(self._risk.window_marks(cues) for _, cues, _, _ in found))
         signals = [self._risk.signals(text, cues, language, marks) for text, cues, _, _ in found]
         model = self._models.get(language)
@@ -157,12 +159,14 @@ class PolicyEngine:
         return self._risk_alerts(compose(signals, reading), context)
 
     def _text_cues(
-        self, text: str, language: str
+        self, text: str, language: str, quick: bool = False
     ) -> tuple[str, tuple[tuple[int, int, Cue], ...], float, risk_model.Vectors | None]:
         """The risk cues and the model's reading of one text (kept for the author's next windows)."""
         norm = normalize(text)
         cues = tuple(self._risk.cues(norm.leet, self._find_words(norm)["risk"], language))
         model = self._models.get(language)
+        if model and quick:
+            return norm.leet, cues, model.wording(norm.leet), None
         return norm.leet, cues, *(model.read(norm.leet, text) if model else (0.0, None))
 
     def _risk_alerts(self, assessment: Assessment, context: Context) -> tuple[Alert, ...]:

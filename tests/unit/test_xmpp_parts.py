@@ -108,7 +108,9 @@ async def test_serial_queues_keep_order_per_key_and_signal_pressure() -> None:
     for n in range(5):
         queues.submit("a", job("a", n))
         queues.submit("b", job("b", n))
+    assert (queues.waiting("a"), queues.waiting("b"), queues.waiting("c")) == (5, 5, 0)
     await queues.idle()
+    assert queues.waiting("a") == 0
     assert [n for k, n in seen if k == "a"] == list(range(5))
     assert [n for k, n in seen if k == "b"] == list(range(5))
     assert signals == ["full", "drained"]

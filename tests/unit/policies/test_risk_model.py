@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from policies import risk_model
 from policies.engine import PolicyEngine
 from policies.normalize import normalize
 from policies.risk import Signal, compose
@@ -120,3 +121,15 @@ def test_short_texts_are_the_cues_call(engine: PolicyEngine, language: str) -> N
 def test_look_alikes_stay_quiet_after_delivery_too(engine: PolicyEngine, text: str, language: str) -> None:
     context = english() if language == "en" else french()
     assert engine.assess_recent([text], context) == ()
+
+
+def test_a_quick_window_reads_the_wording_alone(engine: PolicyEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_encoder() -> None:
+        raise AssertionError("the quick reading must not encode")
+
+    monkeypatch.setattr(risk_model, "encoder", no_encoder)
+    text = "everyone in my life would be better off without me around, been thinking that since the summer"
+    assert [a.kind for a in engine.assess_recent([text], english(), quick=True)] == ["risk.burden"]
+    assert engine.assess_recent(["see you all at the barbecue on sunday, bring chairs"], english(), quick=True) == ()
+    with pytest.raises(AssertionError, match="must not encode"):
+        engine.assess_recent([text], english())  # the full reading encodes
