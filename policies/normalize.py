@@ -183,6 +183,11 @@ SPECIAL = re.compile(r"[^\x20-\x7e]")  # anything but printable ASCII
 ONE_TO_ONE: dict[int, str] = {}  # characters that fold to exactly one character
 
 
+def fold_characters(text: str) -> str:
+    """The text with its characters folded as normalize folds them (NFKC, no accents, look-alikes, no invisibles)."""
+    return text if text.isascii() else _fold_characters(text)[0]
+
+
 def _fold_characters(text: str) -> tuple[str, list[int], list[int]]:
     specials = set(SPECIAL.findall(text)) if not text.isascii() else set()
     for char in specials:
