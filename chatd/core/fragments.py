@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 
 from policies import Action, Context, Finding, Label, Verdict
-from policies.normalize import DIGIT_WORDS
+from policies.normalize import WORD_RUN, number_word_runs
 from policies.pii import PLATFORMS, may_hold_structured
 
 # What members split on purpose: numbers, addresses and handles, not names or places.
@@ -27,12 +27,11 @@ PIECE_KINDS = frozenset(
 # A text that can take part in such a piece: digits, email signs, platforms named, or number words that
 # can join a number (normalize reads three in a row as digits): two in a row, or one at an edge of the text,
 # where the number may go on in the text before or after.
-_NUMBER_WORD = f"(?:zéro|{'|'.join(DIGIT_WORDS)})"
-PIECE_SIGN = re.compile(
-    rf"\d|@|\w[._]\w|\b(?:at|arobase|dot|point|pt|com|ca|net|org|apt|app|unit|{'|'.join(PLATFORMS)})\b"
-    rf"|^[\s,.-]*{_NUMBER_WORD}\b|\b{_NUMBER_WORD}[\s,.-]*$|\b{_NUMBER_WORD}[\s,.-]+{_NUMBER_WORD}\b",
-    re.IGNORECASE,
+PIECE_MARK = re.compile(r"\d|@|(?<=\w)[._](?=\w)")
+PIECE_WORDS = frozenset(
+    {"at", "arobase", "dot", "point", "pt", "com", "ca", "net", "org", "apt", "app", "unit", *PLATFORMS}
 )
+EDGE = re.compile(r"[\s,.-]*")
 RULE = "no-personal-info"
 
 Review = Callable[[str, Context], Verdict]
@@ -87,7 +86,7 @@ class FragmentWindow:
         """The newest delivered text (piece, with its own verdict); a Completion when it completes a piece."""
         earlier = [p for p in self._recent.pop(key, []) if piece.at - p.at <= self.seconds]
         earlier = earlier[-(self.max_pieces - 1) :]
-        signed = PIECE_SIGN.search(piece.text) is not None and any(PIECE_SIGN.search(p.text) for p in earlier)
+        signed = is_piece_sign(piece.text) and any(is_piece_sign(p.text) for p in earlier)
         completion = self._check(earlier, piece, verdict, context, review) if signed else None
         if completion is None:
             self._keep(key, [*earlier, piece])
@@ -145,6 +144,19 @@ class FragmentWindow:
             position = finding.end
         pieces.append(text[position:])
         return "".join(pieces)
+
+
+def is_piece_sign(text: str) -> bool:
+    """Whether the text can take part in a piece of personal information (PIECE_MARK, PIECE_WORDS, number words)."""
+    if PIECE_MARK.search(text):
+        return True
+    lower = text.lower()
+    if not PIECE_WORDS.isdisjoint(WORD_RUN.findall(lower)):
+        return True
+    return any(
+        count >= 2 or EDGE.fullmatch(lower, 0, start) or EDGE.fullmatch(lower, end)
+        for count, start, end in number_word_runs(lower)
+    )
 
 
 def _touched(span: tuple[int, int], findings: list[Finding]) -> bool:

@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from chatd.core.fragments import PIECE_SIGN, Completion, FragmentWindow, Piece
+from chatd.core.fragments import Completion, FragmentWindow, Piece, is_piece_sign
 from policies import Action, Context, Verdict
 from policies.engine import PolicyEngine
 from tests.unit.policies.support import SETTINGS_FILE, label
@@ -147,4 +147,4 @@ def test_ordinary_words_are_not_read_again(engine: PolicyEngine, texts: list[str
     ],
 )  # fmt: skip
 def test_a_number_word_is_a_sign_only_where_a_number_can_go_on(text: str, signed: bool) -> None:
-    assert (PIECE_SIGN.search(text) is not None) is signed
+    assert is_piece_sign(text) is signed
