@@ -175,7 +175,9 @@ class Executor:
         now, moderation = self.clock(), self.reviewer.moderation
         context = moderation.context(event.author, event.realm, Field.BODY, event.place, now, watched=state.watched)
         piece = Piece(stanza_id, event.client_id, verdict.text, now)
-        return self.fragments.add((event.conversation, event.author.id), piece, verdict, context, moderation.check)
+        return self.fragments.add(
+            (event.conversation, event.author.id), piece, verdict, context, moderation.check_personal_information
+        )
 
     async def execute(self, event: TextEvent, outcome: Outcome, reply: Reply) -> None:
         language = event.realm.language

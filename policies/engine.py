@@ -109,14 +109,22 @@ class PolicyEngine:
         """Everything the detectors found, with spans in the original text."""
         return self._examine(text, context)[0]
 
-    def _examine(self, text: str, context: Context) -> tuple[tuple[Finding, ...], Assessment]:
+    def _examine(
+        self, text: str, context: Context, personal_only: bool = False
+    ) -> tuple[tuple[Finding, ...], Assessment]:
+        """The findings on text; with personal_only, those of personal information alone (no risk, no house rules)."""
         if not text.strip():
             return (), NOTHING
         norm = normalize(text)
-        words = self._find_words(norm)
-        risk_hits, assessment = self._risk.find(norm, words["risk"], context.language)
-        hits: list[Hit] = self._pii.find(norm, words["pii"]) + risk_hits
-        hits += self._house.find(norm, context, words["house"])
+        if personal_only:  # personal information is sought on the text as written, never with leetspeak undone
+            words = self._find_words(norm, leet=False)
+            hits: list[Hit] = self._pii.find(norm, words["pii"])
+            assessment = NOTHING
+        else:
+            words = self._find_words(norm)
+            risk_hits, assessment = self._risk.find(norm, words["risk"], context.language)
+            hits = self._pii.find(norm, words["pii"]) + risk_hits
+            hits += self._house.find(norm, context, words["house"])
         exempt = self._trusted_exempt if context.author_role in self._trusted_roles else ()
         rules = {**RULES, **NEW_MEMBER_RULES} if context.new_member else RULES
         findings = []
@@ -178,10 +186,10 @@ class PolicyEngine:
             return ()
         return (Alert(assessment.kind, assessment.severity, assessment.names()),)
 
-    def _find_words(self, norm: Normalized) -> dict[str, list[WordHit]]:
-        """Lexicon hits per detector; risk and house words are also sought with leetspeak undone."""
+    def _find_words(self, norm: Normalized, leet: bool = True) -> dict[str, list[WordHit]]:
+        """Lexicon hits per detector; risk and house words are also sought with leetspeak undone (unless leet=False)."""
         hits = self._words.find(norm.lower)
-        if norm.leet != norm.lower:
+        if leet and norm.leet != norm.lower:
             known = set(hits)  # the two views overlap: each hit once
             near = self._words.find_around(norm.leet, norm.leet_spans())  # hits elsewhere are the same
             hits += [hit for hit in near if hit[2][0] != "pii" and hit not in known]
@@ -189,6 +197,16 @@ class PolicyEngine:
 
     def review(self, text: str, context: Context) -> Verdict:
         findings, assessment = self._examine(text, context)
+        return self._verdict(text, findings, assessment, context)
+
+    def review_personal_information(self, text: str, context: Context) -> Verdict:
+        """review's verdict on the text's personal information alone: the same personal-information findings,
+        actions, redaction and alerts, without the risk and house-rule passes (for a text checked again for
+        personal information only, such as a member's recent texts joined: chatd/core/fragments.py)."""
+        findings, _ = self._examine(text, context, personal_only=True)
+        return self._verdict(text, findings, NOTHING, context)
+
+    def _verdict(self, text: str, findings: tuple[Finding, ...], assessment: Assessment, context: Context) -> Verdict:
         if not findings:
             return Verdict(Action.DELIVER, text)
         tables = self._tables(context)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -59,6 +60,8 @@ for _word, _digit in DIGIT_WORDS.items():
 DIGIT_WORD_AUTOMATON.make_automaton()
 DIGITS = re.compile(r"\d+")
 DIGIT_GAP = re.compile(r"[\s,.-]+")
+NUMBER_WORDS = frozenset({*DIGIT_WORDS, "zéro"})  # digit words as folded, and as French writes zero
+WORD_RUN = re.compile(r"\w+")
 PLUS_BEFORE = re.compile(r"(?<![a-z])plus\s+\Z")  # "plus one six one three ...": an international prefix
 
 _AT = r"(?:\s*[\[({<]\s*(?:at|arobase|a)\s*[\])}>]\s*|\s+(?:at|arobase)\s+|\s*@\s*)"
@@ -183,6 +186,11 @@ SPECIAL = re.compile(r"[^\x20-\x7e]")  # anything but printable ASCII
 ONE_TO_ONE: dict[int, str] = {}  # characters that fold to exactly one character
 
 
+def fold_characters(text: str) -> str:
+    """The text with its characters folded as normalize folds them (NFKC, no accents, look-alikes, no invisibles)."""
+    return text if text.isascii() else _fold_characters(text)[0]
+
+
 def _fold_characters(text: str) -> tuple[str, list[int], list[int]]:
     specials = set(SPECIAL.findall(text)) if not text.isascii() else set()
     for char in specials:
@@ -283,6 +291,27 @@ def _digit_words(lower: str) -> list[Edit]:
             edits += [word for word in run if word[2]]
         run = [token] if token else []
     return edits
+
+
+def number_word_runs(lower: str) -> Iterator[tuple[int, int, int]]:
+    """The runs of digits written as words in a lowercase text, each as (words, start, end): consecutive
+    words separated as _digit_words reads a number ("five, one four"). Three or more become digits."""
+    count = start = end = 0
+    for word in WORD_RUN.finditer(lower):
+        if word.group() not in NUMBER_WORDS:
+            if count:
+                yield count, start, end
+            count = 0
+            continue
+        if count and DIGIT_GAP.fullmatch(lower, end, word.start()):
+            count += 1
+        else:
+            if count:
+                yield count, start, end
+            count, start = 1, word.start()
+        end = word.end()
+    if count:
+        yield count, start, end
 
 
 def is_word_at(text: str, start: int, end: int) -> bool:

@@ -12,7 +12,15 @@ from phonenumbers import PhoneMetadata
 
 from policies.kinds import Hit
 from policies.lexicon import WordHit, expand, longest_first, read_rows, read_words
-from policies.normalize import TLDS, Normalized
+from policies.normalize import (
+    NUMBER_WORDS,
+    SPACED_HINT,
+    TLDS,
+    WORD_RUN,
+    Normalized,
+    fold_characters,
+    number_word_runs,
+)
 
 USER_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._%+-")  # what EMAIL's user part is made of
 EMAIL = re.compile(r"(?<![\w.+-])[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b")
@@ -27,6 +35,16 @@ URL_START = re.compile(r"(?<![\w:/.@-])[a-z0-9:/.-]*\Z")  # the word a URL sign 
 PLATFORMS = ("insta", "instagram", "ig", "snap", "snapchat", "tiktok", "twitter", "fb",
              "facebook", "discord", "telegram", "kik", "reddit", "twitch", "threads", "linkedin",
              "whatsapp", "signal")  # fmt: skip
+# What a number, an address, an email, a link or a handle needs in a text before normalization: a digit or
+# three number words in a row (normalize turns them into digits), "@", "u/", a link's sign, a platform named,
+# a dot before a top-level domain ("." or "dot", "point", "pt" as normalize reads them), or spaced letters
+# (normalize joins them, and they may spell any of these). Words are compared whole, not sought by a pattern.
+STRUCTURED_MARK = re.compile(r"[\d@]")
+LINK_MARK = re.compile(r"\bu/|https?://|www\.")
+DOT_TLD_MARK = re.compile(rf"\.[\s\[\](){{}}<>]*{TLDS}\b")
+DOT_WORD_TLD = re.compile(rf"\b(?:dot|point|pt)\b[\s\[\](){{}}<>]*{TLDS}\b")
+PLATFORM_WORDS = frozenset(PLATFORMS)
+DOT_WORDS = frozenset({"dot", "point", "pt"})
 # "@handle" and reddit's "u/name"; one of them alone is sought with its own pattern (same matches, found faster)
 AT_HANDLE = re.compile(r"@(?<![\w@.]@)(?=[\w.]*[a-z])[a-z0-9_](?:[a-z0-9_.]{0,28}[a-z0-9_])")
 USER_HANDLE = re.compile(r"\bu/[a-z0-9_-]{3,20}")
@@ -392,6 +410,23 @@ class PiiDetector:
     def _is_surname(self, word: str) -> bool:
         low = word.lower()
         return word[0].isupper() and (low in self._surnames or low in self._first_names)
+
+
+def may_hold_structured(text: str) -> bool:
+    """False when the text can hold no phone number, SIN, postal code, address, email, link or handle: a test
+    that costs far less than normalizing and reading the text (PiiDetector.find), and that never says False
+    where the detectors find one of these."""
+    lower = fold_characters(text).lower()
+    if STRUCTURED_MARK.search(lower) or DOT_TLD_MARK.search(lower) or SPACED_HINT.search(lower):
+        return True
+    if ("u/" in lower or "://" in lower or "www." in lower) and LINK_MARK.search(lower):
+        return True
+    words = set(WORD_RUN.findall(lower))
+    if not PLATFORM_WORDS.isdisjoint(words):
+        return True
+    if not DOT_WORDS.isdisjoint(words) and DOT_WORD_TLD.search(lower):
+        return True
+    return not NUMBER_WORDS.isdisjoint(words) and any(count >= 3 for count, _, _ in number_word_runs(lower))
 
 
 @lru_cache(maxsize=64)

@@ -2,9 +2,11 @@
 
 "my number is 613", "555", "0142 text me" pass one by one; joined, they are a phone number. The
 window keeps each author's last few delivered texts per conversation for a short while and has
-the policies review them joined. When the newest text completes a piece of personal
-information (a number begun earlier, or a handle announced earlier), the newest is redacted where
-it takes part, and the earlier texts that take part are named for retraction. Pure: no clock, no I/O.
+the policies read them joined, for personal information only, when the newest text and an earlier
+one carry a sign of a piece and the texts joined could hold a number, an email, a link or a
+handle. When the newest text completes a piece of personal information (a number begun earlier,
+or a handle announced earlier), the newest is redacted where it takes part, and the earlier texts
+that take part are named for retraction. Pure: no clock, no I/O.
 """
 
 from __future__ import annotations
@@ -15,18 +17,21 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 
 from policies import Action, Context, Finding, Label, Verdict
-from policies.pii import PLATFORMS
+from policies.normalize import WORD_RUN, number_word_runs
+from policies.pii import PLATFORMS, may_hold_structured
 
 # What members split on purpose: numbers, addresses and handles, not names or places.
 PIECE_KINDS = frozenset(
     {"pii.phone", "pii.email", "pii.sin", "pii.postal_code", "pii.handle", "pii.address", "pii.url"}
 )
-# A text that can take part in such a piece: digits or digit words, email signs, platforms named.
-PIECE_SIGN = re.compile(
-    r"\d|@|\w[._]\w|\b(?:at|arobase|dot|point|pt|com|ca|net|org|zero|one|two|three|four|five|six|seven|eight|nine|oh"
-    rf"|zéro|zero|un|une|deux|trois|quatre|cinq|sept|huit|neuf|apt|app|unit|{'|'.join(PLATFORMS)})\b",
-    re.IGNORECASE,
+# A text that can take part in such a piece: digits, email signs, platforms named, or number words that
+# can join a number (normalize reads three in a row as digits): two in a row, or one at an edge of the text,
+# where the number may go on in the text before or after.
+PIECE_MARK = re.compile(r"\d|@|(?<=\w)[._](?=\w)")
+PIECE_WORDS = frozenset(
+    {"at", "arobase", "dot", "point", "pt", "com", "ca", "net", "org", "apt", "app", "unit", *PLATFORMS}
 )
+EDGE = re.compile(r"[\s,.-]*")
 RULE = "no-personal-info"
 
 Review = Callable[[str, Context], Verdict]
@@ -81,7 +86,7 @@ class FragmentWindow:
         """The newest delivered text (piece, with its own verdict); a Completion when it completes a piece."""
         earlier = [p for p in self._recent.pop(key, []) if piece.at - p.at <= self.seconds]
         earlier = earlier[-(self.max_pieces - 1) :]
-        signed = PIECE_SIGN.search(piece.text) is not None and any(PIECE_SIGN.search(p.text) for p in earlier)
+        signed = is_piece_sign(piece.text) and any(is_piece_sign(p.text) for p in earlier)
         completion = self._check(earlier, piece, verdict, context, review) if signed else None
         if completion is None:
             self._keep(key, [*earlier, piece])
@@ -103,6 +108,8 @@ class FragmentWindow:
             texts.append(text)
             position += len(text) + 1
         joined = " ".join(texts)
+        if not may_hold_structured(joined):  # no number, email, link or handle can be made of these texts
+            return None
         newest = spans[-1][0]
         checked = review(joined, replace(context, recent_messages=0))
         if checked.action is Action.DELIVER:
@@ -137,6 +144,19 @@ class FragmentWindow:
             position = finding.end
         pieces.append(text[position:])
         return "".join(pieces)
+
+
+def is_piece_sign(text: str) -> bool:
+    """Whether the text can take part in a piece of personal information (PIECE_MARK, PIECE_WORDS, number words)."""
+    if PIECE_MARK.search(text):
+        return True
+    lower = text.lower()
+    if not PIECE_WORDS.isdisjoint(WORD_RUN.findall(lower)):
+        return True
+    return any(
+        count >= 2 or EDGE.fullmatch(lower, 0, start) or EDGE.fullmatch(lower, end)
+        for count, start, end in number_word_runs(lower)
+    )
 
 
 def _touched(span: tuple[int, int], findings: list[Finding]) -> bool:

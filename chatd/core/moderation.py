@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from chatd.core.model import Member, Realm
 from policies import Action, Alert, Context, Conversation, Field, Finding, Policy, Verdict
@@ -38,8 +38,17 @@ class Moderation:
         )
 
     def check(self, text: str, context: Context) -> Verdict:
+        return self._checked(self.policy.review, text, context)
+
+    def check_personal_information(self, text: str, context: Context) -> Verdict:
+        """The policy's verdict on the text's personal information alone (an author's recent texts joined,
+        chatd/core/fragments.py); the whole review from a policy without that narrower pass."""
+        review = getattr(self.policy, "review_personal_information", None) or self.policy.review
+        return self._checked(review, text, context)
+
+    def _checked(self, review: Callable[[str, Context], Verdict], text: str, context: Context) -> Verdict:
         try:
-            return self.policy.review(text, context)
+            return review(text, context)
         except Exception:  # a broken policy must never let text through unchecked
             self.failures += 1
             return Verdict(Action.HOLD, text, rules=("review-error",))

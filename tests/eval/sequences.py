@@ -210,7 +210,7 @@ def run(case: Case, engine: PolicyEngine) -> tuple[list[str | None], list[Comple
             shown.append(None)
             continue
         piece = Piece(str(index), None, verdict.text, index * SECONDS_APART)
-        completion = window.add(("dm", 1), piece, verdict, context, engine.review)
+        completion = window.add(("dm", 1), piece, verdict, context, engine.review_personal_information)
         if completion is not None:
             completions.append(completion)
             verdict = completion.verdict

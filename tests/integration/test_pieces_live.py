@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 
 from tests.integration.conftest import Stack
 from tests.support.client import Client, body_of, message_from
@@ -156,3 +157,70 @@ async def test_an_email_in_private_room_messages_is_taken_back(policy_stack: Sta
     assert "steady-moose" in (body_of(notice) or "") and "email" in (body_of(notice) or "")
     joined = await wendy.expect(groupchat(shadow, "write me: john dot smith at gmail dot com"))
     assert "pii.email" in (body_of(joined) or "") and "steady-moose" in (body_of(joined) or "")
+
+
+@dataclass
+class DirectChat:
+    """One member writing to another's pseudonym, with a Wall Guide in the conversation's shadow room."""
+
+    stack: Stack
+    author: Client
+    reader: Client
+    guide: Client
+    names: tuple[str, str]  # author, reader
+
+    @property
+    def key(self) -> str:
+        low, high = sorted(member_id(self.stack, name) for name in self.names)
+        return f"dm:{low}:{high}"
+
+    @classmethod
+    async def open(cls, stack: Stack, connect, author: str, reader: str, guide: str, nick: str) -> DirectChat:
+        """The author's and the reader's clients, and the guide (nick) in the conversation's shadow room."""
+        chat = cls(stack, await connect(author), await connect(reader), await connect(guide), (author, reader))
+        realm, low, high = stack.accounts[author].realm, *chat.key.split(":")[1:]
+        await join(chat.guide, f"{realm}-dm-{low}-{high}@watch.localhost", nick)
+        return chat
+
+    async def taken_back(self, pieces: list[tuple[str, str]], prefix: str, told: str, kind: str, kept: str) -> None:
+        """Sends the pieces (text, part the reader is expected to get) one after the other; then the earlier
+        ones are retracted, the reader keeps only `kept`, the author is told (`told`), the guide sees the
+        texts joined with the kind found, and the archive keeps the originals."""
+        stack, (author, reader) = self.stack, self.names
+        to, sender = stack.pseudonym_jid(reader), stack.pseudonym_jid(author)
+        notices, mark = self.author.mark(), self.reader.mark()
+        for index, (text, seen) in enumerate(pieces):
+            body = f"<body>{text}</body>"
+            self.author.send_raw(f"<message to='{to}' type='chat' id='{prefix}-{index}'>{body}</message>")
+            await self.reader.expect(message_from(sender, seen), start=mark)
+        realm = stack.accounts[author].realm
+        notice = await self.author.expect(message_from(f"wallguide@{realm}.localhost", told), start=notices)
+        assert stack.accounts[reader].pseudonym in (body_of(notice) or "")
+        earlier = {f"{prefix}-{index}" for index in range(len(pieces) - 1)}
+        await self.reader.expect(lambda e: retracted_ids(self.reader, mark) >= earlier, start=mark)
+        gone = retracted_ids(self.reader, mark)
+        shown = [
+            body_of(e) or ""
+            for e in self.reader.received[mark:]
+            if e.get("from", "").startswith(sender) and e.get("id") not in gone and e.find(NS_RETRACT) is None
+        ]
+        assert shown == [kept]
+        joined = await self.guide.expect(lambda e: " ".join(t for t, _ in pieces) in (body_of(e) or ""))
+        assert kind in (body_of(joined) or "")
+        rows = archived(stack, self.key)[-len(pieces) :]
+        assert rows == [*(("", text, "removed") for text, _ in pieces[:-1]), (kept, pieces[-1][0], "redact")]
+
+
+async def test_an_address_in_two_chat_messages_is_taken_back(policy_stack: Stack, connect_policy) -> None:
+    chat = await DirectChat.open(policy_stack, connect_policy, "dan", "carol", "wendy", "sturdy-owl")
+    pieces = [("come by 118 birchwood", "come by 118 birchwood"), ("apt 2 after supper", "after supper")]
+    await chat.taken_back(pieces, "address", "1 of them were removed", "pii.address", "[address removed] after supper")
+
+
+async def test_an_address_then_an_email_in_pieces_are_taken_back_in_french(policy_stack: Stack, connect_policy) -> None:
+    chat = await DirectChat.open(policy_stack, connect_policy, "gilles", "denise", "gaston", "sage-hibou")
+    told = "1 d’entre eux ont été retirés"
+    await chat.taken_back([("au 42 des érables", "érables"), ("app. 3", "[")], "adresse", told, "pii.address",
+                          "[adresse retirée]")  # fmt: skip
+    pieces = [("écris à marie point tremblay", "marie point tremblay"), ("arobase hotmail point com", "[")]
+    await chat.taken_back(pieces, "courriel", told, "pii.email", "[courriel retiré]")

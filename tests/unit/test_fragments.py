@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from chatd.core.fragments import Completion, FragmentWindow, Piece
+from chatd.core.fragments import Completion, FragmentWindow, Piece, is_piece_sign
 from policies import Action, Context, Verdict
 from policies.engine import PolicyEngine
 from tests.unit.policies.support import SETTINGS_FILE, label
@@ -29,7 +29,7 @@ def send(
         verdict = engine.review(text, context)
         verdicts.append(verdict)
         piece = Piece(f"s{index}", f"c{index}", verdict.text, index * gap)
-        completions.append(window.add(("dm:1:2", 1), piece, verdict, context, engine.review))
+        completions.append(window.add(("dm:1:2", 1), piece, verdict, context, engine.review_personal_information))
     return window, completions, verdicts
 
 
@@ -109,3 +109,42 @@ def test_the_window_is_bounded(engine: PolicyEngine) -> None:
         verdict = Verdict(Action.DELIVER, "hi")
         window.add(("room:en:general", member), Piece(str(member), None, "hi", 0.0), verdict, context, engine.review)
     assert len(window) == 10
+
+
+@pytest.mark.parametrize(
+    ("texts", "language"),
+    [
+        (["I was at the base all day", "at least I slept", "see you at the meeting"], "en"),
+        (["one of those days", "no one called", "oh well, at home now"], "en"),
+        (["I went for a long walk, it made the day at the base feel lighter"] * 3, "en"),
+        (["j'ai vu un ami", "une belle journée", "ça va, à ce point-là je dors"], "fr"),
+        (["un jour à la fois", "on en parle à une rencontre", "ca fait du bien"], "fr"),
+    ],
+)
+def test_ordinary_words_are_not_read_again(engine: PolicyEngine, texts: list[str], language: str) -> None:
+    """Words that can be part of a piece ("at", "one", "un") bring no joined reading without anything a
+    number, an email, a link or a handle needs."""
+    read: list[str] = []
+
+    def review(text: str, context: Context) -> Verdict:
+        read.append(text)
+        return engine.review_personal_information(text, context)
+
+    window, context = FragmentWindow(label), Context(realm="test", language=language)
+    for index, text in enumerate(texts):
+        verdict = engine.review(text, context)
+        assert window.add(("dm:1:2", 1), Piece(f"s{index}", None, text, index * 5.0), verdict, context, review) is None
+    assert read == []
+
+
+@pytest.mark.parametrize(
+    ("text", "signed"),
+    [
+        ("it was one of those days", False), ("j'ai vu un ami hier", False),
+        ("I was at the base", True),  # "at" may begin an email's domain: the joined texts decide
+        ("six one three", True), ("it was five", True), ("one more thing", True), ("cinq cinq", True),
+        ("call me at 613", True), ("my insta is", True), ("jay.mtl_88", True), ("trois", True),
+    ],
+)  # fmt: skip
+def test_a_number_word_is_a_sign_only_where_a_number_can_go_on(text: str, signed: bool) -> None:
+    assert is_piece_sign(text) is signed

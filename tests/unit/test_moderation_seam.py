@@ -35,3 +35,20 @@ def test_a_failing_policy_holds() -> None:
     verdict = moderation.check("text", moderation.context(author, EN, Field.BODY, Conversation.DIRECT, now=1.0))
     assert verdict.action is Action.HOLD and not verdict.delivers
     assert moderation.failures == 1
+
+
+class PersonalOnly(Recorder):
+    def review_personal_information(self, text: str, context: Context) -> Verdict:
+        return Verdict(Action.REDACT, "[removed]")
+
+
+def test_personal_information_alone_asks_the_narrower_pass_where_the_policy_has_one() -> None:
+    author = Member(1, "a@x", "en", "calm-otter", Role.MEMBER, Status.ACTIVE, 0.0)
+    context = Moderation(Recorder()).context(author, EN, Field.BODY, Conversation.DIRECT, now=1.0)
+    assert Moderation(PersonalOnly(Verdict(Action.DELIVER, "x"))).check_personal_information("x", context).text == (
+        "[removed]"
+    )
+    whole = Moderation(Recorder(Verdict(Action.REJECT, "x")))  # a policy with one review only: the whole review
+    assert whole.check_personal_information("x", context).action is Action.REJECT
+    failing = Moderation(Recorder(None))
+    assert failing.check_personal_information("x", context).action is Action.HOLD and failing.failures == 1

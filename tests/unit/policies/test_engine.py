@@ -126,3 +126,22 @@ def test_bad_action_lists_are_refused() -> None:
 def test_empty_text(engine: PolicyEngine) -> None:
     assert engine.review("", english()).action is Action.DELIVER
     assert engine.review("\u200b", english()).action is Action.DELIVER
+
+
+def test_personal_information_alone_is_what_the_whole_review_finds_of_it(engine: PolicyEngine) -> None:
+    text = "go kill yourself, call me at 613-555-0142 or jay@gmail.com"  # harassment, a phone, an email
+    whole = engine.review(text, english())
+    alone = engine.review_personal_information(text, english())
+    assert whole.action is Action.REJECT and "house" in {f.category for f in whole.findings}
+    assert alone.findings == tuple(f for f in whole.findings if f.category == "pii")
+    assert alone.action is Action.REDACT
+    assert alone.text == "go kill yourself, call me at [pii.phone:en] or [pii.email:en]"
+    assert alone.rules == ("no-personal-info",) and alone.alerts == ()
+    risk = "I want to kill myself"
+    assert engine.review(risk, english()).alerts and engine.review_personal_information(risk, english()).alerts == ()
+    # the same actions as the review: a link is held, names and places redacted, a trusted role's link passes
+    assert engine.review_personal_information("see www.example.com", english()).action is Action.HOLD
+    named = "Sarah Tremblay lives in Petawawa, 613 555 0142"
+    assert engine.review_personal_information(named, english()) == engine.review(named, english())
+    trusted = english(author_role="wall_guide")
+    assert engine.review_personal_information("see www.example.com", trusted).action is Action.DELIVER

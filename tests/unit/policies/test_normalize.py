@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from policies.normalize import normalize
+from policies.normalize import normalize, number_word_runs
 
 
 def original_of(text: str, pattern: str) -> str:
@@ -96,3 +96,11 @@ def test_folding_a_phrase_word_by_word_gives_what_normalizing_it_whole_gives() -
     for phrase in phrases:
         for form in cues._alternatives(cues.LEMMA.sub("x", phrase))[:50]:
             assert fold(form) == normalize(form).lower, form
+
+
+def test_number_word_runs_are_read_as_normalize_joins_digits() -> None:
+    text = "call five, one four or cinq cinq zéro then one day"
+    runs = [(count, text[start:end]) for count, start, end in number_word_runs(text)]
+    assert runs == [(3, "five, one four"), (3, "cinq cinq zéro"), (1, "one")]
+    assert "514" in normalize("call five, one four").lower  # three in a row: digits
+    assert normalize("then one day").lower == "then one day"
