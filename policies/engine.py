@@ -146,12 +146,13 @@ class PolicyEngine:
         quick: the texts are read by their wording alone (no sentence encoder), for when readings
         fall behind; the bars stay those of the two readings together."""
         language = context.language
-        found = [self._recent_cues(text, language, quick) for text in texts if text.strip()]
-        marks = frozenset().union(*(self._risk.window_marks(cues) for _, cues, _, _ in found))
-        signals = [self._risk.signals(text, cues, language, marks) for text, cues, _, _ in found]
+        kept = [text for text in texts if text.strip()]
+        found = [self._recent_cues(text, language, quick) for text in kept]
+        marks = frozenset().union(*(self._risk.window_marks(cues) for _, cues, _ in found))
+        signals = [self._risk.signals(text, cues, language, marks) for text, cues, _ in found]
         model = self._models.get(language)
-        short = [cues_decide(text, signs) for (text, *_), signs in zip(found, signals, strict=True)]
-        probability = max((p for (_, _, p, _), only in zip(found, short, strict=True) if not only), default=0.0)
+        short = [cues_decide(text, signs) for (text, _, _), signs in zip(found, signals, strict=True)]
+        probability = max((p for (_, _, p), only in zip(found, short, strict=True) if not only), default=0.0)
         heard = any(cues_only and signs for cues_only, signs in zip(short, signals, strict=True))
         if not model or heard:
             return self._risk_alerts(compose(signals), context)
@@ -160,22 +161,25 @@ class PolicyEngine:
             bar = model.bar(lexical)
             if probability >= bar:
                 return True
-            latest = found[-JOINED_TEXTS:]  # a thought spread over the last messages, read joined
-            joined = " . ".join(text for text, *_ in latest)
-            return len(latest) > 1 and model.read_joined(joined, [vector for *_, vector in latest]) >= bar
+            if len(found) < 2:
+                return False
+            joined = " . ".join(text for text, _, _ in found[-JOINED_TEXTS:])  # a thought spread over messages
+            if quick:
+                return model.wording(joined) >= bar
+            return model.read(joined, " . ".join(kept[-JOINED_TEXTS:])) >= bar
 
         return self._risk_alerts(compose(signals, reading), context)
 
     def _text_cues(
         self, text: str, language: str, quick: bool = False
-    ) -> tuple[str, tuple[tuple[int, int, Cue], ...], float, risk_model.Vectors | None]:
+    ) -> tuple[str, tuple[tuple[int, int, Cue], ...], float]:
         """The risk cues and the model's reading of one text (kept for the author's next windows)."""
         norm = normalize(text)
         cues = tuple(self._risk.cues(norm.leet, self._find_words(norm)["risk"], language))
         model = self._models.get(language)
-        if model and quick:
-            return norm.leet, cues, model.wording(norm.leet), None
-        return norm.leet, cues, *(model.read(norm.leet, text) if model else (0.0, None))
+        if not model:
+            return norm.leet, cues, 0.0
+        return norm.leet, cues, model.wording(norm.leet) if quick else model.read(norm.leet, text)
 
     def _risk_alerts(self, assessment: Assessment, context: Context) -> tuple[Alert, ...]:
         """One alert for the composed risk, named after its strongest construct, with what fired."""

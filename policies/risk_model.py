@@ -100,24 +100,10 @@ class RiskModel:
         self._known_grams = lru_cache(maxsize=WORDS_KEPT)(self._word_grams)
         self.meaning = _meaning(language)
 
-    def read(self, text: str, original: str) -> tuple[float, Vectors | None]:
-        """How much a message reads like risk, from 0 to 1, and its sentence vector (None without the meaning).
-
-        text: normalized and lowercased; original: as written."""
+    def read(self, text: str, original: str) -> float:
+        """How much a message reads like risk, from 0 to 1: text normalized and lowercased, original as written."""
         wording = self.wording(text)
-        if self.meaning is None:
-            return wording, None
-        vector = encoder()([original])
-        return (wording + float(self.meaning.probabilities(vector)[0])) / 2, vector[0]
-
-    def read_joined(self, text: str, vectors: Sequence[Vectors | None]) -> float:
-        """Several messages read as one: the wording of their joined text, the meaning of their mean vector."""
-        wording = self.wording(text)
-        if self.meaning is None or any(vector is None for vector in vectors):
-            return wording
-        mean = np.mean(np.stack([v for v in vectors if v is not None]), axis=0, keepdims=True)
-        mean /= max(float(np.linalg.norm(mean)), 1e-6)  # the encoder's vectors are unit vectors
-        return (wording + float(self.meaning.probabilities(mean)[0])) / 2
+        return wording if self.meaning is None else (wording + self.meaning.probability(original)) / 2
 
     def wording(self, text: str) -> float:
         """How much a normalized, lowercased text's wording reads like risk, from 0 to 1."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from policies import risk_model
@@ -31,9 +30,9 @@ def test_probabilities_are_probabilities_and_repeatable(language: str) -> None:
     reading = model(language)
     assert reading is not None and reading.meaning is not None
     for text in ODD_TEXTS:
-        first, vector = reading.read(normalize(text).leet, text)
-        assert 0.0 <= first <= 1.0 and vector is not None
-        assert reading.read(normalize(text).leet, text)[0] == first
+        first = reading.read(normalize(text).leet, text)
+        assert 0.0 <= first <= 1.0
+        assert reading.read(normalize(text).leet, text) == first
 
 
 def test_the_reading_is_the_mean_of_wording_and_meaning() -> None:
@@ -41,21 +40,7 @@ def test_the_reading_is_the_mean_of_wording_and_meaning() -> None:
     assert reading is not None and reading.meaning is not None
     text = "I sorted out who gets the dog and wrote the letters, so nobody has to deal with it"
     wording, meaning = reading.wording(normalize(text).leet), reading.meaning.probability(text)
-    assert reading.read(normalize(text).leet, text)[0] == pytest.approx((wording + meaning) / 2)
-
-
-def test_messages_read_joined_by_their_mean_vector() -> None:
-    reading = model("en")
-    assert reading is not None and reading.meaning is not None
-    texts = ["sorted out who gets the dog", "wrote a letter for each of the kids", "tonight then"]
-    readings = [reading.read(normalize(text).leet, text) for text in texts]
-    joined = " . ".join(normalize(text).leet for text in texts)
-    mean = sum(vector for _, vector in readings if vector is not None)
-    mean = mean / np.linalg.norm(mean)
-    expected = (reading.wording(joined) + float(reading.meaning.probabilities(mean[None, :])[0])) / 2
-    assert reading.read_joined(joined, [vector for _, vector in readings]) == pytest.approx(expected)
-    one = readings[0]
-    assert reading.read_joined(normalize(texts[0]).leet, [one[1]]) == pytest.approx(one[0])
+    assert reading.read(normalize(text).leet, text) == pytest.approx((wording + meaning) / 2)
 
 
 def test_the_encoder_gives_unit_vectors_that_carry_meaning_across_languages() -> None:
