@@ -103,6 +103,18 @@ async def said_in_room(
     return first, second, await second.expect(groupchat(room, text))
 
 
+async def said_in_chat(
+    stack: Stack, connect: Callable[[str], Awaitable[Client]], writer: str, reader: str, text: str
+) -> tuple[Client, Client, str, str, str]:
+    """Two members (account names) connect and the first writes text to the second: both clients, both
+    pseudonym addresses and the message's id, once the second got it."""
+    first, second = await connect(writer), await connect(reader)
+    first_at, second_at = stack.pseudonym_jid(writer), stack.pseudonym_jid(reader)
+    sent = send(first, second_at, f"<body>{text}</body>")
+    await second.expect(message_from(first_at, text))
+    return first, second, first_at, second_at, sent
+
+
 async def gajim_retracts(
     stack: Stack, author: tuple[Client, str, str], reader: tuple[Client, str], sent: str, conversation_like: str,
     text: str,
@@ -145,10 +157,7 @@ def condition_of(element: ET.Element) -> str:
 
 
 async def test_reactions_in_a_chat_carry_only_emoji(stack: Stack, connect) -> None:
-    carol, dan = await connect("carol"), await connect("dan")
-    carol_at, dan_at = stack.pseudonym_jid("carol"), stack.pseudonym_jid("dan")
-    message = send(carol, dan_at, "<body>first day back at work</body>")
-    await dan.expect(message_from(carol_at, "first day back"))
+    carol, dan, carol_at, dan_at, message = await said_in_chat(stack, connect, "carol", "dan", "first day back at work")
 
     mark = carol.mark()
     send(dan, carol_at, reaction(message, "👍", "❤️"))  # Conversations: no body, the reacted message's id
@@ -228,10 +237,7 @@ async def test_reactions_and_retractions_in_a_rooms_private_messages(stack: Stac
 
 
 async def test_replies_keep_their_reference_and_redact_the_quote(stack: Stack, connect) -> None:
-    gina, hank = await connect("gina"), await connect("hank")
-    gina_at, hank_at = stack.pseudonym_jid("gina"), stack.pseudonym_jid("hank")
-    asked = send(gina, hank_at, "<body>what helps you sleep?</body>")
-    await hank.expect(message_from(gina_at, "what helps you sleep"))
+    gina, hank, gina_at, hank_at, asked = await said_in_chat(stack, connect, "gina", "hank", "what helps you sleep?")
 
     quote = "> gentle-crane wrote:\n> what helps SECRET-CODE sleep?\n"
     body = f"{quote}a walk after dinner"  # Conversations: the quote, then the answer; the range marks the quote
