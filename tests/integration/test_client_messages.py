@@ -1,7 +1,7 @@
 """The message features of everyday clients, as they send them, through a real Prosody and chatd.
 
 Reactions as Conversations and Dino send them (XEP-0444, no body), replies with a quoted fallback (XEP-0461),
-read markers (XEP-0333), retractions as Gajim (retract:1) and Monal (the older fastened form) send them
+read markers (XEP-0333), retractions as Gajim (retract:1) and older clients (the fastened form) send them
 (XEP-0424), and removal by a group's owner as Gajim sends it (XEP-0425).
 """
 
@@ -310,7 +310,8 @@ async def test_a_reply_in_a_room_names_the_stanza_id_and_a_quoted_report_is_file
 
 
 async def test_a_client_catching_up_from_the_room_archive_sees_reactions_and_reply_links(stack: Stack, connect) -> None:
-    """Conversations and Monal join with no history, then page the room's archive (MAM) back from its end."""
+    """Conversations joins with no history, then pages the room's archive (MAM) back from its end (Monal's forward
+    catch-up from its last stanza-id: test_client_sources.py)."""
     room = "caught-up@rooms.en.localhost"
     carol, dan, said = await said_in_room(connect, room, ("carol", "quiet-lynx"), ("dan", "steady-moose"),
                                           "slept six hours straight")  # fmt: skip
@@ -432,7 +433,7 @@ async def test_gajim_and_monal_retractions_in_a_chat(stack: Stack, connect) -> N
         f"<apply-to xmlns='urn:xmpp:fasten:0' id='{older}'><retract xmlns='urn:xmpp:message-retract:0'"
         "/></apply-to><fallback xmlns='urn:xmpp:fallback:0'/><body>This person attempted to retract "
         "a previous message, but it's unsupported by your client.</body>",
-    )  # fmt: skip  -- Monal
+    )  # fmt: skip  -- the older form (Monal now sends retract:1: test_client_sources.py)
     got = await frank.expect(lambda e: (r := e.find(f"{{{NS_RETRACT}}}retract")) is not None and r.get("id") == older)
     assert "attempted" not in (body_of(got) or "")
 

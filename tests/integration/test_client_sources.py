@@ -110,6 +110,25 @@ async def monal_joins(client: Client, room: str, nick: str) -> tuple[set[str], E
     return features(info), own
 
 
+async def monal_configures(
+    client: Client, room: str, mandatory: dict[str, str], optional: dict[str, str]
+) -> ET.Element:
+    """MLMucProcessor.m configureMuc / handleRoomConfigForm: the room's form, which must have every mandatory field
+    (else "not a group"); Monal sends that form back as submitted, those values and the optional ones it has set."""
+    config = await iq(client, room, f"<query xmlns='{NS_MUC_OWNER}'/>", "get")
+    form = config.find(f"{{{NS_MUC_OWNER}}}query/{{{NS_DATA}}}x")
+    assert form is not None and mandatory.keys() <= form_fields(config).keys()
+    form.set("type", "submit")
+    for field in form.findall(f"{{{NS_DATA}}}field"):
+        chosen = mandatory.get(field.get("var", ""), optional.get(field.get("var", "")))
+        if chosen is not None:
+            for value in field.findall(f"{{{NS_DATA}}}value"):
+                field.remove(value)
+            ET.SubElement(field, f"{{{NS_DATA}}}value").text = chosen
+    submitted = ET.tostring(form, encoding="unicode")
+    return await iq(client, room, f"<query xmlns='{NS_MUC_OWNER}'>{submitted}</query>", "set")
+
+
 # Monal
 
 
@@ -131,33 +150,15 @@ async def test_monal_finds_the_service_creates_a_group_and_invites_directly(stac
     start = alice.mark()
     alice.send_raw(f"<presence to='{group}/calm-otter'><x xmlns='{NS_MUC}'/></presence>")
     await alice.expect(presence_from(f"{group}/calm-otter", "110", "201"), start=start)
-    config = await iq(alice, group, f"<query xmlns='{NS_MUC_OWNER}'/>", "get")
-    form = config.find(f"{{{NS_MUC_OWNER}}}query/{{{NS_DATA}}}x")
-    assert form is not None
     mandatory = {
         "muc#roomconfig_persistentroom": "1", "muc#roomconfig_membersonly": "1", "muc#roomconfig_whois": "anyone",
     }  # fmt: skip
     optional = {
-        "muc#roomconfig_enablelogging": "0",
-        "muc#roomconfig_changesubject": "0",
-        "muc#roomconfig_allowinvites": "0",
-        "muc#roomconfig_getmemberlist": "participant",
-        "muc#roomconfig_publicroom": "0",
-        "muc#roomconfig_moderatedroom": "0",
-        "muc#maxhistoryfetch": "0",
-    }  # fmt: skip  -- handleRoomConfigForm: a missing mandatory field aborts ("not a group"), optional ones are skipped
-    offered = form_fields(config)
-    assert mandatory.keys() <= offered.keys()
-    form.set("type", "submit")  # Monal sends the form it got back, its values changed
-    for field in form.findall(f"{{{NS_DATA}}}field"):
-        chosen = mandatory.get(field.get("var", ""), optional.get(field.get("var", "")))
-        if chosen is not None:
-            for value in field.findall(f"{{{NS_DATA}}}value"):
-                field.remove(value)
-            ET.SubElement(field, f"{{{NS_DATA}}}value").text = chosen
-    submitted = ET.tostring(form, encoding="unicode", default_namespace=None)
-    answer = await iq(alice, group, f"<query xmlns='{NS_MUC_OWNER}'>{submitted}</query>", "set")
-    assert answer.get("type") == "result", ET.tostring(answer, encoding="unicode")
+        "muc#roomconfig_enablelogging": "0", "muc#roomconfig_changesubject": "0", "muc#roomconfig_allowinvites": "0",
+        "muc#roomconfig_getmemberlist": "participant", "muc#roomconfig_publicroom": "0",
+        "muc#roomconfig_moderatedroom": "0", "muc#maxhistoryfetch": "0",
+    }  # fmt: skip
+    assert (await monal_configures(alice, group, mandatory, optional)).get("type") == "result"
 
     # handleRoomConfigResult joins again: disco#info, then the join; a group is muc_nonanonymous + muc_membersonly
 
@@ -177,8 +178,14 @@ async def test_monal_finds_the_service_creates_a_group_and_invites_directly(stac
         listed[affiliation] = [i.get("jid") for i in answer.iter(f"{{{NS_MUC_ADMIN}}}item")]
     assert listed == {"outcast": [], "member": [], "admin": [], "owner": [stack.pseudonym_jid("alice")]}
 
-    # CreateGroupMenu.swift: for each contact chosen, setAffiliation member, then inviteUser (XEP-0249, to the
+    # CreateGroupMenu.swift, once joined: changeNameOfMuc (configureMuc, the name its one mandatory field), then
+    # for each contact chosen, setAffiliation member, then inviteUser (XEP-0249, to the
     # contact's address, type normal, a store hint, no body)
+    assert (await monal_configures(alice, group, {"muc#roomconfig_roomname": "Sunday walkers"}, {})).get(
+        "type"
+    ) == "result"
+    named = await iq(alice, group, f"<query xmlns='{NS_DISCO_INFO}'/>", "get")
+    assert [i.get("name") for i in named.iter(f"{{{NS_DISCO_INFO}}}identity")] == ["Sunday walkers"]
     start = bob.mark()
     member = f"<query xmlns='{NS_MUC_ADMIN}'><item affiliation='member' jid='{stack.pseudonym_jid('bob')}'/></query>"
     assert (await iq(alice, group, member)).get("type") == "result"
@@ -294,15 +301,9 @@ async def test_dino_finds_the_service_joins_without_history_and_pages_the_archiv
             found.append(jid)
     assert found == [rooms]
 
-    # muc_manager.vala join: the room has MAM, so xmpp-vala 0045_muc/module.vala enter asks for no history
-    # (maxchars 0) and adds the affiliations-versioning element (XEP-0463)
-    info = await iq(laptop, room, f"<query xmlns='{NS_DISCO_INFO}'/>", "get")
-    assert NS_MAM in features(info)
+    # the room has MAM: no history on join
     start = laptop.mark()
-    laptop.send_raw(
-        f"<presence to='{room}/humble-bison'><x xmlns='{NS_MUC}'><history maxchars='0'/>"
-        "<mav xmlns='urn:xmpp:muc:affiliations:1'/></x></presence>"
-    )
+    await dino_joins(laptop, room, "humble-bison")
     await laptop.expect(lambda e: e.find(tag("subject")) is not None, start=start)
     assert not [e for e in laptop.received[start:] if e.tag == tag("message") and body_of(e)]
 
@@ -312,6 +313,46 @@ async def test_dino_finds_the_service_joins_without_history_and_pages_the_archiv
     got = mam_results(laptop, start)
     assert complete and [body_of(m) for _, m in got] == ["the garden is blooming"] and first == got[0][0]
     assert got[0][0] == stanza_id_of(said)
+
+
+async def dino_joins(client: Client, room: str, nick: str) -> ET.Element:
+    """libdino muc_manager.vala join, xmpp-vala 0045_muc/module.vala enter: the room's disco#info; with MAM no
+    history (maxchars 0), without it the history; the affiliations-versioning element (XEP-0463). The self-presence."""
+    info = await iq(client, room, f"<query xmlns='{NS_DISCO_INFO}'/>", "get")
+    history = "<history maxchars='0'/>" if info.get("type") == "result" and NS_MAM in features(info) else ""
+    start = client.mark()
+    mav = "<mav xmlns='urn:xmpp:muc:affiliations:1'/>"
+    client.send_raw(f"<presence to='{room}/{nick}'><x xmlns='{NS_MUC}'>{history}{mav}</x></presence>")
+    return await client.expect(
+        lambda e: e.tag == tag("presence") and (e.get("from") or "").startswith(f"{room}/") and "110" in codes(e),
+        start=start,
+    )
+
+
+async def test_dino_makes_a_group_by_joining_a_new_address_and_invites(stack: Stack, connect) -> None:
+    carol, dan = await connect("carol"), await connect("dan")
+    group = "dino-new-group@rooms.en.localhost"
+    # Join Channel with a new address: Dino's default nick is the account's name; libdino does nothing with 201
+    own = await dino_joins(carol, group, "carol")
+    assert {"110", "201", "210"} <= set(codes(own)) and own.get("from") == f"{group}/quiet-lynx"
+    info = await iq(carol, group, f"<query xmlns='{NS_DISCO_INFO}'/>", "get")
+    assert {"muc_membersonly", "muc_nonanonymous"} <= features(info)  # muc_manager.vala is_private_room
+    assert "urn:xmpp:muc:affiliations:1" not in features(info)
+    listed = {}  # no affiliations versioning: 0045_muc/module.vala fetch_affiliations (member, admin, owner)
+    for affiliation in ("member", "admin", "owner"):
+        query = f"<query xmlns='{NS_MUC_ADMIN}'><item affiliation='{affiliation}'/></query>"
+        listed[affiliation] = [
+            i.get("jid") for i in (await iq(carol, group, query, "get")).iter(f"{{{NS_MUC_ADMIN}}}item")
+        ]
+    assert listed == {"member": [], "admin": [], "owner": [stack.pseudonym_jid("carol")]}
+    # muc_manager.vala invite (0045_muc/module.vala invite): a mediated invitation, no type, to the bare address
+    start = dan.mark()
+    carol.send_raw(f"<message to='{group}' id='dino-invite'><x xmlns='{NS_MUC_USER}'>"
+                   f"<invite to='{stack.pseudonym_jid('dan')}'/></x></message>")  # fmt: skip
+    invite = await dan.expect(lambda e: e.find(f"{{{NS_MUC_USER}}}x/{{{NS_MUC_USER}}}invite") is not None, start=start)
+    assert invite.get("from") == group and invite.find(f"{{{NS_CONFERENCE}}}x").get("jid") == group
+    joined = await dino_joins(dan, group, "dan")
+    assert joined.get("from") == f"{group}/steady-moose" and role_of(joined) == "participant"
 
 
 async def test_dino_reacts_replies_marks_and_its_owner_deletes_in_a_private_group(stack: Stack, connect) -> None:
