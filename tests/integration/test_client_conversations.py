@@ -182,7 +182,9 @@ async def test_conversations_catches_up_corrects_reacts_and_marks_in_a_private_g
     first_copy = await carol.expect(groupchat(room, "tomorow"))
     correction = f"<markable xmlns='{NS_MARKERS}'/><replace xmlns='{NS_CORRECT}' id='{original}'/>"
     corrected = send(carol, room, f"<body>see you all tomorrow</body>{correction}", "groupchat")
-    await carol.expect(groupchat(room, "tomorrow"))
+    live = await carol.expect(groupchat(room, "tomorrow"))
+    assert live.find(f"{{{NS_CORRECT}}}replace").get("id") == original  # live too, from the same occupant
+    assert occupant_id_of(live) == occupant_id_of(first_copy) is not None
 
     phone = await connect("dan")
     room_features, own = await conversations_joins(phone, room, "steady-moose")
