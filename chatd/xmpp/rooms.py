@@ -78,7 +78,7 @@ ROOM_FEATURES = [
     NS_RETRACT,
     f"{NS_RETRACT}#tombstone",
     NS_RETRACT_0,
-    "muc#stable_id",
+    f"{NS_MUC}#stable_id",  # XEP-0045 §17.1.6: the room's stanza-ids are stable
     NS_REPLY,
     NS_REACTIONS,
     NS_MARKERS,
@@ -154,8 +154,7 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         if room is not None:
             found = await self._found(room, stanza_id)
             await self.rt.store.moderate(stanza_id, "")
-            fallback = i18n.text(self.realm.language, "room.removed_fallback", reason=reason)
-            await self._announce_retraction(room, stanza_id, reason, fallback)
+            await self._announce_retraction(room, stanza_id, reason)
             if found is not None and is_reaction(found):
                 await self._reaction_removed(room, found)
 

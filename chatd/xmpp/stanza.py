@@ -174,15 +174,19 @@ def build_message(sender: str, recipient: str, message: ChatMessage) -> str:
         parts.append(f"<body>{escape(message.body)}</body>")
     if message.thread:
         parts.append(f"<thread>{escape(message.thread)}</thread>")
-    if message.receipt_request:
-        parts.append(f"<request xmlns='{NS_RECEIPTS}'/>")
-    if message.receipt_for:
-        parts.append(f"<received xmlns='{NS_RECEIPTS}'{_attrs(id=message.receipt_for)}/>")
+    parts.append(receipts(message))
     if message.invites_to:  # XEP-0249 (Monal's invitations): the room's address, no reason or password
         parts.append(f"<x xmlns='{NS_CONFERENCE}'{_attrs(jid=message.invites_to)}/>")
     parts.append(carried(message))
     parts.append("</message>")
     return "".join(parts)
+
+
+def receipts(message: ChatMessage) -> str:
+    """XEP-0184 as chats and a room's private messages carry it: the request, or the receipt for an id."""
+    request = f"<request xmlns='{NS_RECEIPTS}'/>" if message.receipt_request else ""
+    received = f"<received xmlns='{NS_RECEIPTS}'{_attrs(id=message.receipt_for)}/>" if message.receipt_for else ""
+    return request + received
 
 
 def carried(message: ChatMessage) -> str:

@@ -470,7 +470,7 @@ async def test_a_group_owner_removes_a_message_and_the_guides_see_what_and_by_wh
     said = await gina.expect(groupchat(group, "stupid idea"))
     info = await iq(hank, group, "<query xmlns='http://jabber.org/protocol/disco#info'/>", "get")
     features = {f.get("var") for f in info.iter("{http://jabber.org/protocol/disco#info}feature")}
-    assert {"muc#stable_id", f"{NS_RETRACT}#tombstone", NS_RETRACT, NS_MODERATE} <= features
+    assert {"http://jabber.org/protocol/muc#stable_id", f"{NS_RETRACT}#tombstone", NS_RETRACT, NS_MODERATE} <= features
 
     target = stanza_id_of(said)
 
