@@ -122,7 +122,9 @@ class PolicyEngine:
             assessment = NOTHING
         else:
             words = self._find_words(norm)
-            risk_hits, assessment = self._risk.find(norm, words["risk"], context.language)
+            model = self._models.get(context.language) if context.field in AFTER_DELIVERY else None
+            doubted = None if model is None else lambda: model.wording(norm.leet) < risk_model.DOUBTED
+            risk_hits, assessment = self._risk.find(norm, words["risk"], context.language, doubted)
             hits = self._pii.find(norm, words["pii"]) + risk_hits
             hits += self._house.find(norm, context, words["house"])
         exempt = self._trusted_exempt if context.author_role in self._trusted_roles else ()
@@ -141,7 +143,8 @@ class PolicyEngine:
         """The risk alert that an author's recent texts (oldest first) raise together, if any.
 
         Where the language has a model, its reading of the window's most risk-like text decides
-        alerts below severe (policies/risk.py, compose); a short text with cues leaves them to the cues.
+        alerts below severe (policies/risk.py, compose), and a severe score it reads as clearly harmless
+        (risk_model.DOUBTED) is decided like one below severe; a short text with cues leaves them to the cues.
         The last JOINED_TEXTS texts are also read joined (a thought spread over messages).
         quick: the texts are read by their wording alone (no sentence encoder), for when readings
         fall behind; the bars stay those of the two readings together."""
@@ -152,23 +155,36 @@ class PolicyEngine:
         signals = [self._risk.signals(text, cues, language, marks) for text, cues, _ in found]
         model = self._models.get(language)
         short = [cues_decide(text, signs) for (text, _, _), signs in zip(found, signals, strict=True)]
-        probability = max((p for (_, _, p), only in zip(found, short, strict=True) if not only), default=0.0)
         heard = any(cues_only and signs for cues_only, signs in zip(short, signals, strict=True))
         if not model or heard:
             return self._risk_alerts(compose(signals), context)
+        # the meaning does not hear a negation ("I don't want to die" reads like "I want to die"):
+        # a text whose every cue the lexicon found negated is read by its wording alone
+        readings = [
+            model.wording(text) if signs and all(s.negated for s in signs) else p
+            for (text, _, p), signs, only in zip(found, signals, short, strict=True)
+            if not only
+        ]
+        probability = max(readings, default=0.0)
+
+        @lru_cache(maxsize=1)
+        def joined() -> float:
+            """The last texts read joined (a thought spread over messages); 0 for a single text."""
+            if len(found) < 2:
+                return 0.0
+            text = " . ".join(text for text, _, _ in found[-JOINED_TEXTS:])
+            return model.wording(text) if quick else model.read(text, " . ".join(kept[-JOINED_TEXTS:]))
 
         def reading(lexical: float) -> bool:
             bar = model.bar(lexical)
-            if probability >= bar:
-                return True
-            if len(found) < 2:
-                return False
-            joined = " . ".join(text for text, _, _ in found[-JOINED_TEXTS:])  # a thought spread over messages
-            if quick:
-                return model.wording(joined) >= bar
-            return model.read(joined, " . ".join(kept[-JOINED_TEXTS:])) >= bar
+            return probability >= bar or joined() >= bar
 
-        return self._risk_alerts(compose(signals, reading), context)
+        def doubted() -> bool:
+            read = [text for (text, _, _), only in zip(found, short, strict=True) if not only]
+            doubt = risk_model.DOUBTED
+            return probability < doubt and all(model.wording(t) < doubt for t in read) and joined() < doubt
+
+        return self._risk_alerts(compose(signals, reading, doubted), context)
 
     def _text_cues(
         self, text: str, language: str, quick: bool = False

@@ -83,6 +83,7 @@ class Signal:
     weight: float
     start: int
     end: int
+    negated: bool = False  # a negation stands just before its cue ("I don't want to die")
 
     @property
     def construct(self) -> str:
@@ -114,14 +115,21 @@ class RiskDetector:
         self._index = CueIndex(lexicons)
         self.entries = self._index.entries
 
-    def find(self, norm: Normalized, words: list[WordHit], language: str) -> tuple[list[Hit], Assessment]:
-        """Findings (one per counted signal, with the composed severity) and the assessment."""
-        assessment = self.assess(norm.leet, words, language)
+    def find(
+        self, norm: Normalized, words: list[WordHit], language: str, doubted: Callable[[], bool] | None = None
+    ) -> tuple[list[Hit], Assessment]:
+        """Findings (one per counted signal, with the composed severity) and the assessment.
+
+        doubted: whether the model's reading doubts a severe score (compose); asked only of texts it reads."""
+        assessment = self.assess(norm.leet, words, language, doubted)
         hits: list[Hit] = [(f"risk.{s.construct}", assessment.severity, s.start, s.end) for s in assessment.signals]
         return hits, assessment
 
-    def assess(self, text: str, words: list[WordHit], language: str) -> Assessment:
-        return compose([self.signals(text, self.cues(text, words, language), language)])
+    def assess(
+        self, text: str, words: list[WordHit], language: str, doubted: Callable[[], bool] | None = None
+    ) -> Assessment:
+        signals = self.signals(text, self.cues(text, words, language), language)
+        return compose([signals], doubted=None if cues_decide(text, signals) else doubted)
 
     def signals(
         self,
@@ -144,9 +152,9 @@ class RiskDetector:
         for start, end, cue in _longest_first(signs):
             if any(i_start <= start and end <= i_end for i_start, i_end in idioms):
                 continue
-            weight = cue.weight * self._kept(text, (start, end), cue, cues, marks, breaks, language)
-            if weight > 0.05:
-                found.append(Signal(cue.signal, weight, start, end))
+            kept, negated = self._kept(text, (start, end), cue, cues, marks, breaks, language)
+            if cue.weight * kept > 0.05:
+                found.append(Signal(cue.signal, cue.weight * kept, start, end, negated))
         return found
 
     def cues(self, text: str, words: list[WordHit], language: str) -> list[tuple[int, int, Cue]]:
@@ -170,8 +178,8 @@ class RiskDetector:
         marks: set[str],
         breaks: list[int],
         language: str,
-    ) -> float:
-        """The share of a cue's weight its modifiers leave."""
+    ) -> tuple[float, bool]:
+        """The share of a cue's weight its modifiers leave, and whether a negation stands before it."""
         start, end = span
         sentence_start = max((b for b in breaks if b <= start), default=0)
         kept = 1.0
@@ -179,7 +187,8 @@ class RiskDetector:
         before = text[max(sentence_start, start - 40) : start]
         before = before[before.rfind(",") + 1 :]  # a negation does not reach past a comma
         words_before = WORD.findall(before)[-NEGATION_WORDS - 1 :]
-        if NEGATION[language].search(" ".join(words_before)):
+        negated = NEGATION[language].search(" ".join(words_before)) is not None
+        if negated:
             kept *= NEGATED
         others = [e for s, e, c in cues if sentence_start <= s <= start and c.signal == "!other_person"]
         if construct not in ABOUT_OTHERS and others and not SELF[language].search(text, max(others), end):
@@ -198,7 +207,7 @@ class RiskDetector:
             kept *= JOKE
         if "reassure" in marks and construct != "harm_to_others":  # "I'm safe now", "he's far away"
             kept *= REASSURED
-        return kept
+        return kept, negated
 
 
 def cues_decide(text: str, signals: Sequence[Signal]) -> bool:
@@ -209,14 +218,20 @@ def cues_decide(text: str, signals: Sequence[Signal]) -> bool:
     return words < SHORT_WORDS or (words <= PLAIN_WORDS and any(s.weight >= MEDIUM for s in signals))
 
 
-def compose(texts: Iterable[Sequence[Signal]], reading: Callable[[float], bool] | None = None) -> Assessment:
+def compose(
+    texts: Iterable[Sequence[Signal]],
+    reading: Callable[[float], bool] | None = None,
+    doubted: Callable[[], bool] | None = None,
+) -> Assessment:
     """One severity for the signals of one or several texts: strongest per construct, summed.
 
     reading: the statistical model's answer, for the lexical score, to "does the wording read as
     risk?" (policies/risk_model.py). Where given, it decides alerts below severe: it can raise one
     the cues alone would not, or lower to severity 1 (watched members only) cues whose wording
     reads as harmless ("range day tonight, cleaning the rifle", "kms lol this exam"). Severe
-    stays the lexicon's: it sends crisis resources at once, before any model runs."""
+    stays the lexicon's (it sends crisis resources at once, before the model's full reading) unless
+    doubted: the model reads the text as clearly harmless ("this time last year I was in detox after an
+    overdose, today I started a job"); then it is decided like a score below severe."""
     strongest: dict[str, Signal] = {}
     runner_up: dict[str, float] = {}  # a second cue of the same construct adds a part of its weight
     for signals in texts:
@@ -230,8 +245,9 @@ def compose(texts: Iterable[Sequence[Signal]], reading: Callable[[float], bool] 
     ordered = sorted(strongest.values(), key=lambda s: (-s.weight, RISK_ORDER.index(s.construct)))
     others = [s for s in ordered if s.construct != "time"]
     score = sum(s.weight for s in ordered) + SECOND_CUE * sum(runner_up.values()) if others else 0.0
-    heard = reading is not None and score < SEVERE and reading(score)
-    if score >= SEVERE:
+    severe = score >= SEVERE and not (doubted is not None and doubted())
+    heard = reading is not None and not severe and reading(score)
+    if severe:
         severity = 3
     elif reading is not None:
         severity = 2 if heard else 1 if score >= LOW else 0

@@ -42,6 +42,7 @@ WORDS_KEPT = 50_000  # words whose known character n-grams are kept
 # the lexical scores that start each bar's range: nothing heard, a weak cue, a cue, enough to alert
 LEVELS = (0.0, LOW, 1.0, MEDIUM)
 NEVER = 2.0  # a bar no probability reaches
+DOUBTED = 0.1  # under this, both readings doubt a severe lexical score (policies/risk.py, compose)
 MEANING_CHARACTERS = 1000  # the meaning reads a message's beginning (the wording reads it all): ~15 CPU-ms at most
 
 Vectors = NDArray[np.float32]

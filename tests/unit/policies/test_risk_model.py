@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from policies import risk_model
 from policies.engine import PolicyEngine
 from policies.normalize import normalize
-from policies.risk import Signal, compose
+from policies.risk import SEVERE, Signal, compose
 from policies.risk_model import LEVELS, NEVER, _character_grams, encoder, model
+from policies.types import Field
 from tests.unit.policies.support import english, french
 
 
@@ -84,6 +87,14 @@ def test_the_reading_decides_below_severe_and_never_makes_an_alert_severe() -> N
     assert compose([[]], deaf) == compose([[]])
 
 
+def test_a_severe_score_the_reading_doubts_is_decided_below_severe() -> None:
+    severe = [[Signal("attempt:ingested", 3.0, 0, 5)]]
+    assert compose(severe, lambda lexical: False, lambda: False).severity == 3
+    assert compose(severe, lambda lexical: False, lambda: True).severity == 1  # watched members only
+    assert compose(severe, lambda lexical: True, lambda: True).severity == 2
+    assert compose(severe, None, lambda: True).severity == 2  # inline: decided after delivery (engine)
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_short_texts_are_the_cues_call(engine: PolicyEngine, language: str) -> None:
     context = english() if language == "en" else french()
@@ -118,3 +129,13 @@ def test_a_quick_window_reads_the_wording_alone(engine: PolicyEngine, monkeypatc
     assert engine.assess_recent(["see you all at the barbecue on sunday, bring chairs"], english(), quick=True) == ()
     with pytest.raises(AssertionError, match="must not encode"):
         engine.assess_recent([text], english())  # the full reading encodes
+
+
+def test_a_severe_score_read_as_clearly_harmless_waits_for_the_full_reading(engine: PolicyEngine) -> None:
+    recovered = "Last spring I tried to hang myself in the garage. Today I got my one-year chip and my wife cried"
+    in_progress = "I swallowed a whole bottle of pills twenty minutes ago and it's starting to hit"
+    context = english()
+    assert engine._examine(recovered, replace(context, field=Field.STATUS))[1].score >= SEVERE  # the cues: severe
+    assert engine.review(recovered, context).alerts == ()  # a message body: the wording doubts it, not severe inline
+    assert engine.assess_recent([recovered], context) == ()  # both readings doubt it: watched members only
+    assert [(a.kind, a.severity) for a in engine.review(in_progress, context).alerts] == [("risk.attempt", 3)]
