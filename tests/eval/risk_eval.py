@@ -3,7 +3,8 @@
 The development sets (tests/eval/risk/dev_{en,fr}.tsv) are grouped in template families;
 families alternate between half A, which the cue lexicons were built from, and half B,
 which is only measured. The blind set (tests/eval/risk/blind.tsv), when present, was
-written apart from the lexicons and is only ever measured. The tuning set of harmless
+written apart from the lexicons and is only ever measured; so is the unseen writers' set
+(unseen_writers.tsv), written by two writers from the clinical constructs alone. The tuning set of harmless
 look-alikes (tuning_safe.tsv) was written apart too and, like half A, used to tune. Sequences (seq_{en,fr}.tsv)
 are three short messages from one member, scored together with assess_recent.
 
@@ -91,11 +92,21 @@ def development_set(language: str) -> list[Text]:
 
 
 def blind_set() -> list[Text]:
-    path = DATA / "blind.tsv"
+    return _measured_set("blind.tsv", "blind")
+
+
+def unseen_set() -> list[Text]:
+    """Texts by two writers who saw nothing of the project but the clinical constructs, kept out of all
+    training and tuning: the estimate of what the model does on texts nobody here wrote."""
+    return _measured_set("unseen_writers.tsv", "unseen")
+
+
+def _measured_set(name: str, half: str) -> list[Text]:
+    path = DATA / name
     if not path.exists():
         return []
     return [
-        Text(row["language"], "blind", "", row["label"] == "risk", tuple(row["constructs"].split(",")), row["text"])
+        Text(row["language"], half, "", row["label"] == "risk", tuple(row["constructs"].split(",")), row["text"])
         for row in _rows(path)
     ]
 
@@ -174,13 +185,13 @@ def main() -> None:
     parser.add_argument("--inline-only", action="store_true", help="the inline review alone, without the model")
     arguments = parser.parse_args()
     engine = default_engine()
-    texts = [t for language in LANGUAGES for t in development_set(language)] + blind_set() + tuning_set()
+    texts = [t for language in LANGUAGES for t in development_set(language)] + blind_set() + unseen_set() + tuning_set()
     started = time.perf_counter()
     results = measure(engine, texts, arguments.inline_only)
     elapsed = time.perf_counter() - started
     print(f"{len(texts)} texts, {elapsed / max(len(texts), 1) * 1e6:.0f} µs per review\n")
     print(f"{'set':<8}{'lang':<6}{'recall':>18}{'false alerts':>20}")
-    for half in ("A", "B", "blind", "tuning"):
+    for half in ("A", "B", "blind", "unseen", "tuning"):
         for language in LANGUAGES:
             if (half, language) in results.false_alerts:
                 recall, false = results.recall.get((half, language)), results.false_alerts[half, language]

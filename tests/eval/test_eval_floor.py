@@ -34,18 +34,19 @@ def test_risk(report: Report, language: str) -> None:
 
 @pytest.fixture(scope="module")
 def risk_report():  # type: ignore[no-untyped-def]
-    from tests.eval.risk_eval import blind_set, development_set, measure
+    from tests.eval.risk_eval import blind_set, development_set, measure, unseen_set
 
-    texts = [t for language in ("en", "fr") for t in development_set(language)] + blind_set()
+    texts = [t for language in ("en", "fr") for t in development_set(language)] + blind_set() + unseen_set()
     return measure(default_engine(), texts)
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_risk_constructs_on_texts_the_lexicons_were_not_built_from(risk_report, language: str) -> None:  # type: ignore[no-untyped-def]
-    """Floors a little below today's figures on half B and the blind set (see tests/eval/risk_eval.py)."""
-    for half in ("B", "blind"):
-        assert risk_report.recall[half, language].rate >= 0.65  # the lexicon alone (--inline-only) reaches ~0.5
-        assert risk_report.false_alerts[half, language].rate <= 0.12
+    """Floors a little below today's figures on the sets never trained on (see tests/eval/risk_eval.py):
+    recall 0.90–0.95, false alerts 0.04–0.07; the lexicon alone (--inline-only) reaches ~0.5."""
+    for half in ("B", "blind", "unseen"):
+        assert risk_report.recall[half, language].rate >= 0.85
+        assert risk_report.false_alerts[half, language].rate <= 0.09
 
 
 def test_addresses_with_everyday_forms(report: Report) -> None:
