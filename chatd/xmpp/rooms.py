@@ -93,7 +93,7 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
 
     async def load(self) -> None:
         """Topic rooms from config (added to the store when new), then everything the store holds."""
-        store = self.rt.store.rooms
+        store = self.store.rooms
         for topic in self.topics:
             await store.add_room(
                 self.realm.id, topic.id, RoomKind.TOPIC, topic.name, topic.description, secrets.token_bytes(16), None
@@ -123,17 +123,17 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         if room is None:
             return
         stanza_id = new_stanza_id()
-        await self.rt.store.archive(archive_record(stanza_id, room.key, 0, text, self.rt.now()))
+        await self.store.archive(archive_record(stanza_id, room.key, 0, text, self.clock()))
         await self.post_record(
-            local, RoomRecord(0, stanza_id, 0, self.rt.config.watch.guide_name, None, text, self.rt.now())
+            local, RoomRecord(0, stanza_id, 0, self.config.watch.guide_name, None, text, self.clock())
         )
 
     async def post_record(self, local: str, record: RoomRecord) -> None:
         """Sends an archived message (a guide's post, an approved held message) to the room's occupants."""
         room = self.rooms.get(local)
         if room is not None:
-            stream = self.rt.streams[self.domain]
-            self.rt.counters.delivered += await self._fanout(
+            stream = self.streams[self.domain]
+            self.counters.delivered += await self._fanout(
                 stream, room, b"<message to=", self._message_tail(room, record)
             )
 
@@ -146,14 +146,14 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         room = self.rooms.get(local)
         recipient = room.occupants.get(recipient_id) if room is not None else None
         if room is not None and recipient is not None:
-            await self._private(self.rt.streams[self.domain], room, author.pseudonym, recipient, message)
+            await self._private(self.streams[self.domain], room, author.pseudonym, recipient, message)
 
     async def retract(self, local: str, stanza_id: str, reason: str) -> None:
         """XEP-0425: a Wall Guide's retraction reaches every occupant; the archive keeps a tombstone."""
         room = self.rooms.get(local)
         if room is not None:
             found = await self._found(room, stanza_id)
-            await self.rt.store.moderate(stanza_id, "")
+            await self.store.moderate(stanza_id, "")
             fallback = i18n.text(self.realm.language, "room.removed_fallback", reason=reason)
             await self._announce_retraction(room, stanza_id, reason, fallback)
             if found is not None and is_reaction(found):
@@ -161,13 +161,13 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
 
     async def correct(self, local: str, record: RoomRecord, text: str) -> None:
         """A Wall Guide's edit: a XEP-0308 correction of the author's message, archived in its place."""
-        await self.rt.store.moderate(record.stanza_id, text)
+        await self.store.moderate(record.stanza_id, text)
         replace_xml = f"<replace xmlns='{NS_CORRECT}'{attrs(id=record.client_id or record.stanza_id)}/>"
-        edited = RoomRecord(record.seq, new_stanza_id(), record.sender_id, record.nick, None, text, self.rt.now())
+        edited = RoomRecord(record.seq, new_stanza_id(), record.sender_id, record.nick, None, text, self.clock())
         room = self.rooms.get(local)
         if room is not None:
             await self._fanout(
-                self.rt.streams[self.domain], room, b"<message to=", self._message_tail(room, edited, extra=replace_xml)
+                self.streams[self.domain], room, b"<message to=", self._message_tail(room, edited, extra=replace_xml)
             )
 
     async def post_scheduled_resources(self) -> None:
@@ -175,20 +175,19 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         scheduled = [t for t in self.topics if t.resources and t.resource_post_hours > 0]
         if not scheduled:
             return
-        due = {t.id: self.rt.now() + t.resource_post_hours * 3600 for t in scheduled}
+        due = {t.id: self.clock() + t.resource_post_hours * 3600 for t in scheduled}
         while True:
-            await asyncio.sleep(max(0.2, min(due.values()) - self.rt.now()))
+            await asyncio.sleep(max(0.2, min(due.values()) - self.clock()))
             for topic in scheduled:
-                if self.rt.now() >= due[topic.id]:
-                    due[topic.id] = self.rt.now() + topic.resource_post_hours * 3600
+                if self.clock() >= due[topic.id]:
+                    due[topic.id] = self.clock() + topic.resource_post_hours * 3600
                     self._submit(topic.id, lambda t=topic: self.post_as_guide(t.id, self._resource_text(t.resources)))
 
     def handle(self, stream: ComponentStream, element: ET.Element) -> None:
-        rt = self.rt
-        rt.counters.stanzas_in += 1
+        self.counters.stanzas_in += 1
         kind, sender, target = st.addresses(element)
         if sender is None:
-            rt.counters.dropped += 1
+            self.counters.dropped += 1
             return
         if element.get("type") == "error":
             if target is not None and target[0] in self.rooms and kind != "iq":
@@ -211,7 +210,7 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         self, stream: ComponentStream, element: ET.Element, member: Member, kind: str, local: str, nick: str
     ) -> None:
         """An admitted member's stanza: to the concern that serves it (a refusal raised there answers it)."""
-        if st.size(element) > self.rt.config.limits.max_stanza_bytes:
+        if st.size(element) > self.config.limits.max_stanza_bytes:
             raise Refused(Refusal("policy-violation", "error.too_large", kind="modify"))
         if not local:
             self._on_service(stream, element, member)

@@ -6,6 +6,7 @@ from xml.sax.saxutils import quoteattr
 
 import pytest
 
+from chatd import wiring
 from chatd.core import rooms as core_rooms
 from chatd.core.guides import CommandProblem, Verb, parse_guide_command
 from chatd.core.model import Member
@@ -13,8 +14,7 @@ from chatd.core.pipeline import TextEvent
 from chatd.core.refusal import Refusal
 from chatd.core.rooms import Room, RoomKind
 from chatd.core.shadow import short_id
-from chatd.desk import Desk
-from chatd.executor import Executor, Reply
+from chatd.executor import Reply
 from chatd.guide_actions import GuideActions
 from chatd.runtime import Runtime
 from chatd.store.audit import AuditLog
@@ -38,8 +38,8 @@ def service(rt: Runtime, lines: list[tuple[str, str]], rooms: RoomsDomain | None
     async def post_line(where: str, author: Member | None, text: str) -> None:
         lines.append((where, text))
 
-    rooms = rooms or RoomsDomain(rt, EN, [])
-    return GuideActions(rt, EN, Desk(rt), rooms, rt.audit, post_line)  # type: ignore[attr-defined]
+    rooms = rooms or wiring.rooms(rt, EN, [], wiring.executor(rt))
+    return wiring.guide_actions(rt, EN, wiring.desk(rt), rooms, rt.audit, post_line)  # type: ignore[attr-defined]
 
 
 def who(rt: Runtime, pseudonym: str) -> Member:
@@ -64,7 +64,7 @@ async def write(
 
     kind, key = ("private", "roompm:en:general:1:2") if place is Conversation.ROOM_PRIVATE else ("message", "dm:1:2")
     event = TextEvent(author, EN, text, Field.BODY, place, key, kind, recipient, "c-9")
-    await Executor.of(rt).submit(event, Reply(refused.append, notice))
+    await wiring.executor(rt).submit(event, Reply(refused.append, notice))
     return refused
 
 
@@ -122,7 +122,7 @@ async def test_unknown_targets_are_refused_with_a_clear_problem(runtime: Runtime
 
 async def test_an_approved_held_private_message_in_a_room_reaches_its_recipient_there(runtime: Runtime) -> None:
     alex, sam, guide = who(runtime, "calm-otter"), who(runtime, "brave-heron"), who(runtime, "amber-guide")
-    rooms = RoomsDomain(runtime, EN, [])
+    rooms = wiring.rooms(runtime, EN, [], wiring.executor(runtime))
     room = rooms.rooms["general"] = Room("general", "en", RoomKind.TOPIC, "General", "", b"salt")
     for member, full in ((alex, "alex@localhost/phone"), (sam, "sam@localhost/laptop")):
         core_rooms.enter(room, member, full, quoteattr(full).encode(), member.pseudonym)

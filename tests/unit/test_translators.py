@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from chatd import wiring
 from chatd.runtime import Runtime
-from chatd.xmpp.people import PeopleDomain
 from chatd.xmpp.rooms import RoomsDomain, TopicRoom
 from policies import Action
 from tests.support.harness import EN, Recorder, Stream, make_runtime
@@ -35,7 +35,7 @@ def stream_of(rt: Runtime, domain: str) -> Stream:
 
 
 async def joined_room(rt: Runtime) -> RoomsDomain:
-    rooms = RoomsDomain(rt, EN, [TopicRoom("general", "General")])
+    rooms = wiring.rooms(rt, EN, [TopicRoom("general", "General")], wiring.executor(rt))
     await rooms.load()
     stream = stream_of(rt, EN.rooms_domain)
     for full, nick in (("alex@localhost/phone", "calm-otter"), ("sam@localhost/laptop", "brave-heron")):
@@ -79,7 +79,7 @@ async def test_a_held_room_message_reaches_nobody_and_its_author_is_told_in_the_
 
 
 async def test_a_refused_chat_message_gets_one_error_and_nothing_is_archived(runtime: Runtime) -> None:
-    people = PeopleDomain(runtime, EN)
+    people = wiring.people(runtime, EN, wiring.executor(runtime))
     stream = stream_of(runtime, EN.people_domain)
     runtime.moderation.policy.action = Action.REJECT  # type: ignore[attr-defined]
     to = f"brave-heron@{EN.people_domain}"
