@@ -3,9 +3,12 @@
 Each conversation (one-on-one chat, topic room or group, Ask-a-Wall-Guide thread) has a shadow
 room, `<realm>-dm-<a>-<b>`, `<realm>-room-<local>`, `<realm>-guide-<member>`, and each realm a
 queue, `<realm>-queue`. Only Wall Guides and Senior Clinicians of that realm may join. Shadow
-rooms are MUC rooms (the rooms domain's machinery) whose messages chatd writes: every reviewed
-text with its verdict and original. Guides type commands (`!help`) in them; what a guide writes
-in an Ask-a-Wall-Guide shadow reaches the member from wallguide@.
+rooms are MUC rooms on the dispatcher members' rooms use too (chatd/xmpp/muc/service.py), whose
+messages chatd writes: every reviewed text with its verdict and original. Guides type commands
+(`!help`) in them; what a guide writes in an Ask-a-Wall-Guide shadow reaches the member from
+wallguide@. What differs from members' rooms is overridden here: who may join (guides of the
+realm), what a groupchat text does (commands, replies to a member, talk among guides), no
+invitations, the service's disco and ad-hoc commands.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from chatd.ports import Languages
 from chatd.store.rooms import RoomRecord
 from chatd.xmpp import adhoc
 from chatd.xmpp import stanza as st
+from chatd.xmpp.muc.service import MucService
 from chatd.xmpp.ns import NS_COMMANDS, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING
 from chatd.xmpp.ports import MucPorts
 from chatd.xmpp.rooms import RoomsDomain
@@ -62,7 +66,7 @@ class ShadowRoom(Room):
         return str(keys.watch(self.local))
 
 
-class ShadowRooms(RoomsDomain):
+class ShadowRooms(MucService):
     """One realm's shadow rooms and queue, on the shared watch domain."""
 
     def __init__(
