@@ -41,6 +41,7 @@ class ChatMessage:
     reactions_to: str | None = None  # XEP-0444: id of the message reacted to
     reactions: tuple[str, ...] = ()  # the sender's reactions to it, all of them (none: taken back)
     retracts: str | None = None  # XEP-0424: id of the sender's own message taken back
+    invites_to: str | None = None  # XEP-0249: the room a direct invitation names (its address only)
     malformed: str | None = None  # the i18n key saying which payload is malformed
 
     @property
@@ -61,6 +62,7 @@ class ChatMessage:
             or self.chat_state is not None
             or self.receipt_for is not None
             or self.marker is not None
+            or self.invites_to is not None
         )
 
     def with_body(self, body: str) -> ChatMessage:

@@ -161,7 +161,10 @@ class PeopleDomain(ServiceAddresses):
             react = self._reply(stream, element, sender, lambda text, _: send(replace(message, body=None)))
             await refs.react(sender, recipient, conversation, message, react)
             return
-        if message.body is None:  # chat states, receipts, markers: passed on, not reviewed
+        room = st.split_jid(message.invites_to) if message.invites_to is not None else None
+        if message.invites_to is not None and (room is None or room[1] != self.realm.rooms_domain):
+            raise Refused(Refusal("item-not-found", "error.room_not_found", params={"name": message.invites_to}))
+        if message.body is None:  # chat states, receipts, markers, direct invitations: passed on, not reviewed
             await send(message)
             return
         body, message = message.body, await refs.with_reply(sender, recipient, conversation, message)

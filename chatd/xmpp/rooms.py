@@ -11,7 +11,6 @@ import asyncio
 import logging
 import secrets
 
-from chatd import i18n
 from chatd.core.message import ChatMessage
 from chatd.core.model import Member
 from chatd.core.pipeline import archive_record
@@ -95,8 +94,7 @@ class RoomsDomain(MucService):
         if room is not None:
             found = await self._found(room, stanza_id)
             await self.store.moderate(stanza_id, "")
-            fallback = i18n.text(self.realm.language, "room.removed_fallback", reason=reason)
-            await self._announce_retraction(room, stanza_id, reason, fallback)
+            await self._announce_retraction(room, stanza_id, reason)
             if found is not None and is_reaction(found):
                 await self._reaction_removed(room, found)
 

@@ -13,6 +13,7 @@ from chatd.xmpp.ns import (
     NS_CHATSTATES,
     NS_CLIENT,
     NS_COMPONENT,
+    NS_CONFERENCE,
     NS_CORRECT,
     NS_DISCO_INFO,
     NS_DISCO_ITEMS,
@@ -74,7 +75,7 @@ def _body(element: ET.Element) -> str | None:
 
 
 def parse_message(element: ET.Element) -> ChatMessage:
-    chat_state = receipt_for = replaces = None
+    chat_state = receipt_for = replaces = invites_to = None
     marker: tuple[str, str] | None = None
     receipt_request = encrypted = markable = False
     for child in element:
@@ -92,6 +93,8 @@ def parse_message(element: ET.Element) -> ChatMessage:
             markable = True
         elif ns == NS_CORRECT and name == "replace":
             replaces = child.get("id") or None
+        elif ns == NS_CONFERENCE and name == "x":
+            invites_to = child.get("jid") or None
         elif ns in ENCRYPTION_NAMESPACES:
             encrypted = True
     thread = client_child(element, "thread")
@@ -107,6 +110,7 @@ def parse_message(element: ET.Element) -> ChatMessage:
         replaces=replaces,
         encrypted=encrypted,
         markable=markable,
+        invites_to=invites_to,
     )
     return _with_references(element, message)
 
@@ -170,13 +174,19 @@ def build_message(sender: str, recipient: str, message: ChatMessage) -> str:
         parts.append(f"<body>{escape(message.body)}</body>")
     if message.thread:
         parts.append(f"<thread>{escape(message.thread)}</thread>")
-    if message.receipt_request:
-        parts.append(f"<request xmlns='{NS_RECEIPTS}'/>")
-    if message.receipt_for:
-        parts.append(f"<received xmlns='{NS_RECEIPTS}'{_attrs(id=message.receipt_for)}/>")
+    parts.append(receipts(message))
+    if message.invites_to:  # XEP-0249 (Monal's invitations): the room's address, no reason or password
+        parts.append(f"<x xmlns='{NS_CONFERENCE}'{_attrs(jid=message.invites_to)}/>")
     parts.append(carried(message))
     parts.append("</message>")
     return "".join(parts)
+
+
+def receipts(message: ChatMessage) -> str:
+    """XEP-0184 as chats and a room's private messages carry it: the request, or the receipt for an id."""
+    request = f"<request xmlns='{NS_RECEIPTS}'/>" if message.receipt_request else ""
+    received = f"<received xmlns='{NS_RECEIPTS}'{_attrs(id=message.receipt_for)}/>" if message.receipt_for else ""
+    return request + received
 
 
 def carried(message: ChatMessage) -> str:

@@ -1,7 +1,7 @@
 """The message features of everyday clients, as they send them, through a real Prosody and chatd.
 
 Reactions as Conversations and Dino send them (XEP-0444, no body), replies with a quoted fallback (XEP-0461),
-read markers (XEP-0333), retractions as Gajim (retract:1) and Monal (the older fastened form) send them
+read markers (XEP-0333), retractions as Gajim (retract:1) and older clients (the fastened form) send them
 (XEP-0424), and removal by a group's owner as Gajim sends it (XEP-0425).
 """
 
@@ -103,6 +103,18 @@ async def said_in_room(
     return first, second, await second.expect(groupchat(room, text))
 
 
+async def said_in_chat(
+    stack: Stack, connect: Callable[[str], Awaitable[Client]], writer: str, reader: str, text: str
+) -> tuple[Client, Client, str, str, str]:
+    """Two members (account names) connect and the first writes text to the second: both clients, both
+    pseudonym addresses and the message's id, once the second got it."""
+    first, second = await connect(writer), await connect(reader)
+    first_at, second_at = stack.pseudonym_jid(writer), stack.pseudonym_jid(reader)
+    sent = send(first, second_at, f"<body>{text}</body>")
+    await second.expect(message_from(first_at, text))
+    return first, second, first_at, second_at, sent
+
+
 async def gajim_retracts(
     stack: Stack, author: tuple[Client, str, str], reader: tuple[Client, str], sent: str, conversation_like: str,
     text: str,
@@ -145,10 +157,7 @@ def condition_of(element: ET.Element) -> str:
 
 
 async def test_reactions_in_a_chat_carry_only_emoji(stack: Stack, connect) -> None:
-    carol, dan = await connect("carol"), await connect("dan")
-    carol_at, dan_at = stack.pseudonym_jid("carol"), stack.pseudonym_jid("dan")
-    message = send(carol, dan_at, "<body>first day back at work</body>")
-    await dan.expect(message_from(carol_at, "first day back"))
+    carol, dan, carol_at, dan_at, message = await said_in_chat(stack, connect, "carol", "dan", "first day back at work")
 
     mark = carol.mark()
     send(dan, carol_at, reaction(message, "👍", "❤️"))  # Conversations: no body, the reacted message's id
@@ -228,10 +237,7 @@ async def test_reactions_and_retractions_in_a_rooms_private_messages(stack: Stac
 
 
 async def test_replies_keep_their_reference_and_redact_the_quote(stack: Stack, connect) -> None:
-    gina, hank = await connect("gina"), await connect("hank")
-    gina_at, hank_at = stack.pseudonym_jid("gina"), stack.pseudonym_jid("hank")
-    asked = send(gina, hank_at, "<body>what helps you sleep?</body>")
-    await hank.expect(message_from(gina_at, "what helps you sleep"))
+    gina, hank, gina_at, hank_at, asked = await said_in_chat(stack, connect, "gina", "hank", "what helps you sleep?")
 
     quote = "> gentle-crane wrote:\n> what helps SECRET-CODE sleep?\n"
     body = f"{quote}a walk after dinner"  # Conversations: the quote, then the answer; the range marks the quote
@@ -304,7 +310,8 @@ async def test_a_reply_in_a_room_names_the_stanza_id_and_a_quoted_report_is_file
 
 
 async def test_a_client_catching_up_from_the_room_archive_sees_reactions_and_reply_links(stack: Stack, connect) -> None:
-    """Conversations and Monal join with no history, then page the room's archive (MAM) back from its end."""
+    """Conversations joins with no history, then pages the room's archive (MAM) back from its end (Monal's forward
+    catch-up from its last stanza-id: test_client_sources.py)."""
     room = "caught-up@rooms.en.localhost"
     carol, dan, said = await said_in_room(connect, room, ("carol", "quiet-lynx"), ("dan", "steady-moose"),
                                           "slept six hours straight")  # fmt: skip
@@ -426,7 +433,7 @@ async def test_gajim_and_monal_retractions_in_a_chat(stack: Stack, connect) -> N
         f"<apply-to xmlns='urn:xmpp:fasten:0' id='{older}'><retract xmlns='urn:xmpp:message-retract:0'"
         "/></apply-to><fallback xmlns='urn:xmpp:fallback:0'/><body>This person attempted to retract "
         "a previous message, but it's unsupported by your client.</body>",
-    )  # fmt: skip  -- Monal
+    )  # fmt: skip  -- the older form (Monal now sends retract:1: test_client_sources.py)
     got = await frank.expect(lambda e: (r := e.find(f"{{{NS_RETRACT}}}retract")) is not None and r.get("id") == older)
     assert "attempted" not in (body_of(got) or "")
 
@@ -463,7 +470,7 @@ async def test_a_group_owner_removes_a_message_and_the_guides_see_what_and_by_wh
     said = await gina.expect(groupchat(group, "stupid idea"))
     info = await iq(hank, group, "<query xmlns='http://jabber.org/protocol/disco#info'/>", "get")
     features = {f.get("var") for f in info.iter("{http://jabber.org/protocol/disco#info}feature")}
-    assert {"muc#stable_id", f"{NS_RETRACT}#tombstone", NS_RETRACT, NS_MODERATE} <= features
+    assert {"http://jabber.org/protocol/muc#stable_id", f"{NS_RETRACT}#tombstone", NS_RETRACT, NS_MODERATE} <= features
 
     target = stanza_id_of(said)
 

@@ -1,6 +1,7 @@
 """Reactions, replies, markers, retractions and owners' removals: parsing and the core's rules."""
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 from chatd.core.message import ChatMessage, check_message, is_emoji, quote_end_after
 from chatd.core.model import Member, Role, Status
@@ -8,6 +9,7 @@ from chatd.core.pipeline import ArchivedMessage, archive_record
 from chatd.core.retraction import may_moderate, may_retract
 from chatd.core.rooms import Room, RoomKind
 from chatd.xmpp import stanza as st
+from chatd.xmpp.muc.payloads import kept_refs, refs_of
 from chatd.xmpp.muc.references import moderation_request
 
 HEAD = "<message xmlns='jabber:client' to='calm-otter@en.h' type='chat' id='m2'>"
@@ -105,3 +107,26 @@ def test_moderation_requests_in_both_forms() -> None:
     )
     assert moderation_request(current) == ("s1", "rude") and moderation_request(older) == ("s1", "")
     assert moderation_request(ET.fromstring("<moderate xmlns='urn:xmpp:message-moderate:1' id='s1'/>")) is None
+
+
+def test_a_rooms_archive_keeps_what_a_correction_replaces() -> None:
+    """XEP-0308 in a room: the archive keeps the <replace/>, alone or beside a reply's reference."""
+    correction = parse("<body>fixed</body><replace xmlns='urn:xmpp:message-correct:0' id='m1'/>")
+    kept = kept_refs(refs_of(correction), 0, "fixed")
+    assert kept is not None and kept.replaces == "m1" and kept.reply_to is None
+    built = ET.fromstring(f"<m>{st.carried(kept)}</m>")
+    assert built.find("{urn:xmpp:message-correct:0}replace").get("id") == "m1"
+    both = replace(correction, reply_to="s1", reply_author="room@h/quiet-lynx")
+    kept = kept_refs(refs_of(both), 0, "fixed")
+    assert kept is not None and (kept.replaces, kept.reply_to, kept.reply_author) == ("m1", "s1", "room@h/quiet-lynx")
+    assert refs_of(parse("<body>plain</body>")) is None
+
+
+def test_a_direct_invitation_carries_the_rooms_address_only() -> None:
+    """XEP-0249 as Monal sends it (type normal, no body): the room's address, no reason or password."""
+    invite = parse("<x xmlns='jabber:x:conference' jid='walk@rooms.en.h' reason='come' password='p'/>")
+    assert invite.invites_to == "walk@rooms.en.h" and check_message(invite, 100) is None
+    built = ET.fromstring(st.build_message("calm-otter@en.h", "b@h", invite))
+    x = built.find("{jabber:x:conference}x")
+    assert x is not None and x.attrib == {"jid": "walk@rooms.en.h"}
+    assert check_message(parse("<x xmlns='jabber:x:conference'/>"), 100) is not None  # no room: nothing carried

@@ -34,7 +34,6 @@ from chatd.xmpp.muc.payloads import (
 )
 from chatd.xmpp.ns import (
     NS_DELAY,
-    NS_FALLBACK,
     NS_FASTEN,
     NS_HINTS,
     NS_MODERATE,
@@ -216,19 +215,18 @@ class MucBase(Translator):
         body = f"<body>{escape(message.body)}</body>" if message.body is not None else ""
         tail = (
             f"{attrs(from_=self._jid(room, nick), type='chat', id=message.id)}>{body}"
-            f"{self._extras(message)}<x xmlns='{NS_MUC_USER}'/></message>"
+            f"{st.receipts(message)}{self._extras(message)}<x xmlns='{NS_MUC_USER}'/></message>"
         ).encode()
         self.counters.delivered += await self._send(stream, self._to_clients(recipient, b"<message to=", tail))
 
-    async def _announce_retraction(
-        self, room: Room, stanza_id: str, reason: str, fallback: str, by: str | None = None
-    ) -> None:
+    async def _announce_retraction(self, room: Room, stanza_id: str, reason: str, by: str | None = None) -> None:
         """XEP-0425 (and its XEP-0424 tombstone form) to every occupant: the room took a message back.
 
-        By: the occupant address of who removed it (a group's owner); the Wall Guides when not given."""
+        By: the occupant address of who removed it (a group's owner); the Wall Guides when not given. No fallback
+        body: Conversations applies a removal only to a message without one (a body is shown as a new message and
+        the original stays), as Prosody's own moderation module sends it; the reason is in <reason>."""
         room_jid = self._jid(room)
         by = by or self._jid(room, self.config.watch.guide_name)
-        fallback = escape(fallback)
         why = f"<reason>{escape(reason)}</reason>" if reason else ""
         tail = (
             f"{attrs(from_=room_jid, type='groupchat', id=new_stanza_id())}>"
@@ -236,7 +234,6 @@ class MucBase(Translator):
             f"<moderated{attrs(xmlns=NS_MODERATE, by=by)}/>{why}</retract>"
             f"<apply-to{attrs(xmlns=NS_FASTEN, id=stanza_id)}><moderated{attrs(xmlns=NS_MODERATE_0, by=by)}>"
             f"<retract xmlns='{NS_RETRACT_0}'/>{why}</moderated></apply-to>"
-            f"<fallback{attrs(xmlns=NS_FALLBACK, for_=NS_RETRACT)}/><body>{fallback}</body>"
             f"<store xmlns='{NS_HINTS}'/></message>"
         )
         await self._fanout(self.streams[self.domain], room, b"<message to=", tail)

@@ -98,7 +98,7 @@ class MessagesMixin(ReferencesMixin):
             self.counters.delivered += await self._fanout(stream, room, b"<message to=", tail, author=member)
 
         async def retract(piece: Piece, fallback: str) -> None:  # for every occupant (XEP-0425)
-            await self._announce_retraction(room, piece.stanza_id, fallback, fallback)
+            await self._announce_retraction(room, piece.stanza_id, fallback)
 
         await self.executor.submit(event, self._reply(stream, element, room, member, deliver, retract))
 

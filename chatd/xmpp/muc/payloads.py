@@ -29,13 +29,16 @@ def tombstone(by: str) -> str:
 
 
 def refs_of(message: ChatMessage) -> str | None:
-    """What the room archive keeps of what a message points at: a reaction's or a reply's reference (a reaction's
-    emoji are its body: what a Wall Guide removes is gone from it too)."""
+    """What the room archive keeps of what a message points at: a reaction's, a reply's or a correction's
+    reference (a reaction's emoji are its body: what a Wall Guide removes is gone from it too)."""
     if message.reactions_to is not None:
         return json.dumps({"reactions_to": message.reactions_to})
+    kept: dict[str, str | None] = {}
     if message.reply_to is not None:
-        return json.dumps({"reply_to": message.reply_to, "reply_author": message.reply_author})
-    return None
+        kept.update(reply_to=message.reply_to, reply_author=message.reply_author)
+    if message.replaces is not None:  # XEP-0308: catching up (MAM, history) shows the corrected text
+        kept["replaces"] = message.replaces
+    return json.dumps(kept) if kept else None
 
 
 def kept_refs(refs: str | None, quote_end: int, body: str | None) -> ChatMessage | None:
@@ -46,7 +49,7 @@ def kept_refs(refs: str | None, quote_end: int, body: str | None) -> ChatMessage
     reactions = tuple((body or "").split()) if kept.get("reactions_to") is not None else ()
     return ChatMessage(
         None, "groupchat", reply_to=kept.get("reply_to"), reply_author=kept.get("reply_author"), quote_end=quote_end,
-        reactions_to=kept.get("reactions_to"), reactions=reactions,
+        reactions_to=kept.get("reactions_to"), reactions=reactions, replaces=kept.get("replaces"),
     )  # fmt: skip
 
 

@@ -20,9 +20,11 @@ from chatd.xmpp import stanza as st
 from chatd.xmpp.muc.base import MucBase
 from chatd.xmpp.muc.payloads import (
     attrs,
+    child,
     history_request,
     no_notice,
 )
+from chatd.xmpp.ns import NS_MUC
 from chatd.xmpp.stream import ComponentStream
 from policies import Conversation, Field
 
@@ -46,6 +48,10 @@ class PresenceMixin(MucBase):
         if room is not None and occupant is not None:
             if not core.is_own_nick(occupant, full, nick):
                 raise Refused(Refusal("not-acceptable", "error.room_nick_change"))
+            if child(element, NS_MUC, "x") is not None:  # a join again (Monal after configuring, a client resyncing)
+                rejoin = core.JoinPlan(occupant.nick, nick != occupant.nick, created=False, first_session=False)
+                await self._send_join(stream, element, room, occupant, rejoin)
+                return
             await self._broadcast_presence(stream, room, occupant, await self._status(element, room, occupant))
             return
         if not nick:

@@ -136,9 +136,7 @@ class ReferencesMixin(MucBase):
             reviewed = retraction.taken_back(self.realm, found, member, author, self.clock(), "moderated")
             shown = f"{reviewed.original}\n— {text}" if text else reviewed.original
             self.reviewed(replace(reviewed, original=shown))
-            key = "room.removed_fallback" if guide else "room.moderated_fallback"
-            fallback = i18n.text(self.realm.language, key, name=member.pseudonym, reason=text or "-")
-            await self._announce_retraction(room, found.stanza_id, text, fallback, by)
+            await self._announce_retraction(room, found.stanza_id, text, by)
             if is_reaction(found):
                 await self._reaction_removed(room, found)
             stream.send_nowait(st.build_iq_result(element))

@@ -62,7 +62,7 @@ ROOM_FEATURES = [
     NS_RETRACT,
     f"{NS_RETRACT}#tombstone",
     NS_RETRACT_0,
-    "muc#stable_id",
+    f"{NS_MUC}#stable_id",  # XEP-0045 §17.1.6: the room's stanza-ids are stable
     NS_REPLY,
     NS_REACTIONS,
     NS_MARKERS,
