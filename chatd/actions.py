@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from chatd.bus import Bus
 from chatd.core import keys
 from chatd.core.direct import conversation_key
 from chatd.core.guides import CommandProblem
 from chatd.core.message import ChatMessage
-from chatd.core.model import Member, Role
+from chatd.core.model import Directory, Member, Realm, Role
 from chatd.core.pipeline import Deliver, TextEvent
 from chatd.desk import CRISIS_SEVERITY, Desk
 from chatd.events import AlertRaised
 from chatd.executor import Executor, Reply
 from chatd.guide_actions import GuideActions
-from chatd.runtime import Runtime
+from chatd.ports import Clock, Send
 from chatd.store.audit import AuditLog
 from chatd.store.rooms import RoomRecord
 from chatd.xmpp import stanza as st
@@ -57,20 +59,30 @@ class ActionError(Exception):
 class Actions:
     def __init__(
         self,
-        runtime: Runtime,
         tokens: dict[str, str],
         rooms: dict[str, RoomsDomain],
         guide_actions: dict[str, GuideActions],
         desk: Desk,
         audit: AuditLog,
+        *,
+        executor: Executor,
+        realms: Mapping[str, Realm],
+        directory: Directory,
+        send: Send,
+        bus: Bus,
+        clock: Clock,
     ):
-        self.rt = runtime
+        self.realms = realms
+        self.directory = directory
+        self.send = send
+        self.bus = bus
+        self.clock = clock
         self.tokens = tokens
         self.rooms = rooms
         self.guide_actions = guide_actions
         self.desk = desk
         self.audit = audit
-        self.executor = Executor.of(runtime)
+        self.executor = executor
 
     async def execute(self, realm: str, verb: str, payload: bytes) -> dict[str, Any]:
         """The answer to one request; never raises."""
@@ -82,7 +94,7 @@ class Actions:
         if expected is None or not hmac.compare_digest(expected.encode(), request.token.encode()):
             log.warning("an action was refused: unknown service or wrong token")
             return {"ok": False, "error": "not authorized"}
-        if realm not in self.rt.realms or verb not in VERBS:
+        if realm not in self.realms or verb not in VERBS:
             return {"ok": False, "error": f"unknown realm or action (actions: {', '.join(VERBS)})"}
         try:
             result = await getattr(self, verb)(realm, request)
@@ -92,7 +104,7 @@ class Actions:
         return {"ok": True, **result}
 
     def _member(self, realm: str, pseudonym: str) -> Member:
-        member = self.rt.directory.by_pseudonym(realm, pseudonym)
+        member = self.directory.by_pseudonym(realm, pseudonym)
         if member is None or not member.active:
             raise ActionError(f"no active member {pseudonym!r} in realm {realm}")
         return member
@@ -111,17 +123,17 @@ class Actions:
         conversation = conversation_key(bot, recipient) if recipient else room.key  # type: ignore[union-attr]
         place = Conversation.DIRECT if recipient else Conversation.ROOM
         event = TextEvent(
-            bot, self.rt.realms[realm], request.text, TextField.BODY, place, conversation, "message", recipient
+            bot, self.realms[realm], request.text, TextField.BODY, place, conversation, "message", recipient
         )
         refused: list[str] = []
 
         async def deliver(text: str, stanza_id: str) -> None:
             if recipient is not None:
-                people = self.rt.realms[realm].people_domain
+                people = self.realms[realm].people_domain
                 message = ChatMessage(stanza_id, "chat", body=text)
-                await self.rt.send(people, st.build_message(f"{bot.pseudonym}@{people}", recipient.account, message))
+                await self.send(people, st.build_message(f"{bot.pseudonym}@{people}", recipient.account, message))
             else:
-                record = RoomRecord(0, stanza_id, bot.id, bot.pseudonym, None, text, self.rt.now())
+                record = RoomRecord(0, stanza_id, bot.id, bot.pseudonym, None, text, self.clock())
                 await rooms.post_record(request.room, record)
 
         async def notice(text: str) -> None:
@@ -152,7 +164,7 @@ class Actions:
         conversation = str(keys.guide(member.id))
         summary = f"{request.kind} · {member.pseudonym} (service {request.service}): {request.reason[:200] or '-'}"
         entry = await self.desk.add_entry(realm, "alert", request.severity, conversation, summary, (request.kind,))
-        self.rt.bus.publish(
+        self.bus.publish(
             AlertRaised(
                 realm=realm,
                 conversation=conversation,

@@ -14,13 +14,12 @@ from aiohttp import web
 from bridges.nats import NatsLink, NatsRequester
 from bridges.nats.actions import ActionSubscriber
 from bridges.nats.events import JetStreamPublisher
-from chatd.actions import Actions
+from chatd import wiring
 from chatd.config import Config
 from chatd.core.model import Directory, Realm
 from chatd.core.moderation import Moderation
 from chatd.core.ratelimit import RateLimiter
 from chatd.core.resends import Resends
-from chatd.desk import Desk
 from chatd.hook import ExternalHook
 from chatd.http import make_app
 from chatd.metrics import Metrics
@@ -33,10 +32,9 @@ from chatd.store import Store
 from chatd.store.audit import AuditLog
 from chatd.vault.seal import Sealer
 from chatd.xmpp import stanza as st
-from chatd.xmpp.people import PeopleDomain
 from chatd.xmpp.rooms import RoomsDomain, TopicRoom
 from chatd.xmpp.stream import ComponentStream
-from chatd.xmpp.watch import ShadowRooms, WatchDomain
+from chatd.xmpp.watch import ShadowRooms
 from policies import Action
 
 log = logging.getLogger("chatd")
@@ -104,7 +102,8 @@ class Service:
         self.metrics.watch(self)
         await runtime.refresh_directory()
         self.runtime = runtime
-        desk = Desk(runtime)
+        desk = wiring.desk(runtime)
+        runs = wiring.executor(runtime)
         await runtime.sanctions.load()
         self.audit = await AuditLog.open(config.store.path)
         self._exit.push_async_callback(self.audit.close)
@@ -112,28 +111,30 @@ class Service:
         member_rooms = self.member_rooms
         for realm_config in config.realms:
             realm = realms[realm_config.id]
-            self._add_stream(realm.people_domain, realm_config.people_secret, PeopleDomain(runtime, realm).handle)
+            people_domain = wiring.people(runtime, realm, runs)
+            self._add_stream(realm.people_domain, realm_config.people_secret, people_domain.handle)
             topics = [
                 TopicRoom(r.id, r.name, r.description, tuple(r.tags), r.resources, r.resource_post_hours)
                 for r in realm_config.rooms
             ]
-            rooms = RoomsDomain(runtime, realm, topics)
+            rooms = wiring.rooms(runtime, realm, topics, runs)
             await rooms.load()
             self._add_stream(realm.rooms_domain, realm_config.rooms_secret, rooms.handle)
             member_rooms[realm.id] = rooms
             self._tasks.append(asyncio.create_task(rooms.post_scheduled_resources()))
-            shadows[realm.id] = ShadowRooms(runtime, realm, config.watch.domain, desk, rooms, self.audit)
+            shadows[realm.id] = wiring.shadow_rooms(runtime, realm, config.watch.domain, desk, rooms, self.audit)
             await shadows[realm.id].load()
             desk.entry_listeners.append(shadows[realm.id].announce)
         if self.nats is not None and config.bus.action_tokens:
             guide_actions = {realm: shadow.actions for realm, shadow in shadows.items()}
-            actions = Actions(runtime, dict(config.bus.action_tokens), member_rooms, guide_actions, desk, self.audit)
+            tokens = dict(config.bus.action_tokens)
+            actions = wiring.actions(runtime, tokens, member_rooms, guide_actions, desk, self.audit, runs)
             self.actions = ActionSubscriber(self.nats, actions.execute)
             self.actions.start()
             self._exit.push_async_callback(self.actions.stop)
-        watch = WatchDomain(runtime, config.watch.domain, shadows)
+        watch = wiring.watch(runtime, config.watch.domain, shadows)
         self._add_stream(config.watch.domain, config.watch.secret, watch.handle)
-        self.recovery = Recovery(runtime)
+        self.recovery = wiring.recovery(runtime)
         await self.recovery.load()
         self._exit.callback(self.recovery.journal.close)
         people = {realm.people_domain for realm in realms.values()}

@@ -76,8 +76,6 @@ class Desk:
         self.rt = runtime
         self.guides = GuideStore(runtime.store.db)
         self.entry_listeners: list[EntryListener] = []  # the watch domain announces entries in the queue room
-        runtime.review_listeners.append(self.reviewed)
-        runtime.file_report = self.file_report
         moderation = runtime.config.moderation
         self.recent = RecentTexts(moderation.risk_window_messages, moderation.risk_window_seconds)  # memory only
         # the window's reading (a sentence encoder, milliseconds per text) runs off the event loop, in order

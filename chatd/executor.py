@@ -40,7 +40,7 @@ from chatd.hook import ExternalHook
 from chatd.ids import new_stanza_id
 from chatd.metrics import Metrics
 from chatd.notices import redaction_params, rejection
-from chatd.runtime import Counters, Runtime
+from chatd.ports import Clock, Counters, FileReport
 from chatd.sanctions import Sanctions
 from chatd.store import ArchivedMessage, Store, StoreError
 from policies import Field, Verdict
@@ -75,10 +75,6 @@ class Reply:
     unarchived: Callable[[], None] = _accepted
 
 
-# files a member's report: (reporter, conversation, reported message or None, reason)
-FileReport = Callable[[Member, str, ArchivedMessage | None, str], Awaitable[None]]
-
-
 class Reviewer:
     """The one moderation entry point: the policies, then the external hook if configured; counted."""
 
@@ -88,7 +84,7 @@ class Reviewer:
         hook: ExternalHook | None,
         counters: Counters,
         metrics: Metrics | None,
-        clock: Callable[[], float],
+        clock: Clock,
     ):
         self.moderation = moderation
         self.hook = hook
@@ -122,7 +118,7 @@ class Executor:
         reviewer: Reviewer,
         reviewed: Callable[[Reviewed], None],
         file_report: FileReport,
-        clock: Callable[[], float],
+        clock: Clock,
         fragments: FragmentWindow,
     ):
         self.store = store
@@ -133,15 +129,6 @@ class Executor:
         self.file_report = file_report
         self.clock = clock
         self.fragments = fragments  # each author's recent texts per conversation (personal information in pieces)
-
-    @classmethod
-    def of(cls, runtime: Runtime, reviewed: Callable[[Reviewed], None] | None = None) -> Executor:
-        """The executor over a runtime's parts; shadow rooms pass their own `reviewed` (not mirrored again)."""
-        rt = runtime
-        reviewer = Reviewer(rt.moderation, rt.hook, rt.counters, rt.metrics, rt.now)
-        return cls(
-            rt.store, rt.sanctions, rt.limiter, reviewer, reviewed or rt.reviewed, rt.report, rt.now, rt.fragments
-        )
 
     async def submit(self, event: TextEvent, reply: Reply) -> Outcome:
         """A member's text, start to end: decided by the core, carried out here."""

@@ -9,9 +9,10 @@ reads and writes the store, tells members, posts in shadow rooms, and writes the
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from chatd import i18n
+from chatd.bus import Bus
 from chatd.core.guides import (
     QUEUE_STATUS,
     CommandProblem,
@@ -24,12 +25,15 @@ from chatd.core.guides import (
 )
 from chatd.core.keys import KeyKind, parse_key
 from chatd.core.message import ChatMessage
-from chatd.core.model import Member, Realm, Status
+from chatd.core.model import Directory, Member, Realm, Status
 from chatd.core.shadow import parse_shadow, queue_local, short_id
 from chatd.desk import Desk
 from chatd.events import ModeratorAction
 from chatd.ids import new_stanza_id
-from chatd.runtime import Runtime
+from chatd.metrics import Metrics
+from chatd.ports import Clock, Send
+from chatd.sanctions import Sanctions
+from chatd.store import Store
 from chatd.store.audit import AuditLog
 from chatd.store.rooms import RoomRecord
 from chatd.xmpp import stanza as st
@@ -44,9 +48,32 @@ class GuideActions:
     """One realm's guide actions."""
 
     def __init__(
-        self, runtime: Runtime, realm: Realm, desk: Desk, rooms: RoomsDomain, audit: AuditLog, post_line: PostLine
+        self,
+        realm: Realm,
+        desk: Desk,
+        rooms: RoomsDomain,
+        audit: AuditLog,
+        post_line: PostLine,
+        *,
+        store: Store,
+        directory: Directory,
+        realms: Mapping[str, Realm],
+        sanctions: Sanctions,
+        send: Send,
+        bus: Bus,
+        clock: Clock,
+        refresh_directory: Callable[[], Awaitable[None]],
+        metrics: Metrics | None = None,
     ):
-        self.rt = runtime
+        self.store = store
+        self.directory = directory
+        self.realms = realms
+        self.sanctions = sanctions
+        self.send = send
+        self.bus = bus
+        self.clock = clock
+        self.refresh_directory = refresh_directory
+        self.metrics = metrics
         self.realm = realm
         self.desk = desk
         self.member_rooms = rooms
@@ -55,11 +82,11 @@ class GuideActions:
 
     async def to_member(self, member: Member, text: str) -> None:
         """A message to a member from wallguide@ (guides appear only by the guides' display name)."""
-        realm = self.rt.realms[member.realm]
-        await self.rt.send(realm.people_domain, st.build_chat(realm.guide_jid, member.account, text))
+        realm = self.realms[member.realm]
+        await self.send(realm.people_domain, st.build_chat(realm.guide_jid, member.account, text))
 
     async def _notify(self, member: Member, key: str, **params: str) -> None:
-        language = self.rt.realms[member.realm].language
+        language = self.realms[member.realm].language
         await self.to_member(member, i18n.text(language, key, **params))
 
     async def execute(self, where: str, guide: Member, command: GuideCommand) -> str:
@@ -84,14 +111,14 @@ class GuideActions:
         return await self._member_command(guide, member, command)
 
     def _target(self, pseudonym: str) -> Member:
-        member = self.rt.directory.by_pseudonym(self.realm.id, pseudonym)
+        member = self.directory.by_pseudonym(self.realm.id, pseudonym)
         if member is None:
             raise CommandProblem(i18n.text(self.realm.language, "watch.no_member", name=pseudonym))
         return member
 
     async def _audit(self, actor: str, action: str, target: str, detail: dict[str, object]) -> None:
         await self.audit.append(actor, action, self.realm.id, target, detail)
-        self.rt.bus.publish(ModeratorAction(realm=self.realm.id, action=action, target=target))
+        self.bus.publish(ModeratorAction(realm=self.realm.id, action=action, target=target))
 
     async def _entry(self, command: GuideCommand) -> QueueEntry:
         raw = command.arguments["entry"].lstrip("#")
@@ -120,9 +147,9 @@ class GuideActions:
         answer = "helpful" if helpful else "not_helpful"
         if not await self.desk.guides.add_feedback(entry.id, guide.pseudonym, helpful, command.text):
             raise CommandProblem(i18n.text(language, "watch.feedback_given", id=str(entry.id)))
-        if self.rt.metrics is not None:
+        if self.metrics is not None:
             for construct in entry.constructs:
-                self.rt.metrics.alert_feedback.labels(self.realm.id, construct, answer).inc()
+                self.metrics.alert_feedback.labels(self.realm.id, construct, answer).inc()
         detail = {"constructs": list(entry.constructs), "signals": list(entry.signals), "note": command.text}
         await self._audit(guide.pseudonym, f"alert.{answer}", f"#{entry.id}", detail)
         return i18n.text(language, f"watch.feedback_{answer}", id=str(entry.id))
@@ -136,7 +163,7 @@ class GuideActions:
             await self.member_rooms.post_as_guide(address.room, text)
         else:
             for member_id in address.member_ids:
-                member = self.rt.directory.by_id(member_id)
+                member = self.directory.by_id(member_id)
                 if member is not None:
                     await self.to_member(member, text)
         await self.post_line(where, guide, i18n.text(self.realm.language, "watch.posted", text=text))
@@ -145,14 +172,14 @@ class GuideActions:
 
     async def _decide_held(self, guide: Member, command: GuideCommand) -> str:
         language = self.realm.language
-        held = await self.rt.store.find_message(command.arguments["message"], ("hold",))
+        held = await self.store.find_message(command.arguments["message"], ("hold",))
         if held is None:
             raise CommandProblem(i18n.text(language, "watch.no_held", id=command.arguments["message"]))
-        author = self.rt.directory.by_id(held.sender_id)
+        author = self.directory.by_id(held.sender_id)
         if author is None or author.realm != self.realm.id:
             raise CommandProblem(i18n.text(language, "watch.no_held", id=command.arguments["message"]))
         if command.verb is Verb.REJECT:
-            await self.rt.store.settle_held(held.stanza_id, "rejected", None)
+            await self.store.settle_held(held.stanza_id, "rejected", None)
             await self._notify(author, "notice.held_rejected", reason=command.text)
             await self._audit(guide.pseudonym, "held.reject", held.stanza_id, {"reason": command.text})
             return i18n.text(language, "watch.held_rejected", id=short_id(held.stanza_id))
@@ -160,7 +187,7 @@ class GuideActions:
         if key.kind is KeyKind.ROOM_PRIVATE and not self.member_rooms.is_present(key.room, held.recipient_id):
             raise CommandProblem(i18n.text(language, "watch.held_recipient_gone", id=short_id(held.stanza_id)))
         text, edited = approval(command, held.original)
-        await self.rt.store.settle_held(held.stanza_id, "approved", text)
+        await self.store.settle_held(held.stanza_id, "approved", text)
         await self._deliver_held(held.stanza_id, held.conversation, author, held.recipient_id, held.client_id, text)
         if edited:
             await self._notify(author, "notice.held_edited", reason=command.reason or "-")
@@ -172,8 +199,8 @@ class GuideActions:
     async def moderate_message(self, actor: str, short: str, removing: bool, text: str, reason: str) -> str:
         """Removes or edits a delivered message: in its room (XEP-0425, XEP-0308) or one-on-one chat."""
         language = self.realm.language
-        found = await self.rt.store.find_message(short, ("deliver", "redact", "approved", "edited"))
-        author = self.rt.directory.by_id(found.sender_id) if found else None
+        found = await self.store.find_message(short, ("deliver", "redact", "approved", "edited"))
+        author = self.directory.by_id(found.sender_id) if found else None
         key = parse_key(found.conversation) if found is not None else None
         if key is None or author is None or author.realm != self.realm.id or key.kind is KeyKind.ROOM_PRIVATE:
             raise CommandProblem(i18n.text(language, "watch.no_message", id=short))
@@ -190,7 +217,7 @@ class GuideActions:
                 )
                 await self.member_rooms.correct(local, record, text)
         else:
-            await self.rt.store.moderate(found.stanza_id, "" if removing else text)
+            await self.store.moderate(found.stanza_id, "" if removing else text)
             await self._moderate_direct(author, found.recipient_id, found.client_id, text, removing)
         if removing:
             await self._notify(author, "notice.removed", reason=reason)
@@ -203,10 +230,10 @@ class GuideActions:
         self, author: Member, recipient_id: int | None, client_id: str | None, text: str, removing: bool
     ) -> None:
         """In a one-on-one chat: a retraction (XEP-0424) or a correction from the author's pseudonym."""
-        recipient = self.rt.directory.by_id(recipient_id) if recipient_id is not None else None
+        recipient = self.directory.by_id(recipient_id) if recipient_id is not None else None
         if recipient is None or client_id is None:
             return
-        realm = self.rt.realms[author.realm]
+        realm = self.realms[author.realm]
         sender = f"{author.pseudonym}@{realm.people_domain}"
         language = realm.language
         if removing:
@@ -215,7 +242,7 @@ class GuideActions:
         else:
             stanza = st.build_message(sender, recipient.account, ChatMessage(new_stanza_id(), "chat", body=text,
                                                                              replaces=client_id))  # fmt: skip
-        await self.rt.send(realm.people_domain, stanza)
+        await self.send(realm.people_domain, stanza)
 
     async def _deliver_held(
         self,
@@ -226,15 +253,15 @@ class GuideActions:
         client_id: str | None,
         text: str,
     ) -> None:
-        realm, key = self.rt.realms[author.realm], parse_key(conversation)
+        realm, key = self.realms[author.realm], parse_key(conversation)
         if key.kind is KeyKind.DM and recipient_id is not None:
-            recipient = self.rt.directory.by_id(recipient_id)
+            recipient = self.directory.by_id(recipient_id)
             if recipient is not None:
                 message = ChatMessage(client_id, "chat", body=text)
                 sender = f"{author.pseudonym}@{realm.people_domain}"
-                await self.rt.send(realm.people_domain, st.build_message(sender, recipient.account, message))
+                await self.send(realm.people_domain, st.build_message(sender, recipient.account, message))
         elif key.kind is KeyKind.ROOM:
-            record = RoomRecord(0, stanza_id, author.id, author.pseudonym, client_id, text, self.rt.now())
+            record = RoomRecord(0, stanza_id, author.id, author.pseudonym, client_id, text, self.clock())
             await self.member_rooms.post_record(key.room, record)
         elif key.kind is KeyKind.ROOM_PRIVATE and recipient_id is not None:
             message = ChatMessage(client_id, "chat", body=text)
@@ -247,20 +274,20 @@ class GuideActions:
         if verb is Verb.WARN:
             await self._notify(member, "notice.warned", reason=command.text)
         elif verb is Verb.MUTE:
-            until = self.rt.now() + parse_duration(command.arguments["duration"])
-            await self.rt.sanctions.mute(member, until, command.text, guide.pseudonym)
+            until = self.clock() + parse_duration(command.arguments["duration"])
+            await self.sanctions.mute(member, until, command.text, guide.pseudonym)
             await self._notify(member, "notice.muted", until=time.strftime("%H:%M UTC", time.gmtime(until)),
                                reason=command.text)  # fmt: skip
         elif verb is Verb.UNMUTE:
-            await self.rt.sanctions.unmute(member)
+            await self.sanctions.unmute(member)
             await self._notify(member, "notice.unmuted")
         elif verb is Verb.SUSPEND:
-            await self.rt.store.set_status(member.realm, name, Status.SUSPENDED)
-            await self.rt.refresh_directory()
+            await self.store.set_status(member.realm, name, Status.SUSPENDED)
+            await self.refresh_directory()
             await self._notify(member, "notice.suspended", reason=command.text)
         elif verb in (Verb.WATCH, Verb.UNWATCH):
             on = verb is Verb.WATCH
-            await self.rt.sanctions.watch(member, command.text, guide.pseudonym, on)
+            await self.sanctions.watch(member, command.text, guide.pseudonym, on)
         elif verb is Verb.NOTE:
             await guides.add_note(member.id, guide.pseudonym, command.text)
         elif verb is Verb.ACTIVITY:  # reading a member's texts is audited too
@@ -270,7 +297,7 @@ class GuideActions:
         return i18n.text(language, f"watch.member_{verb.value}", name=name)
 
     async def _activity(self, member: Member) -> str:
-        rows = await self.rt.store.recent_by_member(member.id, 10)
+        rows = await self.store.recent_by_member(member.id, 10)
         notes = await self.desk.guides.notes(member.id, 3)
         lines = [i18n.text(self.realm.language, "watch.activity", name=member.pseudonym)]
         for row in rows:

@@ -17,12 +17,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from xml.sax.saxutils import escape, quoteattr
 
 from chatd.core.commands import parse_command
-from chatd.runtime import Runtime
-from chatd.store import ArchivedMessage
+from chatd.core.model import Directory, Realm
+from chatd.store import ArchivedMessage, Store
 from chatd.store.journal import Journal
 from chatd.xmpp import stanza as st
 from chatd.xmpp.muc.payloads import stamp
@@ -33,10 +33,12 @@ log = logging.getLogger("chatd.recovery")
 
 
 class Recovery:
-    def __init__(self, runtime: Runtime):
-        self.rt = runtime
+    def __init__(self, store: Store, directory: Directory, realms: Mapping[str, Realm]):
+        self.store = store
+        self.directory = directory
+        self.realms = realms
         self.sent_again = 0
-        self.journal = Journal(runtime.store.path)
+        self.journal = Journal(store.path)
         self._received: list[ET.Element] = []  # journaled by the last run, not archived
         self._left: list[ArchivedMessage] = []  # unconfirmed by the last run
         self._uncertain: dict[str, set[str]] = {}  # domain -> stanza ids unconfirmed when its stream dropped
@@ -45,19 +47,19 @@ class Recovery:
     async def load(self) -> None:
         """Before the streams start: what the last run received and did not archive, and what it
         archived and did not confirm sent."""
-        await self.rt.store.open_sent_log()
-        archived = await self.rt.store.recent_client_ids()
+        await self.store.open_sent_log()
+        archived = await self.store.recent_client_ids()
         for record in self.journal.recover():
             try:
                 element = ET.fromstring(record)
             except ET.ParseError:
                 continue
             sender, message_id = st.split_jid(element.get("from")), element.get("id")
-            member = self.rt.directory.by_account(f"{sender[0]}@{sender[1]}") if sender else None
+            member = self.directory.by_account(f"{sender[0]}@{sender[1]}") if sender else None
             if member is not None and message_id and (member.id, message_id) not in archived:
                 self._received.append(element)  # without an id it could not be told from an archived one
         self.journal.start()
-        self._left = await self.rt.store.unsent()
+        self._left = await self.store.unsent()
         if self._received:
             log.warning("%d received messages were not archived: handling them again", len(self._received))
         if self._left:
@@ -67,7 +69,7 @@ class Recovery:
         """Journaled: the stream's received messages are journaled (the people domains)."""
         if journaled:
             stream.journal = self._journal
-        stream.on_confirmed = self.rt.store.mark_sent
+        stream.on_confirmed = self.store.mark_sent
         stream.on_uncertain = lambda ids: self._uncertain.setdefault(stream.domain, set()).update(ids)
         stream.on_up = lambda: self._start(stream)
 
@@ -92,18 +94,18 @@ class Recovery:
         self._left = [m for m in self._left if self._domain_of(m) != stream.domain]
         uncertain = self._uncertain.pop(stream.domain, set())
         if uncertain:
-            rows += await self.rt.store.by_stanza_ids(sorted(uncertain))
+            rows += await self.store.by_stanza_ids(sorted(uncertain))
         if rows:
             log.warning("stream %s: sending %d unconfirmed messages again", stream.domain, len(rows))
         await self._send(stream, rows)
 
     async def _send(self, stream: ComponentStream, rows: Iterable[ArchivedMessage]) -> None:
-        directory = self.rt.directory
+        directory = self.directory
         for row in rows:
             sender = directory.by_id(row.sender_id)
             recipient = directory.by_id(row.recipient_id) if row.recipient_id is not None else None
             if sender is None or recipient is None or row.body is None:
-                self.rt.store.mark_sent([row.stanza_id])  # nobody left to send it to
+                self.store.mark_sent([row.stanza_id])  # nobody left to send it to
                 continue
             domain = stream.domain
             stanza = (
@@ -115,5 +117,5 @@ class Recovery:
             self.sent_again += 1
 
     def _domain_of(self, row: ArchivedMessage) -> str:
-        sender = self.rt.directory.by_id(row.sender_id)
-        return self.rt.realms[sender.realm].people_domain if sender is not None else ""
+        sender = self.directory.by_id(row.sender_id)
+        return self.realms[sender.realm].people_domain if sender is not None else ""

@@ -15,18 +15,16 @@ from pathlib import Path
 
 import aiosqlite
 
-from chatd.core.model import Member, Role, Status
 from chatd.core.pipeline import ArchivedMessage
+from chatd.store.errors import StoreError
+from chatd.store.members import MemberRows
+from chatd.store.reads import ArchiveReads
 from chatd.store.rooms import RoomStore
 from chatd.store.sentlog import SentLog
 
 __all__ = ["ArchivedMessage", "Store", "StoreError"]
 
 log = logging.getLogger("chatd.store")
-
-
-class StoreError(Exception):
-    """A store operation failed for a reason the caller can explain."""
 
 
 # SQLite's result codes for a store that cannot take writes, in plain words (extended codes share the prefix).
@@ -75,19 +73,7 @@ def _migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def _member(row: aiosqlite.Row) -> Member:
-    return Member(
-        id=row["id"],
-        account=row["account"],
-        realm=row["realm"],
-        pseudonym=row["pseudonym"],
-        role=Role(row["role"]),
-        status=Status(row["status"]),
-        joined_at=row["joined_at"],
-    )
-
-
-class Store:
+class Store(MemberRows, ArchiveReads):
     def __init__(self, db: aiosqlite.Connection):
         self.db = db
         self._pending: list[tuple[ArchivedMessage, asyncio.Future[None]]] = []
@@ -235,68 +221,6 @@ class Store:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
-    # members
-
-    async def add_member(
-        self, account: str, realm: str, pseudonym: str, role: Role, joined_at: float | None = None
-    ) -> Member:
-        try:
-            cursor = await self.db.execute(
-                "INSERT INTO members (account, realm, pseudonym, role, status, joined_at)"
-                " VALUES (?, ?, ?, ?, 'active', ?)",
-                (account, realm, pseudonym, role.value, joined_at or time.time()),
-            )
-            await self.db.commit()
-        except aiosqlite.IntegrityError as exc:
-            await self.db.rollback()
-            if "account" in str(exc):
-                raise StoreError("this account is already a member") from exc
-            raise StoreError("this pseudonym is taken in that realm") from exc
-        member = await self.member_by_id(cursor.lastrowid or 0)
-        assert member is not None
-        return member
-
-    async def member_by_id(self, member_id: int) -> Member | None:
-        async with self.db.execute("SELECT * FROM members WHERE id = ?", (member_id,)) as cursor:
-            row = await cursor.fetchone()
-        return _member(row) if row else None
-
-    async def members(self, realm: str | None = None) -> list[Member]:
-        query, args = "SELECT * FROM members ORDER BY realm, pseudonym", ()
-        if realm:
-            query, args = "SELECT * FROM members WHERE realm = ? ORDER BY pseudonym", (realm,)
-        async with self.db.execute(query, args) as cursor:
-            return [_member(row) for row in await cursor.fetchall()]
-
-    async def set_status(self, realm: str, pseudonym: str, status: Status) -> Member:
-        cursor = await self.db.execute(
-            "UPDATE members SET status = ? WHERE realm = ? AND pseudonym = ?",
-            (status.value, realm, pseudonym),
-        )
-        await self.db.commit()
-        if cursor.rowcount == 0:
-            raise StoreError(f"no member {pseudonym} in realm {realm}")
-        async with self.db.execute(
-            "SELECT * FROM members WHERE realm = ? AND pseudonym = ?", (realm, pseudonym)
-        ) as cur:
-            row = await cur.fetchone()
-        return _member(row)
-
-    async def blocks(self) -> list[tuple[int, int]]:
-        async with self.db.execute("SELECT blocker_id, blocked_id FROM blocks") as cursor:
-            return [(row[0], row[1]) for row in await cursor.fetchall()]
-
-    async def set_block(self, blocker_id: int, blocked_id: int, on: bool) -> None:
-        if on:
-            await self.db.execute(
-                "INSERT OR IGNORE INTO blocks VALUES (?, ?, ?)", (blocker_id, blocked_id, time.time())
-            )
-        else:
-            await self.db.execute(
-                "DELETE FROM blocks WHERE blocker_id = ? AND blocked_id = ?", (blocker_id, blocked_id)
-            )
-        await self.db.commit()
-
     # archive
 
     async def archive(self, message: ArchivedMessage) -> None:
@@ -410,52 +334,6 @@ class Store:
             await self.db.executemany("UPDATE messages SET unsent = 0 WHERE stanza_id = ?", [(i,) for i in sent])
         await self.db.commit()
 
-    async def conversation(self, conversation: str, limit: int = 100) -> list[ArchivedMessage]:
-        rows = await self._messages("conversation = ?", (conversation,), limit)
-        return list(reversed(rows))
-
-    async def conversations_like(self, prefix: str) -> list[str]:
-        async with self.db.execute(
-            "SELECT DISTINCT conversation FROM messages WHERE conversation LIKE ?", (f"{prefix}%",)
-        ) as cursor:
-            return [row[0] for row in await cursor.fetchall()]
-
-    async def recent_by_member(self, member_id: int, limit: int = 10) -> list[ArchivedMessage]:
-        """A member's latest texts across conversations, newest first (shadow rooms excluded)."""
-        return await self._messages("sender_id = ? AND conversation NOT LIKE 'watch:%'", (member_id,), limit)
-
-    async def find_message(self, short_id: str, verdicts: tuple[str, ...]) -> ArchivedMessage | None:
-        """A member's message by the random tail of its stanza id (what guides type), if unique."""
-        if not short_id.isalnum() or not verdicts:
-            return None
-        marks = ", ".join("?" * len(verdicts))
-        rows = await self._messages(
-            f"verdict IN ({marks}) AND stanza_id LIKE ? AND conversation NOT LIKE 'watch:%'",
-            (*verdicts, f"%-{short_id}"),
-            2,
-        )
-        return rows[0] if len(rows) == 1 else None
-
-    async def reported_message(self, conversation: str, reply_id: str) -> ArchivedMessage | None:
-        """The message a report answers: by stanza id (rooms) or by the author's own id (chats)."""
-        rows = await self._messages(
-            "conversation = ? AND (stanza_id = ? OR client_id = ?)", (conversation, reply_id, reply_id), 1
-        )
-        return rows[0] if rows else None
-
-    async def latest_between(self, sender_id: int, recipient_id: int) -> ArchivedMessage | None:
-        """The last one-on-one message one member sent another."""
-        rows = await self._messages("sender_id = ? AND recipient_id = ? AND conversation LIKE 'dm:%'",
-                                    (sender_id, recipient_id), 1)  # fmt: skip
-        return rows[0] if rows else None
-
-    async def quoted_message(self, recipient_id: int, quote: str) -> ArchivedMessage | None:
-        """The latest message a member received that contains the quoted text (a report to wallguide@)."""
-        rows = await self._messages(
-            "recipient_id = ? AND conversation LIKE 'dm:%' AND instr(body, ?) > 0", (recipient_id, quote), 1
-        )
-        return rows[0] if rows else None
-
     async def settle_held(self, stanza_id: str, verdict: str, body: str | None) -> None:
         """A guide approved (with the text delivered) or rejected a held message."""
         await self.db.execute(
@@ -482,27 +360,3 @@ class Store:
             (stanza_id,),
         )
         await self.db.commit()
-
-    async def _messages(self, where: str, args: tuple[object, ...], limit: int) -> list[ArchivedMessage]:
-        async with self.db.execute(
-            f"SELECT * FROM messages WHERE {where} ORDER BY seq DESC LIMIT ?", (*args, limit)
-        ) as cursor:
-            rows = await cursor.fetchall()
-        return [
-            ArchivedMessage(
-                stanza_id=r["stanza_id"],
-                conversation=r["conversation"],
-                sender_id=r["sender_id"],
-                recipient_id=r["recipient_id"],
-                client_id=r["client_id"],
-                body=r["body"],
-                original=r["original"],
-                verdict=r["verdict"],
-                findings=json.loads(r["findings"]),
-                created_at=r["created_at"],
-                unsent=bool(r["unsent"]),
-                refs=r["refs"],
-                quote_end=r["quote_end"],
-            )
-            for r in rows
-        ]

@@ -13,16 +13,17 @@ from chatd.core.pipeline import TextEvent
 from chatd.core.refusal import Refusal, Refused
 from chatd.executor import Executor, Reply
 from chatd.ids import new_stanza_id
-from chatd.runtime import Runtime
-from chatd.store import ArchivedMessage
+from chatd.ports import Counters
+from chatd.store import ArchivedMessage, Store
 from chatd.xmpp import stanza as st
 from chatd.xmpp.stream import ComponentStream
 from policies import Conversation, Field
 
 
 class DirectReferences:
-    def __init__(self, runtime: Runtime, realm: Realm, executor: Executor):
-        self.rt = runtime
+    def __init__(self, realm: Realm, executor: Executor, store: Store, counters: Counters):
+        self.store = store
+        self.counters = counters
         self.realm = realm
         self.executor = executor
 
@@ -30,7 +31,7 @@ class DirectReferences:
         return f"{member.pseudonym}@{self.realm.people_domain}"
 
     async def _found(self, conversation: str, message_id: str) -> ArchivedMessage | None:
-        return await self.rt.store.reported_message(conversation, message_id)
+        return await self.store.reported_message(conversation, message_id)
 
     async def with_reply(
         self, sender: Member, recipient: Member, conversation: str, message: ChatMessage
@@ -79,4 +80,4 @@ class DirectReferences:
         retracted = st.build_retraction(self._address(sender), recipient.account, found.client_id, fallback,
                                         message.id or new_stanza_id())  # fmt: skip
         await stream.send(retracted)
-        self.rt.counters.stanzas_out += 1
+        self.counters.stanzas_out += 1

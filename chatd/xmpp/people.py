@@ -9,21 +9,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from chatd import failpoints, i18n
-from chatd.core import keys
-from chatd.core.commands import Command, parse_command
+from chatd.core.crisis import CrisisFollowUp
 from chatd.core.direct import admit_sender, conversation_key, find_recipient
 from chatd.core.fragments import Piece
 from chatd.core.message import ChatMessage, check_message, quote_end_after
 from chatd.core.model import Member, Realm
-from chatd.core.pipeline import TextEvent, archive_record
+from chatd.core.pipeline import TextEvent
 from chatd.core.refusal import Refusal, Refused, allowed, answered, checked
-from chatd.core.shadow import Reviewed
-from chatd.executor import Executor, Reply
 from chatd.ids import new_stanza_id
-from chatd.runtime import Runtime
-from chatd.store.registration import RegistrationStore
-from chatd.vault.seal import associated_data
-from chatd.xmpp import adhoc, discovery
+from chatd.ports import FileReport
+from chatd.sanctions import Sanctions
+from chatd.vault.seal import Sealer
+from chatd.xmpp import discovery
 from chatd.xmpp import stanza as st
 from chatd.xmpp.direct_refs import DirectReferences
 from chatd.xmpp.ns import (
@@ -36,14 +33,13 @@ from chatd.xmpp.ns import (
     NS_PING,
     NS_RECEIPTS,
 )
+from chatd.xmpp.ports import DomainPorts
+from chatd.xmpp.services import GUIDE, RESOURCES, SERVICES, ServiceAddresses
 from chatd.xmpp.stream import ComponentStream
-from policies import Action, Conversation, Field, Verdict
+from policies import Conversation, Field
 
 log = logging.getLogger("chatd.people")
 
-GUIDE = "wallguide"
-RESOURCES = "resources"
-SERVICES = (GUIDE, RESOURCES)
 PSEUDONYM_FEATURES = [
     NS_DISCO_INFO,
     NS_CHATSTATES,
@@ -54,30 +50,41 @@ PSEUDONYM_FEATURES = [
 ]
 
 
-class PeopleDomain:
-    def __init__(self, runtime: Runtime, realm: Realm):
-        self.rt = runtime
+class PeopleDomain(ServiceAddresses):
+    def __init__(
+        self,
+        realm: Realm,
+        ports: DomainPorts,
+        *,
+        sanctions: Sanctions,
+        crisis: CrisisFollowUp,
+        sealer: Sealer | None,
+        report: FileReport,
+    ):
+        super().__init__(ports)
         self.realm = realm
         self.domain = realm.people_domain
-        self.executor = Executor.of(runtime)
-        self.references = DirectReferences(runtime, realm, self.executor)
+        self.sanctions = sanctions
+        self.crisis = crisis
+        self.sealer = sealer
+        self.report = report
+        self.references = DirectReferences(realm, self.executor, self.store, self.counters)
 
     # entry point: one raw stanza, in arrival order, synchronous
 
     def handle(self, stream: ComponentStream, element: ET.Element) -> None:
-        rt = self.rt
-        rt.counters.stanzas_in += 1
+        self.counters.stanzas_in += 1
         kind, sender, target = st.addresses(element)
         if sender is None or element.get("type") == "error":
-            rt.counters.dropped += 1
+            self.counters.dropped += 1
             return
         if target is None or target[1] != self.domain:
             self._refuse(stream, element, Refusal("jid-malformed", "error.malformed", kind="modify"), None)
             return
-        if discovery.is_services_request(element, rt.config.server.members_host):
-            stream.send_nowait(discovery.services_answer(element, self.realm, rt.directory, rt.config.watch.domain))
+        if discovery.is_services_request(element, self.config.server.members_host):
+            stream.send_nowait(discovery.services_answer(element, self.realm, self.directory, self.config.watch.domain))
             return
-        member = admit_sender(sender, rt.config.server.members_host, self.realm, rt.directory)
+        member = admit_sender(sender, self.config.server.members_host, self.realm, self.directory)
         if isinstance(member, Refusal):
             if kind != "presence" or element.get("type") in ("subscribe", "probe"):
                 self._refuse(stream, element, member, None)
@@ -89,7 +96,7 @@ class PeopleDomain:
 
     def _dispatch(self, stream: ComponentStream, element: ET.Element, member: Member, kind: str, local: str) -> None:
         """An admitted member's stanza to what serves it (a refusal raised there answers it)."""
-        if st.size(element) > self.rt.config.limits.max_stanza_bytes:
+        if st.size(element) > self.config.limits.max_stanza_bytes:
             raise Refused(Refusal("policy-violation", "error.too_large", kind="modify"))
         if kind == "message":
             self._on_message(stream, element, member, local)
@@ -103,19 +110,18 @@ class PeopleDomain:
     ) -> None:
         """A stanza's work in the sender's queue (in arrival order): a Refused raised there answers the stanza."""
         job = answered(job, lambda refusal: self._refuse(stream, element, refusal, member))
-        self.rt.queues.submit(member.account, job)
+        self.queues.submit(member.account, job)
 
     # messages
 
     def _on_message(self, stream: ComponentStream, element: ET.Element, member: Member, local: str) -> None:
-        rt = self.rt
-        if not rt.limiter.allow(member.account, time.monotonic()):
+        if not self.limiter.allow(member.account, time.monotonic()):
             raise Refused(Refusal("policy-violation", "error.too_fast", kind="wait"))
         message = st.parse_message(element)
-        checked(check_message(message, rt.config.limits.max_body_chars))
+        checked(check_message(message, self.config.limits.max_body_chars))
         if not local:
             raise Refused(Refusal("service-unavailable", "error.unavailable"))
-        if rt.is_resend(member.account, st.origin_id(element), message.id, message.body):
+        if self.resent.seen(member.account, st.origin_id(element), message.id, message.body):
             return  # the first copy was archived and delivered; the server acknowledged this one
         if local == GUIDE:
             self._serve(stream, element, member, lambda: self._to_guide(stream, member, message))
@@ -127,16 +133,15 @@ class PeopleDomain:
     async def _relay(
         self, stream: ComponentStream, element: ET.Element, sender: Member, pseudonym: str, message: ChatMessage
     ) -> None:
-        rt = self.rt
-        recipient = allowed(find_recipient(sender, self.realm, pseudonym, rt.directory))
+        recipient = allowed(find_recipient(sender, self.realm, pseudonym, self.directory))
 
         async def send(delivered: ChatMessage, stanza_id: str | None = None) -> None:
             # with the archive's id, the server's confirmation marks the archived copy sent (chatd.recovery)
             failpoints.hit("before_send")
             built = st.build_message(f"{sender.pseudonym}@{self.domain}", recipient.account, delivered)
             await stream.send(built, stanza_id)
-            rt.counters.stanzas_out += 1
-            rt.counters.delivered += 1
+            self.counters.stanzas_out += 1
+            self.counters.delivered += 1
 
         async def deliver(text: str, stanza_id: str) -> None:
             quote_end = quote_end_after(message.body or "", message.quote_end, text)
@@ -180,125 +185,9 @@ class PeopleDomain:
         reply = self._reply(stream, element, sender, deliver, retract)
         await self.executor.submit(event, replace(reply, unarchived=self._release(element, sender, message)))
 
-    def _reply(
-        self,
-        stream: ComponentStream,
-        element: ET.Element | None,
-        member: Member,
-        deliver: Callable[[str, str], Awaitable[None]] | None = None,
-        retract: Callable[[Piece, str], Awaitable[None]] | None = None,
-    ) -> Reply:
-        """The outlets for a member's text sent to this domain: errors to the stanza, notices from wallguide@."""
-
-        def refuse(refusal: Refusal) -> None:
-            if element is not None:  # Ask a Wall Guide is never refused (the guides read it)
-                raise Refused(refusal)
-
-        async def notice(text: str) -> None:
-            await self._say(stream, member, text)
-
-        if deliver is None:
-            return Reply(refuse, notice)
-        return Reply(refuse, notice, deliver) if retract is None else Reply(refuse, notice, deliver, retract)
-
     def _release(self, element: ET.Element, member: Member, message: ChatMessage) -> Callable[[], None]:
         """When the archive fails, the text was not accepted: the client may send it again."""
-        return lambda: self.rt.release_resend(member.account, st.origin_id(element), message.id, message.body)
-
-    async def _notice(self, stream: ComponentStream, member: Member, key: str, **params: str) -> None:
-        await self._say(stream, member, i18n.text(self.rt.language_of(member), key, **params))
-
-    async def _say(self, stream: ComponentStream, member: Member, body: str) -> None:
-        await stream.send(st.build_chat(self.realm.guide_jid, member.account, body))
-        self.rt.counters.stanzas_out += 1
-
-    # resources@: the resource library by topic; crisis resources after a high-severity risk
-
-    async def _to_resources(self, stream: ComponentStream, member: Member, message: ChatMessage) -> None:
-        if not message.carries_body or message.body is None:
-            return
-        language = self.rt.language_of(member)
-        library = self.rt.resources
-        topic = library.topic_of(message.body)
-        if topic is not None:
-            title = i18n.text(language, "resources.intro", topic=i18n.text(language, f"resources.topic.{topic}"))
-            await self._from_resources(stream, member, "\n".join([title, *library.for_topic(topic, language)]))
-        if self.rt.crisis.to_guide(member.id, topic is not None, self.rt.now()):  # a person reads it
-            await self._ask_guide(stream, member, message)
-            names = ", ".join(i18n.text(language, f"resources.topic.{t}") for t in library.topics)
-            body = i18n.text(language, "resources.to_guide", address=self.realm.guide_jid, topics=names)
-            await self._from_resources(stream, member, body)
-
-    async def _from_resources(self, stream: ComponentStream, member: Member, body: str) -> None:
-        await stream.send(st.build_chat(f"{RESOURCES}@{self.domain}", member.account, body))
-        self.rt.counters.stanzas_out += 1
-
-    # wallguide@: commands (Ask a Wall Guide threads build on this address)
-
-    async def _to_guide(self, stream: ComponentStream, member: Member, message: ChatMessage) -> None:
-        if not message.carries_body or message.body is None:
-            return
-        command = parse_command(message.body)
-        if command is not None and command.name == "share":
-            await self._share(stream, member, command.argument)
-        elif command is not None and command.name != "report":
-            key, params = await self._run_command(member, command)
-            await self._notice(stream, member, key, **params)
-        else:  # Ask a Wall Guide (or a report quoting a message)
-            await self._ask_guide(stream, member, message)
-
-    async def _ask_guide(self, stream: ComponentStream, member: Member, message: ChatMessage) -> None:
-        """The text opens or continues the member's thread with the guides on duty."""
-        assert message.body is not None
-        event = TextEvent(
-            member,
-            self.realm,
-            message.body,
-            Field.BODY,
-            Conversation.GUIDE,
-            str(keys.guide(member.id)),
-            "guide",
-            client_id=message.id,
-        )
-        await self.executor.submit(event, self._reply(stream, None, member))
-
-    async def _share(self, stream: ComponentStream, member: Member, details: str) -> None:
-        """ "!share <details>": contact details for the guides, sealed at once; only a Senior Clinician opens them."""
-        rt = self.rt
-        if rt.sealer is None or not details:
-            await self._notice(stream, member, "notice.share_unavailable" if rt.sealer is None else "notice.share_how")
-            return
-        now = rt.now()
-        sealed = rt.sealer.seal({"shared": details}, associated_data(member.realm, member.pseudonym, "shared"))
-        await RegistrationStore(rt.store.db).add_shared(
-            member.id, member.realm, member.pseudonym, self.realm.language, sealed, now
-        )
-        line = i18n.text(self.realm.language, "watch.shared", name=member.pseudonym)
-        stanza_id, conversation = new_stanza_id(), str(keys.guide(member.id))
-        await rt.store.archive(archive_record(stanza_id, conversation, member.id, line, now))
-        verdict = Verdict(Action.DELIVER, line)
-        rt.reviewed(Reviewed(self.realm.id, conversation, "guide", member, None, line, verdict, stanza_id, now))
-        await self._notice(stream, member, "notice.shared")
-
-    async def _run_command(self, member: Member, command: Command) -> tuple[str, dict[str, str]]:
-        rt = self.rt
-        if command.name == "unknown":
-            return "command.unknown", {"name": command.argument}
-        if command.name == "help":
-            return "command.help", {"encryption": i18n.text(rt.language_of(member), "help.encryption")}
-        if command.name == "blocks":
-            names = [m.pseudonym for m in rt.directory.blocked_by(member)]
-            return ("command.blocks_list", {"names": ", ".join(names)}) if names else ("command.blocks_none", {})
-        if not command.argument:
-            return "command.needs_name", {}
-        other = rt.directory.by_pseudonym(self.realm.id, command.argument)
-        if other is None or other.id == member.id:
-            return "error.unknown_pseudonym", {"name": command.argument}
-        blocking = command.name == "block"
-        if not blocking and not rt.directory.has_blocked(member, other):
-            return "command.not_blocked", {"name": other.pseudonym}
-        await rt.sanctions.block(member, other, blocking)
-        return ("command.blocked" if blocking else "command.unblocked"), {"name": other.pseudonym}
+        return lambda: self.resent.release(member.account, st.origin_id(element), message.id, message.body)
 
     # iq: disco and ping
 
@@ -323,7 +212,7 @@ class PeopleDomain:
                 element,
                 st.disco_items(
                     [
-                        (self.realm.guide_jid, self.rt.config.watch.guide_name),
+                        (self.realm.guide_jid, self.config.watch.guide_name),
                         (f"{RESOURCES}@{self.domain}", "Resources"),
                         (self.realm.rooms_domain, "Rooms"),
                     ]
@@ -335,47 +224,8 @@ class PeopleDomain:
             raise Refused(Refusal("service-unavailable", "error.unavailable"))
         stream.send_nowait(reply)
 
-    def _report_command(self, stream: ComponentStream, element: ET.Element, member: Member, query: ET.Element) -> bool:
-        """XEP-0050 on wallguide@: the "report" command (whom, why). True when the iq was about commands."""
-        language = self.realm.language
-        if query.tag == f"{{{NS_DISCO_ITEMS}}}query" and query.get("node") == NS_COMMANDS:
-            name = i18n.text(language, "adhoc.report")
-            stream.send_nowait(
-                st.build_iq_result(element, adhoc.command_items(self.realm.guide_jid, [("report", name)]))
-            )
-            return True
-        if query.tag != f"{{{NS_COMMANDS}}}command":
-            return False
-        values = adhoc.submitted(query)
-        if values is None:
-            fields = [
-                ("who", i18n.text(language, "adhoc.report_who"), True),
-                ("reason", i18n.text(language, "adhoc.report_reason"), False),
-            ]
-            form = adhoc.form_payload("report", i18n.text(language, "adhoc.report"), fields)
-            stream.send_nowait(st.build_iq_result(element, form))
-            return True
-        self.rt.queues.submit(member.account, lambda: self._report_by_form(stream, element, member, query, values))
-        return True
-
-    async def _report_by_form(
-        self, stream: ComponentStream, element: ET.Element, member: Member, query: ET.Element, values: dict[str, str]
-    ) -> None:
-        language = self.realm.language
-        target = self.rt.directory.by_pseudonym(self.realm.id, values.get("who", "").lower())
-        session = query.get("sessionid", "")
-        if target is None:
-            note = i18n.text(language, "error.unknown_pseudonym", name=values.get("who", ""))
-            stream.send_nowait(st.build_iq_result(element, adhoc.completed_payload("report", session, note, True)))
-            return
-        reported = await self.rt.store.latest_between(target.id, member.id)
-        if self.rt.file_report is not None:
-            await self.rt.file_report(member, conversation_key(member, target), reported, values.get("reason", ""))
-        note = i18n.text(language, "notice.report_received")
-        stream.send_nowait(st.build_iq_result(element, adhoc.completed_payload("report", session, note)))
-
     def _pseudonym_exists(self, local: str) -> bool:
-        found = self.rt.directory.by_pseudonym(self.realm.id, local)
+        found = self.directory.by_pseudonym(self.realm.id, local)
         return found is not None and found.active
 
     def _disco_info(self, local: str) -> str:
@@ -384,7 +234,7 @@ class PeopleDomain:
             name = i18n.text(language, "service.name")
             return st.disco_info([("component", "generic", name)], [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING])
         if local == GUIDE:
-            guide = self.rt.config.watch.guide_name
+            guide = self.config.watch.guide_name
             return st.disco_info([("client", "bot", guide)], [*PSEUDONYM_FEATURES, NS_COMMANDS])
         if local == RESOURCES:
             return st.disco_info([("client", "bot", "Resources")], PSEUDONYM_FEATURES)
@@ -406,7 +256,7 @@ class PeopleDomain:
     # errors
 
     def _refuse(self, stream: ComponentStream, element: ET.Element, refusal: Refusal, member: Member | None) -> None:
-        self.rt.counters.refused += 1
-        reply = st.build_error(element, refusal.condition, refusal.kind, self.rt.texts(refusal, member))
+        self.counters.refused += 1
+        reply = st.build_error(element, refusal.condition, refusal.kind, self.languages.texts(refusal, member))
         if reply is not None:
             stream.send_nowait(reply)

@@ -1,11 +1,8 @@
 """A realm's rooms domain: topic rooms and private groups as a XEP-0045 MUC service.
 
-Room state and decisions live in chatd.core.rooms; chatd/xmpp/muc/ translates stanzas, one
-concern a file (presence, messages, admin and owner, MAM; shared parts in base.py); this
-module dispatches. Every
-stanza for a room runs in that room's queue, in arrival order. A fan-out builds the
-stanza once and only puts a different `to` in front of each copy, then writes all copies
-at once.
+Room state and decisions live in chatd.core.rooms; the dispatcher and the concerns (presence,
+messages, admin and owner, MAM) are in chatd/xmpp/muc/; this module adds what only members' rooms
+have: topic rooms from config, the Wall Guides' posts, removals and edits, scheduled resources.
 """
 
 from __future__ import annotations
@@ -13,87 +10,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import xml.etree.ElementTree as ET
 
-from chatd import i18n
-from chatd.core import rooms as core
 from chatd.core.message import ChatMessage
 from chatd.core.model import Member
 from chatd.core.pipeline import archive_record
-from chatd.core.refusal import Refusal, Refused
 from chatd.core.rooms import Room, RoomKind
 from chatd.ids import new_stanza_id
 from chatd.store.rooms import RoomRecord
-from chatd.xmpp import discovery
-from chatd.xmpp import stanza as st
-from chatd.xmpp.muc.admin import AdminMixin
 from chatd.xmpp.muc.base import MucBase, TopicRoom
-from chatd.xmpp.muc.mam import MamMixin
-from chatd.xmpp.muc.messages import MessagesMixin
-from chatd.xmpp.muc.payloads import (
-    attrs,
-    data_form,
-)
-from chatd.xmpp.muc.presence import PresenceMixin
+from chatd.xmpp.muc.payloads import attrs
 from chatd.xmpp.muc.references import is_reaction
-from chatd.xmpp.ns import (
-    NS_CORRECT,
-    NS_DISCO_INFO,
-    NS_DISCO_ITEMS,
-    NS_FASTEN,
-    NS_MAM,
-    NS_MARKERS,
-    NS_MODERATE,
-    NS_MODERATE_0,
-    NS_MUC,
-    NS_MUC_ADMIN,
-    NS_MUC_OWNER,
-    NS_OCCUPANT_ID,
-    NS_PING,
-    NS_REACTIONS,
-    NS_REPLY,
-    NS_RETRACT,
-    NS_RETRACT_0,
-    NS_SELF_PING,
-    NS_SID,
-)
-from chatd.xmpp.stream import ComponentStream
+from chatd.xmpp.muc.service import ROOM_FEATURES, MucService
+from chatd.xmpp.ns import NS_CORRECT
 
 log = logging.getLogger("chatd.rooms")
-RESERVED_NICK = "x-roomuser-item"  # XEP-0045 §7.12: the join dialog asks the room for the member's nickname
-
-ROOM_FEATURES = [
-    NS_DISCO_INFO,
-    NS_MUC,
-    "muc_persistent",
-    "muc_unmoderated",
-    "muc_unsecured",
-    NS_MAM,
-    NS_SID,
-    NS_OCCUPANT_ID,
-    NS_SELF_PING,
-    NS_PING,
-    NS_MODERATE,
-    NS_MODERATE_0,
-    NS_RETRACT,
-    f"{NS_RETRACT}#tombstone",
-    NS_RETRACT_0,
-    f"{NS_MUC}#stable_id",  # XEP-0045 §17.1.6: the room's stanza-ids are stable
-    NS_REPLY,
-    NS_REACTIONS,
-    NS_MARKERS,
-]
-
 
 __all__ = ["ROOM_FEATURES", "MucBase", "RoomsDomain", "TopicRoom"]
 
 
-class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
-    """A realm's rooms domain: loading, the Wall Guides' posts, and one dispatcher for stanzas."""
+class RoomsDomain(MucService):
+    """A realm's rooms domain: loading, the Wall Guides' posts, removals and edits."""
 
     async def load(self) -> None:
         """Topic rooms from config (added to the store when new), then everything the store holds."""
-        store = self.rt.store.rooms
+        store = self.store.rooms
         for topic in self.topics:
             await store.add_room(
                 self.realm.id, topic.id, RoomKind.TOPIC, topic.name, topic.description, secrets.token_bytes(16), None
@@ -123,17 +63,17 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         if room is None:
             return
         stanza_id = new_stanza_id()
-        await self.rt.store.archive(archive_record(stanza_id, room.key, 0, text, self.rt.now()))
+        await self.store.archive(archive_record(stanza_id, room.key, 0, text, self.clock()))
         await self.post_record(
-            local, RoomRecord(0, stanza_id, 0, self.rt.config.watch.guide_name, None, text, self.rt.now())
+            local, RoomRecord(0, stanza_id, 0, self.config.watch.guide_name, None, text, self.clock())
         )
 
     async def post_record(self, local: str, record: RoomRecord) -> None:
         """Sends an archived message (a guide's post, an approved held message) to the room's occupants."""
         room = self.rooms.get(local)
         if room is not None:
-            stream = self.rt.streams[self.domain]
-            self.rt.counters.delivered += await self._fanout(
+            stream = self.streams[self.domain]
+            self.counters.delivered += await self._fanout(
                 stream, room, b"<message to=", self._message_tail(room, record)
             )
 
@@ -146,27 +86,27 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         room = self.rooms.get(local)
         recipient = room.occupants.get(recipient_id) if room is not None else None
         if room is not None and recipient is not None:
-            await self._private(self.rt.streams[self.domain], room, author.pseudonym, recipient, message)
+            await self._private(self.streams[self.domain], room, author.pseudonym, recipient, message)
 
     async def retract(self, local: str, stanza_id: str, reason: str) -> None:
         """XEP-0425: a Wall Guide's retraction reaches every occupant; the archive keeps a tombstone."""
         room = self.rooms.get(local)
         if room is not None:
             found = await self._found(room, stanza_id)
-            await self.rt.store.moderate(stanza_id, "")
+            await self.store.moderate(stanza_id, "")
             await self._announce_retraction(room, stanza_id, reason)
             if found is not None and is_reaction(found):
                 await self._reaction_removed(room, found)
 
     async def correct(self, local: str, record: RoomRecord, text: str) -> None:
         """A Wall Guide's edit: a XEP-0308 correction of the author's message, archived in its place."""
-        await self.rt.store.moderate(record.stanza_id, text)
+        await self.store.moderate(record.stanza_id, text)
         replace_xml = f"<replace xmlns='{NS_CORRECT}'{attrs(id=record.client_id or record.stanza_id)}/>"
-        edited = RoomRecord(record.seq, new_stanza_id(), record.sender_id, record.nick, None, text, self.rt.now())
+        edited = RoomRecord(record.seq, new_stanza_id(), record.sender_id, record.nick, None, text, self.clock())
         room = self.rooms.get(local)
         if room is not None:
             await self._fanout(
-                self.rt.streams[self.domain], room, b"<message to=", self._message_tail(room, edited, extra=replace_xml)
+                self.streams[self.domain], room, b"<message to=", self._message_tail(room, edited, extra=replace_xml)
             )
 
     async def post_scheduled_resources(self) -> None:
@@ -174,132 +114,10 @@ class RoomsDomain(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         scheduled = [t for t in self.topics if t.resources and t.resource_post_hours > 0]
         if not scheduled:
             return
-        due = {t.id: self.rt.now() + t.resource_post_hours * 3600 for t in scheduled}
+        due = {t.id: self.clock() + t.resource_post_hours * 3600 for t in scheduled}
         while True:
-            await asyncio.sleep(max(0.2, min(due.values()) - self.rt.now()))
+            await asyncio.sleep(max(0.2, min(due.values()) - self.clock()))
             for topic in scheduled:
-                if self.rt.now() >= due[topic.id]:
-                    due[topic.id] = self.rt.now() + topic.resource_post_hours * 3600
+                if self.clock() >= due[topic.id]:
+                    due[topic.id] = self.clock() + topic.resource_post_hours * 3600
                     self._submit(topic.id, lambda t=topic: self.post_as_guide(t.id, self._resource_text(t.resources)))
-
-    def handle(self, stream: ComponentStream, element: ET.Element) -> None:
-        rt = self.rt
-        rt.counters.stanzas_in += 1
-        kind, sender, target = st.addresses(element)
-        if sender is None:
-            rt.counters.dropped += 1
-            return
-        if element.get("type") == "error":
-            if target is not None and target[0] in self.rooms and kind != "iq":
-                self._submit(target[0], lambda: self._drop_ghost(stream, element, target[0]))
-            return
-        if target is None or target[1] != self.domain:
-            self._refuse(stream, element, Refusal("jid-malformed", "error.malformed", kind="modify"), None)
-            return
-        member = self._admit(sender)
-        if isinstance(member, Refusal):
-            if kind != "presence" or element.get("type") in (None, "subscribe", "probe"):
-                self._refuse(stream, element, member, None)
-            return
-        try:
-            self._dispatch(stream, element, member, kind, target[0], target[2])
-        except Refused as refused:
-            self._refuse(stream, element, refused.refusal, member)
-
-    def _dispatch(
-        self, stream: ComponentStream, element: ET.Element, member: Member, kind: str, local: str, nick: str
-    ) -> None:
-        """An admitted member's stanza: to the concern that serves it (a refusal raised there answers it)."""
-        if st.size(element) > self.rt.config.limits.max_stanza_bytes:
-            raise Refused(Refusal("policy-violation", "error.too_large", kind="modify"))
-        if not local:
-            self._on_service(stream, element, member)
-        elif kind == "presence":
-            self._serve(stream, element, member, local, lambda: self._on_presence(stream, element, member, local, nick))
-        elif kind == "message":
-            self._on_message(stream, element, member, local, nick)
-        elif kind == "iq":
-            self._serve(stream, element, member, local, lambda: self._on_iq(stream, element, member, local, nick))
-
-    async def _on_iq(self, stream: ComponentStream, element: ET.Element, member: Member, local: str, nick: str) -> None:
-        kind = element.get("type")
-        if kind not in ("get", "set"):
-            return
-        query = st.payload(element)
-        ns = st.namespace(query.tag) if query is not None else ""
-        room = self.rooms.get(local)
-        asks_nick = ns == NS_DISCO_INFO and query is not None and query.get("node") == RESERVED_NICK and not nick
-        if asks_nick and (room is None or room.visible_to(member)):  # XEP-0045 §7.12: a new group's name too
-            identity = [("conference", "text", member.pseudonym)]
-            stream.send_nowait(st.build_iq_result(element, st.disco_info(identity, [], node=RESERVED_NICK)))
-            return
-        if room is None or not room.visible_to(member):
-            raise Refused(Refusal("item-not-found", "error.room_not_found", params={"name": local}))
-        if nick:
-            self._on_occupant_iq(stream, element, member, room, nick, ns)
-        elif kind == "get" and ns == NS_DISCO_INFO:
-            stream.send_nowait(st.build_iq_result(element, self._room_info(room)))
-        elif kind == "get" and ns == NS_DISCO_ITEMS:
-            stream.send_nowait(st.build_iq_result(element, st.disco_items([])))
-        elif kind == "get" and ns == NS_PING:
-            stream.send_nowait(st.build_iq_result(element))
-        elif ns == NS_MAM and query is not None:
-            await self._on_mam(stream, element, member, room, query)
-        elif ns == NS_MUC_ADMIN and query is not None:
-            await self._on_admin(stream, element, member, room, query)
-        elif ns == NS_MUC_OWNER and query is not None:
-            await self._on_owner(stream, element, member, room, query)
-        elif ns in (NS_MODERATE, NS_FASTEN) and query is not None:
-            await self._on_moderate(stream, element, member, room, query)
-        else:
-            raise Refused(Refusal("service-unavailable", "error.unavailable"))
-
-    def _on_occupant_iq(
-        self, stream: ComponentStream, element: ET.Element, member: Member, room: Room, nick: str, ns: str
-    ) -> None:
-        """XEP-0410 self-ping is answered by the room; other iqs to occupants are not passed on."""
-        occupant = room.occupant_of(element.get("from", ""))
-        if occupant is None:
-            raise Refused(Refusal("not-acceptable", "error.room_not_joined"))
-        if discovery.is_profile_request(st.payload(element)):
-            raise Refused(discovery.NOTHING_PUBLISHED)
-        if ns != NS_PING or not core.is_own_nick(occupant, element.get("from", ""), nick):
-            raise Refused(Refusal("feature-not-implemented", "error.unavailable"))
-        stream.send_nowait(st.build_iq_result(element))
-
-    def _on_service(self, stream: ComponentStream, element: ET.Element, member: Member) -> None:
-        """Stanzas to the rooms domain itself: discovery and ping."""
-        if st.local_name(element.tag) != "iq":
-            raise Refused(Refusal("service-unavailable", "error.unavailable"))
-        query = st.payload(element)
-        ns = st.namespace(query.tag) if query is not None else ""
-        if element.get("type") == "get" and ns == NS_DISCO_INFO:
-            name = i18n.text(self.realm.language, "room.service_name")
-            features = [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_MUC, NS_MAM]
-            stream.send_nowait(st.build_iq_result(element, st.disco_info([("conference", "text", name)], features)))
-        elif element.get("type") == "get" and ns == NS_DISCO_ITEMS:
-            items = [(self._jid(r), r.name) for r in self.rooms.values() if r.visible_to(member)]
-            stream.send_nowait(st.build_iq_result(element, st.disco_items(sorted(items))))
-        elif element.get("type") == "get" and ns == NS_PING:
-            stream.send_nowait(st.build_iq_result(element))
-        else:
-            raise Refused(Refusal("service-unavailable", "error.unavailable"))
-
-    def _room_info(self, room: Room) -> str:
-        """Groups are private groups to clients (members-only, non-anonymous); topic rooms public channels."""
-        group = ["muc_membersonly", "muc_hidden", "muc_nonanonymous"]
-        kind = group if room.is_group else ["muc_open", "muc_public", "muc_semianonymous"]
-        info = st.disco_info([("conference", "text", room.name)], ROOM_FEATURES + kind)
-        form = data_form(
-            "result",
-            f"{NS_MUC}#roominfo",
-            [
-                ("muc#roomconfig_roomname", None, [room.name]),
-                ("muc#roominfo_description", None, [room.description]),
-                ("muc#roominfo_occupants", None, [str(len(room.occupants))]),
-                ("muc#roominfo_subject", None, [room.shown_subject]),
-                ("muc#roominfo_lang", None, [self.realm.language]),
-                ("x-chatd#tags", "text-multi", list(room.tags)),
-            ],
-        )
-        return info.removesuffix("</query>") + form + "</query>"

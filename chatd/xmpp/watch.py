@@ -3,9 +3,12 @@
 Each conversation (one-on-one chat, topic room or group, Ask-a-Wall-Guide thread) has a shadow
 room, `<realm>-dm-<a>-<b>`, `<realm>-room-<local>`, `<realm>-guide-<member>`, and each realm a
 queue, `<realm>-queue`. Only Wall Guides and Senior Clinicians of that realm may join. Shadow
-rooms are MUC rooms (the rooms domain's machinery) whose messages chatd writes: every reviewed
-text with its verdict and original. Guides type commands (`!help`) in them; what a guide writes
-in an Ask-a-Wall-Guide shadow reaches the member from wallguide@.
+rooms are MUC rooms on the dispatcher members' rooms use too (chatd/xmpp/muc/service.py), whose
+messages chatd writes: every reviewed text with its verdict and original. Guides type commands
+(`!help`) in them; what a guide writes in an Ask-a-Wall-Guide shadow reaches the member from
+wallguide@. What differs from members' rooms is overridden here: who may join (guides of the
+realm), what a groupchat text does (commands, replies to a member, talk among guides), no
+invitations, the service's disco and ad-hoc commands.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from chatd import i18n
@@ -29,21 +33,21 @@ from chatd.core.guides import (
 )
 from chatd.core.keys import KeyKind, parse_key
 from chatd.core.message import ChatMessage
-from chatd.core.model import Member, Realm
+from chatd.core.model import Directory, Member, Realm
 from chatd.core.pipeline import archive_record
 from chatd.core.refusal import Refusal, Refused
 from chatd.core.rooms import Room, RoomKind
 from chatd.core.shadow import Reviewed, ShadowAddress, parse_shadow, queue_local, shadow_local, short_id
 from chatd.desk import Desk
-from chatd.executor import Executor
-from chatd.guide_actions import GuideActions
+from chatd.guide_actions import GuideActions, PostLine
 from chatd.ids import new_stanza_id
-from chatd.runtime import Runtime
-from chatd.store.audit import AuditLog
+from chatd.ports import Languages
 from chatd.store.rooms import RoomRecord
 from chatd.xmpp import adhoc
 from chatd.xmpp import stanza as st
+from chatd.xmpp.muc.service import MucService
 from chatd.xmpp.ns import NS_COMMANDS, NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MUC, NS_PING
+from chatd.xmpp.ports import MucPorts
 from chatd.xmpp.rooms import RoomsDomain
 from chatd.xmpp.stream import ComponentStream
 from policies import Action
@@ -62,22 +66,28 @@ class ShadowRoom(Room):
         return str(keys.watch(self.local))
 
 
-class ShadowRooms(RoomsDomain):
+class ShadowRooms(MucService):
     """One realm's shadow rooms and queue, on the shared watch domain."""
 
-    def __init__(self, runtime: Runtime, realm: Realm, domain: str, desk: Desk, rooms: RoomsDomain, audit: AuditLog):
-        super().__init__(runtime, realm, [])
+    def __init__(
+        self,
+        realm: Realm,
+        domain: str,
+        desk: Desk,
+        rooms: RoomsDomain,
+        ports: MucPorts,
+        actions: Callable[[PostLine], GuideActions],
+    ):
+        super().__init__(realm, [], ports)  # ports.executor does not mirror again: guides' words are not
         self.domain = domain
         self.desk = desk
         self.member_rooms = rooms
-        self.actions = GuideActions(runtime, realm, desk, rooms, audit, self._post)
-        self.executor = Executor.of(runtime, reviewed=lambda record: None)  # guides' words are not mirrored again
+        self.actions = actions(self._post)  # the guide actions post their answers here
 
     async def load(self) -> None:
         """The shadow rooms that have lines already (so that guides find them after a restart)."""
-        for conversation in await self.rt.store.conversations_like(str(keys.watch(f"{self.realm.id}-"))):
+        for conversation in await self.store.conversations_like(str(keys.watch(f"{self.realm.id}-"))):
             self.shadow(parse_key(conversation).room)
-        self.rt.presence_listeners.append(self.presence)
 
     def presence(self, realm: str, room: str, member: Member, joined: bool) -> None:
         """A presence listener: members entering and leaving a room show in its shadow."""
@@ -194,7 +204,7 @@ class ShadowRooms(RoomsDomain):
         return made
 
     def _exists(self, address: ShadowAddress) -> bool:
-        directory = self.rt.directory
+        directory = self.directory
         if address.kind == "queue":
             return True
         if address.kind == "room":
@@ -214,7 +224,7 @@ class ShadowRooms(RoomsDomain):
         return i18n.text(language, "watch.title_guide", name=names[0])
 
     def _pseudonym(self, member_id: int) -> str:
-        member = self.rt.directory.by_id(member_id)
+        member = self.directory.by_id(member_id)
         return member.pseudonym if member else f"#{member_id}"
 
     # writing into shadow rooms
@@ -250,10 +260,10 @@ class ShadowRooms(RoomsDomain):
             return
         stanza_id = new_stanza_id()
         sender_id = author.id if author else 0
-        nick = author.pseudonym if author else self.rt.config.watch.guide_name  # the desk writes as the guides
-        await self.rt.store.archive(archive_record(stanza_id, room.key, sender_id, body, self.rt.now()))
-        record = RoomRecord(0, stanza_id, sender_id, nick, None, body, self.rt.now())
-        stream = self.rt.streams[self.domain]
+        nick = author.pseudonym if author else self.config.watch.guide_name  # the desk writes as the guides
+        await self.store.archive(archive_record(stanza_id, room.key, sender_id, body, self.clock()))
+        record = RoomRecord(0, stanza_id, sender_id, nick, None, body, self.clock())
+        stream = self.streams[self.domain]
         await self._fanout(stream, room, b"<message to=", self._message_tail(room, record))
 
     def announce(self, entry: QueueEntry) -> None:
@@ -297,12 +307,12 @@ class ShadowRooms(RoomsDomain):
         await self._post(local, member, message.body)
 
     async def _reply_in_thread(self, room: Room, guide: Member, address: ShadowAddress, text: str) -> None:
-        member = self.rt.directory.by_id(address.member_ids[0])
+        member = self.directory.by_id(address.member_ids[0])
         if member is None:
             return
         await self.actions.to_member(member, text)
-        record = archive_record(new_stanza_id(), address.conversation, guide.id, text, self.rt.now(), None, member.id)
-        await self.rt.store.archive(record)
+        record = archive_record(new_stanza_id(), address.conversation, guide.id, text, self.clock(), None, member.id)
+        await self.store.archive(record)
         await self._post(room.local, guide, i18n.text(self.realm.language, "watch.sent_to_member", text=text))
 
     # commands
@@ -321,7 +331,7 @@ class ShadowRooms(RoomsDomain):
 
     async def reannounce(self, after: float) -> None:
         """Unclaimed high-severity entries are posted again in the queue room."""
-        now = self.rt.now()
+        now = self.clock()
         due = due_for_reannouncement(await self.desk.guides.entries(self.realm.id), now, after)
         if due:
             await self.desk.guides.mark_announced([e.id for e in due], now)
@@ -335,11 +345,11 @@ class ShadowRooms(RoomsDomain):
 class WatchDomain:
     """Dispatches the watch domain's stanzas to the sender's (or the room's) realm."""
 
-    def __init__(self, runtime: Runtime, domain: str, realms: dict[str, ShadowRooms]):
-        self.rt = runtime
+    def __init__(self, domain: str, realms: dict[str, ShadowRooms], directory: Directory, languages: Languages):
         self.domain = domain
         self.realms = realms
-        runtime.review_listeners.append(self.mirror)
+        self.directory = directory
+        self.languages = languages
 
     def mirror(self, record: Reviewed) -> None:
         shadows = self.realms.get(record.realm)
@@ -354,7 +364,7 @@ class WatchDomain:
         if shadows is None:
             if element.get("type") != "error":
                 refusal = Refusal("forbidden", "error.guides_only", kind="auth", bilingual=True)
-                reply = st.build_error(element, refusal.condition, refusal.kind, self.rt.texts(refusal, None))
+                reply = st.build_error(element, refusal.condition, refusal.kind, self.languages.texts(refusal, None))
                 if reply is not None:
                     stream.send_nowait(reply)
             return
@@ -362,5 +372,5 @@ class WatchDomain:
 
     def _sender_realm(self, element: ET.Element) -> str | None:
         sender = st.split_jid(element.get("from"))
-        member = self.rt.directory.by_account(f"{sender[0]}@{sender[1]}") if sender else None
+        member = self.directory.by_account(f"{sender[0]}@{sender[1]}") if sender else None
         return member.realm if member else None

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from chatd.actions import ActionRequest, Actions
+from chatd import wiring
+from chatd.actions import ActionRequest
 from chatd.core.model import Member
 from chatd.core.pipeline import TextEvent
 from chatd.core.refusal import Refusal
-from chatd.executor import Executor, Reply
+from chatd.executor import Reply
 from chatd.runtime import Runtime
-from chatd.xmpp.rooms import RoomsDomain
 from policies import Conversation, Field
 from tests.support.harness import EN, Recorder, make_runtime
 
@@ -45,7 +45,7 @@ async def test_ask_a_wall_guide_passes_the_flood_count_and_the_watchlist(runtime
         told.append(text)
 
     event = TextEvent(alex, EN, "I need to talk", Field.BODY, Conversation.GUIDE, f"guide:{alex.id}", "guide")
-    await Executor.of(runtime).submit(event, Reply(lambda refusal: None, notice))
+    await wiring.executor(runtime).submit(event, Reply(lambda refusal: None, notice))
     context = runtime.moderation.policy.contexts[-1]  # type: ignore[attr-defined]
     assert context.recent_messages in (2, 3)  # the limiter's count is rough: 3 sent, minus the refill meanwhile
     assert (context.watched, context.conversation) == (True, Conversation.GUIDE)
@@ -56,7 +56,9 @@ async def test_a_bots_post_passes_the_flood_count_and_the_watchlist(runtime: Run
     bot, sam = member(runtime, "helper-bot"), member(runtime, "brave-heron")
     flood(runtime, bot, 2)
     await runtime.sanctions.watch(bot, "test", "amber-guide", True)
-    actions = Actions(runtime, {}, {"en": RoomsDomain(runtime, EN, [])}, {}, None, None)  # type: ignore[arg-type]
+    runs = wiring.executor(runtime)
+    rooms = {"en": wiring.rooms(runtime, EN, [], runs)}
+    actions = wiring.actions(runtime, {}, rooms, {}, None, None, runs)  # type: ignore[arg-type]
     answer = await actions.post(
         "en", ActionRequest(service="s", token="t", bot="helper-bot", to="brave-heron", text="hi")
     )
@@ -77,7 +79,7 @@ async def test_the_archive_holds_a_text_before_anyone_gets_it(runtime: Runtime) 
         return None
 
     event = TextEvent(alex, EN, "hello", Field.BODY, Conversation.DIRECT, "dm:1:2", "message", sam)
-    outcome = await Executor.of(runtime).submit(event, Reply(lambda refusal: None, notice, deliver))
+    outcome = await wiring.executor(runtime).submit(event, Reply(lambda refusal: None, notice, deliver))
     assert outcome.delivered == "hello" and seen_at_delivery == [["hello"]]
 
 
@@ -96,6 +98,6 @@ async def test_when_the_archive_fails_nothing_is_delivered_and_the_author_is_tol
     event = TextEvent(alex, EN, "hello", Field.BODY, Conversation.DIRECT, "dm:1:2", "message", sam, "c1")
     released: list[bool] = []  # the translator releases the text, so that a resend of it counts as new
     reply = Reply(refused.append, notice, deliver, unarchived=lambda: released.append(True))
-    await Executor.of(runtime).submit(event, reply)
+    await wiring.executor(runtime).submit(event, reply)
     assert [(r.condition, r.text) for r in refused] == [("internal-server-error", "error.not_delivered")]
     assert delivered == [] and released == [True]

@@ -1,11 +1,13 @@
 """Guide actions through the one service, without a network: commands in, store, stanzas and audit out."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 import pytest
 
+from chatd import wiring
 from chatd.core import rooms as core_rooms
 from chatd.core.guides import CommandProblem, Verb, parse_guide_command
 from chatd.core.model import Member
@@ -13,8 +15,7 @@ from chatd.core.pipeline import TextEvent
 from chatd.core.refusal import Refusal
 from chatd.core.rooms import Room, RoomKind
 from chatd.core.shadow import short_id
-from chatd.desk import Desk
-from chatd.executor import Executor, Reply
+from chatd.executor import Reply
 from chatd.guide_actions import GuideActions
 from chatd.runtime import Runtime
 from chatd.store.audit import AuditLog
@@ -38,8 +39,8 @@ def service(rt: Runtime, lines: list[tuple[str, str]], rooms: RoomsDomain | None
     async def post_line(where: str, author: Member | None, text: str) -> None:
         lines.append((where, text))
 
-    rooms = rooms or RoomsDomain(rt, EN, [])
-    return GuideActions(rt, EN, Desk(rt), rooms, rt.audit, post_line)  # type: ignore[attr-defined]
+    rooms = rooms or wiring.rooms(rt, EN, [], wiring.executor(rt))
+    return wiring.guide_actions(rt, EN, wiring.desk(rt), rooms, rt.audit, post_line)  # type: ignore[attr-defined]
 
 
 def who(rt: Runtime, pseudonym: str) -> Member:
@@ -64,7 +65,7 @@ async def write(
 
     kind, key = ("private", "roompm:en:general:1:2") if place is Conversation.ROOM_PRIVATE else ("message", "dm:1:2")
     event = TextEvent(author, EN, text, Field.BODY, place, key, kind, recipient, "c-9")
-    await Executor.of(rt).submit(event, Reply(refused.append, notice))
+    await wiring.executor(rt).submit(event, Reply(refused.append, notice))
     return refused
 
 
@@ -122,7 +123,7 @@ async def test_unknown_targets_are_refused_with_a_clear_problem(runtime: Runtime
 
 async def test_an_approved_held_private_message_in_a_room_reaches_its_recipient_there(runtime: Runtime) -> None:
     alex, sam, guide = who(runtime, "calm-otter"), who(runtime, "brave-heron"), who(runtime, "amber-guide")
-    rooms = RoomsDomain(runtime, EN, [])
+    rooms = wiring.rooms(runtime, EN, [], wiring.executor(runtime))
     room = rooms.rooms["general"] = Room("general", "en", RoomKind.TOPIC, "General", "", b"salt")
     for member, full in ((alex, "alex@localhost/phone"), (sam, "sam@localhost/laptop")):
         core_rooms.enter(room, member, full, quoteattr(full).encode(), member.pseudonym)
@@ -145,3 +146,40 @@ def rooms_sent(rt: Runtime) -> list[str]:
     stream = rt.streams[EN.rooms_domain]
     assert isinstance(stream, Stream)
     return stream.sent
+
+
+async def test_a_rejected_held_text_reaches_nobody_and_its_author_is_told_why(runtime: Runtime) -> None:
+    alex, sam, guide = who(runtime, "calm-otter"), who(runtime, "brave-heron"), who(runtime, "amber-guide")
+    await write(runtime, alex, sam, "call me tonight")
+    held = (await runtime.store.conversation("dm:1:2"))[-1]
+    command = parse_guide_command(f"!reject {short_id(held.stanza_id)} not safe to share")
+    await service(runtime, []).execute("en-dm-1-2", guide, command)
+    assert not [s for s in sent(runtime) if "sam@localhost" in s]
+    to_alex = [s for s in sent(runtime) if "alex@localhost" in s]
+    assert len(to_alex) == 1 and "not safe to share" in to_alex[0]
+    settled = (await runtime.store.conversation("dm:1:2"))[-1]
+    assert (settled.verdict, settled.body, settled.original) == ("rejected", None, "call me tonight")
+    with pytest.raises(CommandProblem):  # settled: neither approved nor rejected again
+        await service(runtime, []).execute(
+            "en-dm-1-2", guide, parse_guide_command(f"!approve {short_id(held.stanza_id)}")
+        )
+
+
+async def test_a_removed_room_message_is_retracted_for_every_occupant_and_kept_for_the_guides(runtime: Runtime) -> None:
+    alex, guide = who(runtime, "calm-otter"), who(runtime, "amber-guide")
+    runtime.moderation.policy.action = Action.DELIVER  # type: ignore[attr-defined]
+    rooms = wiring.rooms(runtime, EN, [], wiring.executor(runtime))
+    room = rooms.rooms["general"] = Room("general", "en", RoomKind.TOPIC, "General", "", b"salt")
+    for member, full in ((alex, "alex@localhost/phone"), (who(runtime, "brave-heron"), "sam@localhost/laptop")):
+        core_rooms.enter(room, member, full, quoteattr(full).encode(), member.pseudonym)
+    event = TextEvent(alex, EN, "hello all", Field.BODY, Conversation.ROOM, "room:en:general", "message", None, "r-1")
+    await wiring.executor(runtime).submit(event, Reply(lambda refusal: None, lambda text: asyncio.sleep(0)))
+    delivered = (await runtime.store.conversation("room:en:general"))[-1]
+    command = parse_guide_command(f"!remove {short_id(delivered.stanza_id)} off topic")
+    await service(runtime, [], rooms).execute("en-room-general", guide, command)
+    retractions = [s for s in rooms_sent(runtime) if "urn:xmpp:message-moderate" in s]
+    told = "".join(retractions)
+    assert "alex@localhost/phone" in told and "sam@localhost/laptop" in told and delivered.stanza_id in told
+    removed = (await runtime.store.conversation("room:en:general"))[-1]
+    assert (removed.verdict, removed.body, removed.original) == ("removed", "", "hello all")
+    assert [s for s in sent(runtime) if "alex@localhost" in s and "off topic" in s]  # the author is told why

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from chatd import i18n, wiring
+from chatd.core.shadow import Reviewed
 from chatd.runtime import Runtime
 from chatd.xmpp.people import PeopleDomain
 from chatd.xmpp.rooms import RoomsDomain, TopicRoom
@@ -35,7 +37,7 @@ def stream_of(rt: Runtime, domain: str) -> Stream:
 
 
 async def joined_room(rt: Runtime) -> RoomsDomain:
-    rooms = RoomsDomain(rt, EN, [TopicRoom("general", "General")])
+    rooms = wiring.rooms(rt, EN, [TopicRoom("general", "General")], wiring.executor(rt))
     await rooms.load()
     stream = stream_of(rt, EN.rooms_domain)
     for full, nick in (("alex@localhost/phone", "calm-otter"), ("sam@localhost/laptop", "brave-heron")):
@@ -79,7 +81,7 @@ async def test_a_held_room_message_reaches_nobody_and_its_author_is_told_in_the_
 
 
 async def test_a_refused_chat_message_gets_one_error_and_nothing_is_archived(runtime: Runtime) -> None:
-    people = PeopleDomain(runtime, EN)
+    people = wiring.people(runtime, EN, wiring.executor(runtime))
     stream = stream_of(runtime, EN.people_domain)
     runtime.moderation.policy.action = Action.REJECT  # type: ignore[attr-defined]
     to = f"brave-heron@{EN.people_domain}"
@@ -91,3 +93,55 @@ async def test_a_refused_chat_message_gets_one_error_and_nothing_is_archived(run
     assert not [s for s in stream.sent if "sam@localhost" in s]
     rows = await runtime.store.conversation("dm:1:2")
     assert [(r.body, r.verdict) for r in rows] == [(None, "reject")]  # kept for the guides, delivered to nobody
+
+
+async def chat(rt: Runtime, people: PeopleDomain, message_id: str, text: str) -> None:
+    """calm-otter writes to brave-heron, as Prosody would pass it on; returns when the work is done."""
+    to = f"brave-heron@{EN.people_domain}"
+    message = (
+        f"<message from='alex@localhost/phone' to='{to}' type='chat' id='{message_id}'><body>{text}</body></message>"
+    )
+    people.handle(stream_of(rt, EN.people_domain), stanza(message))  # type: ignore[arg-type]
+    await rt.queues.idle()
+
+
+async def test_a_chat_message_is_archived_reviewed_then_delivered_from_the_senders_pseudonym(runtime: Runtime) -> None:
+    stream = stream_of(runtime, EN.people_domain)
+    reviewed: list[Reviewed] = []
+    runtime.signals.review_listeners.append(reviewed.append)
+    await chat(runtime, wiring.people(runtime, EN, wiring.executor(runtime)), "c2", "how are you")
+    delivered = [s for s in stream.sent if "how are you" in s]
+    assert len(delivered) == 1
+    assert "sam@localhost" in delivered[0] and f"calm-otter@{EN.people_domain}" in delivered[0]
+    rows = await runtime.store.conversation("dm:1:2")
+    assert [(r.body, r.verdict, r.client_id) for r in rows] == [("how are you", "deliver", "c2")]
+    assert [(r.conversation, r.original, r.verdict.action) for r in reviewed] == [
+        ("dm:1:2", "how are you", Action.DELIVER)
+    ]
+
+
+async def test_a_held_chat_message_reaches_nobody_and_its_author_is_told_by_wallguide(runtime: Runtime) -> None:
+    stream = stream_of(runtime, EN.people_domain)
+    runtime.moderation.policy.action = Action.HOLD  # type: ignore[attr-defined]
+    reviewed: list[Reviewed] = []
+    runtime.signals.review_listeners.append(reviewed.append)
+    await chat(runtime, wiring.people(runtime, EN, wiring.executor(runtime)), "c3", "call me")
+    assert not [s for s in stream.sent if "sam@localhost" in s or "call me" in s]
+    told = [s for s in stream.sent if "alex@localhost" in s]
+    assert len(told) == 1 and EN.guide_jid in told[0]
+    assert i18n.text("en", "notice.held", target="brave-heron") in told[0]
+    rows = await runtime.store.conversation("dm:1:2")
+    assert [(r.body, r.original, r.verdict) for r in rows] == [(None, "call me", "hold")]
+    assert [(r.original, r.verdict.action) for r in reviewed] == [("call me", Action.HOLD)]  # the guides see it
+
+
+async def test_every_reviewed_text_is_mirrored_into_its_conversations_shadow_room(runtime: Runtime) -> None:
+    desk = wiring.desk(runtime)
+    rooms = wiring.rooms(runtime, EN, [TopicRoom("general", "General")], wiring.executor(runtime))
+    domain = runtime.config.watch.domain
+    runtime.streams[domain] = Stream()  # type: ignore[assignment]
+    shadows = {"en": wiring.shadow_rooms(runtime, EN, domain, desk, rooms, None)}  # type: ignore[arg-type]
+    wiring.watch(runtime, domain, shadows)
+    await chat(runtime, wiring.people(runtime, EN, wiring.executor(runtime)), "c4", "good morning")
+    lines = await runtime.store.conversation("watch:en-dm-1-2")
+    assert len(lines) == 1 and lines[0].body is not None and "good morning" in lines[0].body

@@ -3,7 +3,7 @@ import xml.etree.ElementTree as ET
 
 from chatd.serial import SerialQueues
 from chatd.xmpp import stanza as st
-from chatd.xmpp.stream import Outbox
+from chatd.xmpp.outbox import Outbox
 
 
 def parse(text: str) -> ET.Element:

@@ -50,7 +50,7 @@ class AdminMixin(MucBase):
         if element.get("type") == "get":
             wanted = {i.get("affiliation") for i in items}
             listed = []
-            for member_id, pseudonym in await self.rt.store.rooms.members(room.realm, room.local):
+            for member_id, pseudonym in await self.store.rooms.members(room.realm, room.local):
                 affiliation = "owner" if member_id == room.owner_id else "member"
                 if affiliation in wanted:
                     jid = f"{pseudonym}@{self.realm.people_domain}"  # the pseudonym's address, never the account
@@ -84,7 +84,7 @@ class AdminMixin(MucBase):
         if not room.is_group or affiliation not in ("member", "none"):
             return Refusal("not-allowed", "error.room_not_allowed")
         on = affiliation == "member"
-        await self.rt.store.rooms.set_member(room.realm, room.local, target.id, on)
+        await self.store.rooms.set_member(room.realm, room.local, target.id, on)
         (room.members.add if on else room.members.discard)(target.id)
         if not on and occupant is not None:
             await self._remove(stream, room, occupant, "321")
@@ -92,11 +92,11 @@ class AdminMixin(MucBase):
 
     def _item_member(self, room: Room, item: ET.Element) -> Member | None:
         if item.get("nick"):
-            return self.rt.directory.by_pseudonym(self.realm.id, item.get("nick", ""))
+            return self.directory.by_pseudonym(self.realm.id, item.get("nick", ""))
         jid = st.split_jid(item.get("jid"))
         if jid is None or jid[1] != self.realm.people_domain:
             return None
-        return self.rt.directory.by_pseudonym(self.realm.id, jid[0])
+        return self.directory.by_pseudonym(self.realm.id, jid[0])
 
     async def _on_owner(
         self, stream: ComponentStream, element: ET.Element, member: Member, room: Room, query: ET.Element
@@ -138,6 +138,6 @@ class AdminMixin(MucBase):
             else:
                 description = delivered
         if (name, description) != (room.name, room.description):
-            await self.rt.store.rooms.set_name(room.realm, room.local, name, description)
+            await self.store.rooms.set_name(room.realm, room.local, name, description)
             room.name, room.description = name, description
         stream.send_nowait(st.build_iq_result(element))

@@ -21,9 +21,8 @@ from chatd.core.model import Member, Realm
 from chatd.core.pipeline import TextEvent
 from chatd.core.refusal import Refusal, Refused, answered, refuse
 from chatd.core.rooms import Occupant, Room
-from chatd.executor import Executor, Reply
+from chatd.executor import Reply
 from chatd.ids import new_stanza_id
-from chatd.runtime import Runtime
 from chatd.store.rooms import RoomRecord
 from chatd.xmpp import stanza as st
 from chatd.xmpp.direct_refs import DirectReferences
@@ -45,6 +44,7 @@ from chatd.xmpp.ns import (
     NS_RETRACT_0,
     NS_SID,
 )
+from chatd.xmpp.ports import MucPorts, Translator
 from chatd.xmpp.stream import ComponentStream
 from policies import Conversation, Field
 
@@ -63,24 +63,25 @@ class TopicRoom:
     resource_post_hours: float = 0.0  # posted this often (0: never)
 
 
-class MucBase:
+class MucBase(Translator):
     """One realm's rooms on one domain, and the helpers every concern uses."""
 
-    def __init__(self, runtime: Runtime, realm: Realm, topics: Iterable[TopicRoom]):
-        self.rt = runtime
+    def __init__(self, realm: Realm, topics: Iterable[TopicRoom], ports: MucPorts):
+        super().__init__(ports)
         self.realm = realm
         self.domain = realm.rooms_domain
         self.topics = list(topics)
         self.rooms: dict[str, Room] = {}
-        self.executor = Executor.of(runtime)
-        self.private_refs = DirectReferences(runtime, realm, self.executor)  # reactions, retractions in private
+        self.streams = ports.streams
+        self.room_presence = ports.room_presence
+        self.private_refs = DirectReferences(realm, self.executor, self.store, self.counters)  # in private
 
     def _admit(self, sender: tuple[str, str, str]) -> Member | Refusal:
-        return admit_sender(sender, self.rt.config.server.members_host, self.realm, self.rt.directory)
+        return admit_sender(sender, self.config.server.members_host, self.realm, self.directory)
 
     def _submit(self, local: str, job: Callable[[], Awaitable[None]]) -> None:
         """Work for a room, in its queue (in arrival order)."""
-        self.rt.queues.submit(str(keys.room(self.realm.id, local)), job)
+        self.queues.submit(str(keys.room(self.realm.id, local)), job)
 
     def _serve(
         self,
@@ -117,7 +118,7 @@ class MucBase:
         """Writes several stanzas at once; returns how many."""
         if copies:
             await stream.send(b"".join(copies))
-            self.rt.counters.stanzas_out += len(copies)
+            self.counters.stanzas_out += len(copies)
         return len(copies)
 
     async def _fanout(
@@ -135,7 +136,7 @@ class MucBase:
         """
         data = tail if isinstance(tail, bytes) else tail.encode()
         parts: list[bytes] = []
-        directory = self.rt.directory
+        directory = self.directory
         for occupant in room.occupants.values():
             if occupant is skip or (author is not None and directory.has_blocked(occupant.member, author)):
                 continue
@@ -144,7 +145,7 @@ class MucBase:
         if parts:
             await stream.send(b"".join(parts))
         copies = len(parts) // 3
-        self.rt.counters.stanzas_out += copies
+        self.counters.stanzas_out += copies
         return copies
 
     def _presence_tail(
@@ -216,7 +217,7 @@ class MucBase:
             f"{attrs(from_=self._jid(room, nick), type='chat', id=message.id)}>{body}"
             f"{st.receipts(message)}{self._extras(message)}<x xmlns='{NS_MUC_USER}'/></message>"
         ).encode()
-        self.rt.counters.delivered += await self._send(stream, self._to_clients(recipient, b"<message to=", tail))
+        self.counters.delivered += await self._send(stream, self._to_clients(recipient, b"<message to=", tail))
 
     async def _announce_retraction(self, room: Room, stanza_id: str, reason: str, by: str | None = None) -> None:
         """XEP-0425 (and its XEP-0424 tombstone form) to every occupant: the room took a message back.
@@ -225,7 +226,7 @@ class MucBase:
         body: Conversations applies a removal only to a message without one (a body is shown as a new message and
         the original stays), as Prosody's own moderation module sends it; the reason is in <reason>."""
         room_jid = self._jid(room)
-        by = by or self._jid(room, self.rt.config.watch.guide_name)
+        by = by or self._jid(room, self.config.watch.guide_name)
         why = f"<reason>{escape(reason)}</reason>" if reason else ""
         tail = (
             f"{attrs(from_=room_jid, type='groupchat', id=new_stanza_id())}>"
@@ -235,7 +236,7 @@ class MucBase:
             f"<retract xmlns='{NS_RETRACT_0}'/>{why}</moderated></apply-to>"
             f"<store xmlns='{NS_HINTS}'/></message>"
         )
-        await self._fanout(self.rt.streams[self.domain], room, b"<message to=", tail)
+        await self._fanout(self.streams[self.domain], room, b"<message to=", tail)
 
     async def _tell(self, stream: ComponentStream, room: Room, member: Member, text: str) -> None:
         """A room message from the room itself, to the member's own clients only (not archived)."""
@@ -281,7 +282,7 @@ class MucBase:
 
         def unarchived() -> None:  # the text was not accepted: the client may send it again
             body = st.parse_message(element).body
-            self.rt.release_resend(member.account, st.origin_id(element), element.get("id"), body)
+            self.resent.release(member.account, st.origin_id(element), element.get("id"), body)
 
         if retract is None:
             return Reply(refuse, notice, deliver, unarchived=unarchived)
@@ -305,7 +306,7 @@ class MucBase:
         await self._send(stream, [self._addressed(b"<presence to=", quoteattr(full).encode(), own)])
         if gone is not None:
             await self._fanout(stream, room, b"<presence to=", self._presence_tail(room, occupant, kind="unavailable"))
-            self.rt.room_presence(room.realm, room.local, occupant.member, joined=False)
+            self.room_presence(room.realm, room.local, occupant.member, False)
 
     async def _remove(self, stream: ComponentStream, room: Room, occupant: Occupant, code: str) -> None:
         """Takes a member out with every client: kicked (307) or removed from a group (321)."""
@@ -318,7 +319,7 @@ class MucBase:
         )
 
     def _refuse(self, stream: ComponentStream, element: ET.Element, refusal: Refusal, member: Member | None) -> None:
-        self.rt.counters.refused += 1
-        reply = st.build_error(element, refusal.condition, refusal.kind, self.rt.texts(refusal, member))
+        self.counters.refused += 1
+        reply = st.build_error(element, refusal.condition, refusal.kind, self.languages.texts(refusal, member))
         if reply is not None:
             stream.send_nowait(reply)

@@ -45,7 +45,7 @@ class MamMixin(MucBase):
             return
         try:
             search = self._archive_query(form_values(child(query, NS_DATA, "x")), child(query, NS_RSM, "set"))
-            records, complete = await self.rt.store.rooms.search(room.key, search)
+            records, complete = await self.store.rooms.search(room.key, search)
         except KeyError:  # an RSM or MAM anchor id that is not in this archive
             raise Refused(Refusal("item-not-found", "error.malformed")) from None
         except ValueError:
@@ -76,7 +76,7 @@ class MamMixin(MucBase):
         sender_id = None
         if form.get("with"):
             jid = st.split_jid(form["with"])
-            author = self.rt.directory.by_pseudonym(self.realm.id, jid[2]) if jid else None
+            author = self.directory.by_pseudonym(self.realm.id, jid[2]) if jid else None
             sender_id = author.id if author is not None else -1
         ids = tuple(form["ids"].split()) if form.get("ids") else ()
         limit, after, before = MAM_PAGE, form.get("after-id") or None, form.get("before-id") or None

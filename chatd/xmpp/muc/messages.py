@@ -41,7 +41,7 @@ class MessagesMixin(ReferencesMixin):
         x = child(element, NS_MUC_USER, "x")
         invites = x.findall(f"{{{NS_MUC_USER}}}invite") if x is not None else []
         message = st.parse_message(element)
-        limit = self.rt.config.limits.max_body_chars
+        limit = self.config.limits.max_body_chars
 
         def serve(job: Callable[[], Awaitable[None]]) -> None:
             self._serve(stream, element, member, local, job)
@@ -50,13 +50,13 @@ class MessagesMixin(ReferencesMixin):
             serve(lambda: self._on_invite(stream, element, member, local, invites))
         elif message.type == "groupchat" and not nick:
             texts = message.carries_body or bool(message.reactions)
-            if texts and not self.rt.limiter.allow(member.account, time.monotonic()):
+            if texts and not self.limiter.allow(member.account, time.monotonic()):
                 raise Refused(Refusal("policy-violation", "error.too_fast", kind="wait"))
             subject = st.client_child(element, "subject")
             if subject is None:
                 checked(core.check_groupchat(message, limit))
             body = message.body if message.carries_body else None
-            if self.rt.is_resend(member.account, st.origin_id(element), message.id, body):
+            if self.resent.seen(member.account, st.origin_id(element), message.id, body):
                 serve(lambda: self._acknowledge_resend(stream, element, member, local))
             elif subject is not None:
                 serve(lambda: self._on_subject(stream, element, member, local, subject.text or ""))
@@ -64,7 +64,7 @@ class MessagesMixin(ReferencesMixin):
                 serve(lambda: self._on_groupchat(stream, element, member, local, message))
         elif nick and message.type in ("chat", "normal"):
             checked(check_message(message, limit))
-            if not self.rt.is_resend(member.account, st.origin_id(element), message.id, message.body):
+            if not self.resent.seen(member.account, st.origin_id(element), message.id, message.body):
                 serve(lambda: self._on_private(stream, element, member, local, nick, message))
         elif element.get("type") != "groupchat":  # declines, voice requests and the like are not served
             raise Refused(Refusal("bad-request", "error.wrong_type"))
@@ -91,11 +91,11 @@ class MessagesMixin(ReferencesMixin):
         event = replace(event, quote_end=message.quote_end, refs=refs_of(message))
 
         async def deliver(text: str, stanza_id: str) -> None:
-            record = RoomRecord(0, stanza_id, member.id, member.pseudonym, message.id, text, self.rt.now())
+            record = RoomRecord(0, stanza_id, member.id, member.pseudonym, message.id, text, self.clock())
             quote_end = quote_end_after(body, message.quote_end, text)
             extra = st.carried(replace(message, chat_state=None, marker=None, quote_end=quote_end))
             tail = self._message_tail(room, record, extra=extra)
-            self.rt.counters.delivered += await self._fanout(stream, room, b"<message to=", tail, author=member)
+            self.counters.delivered += await self._fanout(stream, room, b"<message to=", tail, author=member)
 
         async def retract(piece: Piece, fallback: str) -> None:  # for every occupant (XEP-0425)
             await self._announce_retraction(room, piece.stanza_id, fallback)
@@ -107,7 +107,7 @@ class MessagesMixin(ReferencesMixin):
     ) -> None:
         """A resent room message: its sender gets the archived copy again (the reflection), nobody else."""
         room, client_id = self.rooms.get(local), element.get("id")
-        found = await self.rt.store.reported_message(room.key, client_id) if room and client_id else None
+        found = await self.store.reported_message(room.key, client_id) if room and client_id else None
         if room is None or found is None or found.sender_id != member.id or found.body is None:
             return
         record = RoomRecord(
@@ -122,17 +122,17 @@ class MessagesMixin(ReferencesMixin):
     ) -> None:
         room, occupant = self._joined(stream, element, member, local)
         refusal = core.may_set_subject(room, occupant)
-        if refusal is None and len(text) > self.rt.config.limits.max_body_chars:
+        if refusal is None and len(text) > self.config.limits.max_body_chars:
             refusal = Refusal(
                 "not-acceptable",
                 "error.too_long",
                 kind="modify",
-                params={"limit": str(self.rt.config.limits.max_body_chars)},
+                params={"limit": str(self.config.limits.max_body_chars)},
             )
         checked(refusal)
 
         async def deliver(subject: str, stanza_id: str) -> None:
-            await self.rt.store.rooms.set_subject(room.realm, room.local, subject, occupant.nick)
+            await self.store.rooms.set_subject(room.realm, room.local, subject, occupant.nick)
             room.subject, room.subject_nick = subject, occupant.nick
             tail = self._subject_tail(self._jid(room, occupant.nick), element.get("id") or new_stanza_id(), subject)
             await self._fanout(stream, room, b"<message to=", tail)
@@ -150,7 +150,7 @@ class MessagesMixin(ReferencesMixin):
         recipient = room.by_nick(nick)
         if recipient is None:
             raise Refused(Refusal("item-not-found", "error.room_unknown_occupant", params={"name": nick}))
-        allowed(find_recipient(member, self.realm, recipient.nick, self.rt.directory))  # blocks both ways
+        allowed(find_recipient(member, self.realm, recipient.nick, self.directory))  # blocks both ways
 
         async def send(delivered: ChatMessage) -> None:
             await self._private(stream, room, occupant.nick, recipient, delivered)
@@ -212,7 +212,7 @@ class MessagesMixin(ReferencesMixin):
         target = st.split_jid(invite.get("to"))
         if target is None or target[1] != self.realm.people_domain:
             raise Refused(Refusal("jid-malformed", "error.room_invite_pseudonym", kind="modify"))
-        invitee = allowed(find_recipient(member, self.realm, target[0], self.rt.directory))
+        invitee = allowed(find_recipient(member, self.realm, target[0], self.directory))
         reason_element = child(invite, NS_MUC_USER, "reason")
         reason = (reason_element.text or "").strip() if reason_element is not None else ""
 
@@ -229,7 +229,7 @@ class MessagesMixin(ReferencesMixin):
         self, stream: ComponentStream, room: Room, member: Member, invitee: Member, reason: str
     ) -> None:
         if room.is_group and invitee.id not in room.members:
-            await self.rt.store.rooms.set_member(room.realm, room.local, invitee.id, True)
+            await self.store.rooms.set_member(room.realm, room.local, invitee.id, True)
             room.members.add(invitee.id)
         inviter = f"{member.pseudonym}@{self.realm.people_domain}"
         room_jid = self._jid(room)
@@ -242,4 +242,4 @@ class MessagesMixin(ReferencesMixin):
             f"<x xmlns='{NS_MUC_USER}'><invite{attrs(from_=inviter)}>{reason_xml}</invite></x>"
             f"<x xmlns='{NS_CONFERENCE}'{attrs(jid=room_jid, reason=reason or None)}/></message>"
         )
-        self.rt.counters.delivered += 1
+        self.counters.delivered += 1

@@ -78,7 +78,7 @@ class PresenceMixin(MucBase):
             return None
         salt = secrets.token_bytes(16)
         try:
-            await self.rt.store.rooms.add_room(self.realm.id, local, RoomKind.GROUP, local, "", salt, member.id)
+            await self.store.rooms.add_room(self.realm.id, local, RoomKind.GROUP, local, "", salt, member.id)
         except StoreError:
             raise Refused(Refusal("internal-server-error", "error.not_delivered", kind="wait")) from None
         room = Room(local, self.realm.id, RoomKind.GROUP, local, "", salt, owner_id=member.id, members={member.id})
@@ -102,13 +102,13 @@ class PresenceMixin(MucBase):
         )
         if plan.first_session:
             await self._fanout(stream, room, b"<presence to=", self._presence_tail(room, occupant), skip=occupant)
-            self.rt.room_presence(room.realm, room.local, occupant.member, joined=True)
+            self.room_presence(room.realm, room.local, occupant.member, True)
         codes = ["110", *(["100"] if room.is_group else []), *(["210"] if plan.rewritten else [])]
         codes += ["201"] if plan.created else []
         own = [self._addressed(b"<presence to=", quoted, self._presence_tail(room, occupant, codes))]
         request = history_request(element)
-        limit, since = request.window(self.rt.now())
-        records = await self.rt.store.rooms.recent(room.key, limit, since)
+        limit, since = request.window(self.clock())
+        records = await self.store.rooms.recent(room.key, limit, since)
         history = request.trim([self._message_tail(room, r, delayed=True).decode() for r in records])
         subject_from = self._jid(room, room.subject_nick) if room.subject_nick else self._jid(room)
         subject = self._subject_tail(subject_from, new_stanza_id(), room.shown_subject)
@@ -119,7 +119,7 @@ class PresenceMixin(MucBase):
     def _resource_text(self, topic: str) -> str:
         language = self.realm.language
         title = i18n.text(language, "resources.intro", topic=i18n.text(language, f"resources.topic.{topic}"))
-        return "\n".join([title, *self.rt.resources.for_topic(topic, language)])
+        return "\n".join([title, *self.resources.for_topic(topic, language)])
 
     def _pinned_resources(self, room: Room) -> str:
         """The room's pinned resources, as a notice from the room to the joiner (not archived)."""

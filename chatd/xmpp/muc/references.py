@@ -38,7 +38,7 @@ from policies import Field
 class ReferencesMixin(MucBase):
     async def _found(self, room: Room, message_id: str) -> ArchivedMessage | None:
         """A message of this room by the id occupants know it by (its stanza-id, or its author's id)."""
-        return await self.rt.store.reported_message(room.key, message_id)
+        return await self.store.reported_message(room.key, message_id)
 
     async def _with_reply(self, room: Room, message: ChatMessage) -> ChatMessage:
         """The reply's reference as occupants know it: the answered message's stanza-id and author in the room."""
@@ -49,8 +49,8 @@ class ReferencesMixin(MucBase):
             author = st.split_jid(message.reply_author)
             keep = author is not None and f"{author[0]}@{author[1]}" == self._jid(room)
             return message if keep else replace(message, reply_author=None)
-        author_member = self.rt.directory.by_id(found.sender_id)
-        nick = author_member.pseudonym if author_member is not None else self.rt.config.watch.guide_name
+        author_member = self.directory.by_id(found.sender_id)
+        nick = author_member.pseudonym if author_member is not None else self.config.watch.guide_name
         return replace(message, reply_to=found.stanza_id, reply_author=self._jid(room, nick))
 
     # reactions
@@ -68,13 +68,13 @@ class ReferencesMixin(MucBase):
         refs = refs_of(replace(message, reactions_to=found.stanza_id))
 
         async def deliver(text: str, stanza_id: str) -> None:
-            record = RoomRecord(0, stanza_id, member.id, member.pseudonym, message.id, text, self.rt.now(), refs=refs)
+            record = RoomRecord(0, stanza_id, member.id, member.pseudonym, message.id, text, self.clock(), refs=refs)
             tail = self._message_tail(room, record)
-            self.rt.counters.delivered += await self._fanout(stream, room, b"<message to=", tail, author=member)
+            self.counters.delivered += await self._fanout(stream, room, b"<message to=", tail, author=member)
 
         reply = self._reply(stream, element, room, member, deliver)
         if not message.reactions:  # all reactions taken back: no text to review
-            kept = archive_record(new_stanza_id(), room.key, member.id, "", self.rt.now(), client_id=message.id,
+            kept = archive_record(new_stanza_id(), room.key, member.id, "", self.clock(), client_id=message.id,
                                   refs=refs)  # fmt: skip
             await self.executor.keep(kept, reply)
             return
@@ -84,11 +84,11 @@ class ReferencesMixin(MucBase):
     async def _reaction_removed(self, room: Room, found: ArchivedMessage) -> None:
         """A reaction removed (by the Wall Guides or the group's owner): besides the retraction of its message,
         the reactor's reactions as none, for the clients that keep reactions apart from messages."""
-        author = self.rt.directory.by_id(found.sender_id)
+        author = self.directory.by_id(found.sender_id)
         if author is None:
             return
-        record = RoomRecord(0, new_stanza_id(), author.id, author.pseudonym, None, "", self.rt.now(), refs=found.refs)
-        await self._fanout(self.rt.streams[self.domain], room, b"<message to=", self._message_tail(room, record))
+        record = RoomRecord(0, new_stanza_id(), author.id, author.pseudonym, None, "", self.clock(), refs=found.refs)
+        await self._fanout(self.streams[self.domain], room, b"<message to=", self._message_tail(room, record))
 
     # retraction by the author (XEP-0424)
 
@@ -131,11 +131,11 @@ class ReferencesMixin(MucBase):
         by = None if guide else self._jid(room, member.pseudonym)
 
         async def remove(text: str, _: str) -> None:
-            await self.rt.store.moderate(found.stanza_id, "", removed_by=None if guide else member.id)
-            author = self.rt.directory.by_id(found.sender_id)
-            reviewed = retraction.taken_back(self.realm, found, member, author, self.rt.now(), "moderated")
+            await self.store.moderate(found.stanza_id, "", removed_by=None if guide else member.id)
+            author = self.directory.by_id(found.sender_id)
+            reviewed = retraction.taken_back(self.realm, found, member, author, self.clock(), "moderated")
             shown = f"{reviewed.original}\n— {text}" if text else reviewed.original
-            self.rt.reviewed(replace(reviewed, original=shown))
+            self.reviewed(replace(reviewed, original=shown))
             await self._announce_retraction(room, found.stanza_id, text, by)
             if is_reaction(found):
                 await self._reaction_removed(room, found)

@@ -1,0 +1,39 @@
+"""Starts and stops a real stack on loopback: Prosody (rendered config) and chatd.
+
+Used by `chatd stack up|down`, by the integration tests and by the benchmarks, so there
+is one way to render Prosody's config and to run both processes.
+"""
+
+from __future__ import annotations
+
+from chatd.stack.common import (
+    FIREWALL_TEMPLATE,
+    PROSODY_TEMPLATE,
+    REPO,
+    StackError,
+    free_port,
+    make_certificate,
+    port_is_free,
+    render,
+    wait_for_port,
+)
+from chatd.stack.process import Chatd, Realm, build, child_env, default_realms
+from chatd.stack.prosody import Prosody
+
+__all__ = [
+    "FIREWALL_TEMPLATE",
+    "PROSODY_TEMPLATE",
+    "REPO",
+    "Chatd",
+    "Prosody",
+    "Realm",
+    "StackError",
+    "build",
+    "child_env",
+    "default_realms",
+    "free_port",
+    "make_certificate",
+    "port_is_free",
+    "render",
+    "wait_for_port",
+]

@@ -1,0 +1,145 @@
+"""Composition: each component made with the parts it uses, from what the composition root made once.
+
+The only place (with chatd/app.py) that reads a Runtime; components get their ports through their
+constructors (chatd/ports.py). Tests build components here too (tests/support/harness.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+
+from chatd.actions import Actions
+from chatd.core.model import Realm
+from chatd.core.shadow import Reviewed
+from chatd.desk import Desk
+from chatd.executor import Executor, Reviewer
+from chatd.guide_actions import GuideActions, PostLine
+from chatd.recovery import Recovery
+from chatd.runtime import Runtime
+from chatd.store.audit import AuditLog
+from chatd.xmpp.muc.base import TopicRoom
+from chatd.xmpp.people import PeopleDomain
+from chatd.xmpp.ports import DomainPorts, MucPorts
+from chatd.xmpp.rooms import RoomsDomain
+from chatd.xmpp.watch import ShadowRooms, WatchDomain
+
+
+def executor(rt: Runtime, reviewed: Callable[[Reviewed], None] | None = None) -> Executor:
+    """The pipeline's executor; shadow rooms pass their own `reviewed` (their words are not mirrored again)."""
+    reviewer = Reviewer(rt.moderation, rt.hook, rt.counters, rt.metrics, rt.now)
+    mirrored = reviewed or rt.signals.reviewed
+    return Executor(rt.store, rt.sanctions, rt.limiter, reviewer, mirrored, rt.signals.report, rt.now, rt.fragments)
+
+
+def domain_ports(rt: Runtime, runs: Executor) -> DomainPorts:
+    return DomainPorts(
+        runs,
+        rt.config,
+        rt.store,
+        rt.directory,
+        rt.counters,
+        rt.queues,
+        rt.limiter,
+        rt.resent,
+        rt.languages,
+        rt.resources,
+        rt.signals.reviewed,
+        rt.now,
+    )
+
+
+def people(rt: Runtime, realm: Realm, runs: Executor) -> PeopleDomain:
+    ports = domain_ports(rt, runs)
+    return PeopleDomain(
+        realm, ports, sanctions=rt.sanctions, crisis=rt.crisis, sealer=rt.sealer, report=rt.signals.report
+    )
+
+
+def muc_ports(rt: Runtime, runs: Executor) -> MucPorts:
+    shared = domain_ports(rt, runs)
+    fields = {f.name: getattr(shared, f.name) for f in dataclasses.fields(shared)}
+    return MucPorts(**fields, streams=rt.streams, room_presence=rt.signals.room_presence)
+
+
+def rooms(rt: Runtime, realm: Realm, topics: Iterable[TopicRoom], runs: Executor) -> RoomsDomain:
+    return RoomsDomain(realm, topics, muc_ports(rt, runs))
+
+
+def guide_actions(
+    rt: Runtime, realm: Realm, desk: Desk, member_rooms: RoomsDomain, audit: AuditLog, post_line: PostLine
+) -> GuideActions:
+    return GuideActions(
+        realm,
+        desk,
+        member_rooms,
+        audit,
+        post_line,
+        store=rt.store,
+        directory=rt.directory,
+        realms=rt.realms,
+        sanctions=rt.sanctions,
+        send=rt.send,
+        bus=rt.bus,
+        clock=rt.now,
+        refresh_directory=rt.refresh_directory,
+        metrics=rt.metrics,
+    )
+
+
+def shadow_rooms(
+    rt: Runtime, realm: Realm, domain: str, desk: Desk, member_rooms: RoomsDomain, audit: AuditLog
+) -> ShadowRooms:
+    """One realm's shadow rooms; members entering and leaving its rooms show there."""
+    quiet = executor(rt, reviewed=lambda record: None)  # guides' words are not mirrored again
+    ports = muc_ports(rt, quiet)
+
+    def actions(post_line: PostLine) -> GuideActions:
+        return guide_actions(rt, realm, desk, member_rooms, audit, post_line)
+
+    shadows = ShadowRooms(realm, domain, desk, member_rooms, ports, actions)
+    rt.signals.presence_listeners.append(shadows.presence)
+    return shadows
+
+
+def watch(rt: Runtime, domain: str, shadows: dict[str, ShadowRooms]) -> WatchDomain:
+    """The watch domain; every reviewed text is mirrored into its shadow room."""
+    domain_handler = WatchDomain(domain, shadows, rt.directory, rt.languages)
+    rt.signals.review_listeners.append(domain_handler.mirror)
+    return domain_handler
+
+
+def desk(rt: Runtime) -> Desk:
+    """The desk hears every reviewed text and files members' reports."""
+    filed = Desk(rt)
+    rt.signals.review_listeners.append(filed.reviewed)
+    rt.signals.file_report = filed.file_report
+    return filed
+
+
+def actions(
+    rt: Runtime,
+    tokens: dict[str, str],
+    member_rooms: dict[str, RoomsDomain],
+    guides: Mapping[str, GuideActions],
+    desk: Desk,
+    audit: AuditLog,
+    runs: Executor,
+) -> Actions:
+    return Actions(
+        tokens,
+        member_rooms,
+        dict(guides),
+        desk,
+        audit,
+        executor=runs,
+        realms=rt.realms,
+        directory=rt.directory,
+        send=rt.send,
+        bus=rt.bus,
+        clock=rt.now,
+    )
+
+
+def recovery(rt: Runtime) -> Recovery:
+    return Recovery(rt.store, rt.directory, rt.realms)

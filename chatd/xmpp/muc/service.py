@@ -1,0 +1,195 @@
+"""The MUC dispatcher both MUC services share (a realm's rooms domain, and the shadow rooms on the
+watch domain): every stanza for a room runs in that room's queue, in arrival order; presence, messages,
+admin and owner, MAM by concern in this folder; disco and pings here."""
+
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET
+
+from chatd import i18n
+from chatd.core import rooms as core
+from chatd.core.model import Member
+from chatd.core.refusal import Refusal, Refused
+from chatd.core.rooms import Room
+from chatd.xmpp import discovery
+from chatd.xmpp import stanza as st
+from chatd.xmpp.muc.admin import AdminMixin
+from chatd.xmpp.muc.mam import MamMixin
+from chatd.xmpp.muc.messages import MessagesMixin
+from chatd.xmpp.muc.payloads import (
+    data_form,
+)
+from chatd.xmpp.muc.presence import PresenceMixin
+from chatd.xmpp.ns import (
+    NS_DISCO_INFO,
+    NS_DISCO_ITEMS,
+    NS_FASTEN,
+    NS_MAM,
+    NS_MARKERS,
+    NS_MODERATE,
+    NS_MODERATE_0,
+    NS_MUC,
+    NS_MUC_ADMIN,
+    NS_MUC_OWNER,
+    NS_OCCUPANT_ID,
+    NS_PING,
+    NS_REACTIONS,
+    NS_REPLY,
+    NS_RETRACT,
+    NS_RETRACT_0,
+    NS_SELF_PING,
+    NS_SID,
+)
+from chatd.xmpp.stream import ComponentStream
+
+log = logging.getLogger("chatd.rooms")
+RESERVED_NICK = "x-roomuser-item"  # XEP-0045 §7.12: the join dialog asks the room for the member's nickname
+
+ROOM_FEATURES = [
+    NS_DISCO_INFO,
+    NS_MUC,
+    "muc_persistent",
+    "muc_unmoderated",
+    "muc_unsecured",
+    NS_MAM,
+    NS_SID,
+    NS_OCCUPANT_ID,
+    NS_SELF_PING,
+    NS_PING,
+    NS_MODERATE,
+    NS_MODERATE_0,
+    NS_RETRACT,
+    f"{NS_RETRACT}#tombstone",
+    NS_RETRACT_0,
+    f"{NS_MUC}#stable_id",  # XEP-0045 §17.1.6: the room's stanza-ids are stable
+    NS_REPLY,
+    NS_REACTIONS,
+    NS_MARKERS,
+]
+
+
+class MucService(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
+    """One dispatcher for a MUC service's stanzas; what differs (who may join, what a groupchat text does,
+    invitations, the service's disco) is overridden by the service (chatd/xmpp/rooms.py, chatd/xmpp/watch.py)."""
+
+    def handle(self, stream: ComponentStream, element: ET.Element) -> None:
+        self.counters.stanzas_in += 1
+        kind, sender, target = st.addresses(element)
+        if sender is None:
+            self.counters.dropped += 1
+            return
+        if element.get("type") == "error":
+            if target is not None and target[0] in self.rooms and kind != "iq":
+                self._submit(target[0], lambda: self._drop_ghost(stream, element, target[0]))
+            return
+        if target is None or target[1] != self.domain:
+            self._refuse(stream, element, Refusal("jid-malformed", "error.malformed", kind="modify"), None)
+            return
+        member = self._admit(sender)
+        if isinstance(member, Refusal):
+            if kind != "presence" or element.get("type") in (None, "subscribe", "probe"):
+                self._refuse(stream, element, member, None)
+            return
+        try:
+            self._dispatch(stream, element, member, kind, target[0], target[2])
+        except Refused as refused:
+            self._refuse(stream, element, refused.refusal, member)
+
+    def _dispatch(
+        self, stream: ComponentStream, element: ET.Element, member: Member, kind: str, local: str, nick: str
+    ) -> None:
+        """An admitted member's stanza: to the concern that serves it (a refusal raised there answers it)."""
+        if st.size(element) > self.config.limits.max_stanza_bytes:
+            raise Refused(Refusal("policy-violation", "error.too_large", kind="modify"))
+        if not local:
+            self._on_service(stream, element, member)
+        elif kind == "presence":
+            self._serve(stream, element, member, local, lambda: self._on_presence(stream, element, member, local, nick))
+        elif kind == "message":
+            self._on_message(stream, element, member, local, nick)
+        elif kind == "iq":
+            self._serve(stream, element, member, local, lambda: self._on_iq(stream, element, member, local, nick))
+
+    async def _on_iq(self, stream: ComponentStream, element: ET.Element, member: Member, local: str, nick: str) -> None:
+        kind = element.get("type")
+        if kind not in ("get", "set"):
+            return
+        query = st.payload(element)
+        ns = st.namespace(query.tag) if query is not None else ""
+        room = self.rooms.get(local)
+        asks_nick = ns == NS_DISCO_INFO and query is not None and query.get("node") == RESERVED_NICK and not nick
+        if asks_nick and (room is None or room.visible_to(member)):  # XEP-0045 §7.12: a new group's name too
+            identity = [("conference", "text", member.pseudonym)]
+            stream.send_nowait(st.build_iq_result(element, st.disco_info(identity, [], node=RESERVED_NICK)))
+            return
+        if room is None or not room.visible_to(member):
+            raise Refused(Refusal("item-not-found", "error.room_not_found", params={"name": local}))
+        if nick:
+            self._on_occupant_iq(stream, element, member, room, nick, ns)
+        elif kind == "get" and ns == NS_DISCO_INFO:
+            stream.send_nowait(st.build_iq_result(element, self._room_info(room)))
+        elif kind == "get" and ns == NS_DISCO_ITEMS:
+            stream.send_nowait(st.build_iq_result(element, st.disco_items([])))
+        elif kind == "get" and ns == NS_PING:
+            stream.send_nowait(st.build_iq_result(element))
+        elif ns == NS_MAM and query is not None:
+            await self._on_mam(stream, element, member, room, query)
+        elif ns == NS_MUC_ADMIN and query is not None:
+            await self._on_admin(stream, element, member, room, query)
+        elif ns == NS_MUC_OWNER and query is not None:
+            await self._on_owner(stream, element, member, room, query)
+        elif ns in (NS_MODERATE, NS_FASTEN) and query is not None:
+            await self._on_moderate(stream, element, member, room, query)
+        else:
+            raise Refused(Refusal("service-unavailable", "error.unavailable"))
+
+    def _on_occupant_iq(
+        self, stream: ComponentStream, element: ET.Element, member: Member, room: Room, nick: str, ns: str
+    ) -> None:
+        """XEP-0410 self-ping is answered by the room; other iqs to occupants are not passed on."""
+        occupant = room.occupant_of(element.get("from", ""))
+        if occupant is None:
+            raise Refused(Refusal("not-acceptable", "error.room_not_joined"))
+        if discovery.is_profile_request(st.payload(element)):
+            raise Refused(discovery.NOTHING_PUBLISHED)
+        if ns != NS_PING or not core.is_own_nick(occupant, element.get("from", ""), nick):
+            raise Refused(Refusal("feature-not-implemented", "error.unavailable"))
+        stream.send_nowait(st.build_iq_result(element))
+
+    def _on_service(self, stream: ComponentStream, element: ET.Element, member: Member) -> None:
+        """Stanzas to the rooms domain itself: discovery and ping."""
+        if st.local_name(element.tag) != "iq":
+            raise Refused(Refusal("service-unavailable", "error.unavailable"))
+        query = st.payload(element)
+        ns = st.namespace(query.tag) if query is not None else ""
+        if element.get("type") == "get" and ns == NS_DISCO_INFO:
+            name = i18n.text(self.realm.language, "room.service_name")
+            features = [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_MUC, NS_MAM]
+            stream.send_nowait(st.build_iq_result(element, st.disco_info([("conference", "text", name)], features)))
+        elif element.get("type") == "get" and ns == NS_DISCO_ITEMS:
+            items = [(self._jid(r), r.name) for r in self.rooms.values() if r.visible_to(member)]
+            stream.send_nowait(st.build_iq_result(element, st.disco_items(sorted(items))))
+        elif element.get("type") == "get" and ns == NS_PING:
+            stream.send_nowait(st.build_iq_result(element))
+        else:
+            raise Refused(Refusal("service-unavailable", "error.unavailable"))
+
+    def _room_info(self, room: Room) -> str:
+        """Groups are private groups to clients (members-only, non-anonymous); topic rooms public channels."""
+        group = ["muc_membersonly", "muc_hidden", "muc_nonanonymous"]
+        kind = group if room.is_group else ["muc_open", "muc_public", "muc_semianonymous"]
+        info = st.disco_info([("conference", "text", room.name)], ROOM_FEATURES + kind)
+        form = data_form(
+            "result",
+            f"{NS_MUC}#roominfo",
+            [
+                ("muc#roomconfig_roomname", None, [room.name]),
+                ("muc#roominfo_description", None, [room.description]),
+                ("muc#roominfo_occupants", None, [str(len(room.occupants))]),
+                ("muc#roominfo_subject", None, [room.shown_subject]),
+                ("muc#roominfo_lang", None, [self.realm.language]),
+                ("x-chatd#tags", "text-multi", list(room.tags)),
+            ],
+        )
+        return info.removesuffix("</query>") + form + "</query>"
