@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 
 from chatd import i18n
+from chatd.bus import Bus
+from chatd.core.crisis import CrisisFollowUp
 from chatd.core.guides import QueueEntry
 from chatd.core.keys import KeyKind, parse_key
-from chatd.core.model import Member
+from chatd.core.model import Directory, Member, Realm
+from chatd.core.moderation import Moderation
+from chatd.core.resources import ResourceLibrary
 from chatd.core.shadow import Reviewed, short_id
 from chatd.core.window import RecentTexts, is_risk
 from chatd.events import AlertRaised, ReportFiled, message_event
-from chatd.runtime import Runtime
+from chatd.ports import Clock, Counters, Send
+from chatd.sanctions import Sanctions
+from chatd.serial import SerialQueues
 from chatd.store import ArchivedMessage
 from chatd.store.guides import GuideStore
 from chatd.xmpp import stanza as st
@@ -71,27 +78,56 @@ def _name(language: str, key: str, raw: str) -> str:
     return i18n.text(language, key) if key in i18n.catalog(language) else raw
 
 
+@dataclass(frozen=True)
+class DeskParts:
+    """What the desk uses to tell: the bus, sending, the clock, the directory, resources and counters."""
+
+    bus: Bus
+    send: Send
+    clock: Clock
+    directory: Directory
+    resources: ResourceLibrary
+    counters: Counters
+
+
 class Desk:
-    def __init__(self, runtime: Runtime):
-        self.rt = runtime
-        self.guides = GuideStore(runtime.store.db)
+    """Files alerts, reports and Ask-a-Wall-Guide threads in the guides' queue, after every review."""
+
+    def __init__(
+        self,
+        guides: GuideStore,
+        moderation: Moderation,
+        realms: Mapping[str, Realm],
+        queues: SerialQueues,
+        sanctions: Sanctions,
+        crisis: CrisisFollowUp,
+        recent: RecentTexts,
+        parts: DeskParts,
+    ):
+        self.guides = guides
+        self.moderation = moderation
+        self.realms = realms
+        self.queues = queues
+        self.sanctions = sanctions
+        self.crisis = crisis
+        self.recent = recent  # memory only
+        self.bus, self.send, self.now = parts.bus, parts.send, parts.clock
+        self.directory, self.resources, self.counters = parts.directory, parts.resources, parts.counters
         self.entry_listeners: list[EntryListener] = []  # the watch domain announces entries in the queue room
-        moderation = runtime.config.moderation
-        self.recent = RecentTexts(moderation.risk_window_messages, moderation.risk_window_seconds)  # memory only
         # the window's reading (a sentence encoder, milliseconds per text) runs off the event loop, in order
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk-reading")
-        for realm in runtime.realms.values():  # the first reading loads the encoder (~1 s): at start, not on a text
-            self._reader.submit(self.rt.moderation.assess_recent, ["hello"], Context(realm.id, realm.language))
+        for realm in realms.values():  # the first reading loads the encoder (~1 s): at start, not on a text
+            self._reader.submit(moderation.assess_recent, ["hello"], Context(realm.id, realm.language))
 
     def reviewed(self, record: Reviewed) -> None:
         self._publish(record)
-        self.rt.queues.submit(f"desk:{record.realm}", lambda: self._file(record))
+        self.queues.submit(f"desk:{record.realm}", lambda: self._file(record))
 
     def _publish(self, record: Reviewed) -> None:
         verdict = record.verdict
         if record.stanza_id is not None and record.kind in ("message", "correction", "private", "guide"):
             recipient = record.recipient.pseudonym if record.recipient else record.conversation
-            self.rt.bus.publish(
+            self.bus.publish(
                 message_event(verdict.action.value)(
                     realm=record.realm,
                     conversation=record.conversation,
@@ -102,7 +138,7 @@ class Desk:
                 )
             )
         for alert in verdict.alerts:
-            self.rt.bus.publish(
+            self.bus.publish(
                 AlertRaised(
                     realm=record.realm,
                     conversation=record.conversation,
@@ -121,7 +157,7 @@ class Desk:
         recent = await asyncio.get_running_loop().run_in_executor(self._reader, score) if score else None
         if recent is not None:
             await self._add_alert(record, recent, f"{recent.kind} · {who}{ref} · {self._together(record)}")
-            self.rt.bus.publish(
+            self.bus.publish(
                 AlertRaised(
                     realm=record.realm,
                     conversation=record.conversation,
@@ -136,10 +172,10 @@ class Desk:
             await self.add_entry(record.realm, "held", HELD_SEVERITY, record.conversation, f"{kinds} · {who}{ref}")
         elif record.kind == "guide" and not alerts:
             # one entry per open thread; after crisis resources, with the crisis alert's severity
-            severity = max(GUIDE_SEVERITY, self.rt.crisis.severity(record.author.id, self.rt.now()) or 0)
+            severity = max(GUIDE_SEVERITY, self.crisis.severity(record.author.id, self.now()) or 0)
             if not await self._open_entry(record.realm, "guide", record.conversation, severity):
                 await self.add_entry(record.realm, "guide", severity, record.conversation, f"{who}{ref}")
-        elif self.rt.sanctions.is_watched(record.author) and not alerts:
+        elif self.sanctions.is_watched(record.author) and not alerts:
             await self.add_entry(record.realm, "watched", WATCHED_SEVERITY, record.conversation, f"{who}{ref}")
         crisis = [a.severity for a in alerts if a.severity >= CRISIS_SEVERITY and is_risk(a)]
         if crisis:
@@ -149,25 +185,25 @@ class Desk:
         """The author's recent texts scored together: an alert only beyond what they raised already."""
         if record.kind not in WINDOW_KINDS:
             return None
-        realm = self.rt.realms[record.realm]
+        realm = self.realms[record.realm]
         conversation = CONVERSATIONS.get(parse_key(record.conversation).kind, Conversation.NONE)
-        watched = self.rt.sanctions.is_watched(record.author)
-        context = self.rt.moderation.context(record.author, realm, Field.BODY, conversation, record.at, 0, watched)
+        watched = self.sanctions.is_watched(record.author)
+        context = self.moderation.context(record.author, realm, Field.BODY, conversation, record.at, 0, watched)
         alerted = max((a.severity for a in record.verdict.alerts if is_risk(a)), default=0)
-        quick = self.rt.queues.waiting(f"desk:{record.realm}") > READING_BACKLOG  # never let readings stall reads
+        quick = self.queues.waiting(f"desk:{record.realm}") > READING_BACKLOG  # never let readings stall reads
         if quick:
-            self.rt.counters.quick_readings += 1
-        assess = partial(self.rt.moderation.assess_recent, context=context, quick=quick)
+            self.counters.quick_readings += 1
+        assess = partial(self.moderation.assess_recent, context=context, quick=quick)
         return partial(self.recent.add, record.author.id, record.original, record.at, alerted, assess)
 
     def _together(self, record: Reviewed) -> str:
         count = str(self.recent.count(record.author.id))
-        return i18n.text(self.rt.realms[record.realm].language, "watch.recent_texts", count=count)
+        return i18n.text(self.realms[record.realm].language, "watch.recent_texts", count=count)
 
     async def _add_alert(self, record: Reviewed, alert: Alert, summary: str) -> None:
         """A queue entry that says why; it keeps what fired (or the alert's kind) for the guides' feedback."""
         if alert.signals:
-            summary += f" · {why(alert.signals, self.rt.realms[record.realm].language)}"
+            summary += f" · {why(alert.signals, self.realms[record.realm].language)}"
         kept = alert.signals or (alert.kind,)
         await self.add_entry(record.realm, "alert", alert.severity, record.conversation, summary, kept)
 
@@ -175,11 +211,11 @@ class Desk:
         self, reporter: Member, conversation: str, reported: ArchivedMessage | None, reason: str
     ) -> None:
         """A member's report: a queue entry with the reported message's id, never shown to that message's author."""
-        author = self.rt.directory.by_id(reported.sender_id) if reported else None
+        author = self.directory.by_id(reported.sender_id) if reported else None
         target = f"{author.pseudonym} ({short_id(reported.stanza_id)})" if author and reported else "?"
         summary = f"{reporter.pseudonym} → {target}: {reason[:200] or '-'}"
         await self.add_entry(reporter.realm, "report", REPORT_SEVERITY, conversation, summary)
-        self.rt.bus.publish(
+        self.bus.publish(
             ReportFiled(
                 realm=reporter.realm, conversation=conversation, stanza_id=reported.stanza_id if reported else ""
             )
@@ -203,11 +239,11 @@ class Desk:
 
     async def send_crisis_resources(self, member: Member, severity: int) -> None:
         """From wallguide@, the address that reaches a person, naming it; the member's next words go there."""
-        realm = self.rt.realms[member.realm]
+        realm = self.realms[member.realm]
         language = realm.language
-        lines = self.rt.resources.for_topic("crisis", language)
+        lines = self.resources.for_topic("crisis", language)
         intro = i18n.text(language, "resources.crisis_intro")
         outro = i18n.text(language, "resources.crisis_outro", address=realm.guide_jid)
         body = "\n".join([intro, *lines, outro])
-        self.rt.crisis.resources_sent(member.id, severity, self.rt.now())
-        await self.rt.send(realm.people_domain, st.build_chat(realm.guide_jid, member.account, body))
+        self.crisis.resources_sent(member.id, severity, self.now())
+        await self.send(realm.people_domain, st.build_chat(realm.guide_jid, member.account, body))

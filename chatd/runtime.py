@@ -1,7 +1,6 @@
 """The parts the composition root makes once (config, store, directory, moderation, limits, queues, ports).
 
-No component takes a Runtime: chatd/wiring.py hands each one the parts it uses. Only the desk
-(chatd/desk.py) still reads from it.
+No component takes a Runtime: chatd/wiring.py hands each one the parts it uses.
 """
 
 from __future__ import annotations

@@ -12,12 +12,14 @@ from collections.abc import Callable, Iterable, Mapping
 from chatd.actions import Actions
 from chatd.core.model import Realm
 from chatd.core.shadow import Reviewed
-from chatd.desk import Desk
+from chatd.core.window import RecentTexts
+from chatd.desk import Desk, DeskParts
 from chatd.executor import Executor, Reviewer
 from chatd.guide_actions import GuideActions, PostLine
 from chatd.recovery import Recovery
 from chatd.runtime import Runtime
 from chatd.store.audit import AuditLog
+from chatd.store.guides import GuideStore
 from chatd.xmpp.muc.base import TopicRoom
 from chatd.xmpp.people import PeopleDomain
 from chatd.xmpp.ports import DomainPorts, MucPorts
@@ -111,7 +113,18 @@ def watch(rt: Runtime, domain: str, shadows: dict[str, ShadowRooms]) -> WatchDom
 
 def desk(rt: Runtime) -> Desk:
     """The desk hears every reviewed text and files members' reports."""
-    filed = Desk(rt)
+    window = rt.config.moderation
+    parts = DeskParts(rt.bus, rt.send, rt.now, rt.directory, rt.resources, rt.counters)
+    filed = Desk(
+        GuideStore(rt.store.db),
+        rt.moderation,
+        rt.realms,
+        rt.queues,
+        rt.sanctions,
+        rt.crisis,
+        RecentTexts(window.risk_window_messages, window.risk_window_seconds),
+        parts,
+    )
     rt.signals.review_listeners.append(filed.reviewed)
     rt.signals.file_report = filed.file_report
     return filed
