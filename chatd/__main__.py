@@ -31,9 +31,8 @@ def _config(args: argparse.Namespace) -> Config:
     return load_config(args.config)
 
 
-def suggest_accepted(config: Config, realm_id: str, taken: set[str]) -> str:
+def suggest_accepted(config: Config, realm_id: str, taken: set[str], moderation: Moderation) -> str:
     """A free suggested pseudonym that the moderation hook accepts (some look like real names)."""
-    moderation = Moderation(load_policy(config.moderation.policy, config.moderation.policies_file))
     refused = set(taken)
     for _ in range(50):
         name = pseudonyms.suggest(refused)
@@ -56,8 +55,10 @@ async def member_add(args: argparse.Namespace) -> None:
     store = await Store.open(config.store.path)
     try:
         taken = {m.pseudonym for m in await store.members(args.realm)}
-        name = args.pseudonym or suggest_accepted(config, args.realm, taken)
-        check_pseudonym(config, args.realm, name)
+        # the policy is built once (seconds: its lexicons and models) for the suggestion and the check
+        moderation = Moderation(load_policy(config.moderation.policy, config.moderation.policies_file))
+        name = args.pseudonym or suggest_accepted(config, args.realm, taken, moderation)
+        check_pseudonym(config, args.realm, name, moderation)
         member = await store.add_member(args.account, args.realm, name, Role(args.role))
     finally:
         await store.close()
