@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from policies import risk_model
 from policies.cues import Cue
@@ -29,6 +29,17 @@ JOINED_TEXTS = 3  # the latest texts of a window the model also reads as one
 # message texts: the author's recent texts are assessed together right after delivery (assess_recent),
 # where the model reads them; inline, only a severe risk alerts (crisis resources go at once)
 AFTER_DELIVERY = frozenset({Field.BODY, Field.CORRECTION})
+
+
+class TextReading(NamedTuple):
+    """One text of a window: normalized, its risk cues, and the model's readings (both; the wording's alone)."""
+
+    text: str
+    cues: tuple[tuple[int, int, Cue], ...]
+    reading: float
+    wording: float
+
+
 SEVERITY_ORDER = (Action.DELIVER, Action.REDACT, Action.HOLD, Action.REJECT)
 ActionTable = dict[str, tuple[Action, Action, Action, Action]]
 
@@ -151,28 +162,27 @@ class PolicyEngine:
         language = context.language
         kept = [text for text in texts if text.strip()]
         found = [self._recent_cues(text, language, quick) for text in kept]
-        marks = frozenset().union(*(self._risk.window_marks(cues) for _, cues, _ in found))
-        signals = [self._risk.signals(text, cues, language, marks) for text, cues, _ in found]
+        marks = frozenset().union(*(self._risk.window_marks(one.cues) for one in found))
+        signals = [self._risk.signals(one.text, one.cues, language, marks) for one in found]
         model = self._models.get(language)
-        short = [cues_decide(text, signs) for (text, _, _), signs in zip(found, signals, strict=True)]
+        short = [cues_decide(one.text, signs) for one, signs in zip(found, signals, strict=True)]
         heard = any(cues_only and signs for cues_only, signs in zip(short, signals, strict=True))
         if not model or heard:
             return self._risk_alerts(compose(signals), context)
         # the meaning does not hear a negation ("I don't want to die" reads like "I want to die"):
         # a text whose every cue the lexicon found negated is read by its wording alone
-        readings = [
-            model.wording(text) if signs and all(s.negated for s in signs) else p
-            for (text, _, p), signs, only in zip(found, signals, short, strict=True)
-            if not only
-        ]
-        probability = max(readings, default=0.0)
+        read = [(one, signs) for one, signs, only in zip(found, signals, short, strict=True) if not only]
+        probability = max(
+            (one.wording if signs and all(s.negated for s in signs) else one.reading for one, signs in read),
+            default=0.0,
+        )
 
         @lru_cache(maxsize=1)
         def joined() -> float:
             """The last texts read joined (a thought spread over messages); 0 for a single text."""
             if len(found) < 2:
                 return 0.0
-            text = " . ".join(text for text, _, _ in found[-JOINED_TEXTS:])
+            text = " . ".join(one.text for one in found[-JOINED_TEXTS:])
             return model.wording(text) if quick else model.read(text, " . ".join(kept[-JOINED_TEXTS:]))
 
         def reading(lexical: float) -> bool:
@@ -180,22 +190,20 @@ class PolicyEngine:
             return probability >= bar or joined() >= bar
 
         def doubted() -> bool:
-            read = [text for (text, _, _), only in zip(found, short, strict=True) if not only]
             doubt = risk_model.DOUBTED
-            return probability < doubt and all(model.wording(t) < doubt for t in read) and joined() < doubt
+            return probability < doubt and all(one.wording < doubt for one, _ in read) and joined() < doubt
 
         return self._risk_alerts(compose(signals, reading, doubted), context)
 
-    def _text_cues(
-        self, text: str, language: str, quick: bool = False
-    ) -> tuple[str, tuple[tuple[int, int, Cue], ...], float]:
-        """The risk cues and the model's reading of one text (kept for the author's next windows)."""
+    def _text_cues(self, text: str, language: str, quick: bool = False) -> TextReading:
+        """The risk cues and the model's readings of one text (kept for the author's next windows)."""
         norm = normalize(text)
         cues = tuple(self._risk.cues(norm.leet, self._find_words(norm)["risk"], language))
         model = self._models.get(language)
         if not model:
-            return norm.leet, cues, 0.0
-        return norm.leet, cues, model.wording(norm.leet) if quick else model.read(norm.leet, text)
+            return TextReading(norm.leet, cues, 0.0, 0.0)
+        wording = model.wording(norm.leet)
+        return TextReading(norm.leet, cues, wording if quick else model.combine(wording, text), wording)
 
     def _risk_alerts(self, assessment: Assessment, context: Context) -> tuple[Alert, ...]:
         """One alert for the composed risk, named after its strongest construct, with what fired."""

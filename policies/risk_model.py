@@ -103,7 +103,10 @@ class RiskModel:
 
     def read(self, text: str, original: str) -> float:
         """How much a message reads like risk, from 0 to 1: text normalized and lowercased, original as written."""
-        wording = self.wording(text)
+        return self.combine(self.wording(text), original)
+
+    def combine(self, wording: float, original: str) -> float:
+        """The two readings together, given the wording's (a text's wording is read once)."""
         return wording if self.meaning is None else (wording + self.meaning.probability(original)) / 2
 
     def wording(self, text: str) -> float:
