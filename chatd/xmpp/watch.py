@@ -6,9 +6,10 @@ queue, `<realm>-queue`. Only Wall Guides and Senior Clinicians of that realm may
 rooms are MUC rooms on the dispatcher members' rooms use too (chatd/xmpp/muc/service.py), whose
 messages chatd writes: every reviewed text with its verdict and original. Guides type commands
 (`!help`) in them; what a guide writes in an Ask-a-Wall-Guide shadow reaches the member from
-wallguide@. What differs from members' rooms is overridden here: who may join (guides of the
-realm), what a groupchat text does (commands, replies to a member, talk among guides), no
-invitations, the service's disco and ad-hoc commands.
+wallguide@. What differs from members' rooms is given through the dispatcher's hooks (listed on
+MucService): who may join (guides of the realm), which rooms exist (shadows of existing
+conversations, made on first use; others refused), what a groupchat text does (commands, replies
+to a member, talk among guides), no invitations, the service's disco and ad-hoc commands.
 """
 
 from __future__ import annotations
@@ -69,6 +70,10 @@ class ShadowRoom(Room):
 class ShadowRooms(MucService):
     """One realm's shadow rooms and queue, on the shared watch domain."""
 
+    makes_groups = False
+    service_name = "watch.service_name"
+    service_features = (NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_MUC, NS_COMMANDS)
+
     def __init__(
         self,
         realm: Realm,
@@ -97,13 +102,8 @@ class ShadowRooms(MucService):
             line = i18n.text(self.realm.language, key, name=member.pseudonym)
             self._submit(local, lambda: self._post(local, None, line))
 
-    async def _on_invite(
-        self, stream: ComponentStream, element: ET.Element, member: Member, local: str, invites: list[ET.Element]
-    ) -> None:
-        """Nobody is invited into a shadow room: guides of the realm may simply join."""
-        raise Refused(Refusal("not-allowed", "error.unavailable"))
-
-    # admission: guides of this realm only
+    # the dispatcher's hooks (MucService): guides of this realm only, shadows of existing conversations, no
+    # invitations, ad-hoc commands at the service's address; groupchat texts further down
 
     def _admit(self, sender: tuple[str, str, str]) -> Member | Refusal:
         member = super()._admit(sender)
@@ -113,26 +113,23 @@ class ShadowRooms(MucService):
             return Refusal("forbidden", "error.guides_only", kind="auth")
         return member
 
-    def handle(self, stream: ComponentStream, element: ET.Element) -> None:
-        target = st.split_jid(element.get("to"))
-        if target is not None and not target[0] and self._is_adhoc(element):
-            member = self._admit(st.split_jid(element.get("from")) or ("", "", ""))
-            if isinstance(member, Refusal):
-                self._refuse(stream, element, member, None)
-            else:
-                self._submit(queue_local(self.realm.id), lambda: self._on_adhoc(stream, element, member))
-            return
-        if target is not None and target[0] and self.shadow(target[0]) is None:
-            member = self._admit(st.split_jid(element.get("from")) or ("", "", ""))
-            refusal = (
-                member
-                if isinstance(member, Refusal)
-                else Refusal("item-not-found", "error.room_not_found", params={"name": target[0]})
+    def _room(self, local: str) -> Room | None:
+        return self.shadow(local)
+
+    def _on_service(self, stream: ComponentStream, element: ET.Element, member: Member) -> None:
+        """Ad-hoc commands run in the queue room's order (not size-checked); the rest as on a rooms domain."""
+        if self._is_adhoc(element):
+            self._serve(
+                stream, element, member, queue_local(self.realm.id), lambda: self._on_adhoc(stream, element, member)
             )
-            if element.get("type") != "error":
-                self._refuse(stream, element, refusal, member if isinstance(member, Member) else None)
             return
-        super().handle(stream, element)
+        super()._on_service(stream, element, member)
+
+    async def _on_invite(
+        self, stream: ComponentStream, element: ET.Element, member: Member, local: str, invites: list[ET.Element]
+    ) -> None:
+        """Nobody is invited into a shadow room: guides of the realm may simply join."""
+        raise Refused(Refusal("not-allowed", "error.unavailable"))
 
     # XEP-0050: the same actions as ad-hoc commands
 
@@ -156,8 +153,7 @@ class ShadowRooms(MucService):
         except ValueError:
             verb = Verb.HELP
         if verb not in adhoc.OFFERED:
-            self._refuse(stream, element, Refusal("item-not-found", "error.unavailable"), guide)
-            return
+            raise Refused(Refusal("item-not-found", "error.unavailable"))
         values = adhoc.submitted(query)
         if values is None or query.get("action") == "cancel":
             payload = (
@@ -179,16 +175,6 @@ class ShadowRooms(MucService):
         except CommandProblem as problem:
             payload = adhoc.completed_payload(verb.value, session, str(problem), error=True)
         stream.send_nowait(st.build_iq_result(element, payload))
-
-    def _on_service(self, stream: ComponentStream, element: ET.Element, member: Member) -> None:
-        """disco#info on the watch domain also names ad-hoc commands; the rest as on a rooms domain."""
-        query = st.payload(element)
-        if element.get("type") == "get" and query is not None and query.tag == f"{{{NS_DISCO_INFO}}}query":
-            name = i18n.text(self.realm.language, "watch.service_name")
-            features = [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_MUC, NS_COMMANDS]
-            stream.send_nowait(st.build_iq_result(element, st.disco_info([("conference", "text", name)], features)))
-            return
-        super()._on_service(stream, element, member)
 
     def shadow(self, local: str) -> ShadowRoom | None:
         """The shadow room at this address, made on first use, if its conversation exists."""
@@ -284,7 +270,7 @@ class ShadowRooms(MucService):
             line += "\n" + i18n.text(language, "watch.feedback_hint", id=str(entry.id))
         return line
 
-    # guides' words in shadow rooms: commands, replies to members, or talk among guides
+    # the groupchat hook: guides' words in shadow rooms are commands, replies to members, or talk among guides
 
     async def _on_groupchat(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, message: ChatMessage

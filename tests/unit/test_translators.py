@@ -9,8 +9,11 @@ import pytest
 from chatd import i18n, wiring
 from chatd.core.shadow import Reviewed
 from chatd.runtime import Runtime
+from chatd.xmpp import adhoc
+from chatd.xmpp.ns import NS_COMMANDS, NS_DISCO_ITEMS, NS_STANZAS
 from chatd.xmpp.people import PeopleDomain
 from chatd.xmpp.rooms import RoomsDomain, TopicRoom
+from chatd.xmpp.watch import WatchDomain
 from policies import Action
 from tests.support.harness import EN, Recorder, Stream, make_runtime
 
@@ -135,13 +138,43 @@ async def test_a_held_chat_message_reaches_nobody_and_its_author_is_told_by_wall
     assert [(r.original, r.verdict.action) for r in reviewed] == [("call me", Action.HOLD)]  # the guides see it
 
 
+def watch_domain(rt: Runtime) -> WatchDomain:
+    """The watch domain with the en realm's shadow rooms (no audit: no guide action is run)."""
+    rooms = wiring.rooms(rt, EN, [TopicRoom("general", "General")], wiring.executor(rt))
+    domain = rt.config.watch.domain
+    rt.streams[domain] = Stream()  # type: ignore[assignment]
+    shadows = {"en": wiring.shadow_rooms(rt, EN, domain, wiring.desk(rt), rooms, None)}  # type: ignore[arg-type]
+    return wiring.watch(rt, domain, shadows)
+
+
 async def test_every_reviewed_text_is_mirrored_into_its_conversations_shadow_room(runtime: Runtime) -> None:
-    desk = wiring.desk(runtime)
-    rooms = wiring.rooms(runtime, EN, [TopicRoom("general", "General")], wiring.executor(runtime))
-    domain = runtime.config.watch.domain
-    runtime.streams[domain] = Stream()  # type: ignore[assignment]
-    shadows = {"en": wiring.shadow_rooms(runtime, EN, domain, desk, rooms, None)}  # type: ignore[arg-type]
-    wiring.watch(runtime, domain, shadows)
+    watch_domain(runtime)
     await chat(runtime, wiring.people(runtime, EN, wiring.executor(runtime)), "c4", "good morning")
     lines = await runtime.store.conversation("watch:en-dm-1-2")
     assert len(lines) == 1 and lines[0].body is not None and "good morning" in lines[0].body
+
+
+async def test_the_watch_domain_refuses_a_shadow_of_no_conversation_and_lists_guides_ad_hoc_commands(
+    runtime: Runtime,
+) -> None:
+    watch = watch_domain(runtime)
+    domain = watch.domain
+    stream = stream_of(runtime, domain)
+    guide = "guide@localhost/desk"
+    to_missing = f"<message from='{guide}' to='en-dm-1-9@{domain}' type='groupchat' id='m1'><body>hi</body></message>"
+    watch.handle(stream, stanza(to_missing))  # type: ignore[arg-type]
+    listing = f"<query xmlns='{NS_DISCO_ITEMS}' node='{NS_COMMANDS}'/>"
+    iq = f"<iq xmlns='jabber:component:accept' type='get' id='q1' from='{guide}' to='{domain}'>{listing}</iq>"
+    watch.handle(stream, ET.fromstring(iq))  # type: ignore[arg-type]
+    await runtime.queues.idle()
+    refused, answered = (ET.fromstring(s) for s in stream.sent)
+    assert (refused.get("type"), refused.get("id"), refused.get("from")) == ("error", "m1", f"en-dm-1-9@{domain}")
+    error = refused.find("error")
+    assert error is not None and error.find(f"{{{NS_STANZAS}}}item-not-found") is not None
+    texts = [t.text for t in error.findall(f"{{{NS_STANZAS}}}text")]
+    assert texts == [i18n.text("en", "error.room_not_found", name="en-dm-1-9")]
+    assert "en-dm-1-9" not in watch.realms["en"].rooms  # no shadow is made for it
+    assert (answered.get("type"), answered.get("id"), answered.get("to")) == ("result", "q1", guide)
+    items = answered.findall(f"{{{NS_DISCO_ITEMS}}}query/{{{NS_DISCO_ITEMS}}}item")
+    assert [i.get("node") for i in items] == [v.value for v in adhoc.OFFERED]
+    assert {i.get("jid") for i in items} == {domain}

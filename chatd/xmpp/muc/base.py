@@ -14,7 +14,6 @@ from xml.sax.saxutils import escape, quoteattr
 
 from chatd.core import keys
 from chatd.core import rooms as core
-from chatd.core.direct import admit_sender
 from chatd.core.fragments import Piece
 from chatd.core.message import ChatMessage
 from chatd.core.model import Member, Realm
@@ -75,9 +74,6 @@ class MucBase(Translator):
         self.streams = ports.streams
         self.room_presence = ports.room_presence
         self.private_refs = DirectReferences(realm, self.executor, self.store, self.counters)  # in private
-
-    def _admit(self, sender: tuple[str, str, str]) -> Member | Refusal:
-        return admit_sender(sender, self.config.server.members_host, self.realm, self.directory)
 
     def _submit(self, local: str, job: Callable[[], Awaitable[None]]) -> None:
         """Work for a room, in its queue (in arrival order)."""

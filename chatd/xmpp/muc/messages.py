@@ -72,6 +72,7 @@ class MessagesMixin(ReferencesMixin):
     async def _on_groupchat(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, message: ChatMessage
     ) -> None:
+        """A hook (MucService): a member's groupchat text, through the pipeline to every occupant."""
         room, occupant = self._joined(stream, element, member, local)
         if message.retracts is not None:
             await self._retract_own(stream, member, room, occupant, message)
@@ -199,6 +200,7 @@ class MessagesMixin(ReferencesMixin):
     async def _on_invite(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str, invites: list[ET.Element]
     ) -> None:
+        """A hook (MucService): a member invites members of the realm, a reason through the pipeline."""
         room = self.rooms.get(local)
         if room is None or not room.visible_to(member):
             raise Refused(Refusal("item-not-found", "error.room_not_found", params={"name": local}))

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import logging
 import xml.etree.ElementTree as ET
+from typing import ClassVar
 
 from chatd import i18n
 from chatd.core import rooms as core
+from chatd.core.direct import admit_sender
 from chatd.core.model import Member
 from chatd.core.refusal import Refusal, Refused
 from chatd.core.rooms import Room
@@ -17,9 +19,7 @@ from chatd.xmpp import stanza as st
 from chatd.xmpp.muc.admin import AdminMixin
 from chatd.xmpp.muc.mam import MamMixin
 from chatd.xmpp.muc.messages import MessagesMixin
-from chatd.xmpp.muc.payloads import (
-    data_form,
-)
+from chatd.xmpp.muc.payloads import data_form
 from chatd.xmpp.muc.presence import PresenceMixin
 from chatd.xmpp.ns import (
     NS_DISCO_INFO,
@@ -70,8 +70,24 @@ ROOM_FEATURES = [
 
 
 class MucService(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
-    """One dispatcher for a MUC service's stanzas; what differs (who may join, what a groupchat text does,
-    invitations, the service's disco) is overridden by the service (chatd/xmpp/rooms.py, chatd/xmpp/watch.py)."""
+    """One dispatcher for a MUC service's stanzas: `handle` serves every stanza the same way on both services
+    (members' rooms, chatd/xmpp/rooms.py; Wall Guides' shadow rooms, chatd/xmpp/watch.py) and asks the service
+    only through these hooks, which a service inherits (members' rooms' behaviour) or provides:
+
+    - `_admit(sender)`: the member behind a sender, or the refusal (members of the realm; guides of the realm).
+    - `_room(local)`: the room at an address, or None. With `makes_groups` (a join to an address without a room
+      makes a group), stanzas to such addresses are served; without it, they are refused (item-not-found, or
+      the sender's refusal) before anything else. Shadow rooms are made on first use here.
+    - `_on_service(...)`: stanzas to the service's own address: disco (named by `service_name` with
+      `service_features`), ping; on the watch domain also ad-hoc commands, in the queue room's order.
+    - `_on_invite(...)`: a mediated invitation (muc/messages.py: members invite members; nobody into a shadow).
+    - `_on_groupchat(...)`: an occupant's groupchat text (muc/messages.py: through the pipeline to the room;
+      in a shadow room: a guide's command, reply to a member, or talk among guides).
+    """
+
+    makes_groups: ClassVar[bool] = True
+    service_name: ClassVar[str] = "room.service_name"  # an i18n key
+    service_features: ClassVar[tuple[str, ...]] = (NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_MUC, NS_MAM)
 
     def handle(self, stream: ComponentStream, element: ET.Element) -> None:
         self.counters.stanzas_in += 1
@@ -80,36 +96,49 @@ class MucService(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
             self.counters.dropped += 1
             return
         if element.get("type") == "error":
-            if target is not None and target[0] in self.rooms and kind != "iq":
+            if target is not None and target[0] and self._room(target[0]) is not None and kind != "iq":
                 self._submit(target[0], lambda: self._drop_ghost(stream, element, target[0]))
             return
         if target is None or target[1] != self.domain:
             self._refuse(stream, element, Refusal("jid-malformed", "error.malformed", kind="modify"), None)
             return
         member = self._admit(sender)
+        unknown = bool(target[0]) and not self.makes_groups and self._room(target[0]) is None
         if isinstance(member, Refusal):
-            if kind != "presence" or element.get("type") in (None, "subscribe", "probe"):
+            if unknown or kind != "presence" or element.get("type") in (None, "subscribe", "probe"):
                 self._refuse(stream, element, member, None)
             return
         try:
+            if unknown:
+                raise Refused(Refusal("item-not-found", "error.room_not_found", params={"name": target[0]}))
             self._dispatch(stream, element, member, kind, target[0], target[2])
         except Refused as refused:
             self._refuse(stream, element, refused.refusal, member)
+
+    def _admit(self, sender: tuple[str, str, str]) -> Member | Refusal:
+        return admit_sender(sender, self.config.server.members_host, self.realm, self.directory)
+
+    def _room(self, local: str) -> Room | None:
+        return self.rooms.get(local)
 
     def _dispatch(
         self, stream: ComponentStream, element: ET.Element, member: Member, kind: str, local: str, nick: str
     ) -> None:
         """An admitted member's stanza: to the concern that serves it (a refusal raised there answers it)."""
-        if st.size(element) > self.config.limits.max_stanza_bytes:
-            raise Refused(Refusal("policy-violation", "error.too_large", kind="modify"))
         if not local:
             self._on_service(stream, element, member)
-        elif kind == "presence":
+            return
+        self._check_size(element)
+        if kind == "presence":
             self._serve(stream, element, member, local, lambda: self._on_presence(stream, element, member, local, nick))
         elif kind == "message":
             self._on_message(stream, element, member, local, nick)
         elif kind == "iq":
             self._serve(stream, element, member, local, lambda: self._on_iq(stream, element, member, local, nick))
+
+    def _check_size(self, element: ET.Element) -> None:
+        if st.size(element) > self.config.limits.max_stanza_bytes:
+            raise Refused(Refusal("policy-violation", "error.too_large", kind="modify"))
 
     async def _on_iq(self, stream: ComponentStream, element: ET.Element, member: Member, local: str, nick: str) -> None:
         kind = element.get("type")
@@ -158,15 +187,15 @@ class MucService(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         stream.send_nowait(st.build_iq_result(element))
 
     def _on_service(self, stream: ComponentStream, element: ET.Element, member: Member) -> None:
-        """Stanzas to the rooms domain itself: discovery and ping."""
+        """Stanzas to the service's own address: discovery and ping."""
+        self._check_size(element)
         if st.local_name(element.tag) != "iq":
             raise Refused(Refusal("service-unavailable", "error.unavailable"))
         query = st.payload(element)
         ns = st.namespace(query.tag) if query is not None else ""
         if element.get("type") == "get" and ns == NS_DISCO_INFO:
-            name = i18n.text(self.realm.language, "room.service_name")
-            features = [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_MUC, NS_MAM]
-            stream.send_nowait(st.build_iq_result(element, st.disco_info([("conference", "text", name)], features)))
+            identity = ("conference", "text", i18n.text(self.realm.language, self.service_name))
+            stream.send_nowait(st.build_iq_result(element, st.disco_info([identity], list(self.service_features))))
         elif element.get("type") == "get" and ns == NS_DISCO_ITEMS:
             items = [(self._jid(r), r.name) for r in self.rooms.values() if r.visible_to(member)]
             stream.send_nowait(st.build_iq_result(element, st.disco_items(sorted(items))))
