@@ -20,10 +20,13 @@ from chatd.recovery import Recovery
 from chatd.runtime import Runtime
 from chatd.store.audit import AuditLog
 from chatd.store.guides import GuideStore
+from chatd.uploads.files import UploadFiles
+from chatd.uploads.service import Uploads, upload_folder
 from chatd.xmpp.muc.base import TopicRoom
 from chatd.xmpp.people import PeopleDomain
 from chatd.xmpp.ports import DomainPorts, MucPorts
 from chatd.xmpp.rooms import RoomsDomain
+from chatd.xmpp.uploads import UploadDomain
 from chatd.xmpp.watch import ShadowRooms, WatchDomain
 
 
@@ -86,6 +89,7 @@ def guide_actions(
         clock=rt.now,
         refresh_directory=rt.refresh_directory,
         metrics=rt.metrics,
+        settled=rt.signals.held_settled,
     )
 
 
@@ -156,3 +160,18 @@ def actions(
 
 def recovery(rt: Runtime) -> Recovery:
     return Recovery(rt.store, rt.directory, rt.realms)
+
+
+def uploads(rt: Runtime) -> Uploads:
+    """The upload service's files; a guide's decision on a held text decides the files it links to."""
+    settings = rt.config.uploads
+    assert settings is not None
+    service = Uploads(settings, UploadFiles(upload_folder(rt.config)), rt.now)
+    rt.signals.held_listeners.append(service.settled)
+    return service
+
+
+def upload_domain(rt: Runtime, service: Uploads) -> UploadDomain:
+    settings = rt.config.uploads
+    assert settings is not None
+    return UploadDomain(settings.domain, rt.config.server.members_host, service, rt.directory, rt.realms)
