@@ -108,6 +108,7 @@ class Service:
         self.audit = await AuditLog.open(config.store.path)
         self._exit.push_async_callback(self.audit.close)
         shadows: dict[str, ShadowRooms] = {}
+        uploads = wiring.uploads(runtime) if config.uploads is not None else None
         features: list[Routes] = [self.metrics.add_routes]
         member_rooms = self.member_rooms
         for realm_config in config.realms:
@@ -123,7 +124,9 @@ class Service:
             self._add_stream(realm.rooms_domain, realm_config.rooms_secret, rooms.handle)
             member_rooms[realm.id] = rooms
             self._tasks.append(asyncio.create_task(rooms.post_scheduled_resources()))
-            shadows[realm.id] = wiring.shadow_rooms(runtime, realm, config.watch.domain, desk, rooms, self.audit)
+            shadows[realm.id] = wiring.shadow_rooms(
+                runtime, realm, config.watch.domain, desk, rooms, self.audit, uploads
+            )
             await shadows[realm.id].load()
             desk.entry_listeners.append(shadows[realm.id].announce)
         if self.nats is not None and config.bus.action_tokens:
@@ -135,8 +138,7 @@ class Service:
             self._exit.push_async_callback(self.actions.stop)
         watch = wiring.watch(runtime, config.watch.domain, shadows)
         self._add_stream(config.watch.domain, config.watch.secret, watch.handle)
-        if config.uploads is not None:
-            uploads = wiring.uploads(runtime)
+        if config.uploads is not None and uploads is not None:
             upload_domain = wiring.upload_domain(runtime, uploads)
             self._add_stream(config.uploads.domain, config.uploads.secret, upload_domain.handle)
             self._tasks.append(asyncio.create_task(uploads.sweep_expired()))

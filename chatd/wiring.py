@@ -94,16 +94,23 @@ def guide_actions(
 
 
 def shadow_rooms(
-    rt: Runtime, realm: Realm, domain: str, desk: Desk, member_rooms: RoomsDomain, audit: AuditLog
+    rt: Runtime,
+    realm: Realm,
+    domain: str,
+    desk: Desk,
+    member_rooms: RoomsDomain,
+    audit: AuditLog,
+    uploads: Uploads | None = None,
 ) -> ShadowRooms:
-    """One realm's shadow rooms; members entering and leaving its rooms show there."""
+    """One realm's shadow rooms; members entering and leaving its rooms show there (and held files, to review)."""
     quiet = executor(rt, reviewed=lambda record: None)  # guides' words are not mirrored again
     ports = muc_ports(rt, quiet)
 
     def actions(post_line: PostLine) -> GuideActions:
         return guide_actions(rt, realm, desk, member_rooms, audit, post_line)
 
-    shadows = ShadowRooms(realm, domain, desk, member_rooms, ports, actions)
+    previews = uploads.review_links if uploads is not None else None
+    shadows = ShadowRooms(realm, domain, desk, member_rooms, ports, actions, previews)
     rt.signals.presence_listeners.append(shadows.presence)
     return shadows
 

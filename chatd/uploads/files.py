@@ -43,6 +43,7 @@ class Slot:
     expires: float
     approved: bool = False
     stored: bool = False  # the PUT arrived (and its metadata was removed)
+    review: str = ""  # the key of the Wall Guides' link, which shows the file while it waits for review
 
 
 class UploadFiles:
@@ -59,7 +60,8 @@ class UploadFiles:
         return self.folder / f"{token}.data"
 
     def new_slot(self, filename: str, size: int, content_type: str, expires: float, approved: bool) -> Slot:
-        slot = Slot(secrets.token_urlsafe(24), safe_filename(filename), size, content_type, expires, approved)
+        token, review = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+        slot = Slot(token, safe_filename(filename), size, content_type, expires, approved, review=review)
         self._write(slot)
         return slot
 
@@ -97,12 +99,13 @@ class UploadFiles:
         self._write(stored)
         return stored
 
-    def fetchable(self, token: str, filename: str, now: float) -> Slot | None:
-        """The slot of a file members may fetch: stored, approved, not expired."""
+    def fetchable(self, token: str, filename: str, now: float, review: str = "") -> Slot | None:
+        """The slot of a file that may be fetched: stored, not expired, and approved or asked with its review key."""
         slot = self.slot(token)
         if slot is None or slot.filename != filename or not slot.stored or slot.expires <= now:
             return None
-        return slot if slot.approved else None
+        reviewing = bool(review) and secrets.compare_digest(review, slot.review)
+        return slot if slot.approved or reviewing else None
 
     def approve(self, token: str) -> bool:
         slot = self.slot(token)

@@ -46,6 +46,11 @@ class Uploads:
         expires = self.clock() + self.settings.expiry_hours * 3600
         return self.files.new_slot(filename, size, content_type, expires, approved=trusted)
 
+    def review_links(self, text: str) -> list[str]:
+        """For the Wall Guides' shadow rooms: a link that shows each file the text shares while it waits for review."""
+        slots = [self.files.slot(token) for token in sorted(self.tokens(text))]
+        return [f"{self.url(s)}?review={s.review}" for s in slots if s is not None and s.stored and not s.approved]
+
     def tokens(self, text: str) -> set[str]:
         """The files a text links to."""
         return set(self._links.findall(text))
@@ -87,7 +92,8 @@ class Uploads:
 
     async def _get(self, request: web.Request) -> web.StreamResponse:
         token, filename = request.match_info["token"], request.match_info["filename"]
-        slot = self.files.fetchable(token, filename, self.clock())
+        review = request.query.get("review", "")
+        slot = self.files.fetchable(token, filename, self.clock(), review)
         if slot is None:
             waiting = self.files.slot(token)
             # held for review: 403; never uploaded, rejected or expired: 404
@@ -96,7 +102,7 @@ class Uploads:
             "Content-Type": slot.content_type,
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'",
-            "Cache-Control": "private, max-age=3600",
+            "Cache-Control": "no-store" if review else "private, max-age=3600",
         }
         return web.FileResponse(self.files.data_path(token), headers=headers)
 

@@ -8,6 +8,7 @@ recipient gets the link and fetches a picture without metadata. A rejected one i
 from __future__ import annotations
 
 import io
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
@@ -78,6 +79,13 @@ async def fetch(url: str) -> tuple[int, bytes]:
         return response.status, await response.read()
 
 
+def review_link(held: ET.Element, url: str) -> str:
+    """The link the shadow room gives Wall Guides to look at a held file."""
+    found = re.search(re.escape(url) + r"\?review=[A-Za-z0-9_-]+", body_of(held) or "")
+    assert found, body_of(held)
+    return found.group(0)
+
+
 def stored_files(stack: Stack, url: str) -> list[str]:
     token = url.rstrip("/").split("/")[-2]
     return sorted(p.name for p in stack.chatd.upload_folder.glob(f"{token}.*"))
@@ -114,6 +122,8 @@ async def test_a_photo_is_held_then_approved_without_its_metadata(upload_stack: 
     alice.send_chat(stack.pseudonym_jid("bob"), f"the lake this morning {url}")
     held = await wendy.expect(groupchat(room, url))
     assert "HELD" in (body_of(held) or "")
+    status, shown = await fetch(review_link(held, url))  # the guide sees the picture, already without metadata
+    assert status == 200 and not Image.open(io.BytesIO(shown)).getexif()
     entry = await wendy.expect(groupchat(queue, "house.upload"))
     assert "calm-otter" in (body_of(entry) or "")
     await bob.expect_nothing(message_from(stack.pseudonym_jid("alice")), start=bob_mark)
@@ -141,8 +151,11 @@ async def test_a_rejected_photo_is_deleted_and_never_fetchable(upload_stack: Sta
     bob_mark = bob.mark()
     alice.send_chat(stack.pseudonym_jid("bob"), f"look where I live {url}")
     held = await wendy.expect(groupchat(room, url))
+    review = review_link(held, url)
+    assert (await fetch(review))[0] == 200
     say(wendy, room, f"!reject {message_id(body_of(held) or '')} it shows a street sign")
     await alice.expect(message_from(f"wallguide@{stack.en}", "street sign"))
     assert (await fetch(url))[0] == 404
+    assert (await fetch(review))[0] == 404
     assert stored_files(stack, url) == []
     await bob.expect_nothing(message_from(stack.pseudonym_jid("alice"), url), start=bob_mark)

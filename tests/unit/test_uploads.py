@@ -83,6 +83,8 @@ def test_a_put_fills_its_slot_once_and_images_lose_their_metadata(tmp_path: Path
     kept = Image.open(files.data_path(slot.token))
     assert kept.size == (20, 10) and "Author" not in kept.info and "GPS" not in kept.info
     assert files.fetchable(slot.token, slot.filename, NOW) is None  # not approved yet
+    assert files.fetchable(slot.token, slot.filename, NOW, review="x" * 32) is None
+    assert files.fetchable(slot.token, slot.filename, NOW, review=slot.review) is not None  # the guides' link
     assert files.approve(slot.token)
     assert files.fetchable(slot.token, slot.filename, NOW) is not None
     assert files.fetchable(slot.token, slot.filename, NOW + 61) is None  # expired
