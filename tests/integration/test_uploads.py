@@ -24,6 +24,7 @@ from tests.support.muc import groupchat, join, say
 
 NS_UPLOAD = "urn:xmpp:http:upload:0"
 NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
+NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
 MAX_BYTES = 200_000
 GPS_IFD = 0x8825
 
@@ -95,6 +96,10 @@ async def test_members_find_the_upload_service_and_its_limits(upload_stack: Stac
     alice, denise = await connect_to(upload_stack, "alice"), await connect_to(upload_stack, "denise")
     items = await ask(alice, upload_stack.prosody.members_host, f"<query xmlns='{NS_DISCO_ITEMS}'/>")
     assert upload_stack.chatd.upload_domain in {i.get("jid") for i in items.iter(f"{{{NS_DISCO_ITEMS}}}item")}
+    info = await ask(alice, upload_stack.chatd.upload_domain, f"<query xmlns='{NS_DISCO_INFO}'/>")
+    assert NS_UPLOAD in {f.get("var") for f in info.iter(f"{{{NS_DISCO_INFO}}}feature")}
+    fields = {f.get("var"): f.findtext("{jabber:x:data}value") for f in info.iter("{jabber:x:data}field")}
+    assert fields == {"FORM_TYPE": NS_UPLOAD, "max-file-size": str(MAX_BYTES)}
 
     too_large = await ask(alice, upload_stack.chatd.upload_domain, slot_request("big.jpg", MAX_BYTES + 1, "image/jpeg"))
     error = too_large.find(tag("error"))
