@@ -93,11 +93,12 @@ class Uploads:
     async def _get(self, request: web.Request) -> web.StreamResponse:
         token, filename = request.match_info["token"], request.match_info["filename"]
         review = request.query.get("review", "")
-        slot = self.files.fetchable(token, filename, self.clock(), review)
+        now = self.clock()
+        slot = self.files.fetchable(token, filename, now, review)
         if slot is None:
             waiting = self.files.slot(token)
-            # held for review: 403; never uploaded, rejected or expired: 404
-            return web.Response(status=403 if waiting is not None and waiting.stored else 404)
+            held = waiting is not None and waiting.filename == filename and waiting.stored and waiting.expires > now
+            return web.Response(status=403 if held else 404)  # never uploaded, rejected or expired: 404
         headers = {
             "Content-Type": slot.content_type,
             "X-Content-Type-Options": "nosniff",
