@@ -16,7 +16,7 @@ from chatd.core import pseudonym as pseudonyms
 from chatd.core.audit import verify
 from chatd.core.model import Role, Status
 from chatd.core.moderation import Moderation
-from chatd.policy_loader import PolicyLoadError, load_policy
+from chatd.policy_loader import PolicyLoadError, configured_policy
 from chatd.pseudonyms import CommandError, check_pseudonym
 from chatd.stack import StackError
 from chatd.store import Store, StoreError
@@ -56,7 +56,7 @@ async def member_add(args: argparse.Namespace) -> None:
     try:
         taken = {m.pseudonym for m in await store.members(args.realm)}
         # the policy is built once (seconds: its lexicons and models) for the suggestion and the check
-        moderation = Moderation(load_policy(config.moderation.policy, config.moderation.policies_file))
+        moderation = Moderation(configured_policy(config))
         name = args.pseudonym or suggest_accepted(config, args.realm, taken, moderation)
         check_pseudonym(config, args.realm, name, moderation)
         member = await store.add_member(args.account, args.realm, name, Role(args.role))

@@ -21,9 +21,9 @@ from chatd.core.moderation import Moderation
 from chatd.core.ratelimit import RateLimiter
 from chatd.core.resends import Resends
 from chatd.hook import ExternalHook
-from chatd.http import make_app
+from chatd.http import Routes, make_app
 from chatd.metrics import Metrics
-from chatd.policy_loader import PolicyLoadError, load_policy, load_resources
+from chatd.policy_loader import PolicyLoadError, configured_policy, load_resources
 from chatd.recovery import Recovery
 from chatd.registration import Registration
 from chatd.runtime import Runtime
@@ -58,7 +58,7 @@ class Service:
 
     async def start(self) -> None:
         config = self.config
-        policy = load_policy(config.moderation.policy, config.moderation.policies_file)
+        policy = configured_policy(config)
         resources = load_resources(config.resources.file)
         for realm_config in config.realms:
             for room in realm_config.rooms:
@@ -108,6 +108,8 @@ class Service:
         self.audit = await AuditLog.open(config.store.path)
         self._exit.push_async_callback(self.audit.close)
         shadows: dict[str, ShadowRooms] = {}
+        uploads = wiring.uploads(runtime) if config.uploads is not None else None
+        features: list[Routes] = [self.metrics.add_routes]
         member_rooms = self.member_rooms
         for realm_config in config.realms:
             realm = realms[realm_config.id]
@@ -122,7 +124,9 @@ class Service:
             self._add_stream(realm.rooms_domain, realm_config.rooms_secret, rooms.handle)
             member_rooms[realm.id] = rooms
             self._tasks.append(asyncio.create_task(rooms.post_scheduled_resources()))
-            shadows[realm.id] = wiring.shadow_rooms(runtime, realm, config.watch.domain, desk, rooms, self.audit)
+            shadows[realm.id] = wiring.shadow_rooms(
+                runtime, realm, config.watch.domain, desk, rooms, self.audit, uploads
+            )
             await shadows[realm.id].load()
             desk.entry_listeners.append(shadows[realm.id].announce)
         if self.nats is not None and config.bus.action_tokens:
@@ -134,6 +138,11 @@ class Service:
             self._exit.push_async_callback(self.actions.stop)
         watch = wiring.watch(runtime, config.watch.domain, shadows)
         self._add_stream(config.watch.domain, config.watch.secret, watch.handle)
+        if config.uploads is not None and uploads is not None:
+            upload_domain = wiring.upload_domain(runtime, uploads)
+            self._add_stream(config.uploads.domain, config.uploads.secret, upload_domain.handle)
+            self._tasks.append(asyncio.create_task(uploads.sweep_expired()))
+            features.append(uploads.add_routes)
         self.recovery = wiring.recovery(runtime)
         await self.recovery.load()
         self._exit.callback(self.recovery.journal.close)
@@ -145,7 +154,6 @@ class Service:
         self._exit.push_async_callback(_quietly, lambda: asyncio.wait_for(runtime.queues.idle(), 5))  # work first
         self._tasks.append(asyncio.create_task(runtime.watch_store()))
         self._tasks.append(asyncio.create_task(self._reannounce(list(shadows.values()))))
-        features = [self.metrics.add_routes]
         if config.registration is not None:
             registration = Registration.from_config(config, store, runtime.moderation, runtime.refresh_directory)
             features.append(registration.add_routes)

@@ -184,6 +184,28 @@ class RegistrationConfig(Strict):
         return self.public_url.rstrip("/")
 
 
+IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
+
+
+class UploadsConfig(Strict):
+    """chatd's own file upload service (XEP-0363): held for review, metadata stripped; absent: no uploads."""
+
+    domain: DomainName  # the upload component's address, e.g. upload.example.org
+    secret: Annotated[str, Field(min_length=8)]
+    public_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")]  # where clients reach chatd's HTTP
+    folder: str = ""  # where files are kept; empty: an "uploads" folder beside the store
+    max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    content_types: list[Annotated[str, Field(pattern=r"^[a-z]+/[a-z0-9.+-]+$")]] = Field(
+        default_factory=lambda: list(IMAGE_TYPES), min_length=1
+    )
+    expiry_hours: float = Field(30 * 24.0, gt=0)  # a file (fetched or not) is deleted this long after its slot
+
+    @property
+    def base_url(self) -> str:
+        """The URL prefix of every uploaded file (what the house.upload rule recognises)."""
+        return self.public_url.rstrip("/") + "/upload/"
+
+
 class Config(Strict):
     server: ServerConfig = ServerConfig()
     realms: list[RealmConfig]
@@ -195,6 +217,7 @@ class Config(Strict):
     limits: LimitsConfig = LimitsConfig()
     moderation: ModerationConfig = ModerationConfig()
     registration: RegistrationConfig | None = None
+    uploads: UploadsConfig | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @model_validator(mode="after")
@@ -208,8 +231,9 @@ class Config(Strict):
             raise ValueError("moderation.external_subject needs bus.nats_url")
         domains = [d for r in self.realms for d in (r.people_domain, r.rooms_domain)]
         domains += [self.watch.domain, self.server.members_host]
+        domains += [self.uploads.domain] if self.uploads else []
         if len(set(domains)) != len(domains):
-            raise ValueError("every domain (people, rooms, watch, members host) must be distinct")
+            raise ValueError("every domain (people, rooms, watch, uploads, members host) must be distinct")
         return self
 
 

@@ -31,7 +31,7 @@ from chatd.desk import Desk
 from chatd.events import ModeratorAction
 from chatd.ids import new_stanza_id
 from chatd.metrics import Metrics
-from chatd.ports import Clock, Send
+from chatd.ports import Clock, HeldListener, Send
 from chatd.sanctions import Sanctions
 from chatd.store import Store
 from chatd.store.audit import AuditLog
@@ -64,6 +64,7 @@ class GuideActions:
         clock: Clock,
         refresh_directory: Callable[[], Awaitable[None]],
         metrics: Metrics | None = None,
+        settled: HeldListener | None = None,
     ):
         self.store = store
         self.directory = directory
@@ -74,6 +75,7 @@ class GuideActions:
         self.clock = clock
         self.refresh_directory = refresh_directory
         self.metrics = metrics
+        self.settled = settled  # what follows a guide's decision on a held text (its shared files)
         self.realm = realm
         self.desk = desk
         self.member_rooms = rooms
@@ -180,6 +182,8 @@ class GuideActions:
             raise CommandProblem(i18n.text(language, "watch.no_held", id=command.arguments["message"]))
         if command.verb is Verb.REJECT:
             await self.store.settle_held(held.stanza_id, "rejected", None)
+            if self.settled is not None:
+                await self.settled(held.original or "", None)
             await self._notify(author, "notice.held_rejected", reason=command.text)
             await self._audit(guide.pseudonym, "held.reject", held.stanza_id, {"reason": command.text})
             return i18n.text(language, "watch.held_rejected", id=short_id(held.stanza_id))
@@ -188,6 +192,8 @@ class GuideActions:
             raise CommandProblem(i18n.text(language, "watch.held_recipient_gone", id=short_id(held.stanza_id)))
         text, edited = approval(command, held.original)
         await self.store.settle_held(held.stanza_id, "approved", text)
+        if self.settled is not None:  # before delivery: the recipient may fetch a shared file at once
+            await self.settled(held.original or "", text)
         await self._deliver_held(held.stanza_id, held.conversation, author, held.recipient_id, held.client_id, text)
         if edited:
             await self._notify(author, "notice.held_edited", reason=command.reason or "-")

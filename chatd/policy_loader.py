@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import importlib
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from chatd import i18n
+from chatd.config import Config
 from chatd.core.resources import ResourceError, ResourceLibrary
 from policies import Policy
 
@@ -16,7 +18,13 @@ class PolicyLoadError(Exception):
     pass
 
 
-def load_policy(spec: str, settings_file: str) -> Policy:
+def configured_policy(config: Config) -> Policy:
+    """The policy chatd's config names; links to chatd's own upload service are uploads (house.upload)."""
+    prefixes = [config.uploads.base_url] if config.uploads else []
+    return load_policy(config.moderation.policy, config.moderation.policies_file, prefixes)
+
+
+def load_policy(spec: str, settings_file: str, upload_prefixes: Sequence[str] = ()) -> Policy:
     module_name, _, attr_path = spec.partition(":")
     if not module_name or not attr_path:
         raise PolicyLoadError(f"moderation.policy: expected 'module:callable', got {spec!r}")
@@ -27,6 +35,10 @@ def load_policy(spec: str, settings_file: str) -> Policy:
     except (ImportError, AttributeError) as exc:
         raise PolicyLoadError(f"moderation.policy: cannot load {spec!r}: {exc}") from exc
     settings = read_settings(settings_file, "moderation.policies_file") if settings_file else {}
+    if upload_prefixes:  # no operator step: the upload host feeds the upload rule
+        uploads = dict(settings.get("uploads", {}))
+        uploads["url_prefixes"] = [*uploads.get("url_prefixes", []), *upload_prefixes]
+        settings = {**settings, "uploads": uploads}
     policy: Policy = target(settings, i18n.label)
     return policy
 

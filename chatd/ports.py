@@ -31,6 +31,8 @@ FileReport = Callable[[Member, str, ArchivedMessage | None, str], Awaitable[None
 ReviewListener = Callable[[Reviewed], None]
 # (realm, room, member, joined) for every member who enters or leaves a room
 PresenceListener = Callable[[str, str, Member, bool], None]
+# a guide decided on a held text: (its original, the text delivered or None when rejected)
+HeldListener = Callable[[str, str | None], Awaitable[None]]
 
 
 class Writer(Protocol):
@@ -104,6 +106,7 @@ class Signals:
         self.bus = bus
         self.review_listeners: list[ReviewListener] = []
         self.presence_listeners: list[PresenceListener] = []
+        self.held_listeners: list[HeldListener] = []
         self.file_report: FileReport | None = None
 
     def reviewed(self, record: Reviewed) -> None:
@@ -122,6 +125,14 @@ class Signals:
                 listener(realm, room, member, joined)
             except Exception:
                 log.exception("a presence listener failed")
+
+    async def held_settled(self, original: str, delivered: str | None) -> None:
+        """A guide approved (delivered: the text sent) or rejected (None) a held text (the upload service listens)."""
+        for listener in self.held_listeners:
+            try:
+                await listener(original, delivered)
+            except Exception:
+                log.exception("a held-text listener failed")
 
     async def report(self, reporter: Member, conversation: str, reported: ArchivedMessage | None, reason: str) -> None:
         if self.file_report is not None:

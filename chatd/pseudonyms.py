@@ -8,7 +8,7 @@ from chatd.config import Config
 from chatd.core import pseudonym as pseudonyms
 from chatd.core.model import Member, Realm, Role, Status
 from chatd.core.moderation import Moderation
-from chatd.policy_loader import load_policy
+from chatd.policy_loader import configured_policy
 from policies import Action, Conversation, Field
 
 
@@ -24,7 +24,7 @@ def check_pseudonym(config: Config, realm_id: str, name: str, moderation: Modera
         )
     realm_config = next(r for r in config.realms if r.id == realm_id)
     realm = Realm(realm_config.id, realm_config.language, realm_config.people_domain, realm_config.rooms_domain)
-    moderation = moderation or Moderation(load_policy(config.moderation.policy, config.moderation.policies_file))
+    moderation = moderation or Moderation(configured_policy(config))
     author = Member(0, "", realm_id, name, Role.MEMBER, Status.ACTIVE, time.time())
     # Capitalized ("Jane Doe") so that the name detectors see a written name, not plain words.
     words = name.replace("-", " ").title()

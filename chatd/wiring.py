@@ -20,10 +20,13 @@ from chatd.recovery import Recovery
 from chatd.runtime import Runtime
 from chatd.store.audit import AuditLog
 from chatd.store.guides import GuideStore
+from chatd.uploads.files import UploadFiles
+from chatd.uploads.service import Uploads, upload_folder
 from chatd.xmpp.muc.base import TopicRoom
 from chatd.xmpp.people import PeopleDomain
 from chatd.xmpp.ports import DomainPorts, MucPorts
 from chatd.xmpp.rooms import RoomsDomain
+from chatd.xmpp.uploads import UploadDomain
 from chatd.xmpp.watch import ShadowRooms, WatchDomain
 
 
@@ -86,20 +89,28 @@ def guide_actions(
         clock=rt.now,
         refresh_directory=rt.refresh_directory,
         metrics=rt.metrics,
+        settled=rt.signals.held_settled,
     )
 
 
 def shadow_rooms(
-    rt: Runtime, realm: Realm, domain: str, desk: Desk, member_rooms: RoomsDomain, audit: AuditLog
+    rt: Runtime,
+    realm: Realm,
+    domain: str,
+    desk: Desk,
+    member_rooms: RoomsDomain,
+    audit: AuditLog,
+    uploads: Uploads | None = None,
 ) -> ShadowRooms:
-    """One realm's shadow rooms; members entering and leaving its rooms show there."""
+    """One realm's shadow rooms; members entering and leaving its rooms show there (and held files, to review)."""
     quiet = executor(rt, reviewed=lambda record: None)  # guides' words are not mirrored again
     ports = muc_ports(rt, quiet)
 
     def actions(post_line: PostLine) -> GuideActions:
         return guide_actions(rt, realm, desk, member_rooms, audit, post_line)
 
-    shadows = ShadowRooms(realm, domain, desk, member_rooms, ports, actions)
+    previews = uploads.review_links if uploads is not None else None
+    shadows = ShadowRooms(realm, domain, desk, member_rooms, ports, actions, previews)
     rt.signals.presence_listeners.append(shadows.presence)
     return shadows
 
@@ -156,3 +167,18 @@ def actions(
 
 def recovery(rt: Runtime) -> Recovery:
     return Recovery(rt.store, rt.directory, rt.realms)
+
+
+def uploads(rt: Runtime) -> Uploads:
+    """The upload service's files; a guide's decision on a held text decides the files it links to."""
+    settings = rt.config.uploads
+    assert settings is not None
+    service = Uploads(settings, UploadFiles(upload_folder(rt.config)), rt.now)
+    rt.signals.held_listeners.append(service.settled)
+    return service
+
+
+def upload_domain(rt: Runtime, service: Uploads) -> UploadDomain:
+    settings = rt.config.uploads
+    assert settings is not None
+    return UploadDomain(settings.domain, rt.config.server.members_host, service, rt.directory, rt.realms)

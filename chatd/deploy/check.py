@@ -41,6 +41,8 @@ def check_secrets(config: Config, findings: Findings) -> None:
         secrets[f"realms.{n}.people_secret"] = realm.people_secret
         secrets[f"realms.{n}.rooms_secret"] = realm.rooms_secret
     secrets |= {f"bus.action_tokens.{name}": token for name, token in config.bus.action_tokens.items()}
+    if config.uploads is not None:
+        secrets["uploads.secret"] = config.uploads.secret
     examples = example_secrets()
     for key, value in secrets.items():
         if value in examples or value.lower().startswith("change-me"):
@@ -143,6 +145,15 @@ def check_registration(config: Config, findings: Findings) -> None:
         findings.problem(f"registration: no mail server answers at {where} ({exc}): activation mails cannot be sent")
 
 
+def check_uploads(config: Config, findings: Findings) -> None:
+    """Members' phones fetch shared files from uploads.public_url: over TLS only (docs/uploads.md)."""
+    uploads = config.uploads
+    if uploads is not None and urlsplit(uploads.public_url).scheme != "https":
+        findings.problem(
+            f"uploads: public_url {uploads.public_url} is not https: put chatd's /upload/ behind a TLS reverse proxy"
+        )
+
+
 def check_push(config: Config, findings: Findings) -> None:
     push = getattr(config, "push", None)
     if not getattr(push, "app_servers", None):
@@ -168,6 +179,7 @@ def check(
     check_files(config, findings)
     check_registration(config, findings)
     check_push(config, findings)
+    check_uploads(config, findings)
     if prosody_config is None:
         prosody_config = Path(
             config.registration.prosody_config if config.registration else "/etc/prosody/prosody.cfg.lua"

@@ -24,6 +24,8 @@ def components(config: Config) -> dict[str, str]:
     for realm in config.realms:
         found[realm.people_domain] = realm.people_secret
         found[realm.rooms_domain] = realm.rooms_secret
+    if config.uploads is not None:
+        found[config.uploads.domain] = config.uploads.secret
     return found
 
 

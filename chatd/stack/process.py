@@ -92,6 +92,8 @@ class Chatd:
     action_tokens: dict[str, str] = field(default_factory=dict)  # services allowed to send actions
     reannounce_seconds: float = 600.0  # unclaimed high-severity queue entries are posted again
     store_folder: Path | None = None  # where the store lives (e.g. a small disk); run_dir when None
+    uploads: dict[str, object] | None = None  # [uploads] keys beyond the domain, secret and URL; None: no uploads
+    upload_secret: str = field(default_factory=lambda: secrets.token_hex(12))
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -110,11 +112,21 @@ class Chatd:
     def http_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
 
+    @property
+    def upload_domain(self) -> str:
+        return f"upload.{self.prosody.members_host}"
+
+    @property
+    def upload_folder(self) -> Path:
+        return self.store_path.parent / "uploads"
+
     def components(self) -> dict[str, str]:
         found = {self.watch_domain: self.watch_secret}
         for realm in self.realms:
             found[realm.people_domain] = realm.people_secret
             found[realm.rooms_domain] = realm.rooms_secret
+        if self.uploads is not None:
+            found[self.upload_domain] = self.upload_secret
         return found
 
     def write_config(self) -> None:
@@ -161,6 +173,10 @@ class Chatd:
             "[limits]",
             *(f"{k} = {json.dumps(v)}" for k, v in self.limits.items()),
         ]
+        if self.uploads is not None:
+            service: dict[str, object] = {"domain": self.upload_domain, "secret": self.upload_secret}
+            service.update(public_url=self.http_url, **self.uploads)
+            lines += ["[uploads]", *(f"{k} = {json.dumps(v)}" for k, v in service.items())]
         if self.registration:
             settings = {"prosody_config": str(self.prosody.config_file), **self.registration}
             lines += ["[registration]", *(f"{k} = {json.dumps(v)}" for k, v in settings.items())]

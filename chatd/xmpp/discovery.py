@@ -2,8 +2,8 @@
 
 - The server's own service list: Prosody (conf/prosody/mod_chatd_disco.lua) asks each realm's
   people domain which services an account sees; a member sees the realm's rooms service (Wall
-  Guides also the watch domain), anyone else nothing. Conversations and Gajim find a MUC service
-  only there.
+  Guides also the watch domain; every member the upload service when it is on), anyone else
+  nothing. Conversations and Gajim find a MUC service only there.
 - Pseudonym addresses and room occupants publish nothing: a PEP/pubsub request (OMEMO device
   lists in both namespaces, bundles, avatars, nicknames) or a vCard request gets item-not-found
   at once, so a client that defaults to encryption learns there are no keys and sends in plain text.
@@ -41,8 +41,12 @@ def is_services_request(element: ET.Element, members_host: str) -> bool:
     )
 
 
-def services_answer(element: ET.Element, realm: Realm, directory: Directory, watch_domain: str) -> str:
-    """The services of this realm the account sees: none unless it is an active member of this realm."""
+def services_answer(
+    element: ET.Element, realm: Realm, directory: Directory, watch_domain: str, upload_domain: str = ""
+) -> str:
+    """The services of this realm the account sees: none unless it is an active member of this realm.
+
+    With the upload service on, members see it too (clients look for XEP-0363 among the server's items)."""
     query = st.payload(element)
     member = directory.by_account(query.get("account", "")) if query is not None else None
     items: list[str] = []
@@ -50,5 +54,7 @@ def services_answer(element: ET.Element, realm: Realm, directory: Directory, wat
         shown = [(realm.rooms_domain, "room.service_name")]
         if is_guide(member):
             shown.append((watch_domain, "watch.service_name"))
+        if upload_domain:
+            shown.append((upload_domain, "upload.service_name"))
         items = [f"<item{attrs(jid=d, name=i18n.text(realm.language, key))}/>" for d, key in shown]
     return st.build_iq_result(element, f"<query xmlns='{NS_CHATD_SERVICES}'>{''.join(items)}</query>")

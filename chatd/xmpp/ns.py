@@ -38,4 +38,5 @@ NS_COMPONENT = "jabber:component:accept"
 NS_PUBSUB = "http://jabber.org/protocol/pubsub"
 NS_VCARD = "vcard-temp"
 NS_VCARD4 = "urn:ietf:params:xml:ns:vcard-4.0"
+NS_UPLOAD = "urn:xmpp:http:upload:0"
 NS_CHATD_SERVICES = "urn:chatd:services:0"  # Prosody asks which services a member sees (mod_chatd_disco)

@@ -82,7 +82,9 @@ class PeopleDomain(ServiceAddresses):
             self._refuse(stream, element, Refusal("jid-malformed", "error.malformed", kind="modify"), None)
             return
         if discovery.is_services_request(element, self.config.server.members_host):
-            stream.send_nowait(discovery.services_answer(element, self.realm, self.directory, self.config.watch.domain))
+            uploads = self.config.uploads.domain if self.config.uploads else ""
+            answer = discovery.services_answer(element, self.realm, self.directory, self.config.watch.domain, uploads)
+            stream.send_nowait(answer)
             return
         member = admit_sender(sender, self.config.server.members_host, self.realm, self.directory)
         if isinstance(member, Refusal):

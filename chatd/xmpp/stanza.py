@@ -238,8 +238,11 @@ def build_error(
     condition: str,
     kind: str,
     texts: dict[str, str],
+    application: str = "",
 ) -> str | None:
-    """The error reply to a stanza, from its recipient to its sender; None for errors."""
+    """The error reply to a stanza, from its recipient to its sender; None for errors.
+
+    `application`: an application-specific condition element (e.g. XEP-0363's file-too-large)."""
     if element.get("type") == "error":
         return None  # never answer an error with an error
     name = local_name(element.tag)
@@ -248,7 +251,7 @@ def build_error(
     )
     return (
         f"<{name}{_attrs(from_=element.get('to'), to=element.get('from'), type='error', id=element.get('id'))}>"
-        f"<error type={quoteattr(kind)}><{condition} xmlns='{NS_STANZAS}'/>{text}</error></{name}>"
+        f"<error type={quoteattr(kind)}><{condition} xmlns='{NS_STANZAS}'/>{text}{application}</error></{name}>"
     )
 
 

@@ -82,12 +82,14 @@ class ShadowRooms(MucService):
         rooms: RoomsDomain,
         ports: MucPorts,
         actions: Callable[[PostLine], GuideActions],
+        previews: Callable[[str], list[str]] | None = None,
     ):
         super().__init__(realm, [], ports)  # ports.executor does not mirror again: guides' words are not
         self.domain = domain
         self.desk = desk
         self.member_rooms = rooms
         self.actions = actions(self._post)  # the guide actions post their answers here
+        self.previews = previews  # links that show guides the files a text shares, while they wait for review
 
     async def load(self) -> None:
         """The shadow rooms that have lines already (so that guides find them after a restart)."""
@@ -238,6 +240,8 @@ class ShadowRooms(MucService):
         lines = [f"[{head}]", record.original]
         if verdict.action is Action.REDACT:
             lines.append(i18n.text(language, "watch.delivered_as", text=verdict.text))
+        if self.previews is not None:
+            lines += [i18n.text(language, "watch.review_file", url=url) for url in self.previews(record.original)]
         return "\n".join(lines)
 
     async def _post(self, local: str, author: Member | None, body: str) -> None:

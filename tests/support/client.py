@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
@@ -125,3 +126,10 @@ def error_texts(element: ET.Element) -> dict[str, str]:
         t.get("{http://www.w3.org/XML/1998/namespace}lang", ""): t.text or ""
         for t in error.findall(f"{{{NS_STANZAS}}}text")
     }
+
+
+async def ask(client: Client, to: str, payload: str, kind: str = "get") -> ET.Element:
+    """An iq to `to`; its answer (result or error)."""
+    stanza_id = f"ask-{uuid.uuid4().hex[:12]}"
+    client.send_raw(f"<iq type='{kind}' to='{to}' id='{stanza_id}'>{payload}</iq>")
+    return await client.expect(lambda e: e.tag == tag("iq") and e.get("id") == stanza_id)

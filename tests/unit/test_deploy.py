@@ -10,7 +10,7 @@ import pytest
 
 from chatd.__main__ import main
 from chatd.config import load_config
-from chatd.deploy.check import check_push, check_secrets, check_store
+from chatd.deploy.check import check_push, check_secrets, check_store, check_uploads
 from chatd.deploy.findings import Findings
 from chatd.deploy.prosody_check import parse, strings
 from chatd.stack import Prosody
@@ -82,6 +82,28 @@ def test_render_with_nats_adds_its_config_and_unit(config_file: Path, tmp_path: 
     assert "port: 4333" in (out / "etc" / "nats-server.conf").read_text()
     unit = (out / "etc" / "systemd" / "system" / "chatd.service").read_text()
     assert "After=network-online.target prosody.service nats-server.service" in unit
+
+
+def with_uploads(config_file: Path, public_url: str) -> None:
+    section = f'[uploads]\ndomain = "upload.{DOMAIN}"\nsecret = "{"u" * 24}"\npublic_url = "{public_url}"\n'
+    config_file.write_text(config_file.read_text().replace("[http]", section + "[http]"))
+
+
+def test_render_declares_the_upload_component_and_check_wants_it_over_tls(config_file: Path, tmp_path: Path) -> None:
+    with_uploads(config_file, f"http://{DOMAIN}/files")
+    out = tmp_path / "out"
+    assert render(config_file, out) == 0
+    text = (out / "etc" / "prosody" / "prosody.cfg.lua").read_text()
+    assert f'Component "upload.{DOMAIN}"\n  component_secret = "{"u" * 24}"' in text
+    findings = Findings()
+    check_uploads(load_config(config_file, environ={}), findings)
+    assert findings.problems == [
+        f"uploads: public_url http://{DOMAIN}/files is not https: put chatd's /upload/ behind a TLS reverse proxy"
+    ]
+    config_file.write_text(config_file.read_text().replace(f"http://{DOMAIN}/files", f"https://{DOMAIN}/files"))
+    fine = Findings()
+    check_uploads(load_config(config_file, environ={}), fine)
+    assert fine.problems == []
 
 
 def test_render_refuses_another_domain_and_a_used_folder(config_file: Path, tmp_path: Path, capsys) -> None:
