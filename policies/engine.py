@@ -21,7 +21,7 @@ from policies.kinds import NEW_MEMBER_RULES, RULES, Hit
 from policies.lexicon import WordHit, WordMatcher
 from policies.normalize import Normalized, normalize
 from policies.pii import PiiDetector
-from policies.risk import LEXICONS, NOTHING, Assessment, RiskDetector, compose, cues_decide
+from policies.risk import LEXICONS, NOTHING, Assessment, RiskDetector, compose, cues_decide, states_safety
 from policies.types import Action, Alert, Context, Field, Finding, Label, Verdict
 
 RECENT_TEXTS = 4096  # texts whose risk cues assess_recent keeps
@@ -32,11 +32,12 @@ AFTER_DELIVERY = frozenset({Field.BODY, Field.CORRECTION})
 
 
 class TextReading(NamedTuple):
-    """One text of a window: normalized, its risk cues, and the model's readings (both; the wording's alone)."""
+    """One text of a window: normalized, as written, its risk cues, and its wording's reading (the meaning's is
+    read only where it decides: RiskModel.reaches)."""
 
     text: str
+    original: str
     cues: tuple[tuple[int, int, Cue], ...]
-    reading: float
     wording: float
 
 
@@ -161,7 +162,7 @@ class PolicyEngine:
         fall behind; the bars stay those of the two readings together."""
         language = context.language
         kept = [text for text in texts if text.strip()]
-        found = [self._recent_cues(text, language, quick) for text in kept]
+        found = [self._recent_cues(text, language) for text in kept]
         marks = frozenset().union(*(self._risk.window_marks(one.cues) for one in found))
         signals = [self._risk.signals(one.text, one.cues, language, marks) for one in found]
         model = self._models.get(language)
@@ -169,41 +170,55 @@ class PolicyEngine:
         heard = any(cues_only and signs for cues_only, signs in zip(short, signals, strict=True))
         if not model or heard:
             return self._risk_alerts(compose(signals), context)
+        # a text that says its author is safe now is not read (states_safety): the readings hear the topic
+        heeded = [not states_safety(one.cues, signs) for one, signs in zip(found, signals, strict=True)]
         # the meaning does not hear a negation ("I don't want to die" reads like "I want to die"):
         # a text whose every cue the lexicon found negated is read by its wording alone
-        read = [(one, signs) for one, signs, only in zip(found, signals, short, strict=True) if not only]
-        probability = max(
-            (one.wording if signs and all(s.negated for s in signs) else one.reading for one, signs in read),
-            default=0.0,
-        )
+        read = [
+            TextReading(
+                one.text, "" if quick or (signs and all(s.negated for s in signs)) else one.original, (), one.wording
+            )
+            for one, signs, only, heed in zip(found, signals, short, heeded, strict=True)
+            if heed and not only
+        ]
 
         @lru_cache(maxsize=1)
-        def joined() -> float:
-            """The last texts read joined (a thought spread over messages); 0 for a single text."""
-            if len(found) < 2:
-                return 0.0
-            text = " . ".join(one.text for one in found[-JOINED_TEXTS:])
-            return model.wording(text) if quick else model.read(text, " . ".join(kept[-JOINED_TEXTS:]))
+        def joined() -> TextReading | None:
+            """The last texts joined (a thought spread over messages); none for a single text."""
+            last = [(one, raw) for one, raw, heed in zip(found, kept, heeded, strict=True) if heed][-JOINED_TEXTS:]
+            if len(last) < 2:
+                return None
+            text = " . ".join(one.text for one, _ in last)
+            return TextReading(text, "" if quick else " . ".join(raw for _, raw in last), (), model.wording(text))
+
+        def reaches(one: TextReading, bar: float) -> bool:  # a text without its original is read by its wording
+            return model.reaches(one.wording, one.original, bar) if one.original else one.wording >= bar
+
+        def under(one: TextReading, bar: float) -> bool:
+            return model.under(one.wording, one.original, bar) if one.original else one.wording < bar
 
         def reading(lexical: float) -> bool:
             bar = model.bar(lexical)
-            return probability >= bar or joined() >= bar
+            together = joined()
+            return any(reaches(one, bar) for one in read) or (together is not None and reaches(together, bar))
 
         def doubted() -> bool:
             doubt = risk_model.DOUBTED
-            return probability < doubt and all(one.wording < doubt for one, _ in read) and joined() < doubt
+            together = joined()
+            return (
+                all(one.wording < doubt for one in read)
+                and all(under(one, doubt) for one in read)
+                and (together is None or under(together, doubt))
+            )
 
         return self._risk_alerts(compose(signals, reading, doubted), context)
 
-    def _text_cues(self, text: str, language: str, quick: bool = False) -> TextReading:
-        """The risk cues and the model's readings of one text (kept for the author's next windows)."""
+    def _text_cues(self, text: str, language: str) -> TextReading:
+        """The risk cues and the wording's reading of one text (kept for the author's next windows)."""
         norm = normalize(text)
         cues = tuple(self._risk.cues(norm.leet, self._find_words(norm)["risk"], language))
         model = self._models.get(language)
-        if not model:
-            return TextReading(norm.leet, cues, 0.0, 0.0)
-        wording = model.wording(norm.leet)
-        return TextReading(norm.leet, cues, wording if quick else model.combine(wording, text), wording)
+        return TextReading(norm.leet, text, cues, model.wording(norm.leet) if model else 0.0)
 
     def _risk_alerts(self, assessment: Assessment, context: Context) -> tuple[Alert, ...]:
         """One alert for the composed risk, named after its strongest construct, with what fired."""

@@ -48,6 +48,7 @@ FICTION = 0.35
 ORDINARY_USE = 0.2
 JOKE = 0.6
 REASSURED = 0.5
+SAFETY_ANSWERS = 0.5  # a cue at least this strong after modifiers, not negated, is not answered by a denial
 TEMPORARY = 0.3
 # constructs about someone else's harm
 OUTWARD = frozenset({"harm_from_others", "harm_to_others"})
@@ -208,6 +209,17 @@ class RiskDetector:
         if "reassure" in marks and construct != "harm_to_others":  # "I'm safe now", "he's far away"
             kept *= REASSURED
         return kept, negated
+
+
+def states_safety(cues: Sequence[tuple[int, int, Cue]], signals: Sequence[Signal]) -> bool:
+    """Whether a text says its author is safe now ("I'm not going to hurt myself", "no dark thoughts
+    today", "called the crisis line", "je ferais jamais ça") and signals nothing the statement does not
+    answer: no cue without a negation before it (a time alone times nothing), no harm from or to someone
+    else. The readings hear the topic and not the denial, so such a text is not read (engine.assess_recent)."""
+    return any(c.signal == "!reassure" for _, _, c in cues) and not any(
+        s.construct in OUTWARD or (not s.negated and s.weight >= SAFETY_ANSWERS and s.construct != "time")
+        for s in signals
+    )
 
 
 def cues_decide(text: str, signals: Sequence[Signal]) -> bool:

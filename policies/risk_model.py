@@ -43,6 +43,7 @@ WORDS_KEPT = 50_000  # words whose known character n-grams are kept
 LEVELS = (0.0, LOW, 1.0, MEDIUM)
 NEVER = 2.0  # a bar no probability reaches
 DOUBTED = 0.1  # under this, both readings doubt a severe lexical score (policies/risk.py, compose)
+MEANINGS_KEPT = 4096  # texts whose meaning is kept (RiskModel.combine)
 MEANING_CHARACTERS = 1000  # the meaning reads a message's beginning (the wording reads it all): ~15 CPU-ms at most
 
 Vectors = NDArray[np.float32]
@@ -100,6 +101,7 @@ class RiskModel:
                 table[cells[1]] = (idf * coefficient, idf * idf)
         self._known_grams = lru_cache(maxsize=WORDS_KEPT)(self._word_grams)
         self.meaning = _meaning(language)
+        self._meant = lru_cache(maxsize=MEANINGS_KEPT)(self._mean)  # an author's texts are read in several windows
 
     def read(self, text: str, original: str) -> float:
         """How much a message reads like risk, from 0 to 1: text normalized and lowercased, original as written."""
@@ -107,7 +109,24 @@ class RiskModel:
 
     def combine(self, wording: float, original: str) -> float:
         """The two readings together, given the wording's (a text's wording is read once)."""
-        return wording if self.meaning is None else (wording + self.meaning.probability(original)) / 2
+        return wording if self.meaning is None else (wording + self._meant(original)) / 2
+
+    def reaches(self, wording: float, original: str, bar: float) -> bool:
+        """Whether the two readings together reach bar. They lie between wording / 2 and (wording + 1) / 2,
+        so the meaning (the sentence encoder, the costly reading) is read only where it decides."""
+        if self.meaning is None:
+            return wording >= bar
+        return (wording + 1) / 2 >= bar and self.combine(wording, original) >= bar
+
+    def under(self, wording: float, original: str, bar: float) -> bool:
+        """Whether the two readings together stay under bar (the meaning read only where it decides)."""
+        if self.meaning is None:
+            return wording < bar
+        return wording / 2 < bar and self.combine(wording, original) < bar
+
+    def _mean(self, original: str) -> float:
+        assert self.meaning is not None
+        return self.meaning.probability(original)
 
     def wording(self, text: str) -> float:
         """How much a normalized, lowercased text's wording reads like risk, from 0 to 1."""

@@ -139,3 +139,38 @@ def test_a_severe_score_read_as_clearly_harmless_waits_for_the_full_reading(engi
     assert engine.review(recovered, context).alerts == ()  # a message body: the wording doubts it, not severe inline
     assert engine.assess_recent([recovered], context) == ()  # both readings doubt it: watched members only
     assert [(a.kind, a.severity) for a in engine.review(in_progress, context).alerts] == [("risk.attempt", 3)]
+
+
+def test_the_meaning_is_read_only_where_it_could_decide(engine: PolicyEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    reading = model("en")
+    assert reading is not None and reading.meaning is not None
+    texts = [
+        "made lentil soup for the whole unit tonight, recipe in the thread",
+        "I've written the letters and the will",
+    ]
+    for text in texts:  # the lazy answer is the eager one, at every bar
+        wording, both = reading.wording(normalize(text).leet), reading.read(normalize(text).leet, text)
+        for bar in (0.05, 0.1, 0.3, 0.5, 0.6, 0.9):
+            assert reading.reaches(wording, text, bar) == (both >= bar)
+            assert reading.under(wording, text, bar) == (both < bar)
+
+    def no_encoder() -> None:
+        raise AssertionError("the meaning cannot decide here")
+
+    monkeypatch.setattr(risk_model, "encoder", no_encoder)
+    everyday = "the bus was late again so I walked to the pharmacy and picked up my allergy stuff, back home now"
+    assert reading.wording(normalize(everyday).leet) < 2 * reading.bar(0.0) - 1  # the meaning cannot lift it
+    assert engine.assess_recent([everyday], english()) == ()
+
+
+def test_a_text_that_says_its_author_is_safe_is_not_read(engine: PolicyEngine) -> None:
+    safe = "I'm not going to hurt myself, I promise. I just needed to get the whole thing off my chest tonight"
+    disclosed = "I'm not going to hurt myself again, I already swallowed the whole bottle of pills an hour ago"
+    assert engine.assess_recent([safe], english()) == ()
+    assert [a.kind for a in engine.assess_recent([disclosed], english())] == ["risk.attempt"]
+    assert (
+        engine.assess_recent(
+            ["je vais pas me faire de mal, promis, j'avais juste besoin d'en parler à quelqu'un ce soir"], french()
+        )
+        == ()
+    )
