@@ -19,8 +19,12 @@ COMPONENT_PORT = 5347  # loopback only, always
 C2S_RATE = "10kb/s"  # per client connection, with mod_limits
 
 
+def lua_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def lua_list(items: tuple[object, ...]) -> str:
-    return "; ".join(f'"{item}"' if isinstance(item, str) else str(item) for item in items)
+    return "; ".join(lua_string(item) if isinstance(item, str) else str(item) for item in items)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ class ServerProfile:
     pid_file: Path
     log_file: Path
     modules_dir: Path  # chatd's own Prosody modules (conf/prosody/mod_*.lua)
+    # Push app servers are other servers on the Internet (server-to-server, toward them only);
+    # in the loopback profile they are local components (a test's fake app server), so no s2s.
+    push_over_s2s: bool
 
     @classmethod
     def loopback(cls, run_dir: Path, modules_dir: Path) -> ServerProfile:
@@ -47,6 +54,7 @@ class ServerProfile:
             pid_file=run_dir / "prosody.pid",
             log_file=run_dir / "prosody.log",
             modules_dir=modules_dir,
+            push_over_s2s=False,
         )
 
     @classmethod
@@ -61,6 +69,7 @@ class ServerProfile:
             pid_file=Path("/run/prosody/prosody.pid"),
             log_file=Path("/var/log/prosody/prosody.log"),  # rotated by Debian's /etc/logrotate.d/prosody
             modules_dir=PROSODY_MODULES_DIR,
+            push_over_s2s=True,
         )
 
     def values(self) -> dict[str, object]:
