@@ -24,6 +24,7 @@ from chatd.stack import REPO, Prosody, free_port
 from tests.support.tls import make_ca_and_certificate
 
 DOMAIN = "chat.deploy.test"
+PUSH_SERVER = "push.deploy.test"  # listed; nothing answers for it (no DNS on loopback)
 
 
 def vault_key(path: Path, bits: int) -> None:
@@ -64,6 +65,8 @@ smtp_port = {smtp_port}
 sender = "no-reply@{DOMAIN}"
 vault_public_key = "{root / "vault.pub.pem"}"
 prosody_config = "{root / "prosody" / "prosody.cfg.lua"}"
+[push]
+app_servers = ["{PUSH_SERVER}"]
 """
 
 
@@ -97,6 +100,7 @@ def prepare(smtp_port: int) -> Deployment:
         ServerProfile.production(),
         interfaces=("127.0.0.1",),
         direct_tls_ports=(direct_tls_port,),
+        s2s_ports=(free_port(),),
         certificates=root / "certs",
         data_dir=root / "prosody-data",
         pid_file=root / "prosody-run" / "prosody.pid",
