@@ -18,6 +18,7 @@ from chatd.i18n import text
 from tests.integration.conftest import Stack, running_stack
 from tests.support.app_server import AppServer
 from tests.support.client import Client, error_from, error_texts, tag
+from tests.support.muc import NS_MUC_USER, join, say
 
 NS_PUSH = "urn:xmpp:push:0"
 NS_PUBSUB = "http://jabber.org/protocol/pubsub"
@@ -89,30 +90,63 @@ def publish_to(node: str):
     return match
 
 
+async def falls_asleep(phone: Client, node: str) -> None:
+    """The phone turns push on, then sleeps: its TCP connection is gone, its stream never closed."""
+    enable_push(phone, APP_SERVER, node, f"push-on-{node}")
+    await phone.expect(iq_answer(f"push-on-{node}"))
+    # everything received so far is acknowledged: only what comes while it sleeps can be pushed
+    # (written on the socket itself, so that it goes out before the close)
+    handled = phone.xmpp.plugin["xep_0198"].handled
+    phone.xmpp.transport.write(f"<a xmlns='urn:xmpp:sm:3' h='{handled}'/>".encode())
+    phone.xmpp.transport.close()
+    await asyncio.sleep(0.5)  # not a timed assertion: lets Prosody see the drop before the message comes
+
+
+def assert_reveals_nothing(stack: Stack, notification: ET.Element, *secrets: str) -> None:
+    seen = xml_text(notification)
+    assert notification.get("from") == stack.prosody.members_host  # the server, not the account
+    assert summary(notification) == {
+        "FORM_TYPE": "urn:xmpp:push:summary",
+        "message-count": "1",
+        "last-message-body": f"{text('en', 'push.marker')} / {text('fr', 'push.marker')}",
+    }
+    for secret in (*secrets, stack.pseudonym_jid("bob"), "brave-heron", "bob", "alice", "calm-otter"):
+        assert secret not in seen, f"{secret!r} is in the notification: {seen}"
+
+
 async def test_hibernated_member_gets_a_push_without_text_or_sender(
     push_stack: Stack, app_server: AppServer, connect_to
 ) -> None:
     alice = await phone(push_stack, "alice")
     try:
-        enable_push(alice, APP_SERVER, "device-7f3a", "push-on")
-        await alice.expect(iq_answer("push-on"))
-        alice.xmpp.transport.close()  # the phone sleeps: TCP gone, the stream never closed
-        await asyncio.sleep(0.5)  # not a timed assertion: lets Prosody see the drop before the message
+        await falls_asleep(alice, "device-7f3a")
         bob = await connect_to(push_stack, "bob")
         mark = app_server.mark()
-        body = "the lake at dawn, see you there"
-        bob.send_chat(push_stack.pseudonym_jid("alice"), body)
-
+        bob.send_chat(push_stack.pseudonym_jid("alice"), "the lake at dawn, see you there")
         notification = await app_server.expect(publish_to("device-7f3a"), start=mark)
-        seen = xml_text(notification)
-        assert notification.get("from") == push_stack.prosody.members_host  # the server, not the account
-        assert summary(notification) == {
-            "FORM_TYPE": "urn:xmpp:push:summary",
-            "message-count": "1",
-            "last-message-body": f"{text('en', 'push.marker')} / {text('fr', 'push.marker')}",
-        }
-        for secret in (body, "lake", push_stack.pseudonym_jid("bob"), "brave-heron", "bob", "alice", "calm-otter"):
-            assert secret not in seen, f"{secret!r} is in the notification: {seen}"
+        assert_reveals_nothing(push_stack, notification, "the lake at dawn", "lake")
+    finally:
+        await alice.close()
+
+
+async def test_hibernated_member_gets_a_push_for_a_private_group(
+    push_stack: Stack, app_server: AppServer, connect_to
+) -> None:
+    room = f"walk-club@{push_stack.chatd.realms[0].rooms_domain}"
+    bob, alice = await connect_to(push_stack, "bob"), await phone(push_stack, "alice")
+    try:
+        await join(bob, room, "brave-heron")  # a room not known yet: bob's private group
+        invite = f"<invite to='{push_stack.pseudonym_jid('alice')}'/>"
+        bob.send_raw(f"<message to='{room}'><x xmlns='{NS_MUC_USER}'>{invite}</x></message>")
+        await alice.expect(lambda e: (x := e.find("{jabber:x:conference}x")) is not None and x.get("jid") == room)
+        await join(alice, room, "calm-otter")
+        await falls_asleep(alice, "device-group")
+        mark = app_server.mark()
+        say(bob, room, "meet by the old mill on sunday")
+        notification = await app_server.expect(publish_to("device-group"), start=mark)
+        assert_reveals_nothing(
+            push_stack, notification, "old mill", "walk-club", push_stack.chatd.realms[0].rooms_domain
+        )
     finally:
         await alice.close()
 
