@@ -20,7 +20,8 @@ end
 
 module:hook("cloud_notify/registration", function(event)
 	if listed(event.push_info.jid) then return; end
-	module:log("info", "Refused to enable push toward an address that is not a listed app server");
+	-- the domain only (never an account): the operator reads here which app server an app asks for
+	module:log("info", "Refused to enable push toward %s: not a listed app server", jid_host(event.push_info.jid) or "?");
 	event.origin.send(st.error_reply(event.stanza, "cancel", "not-allowed", refused_text));
 	return false;
 end);

@@ -163,6 +163,10 @@ async def test_push_toward_an_unlisted_address_is_refused(push_stack: Stack, app
         assert error.find(f"{tag('error')}/{{urn:ietf:params:xml:ns:xmpp-stanzas}}not-allowed") is not None
         assert "push services this community lists" in xml_text(error)
         assert "services push que cette communauté autorise" in xml_text(error)
+    # the operator's log names the refused domain (to decide whether to list it), never an account
+    log = (push_stack.prosody.run_dir / "prosody.log").read_text()
+    assert "Refused to enable push toward push.example.net: not a listed app server" in log
+    assert push_stack.accounts["bob"].jid not in log and push_stack.accounts["alice"].jid not in log
 
 
 async def test_members_cannot_write_to_the_app_server(push_stack: Stack, app_server: AppServer, connect_to) -> None:
