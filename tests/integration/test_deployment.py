@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+import socket
 import ssl
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from aiosmtpd.controller import Controller
 from chatd.stack import REPO, free_port
 from tests.integration.conftest import needs_prosody
 from tests.support.client import Recorder, error_from, tag
-from tests.support.deployment import DOMAIN, PUSH_SERVER, Deployment, prepare, vault_key
+from tests.support.deployment import DOMAIN, PUSH_SERVER, STRANGER, Deployment, prepare, vault_key
 
 pytestmark = needs_prosody
 PASSWORD = "pw-alice-deploy"
@@ -110,6 +111,48 @@ async def test_server_to_server_reaches_the_listed_push_servers_only(deployment:
         assert not [e for e in member.received if e.tag == tag("message") and e.get("type") != "error"]
     finally:
         await client.disconnect(wait=0.5)
+
+
+def s2s_stream_in(deployment: Deployment, peer: str) -> str:
+    """Another server (peer, with a certificate of the local CA) opens a server-to-server stream to the
+    members' host and authenticates with it (SASL EXTERNAL); what the members' host says after that."""
+    opening = (
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+        f"from='{peer}' to='{DOMAIN}' version='1.0'>"
+    )
+
+    def read_until(sock: socket.socket | ssl.SSLSocket, *ends: str) -> str:
+        seen = ""
+        while not any(end in seen for end in ends):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            seen += chunk.decode()
+        return seen
+
+    with socket.create_connection(("127.0.0.1", deployment.prosody.server_profile.s2s_ports[0]), timeout=15) as raw:
+        raw.sendall(opening.encode())
+        assert "starttls" in read_until(raw, "</stream:features>")
+        raw.sendall(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+        assert "<proceed" in read_until(raw, "<proceed", "<failure")
+        context = ssl.create_default_context(cafile=str(deployment.ca_file))
+        certificates = deployment.prosody.server_profile.certificates
+        context.load_cert_chain(certificates / f"{peer}.crt", certificates / f"{peer}.key")
+        with context.wrap_socket(raw, server_hostname=DOMAIN) as tls:
+            tls.sendall(opening.encode())
+            assert "EXTERNAL" in read_until(tls, "</stream:features>")
+            tls.sendall(b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>")
+            answer = read_until(tls, "<success", "<failure")
+            assert "<success" in answer
+            tls.sendall(opening.encode())  # the stream restarts after authentication
+            return answer + read_until(tls, "</stream:features>", "</stream:stream>")
+
+
+def test_only_listed_push_servers_may_open_a_server_to_server_stream(deployment: Deployment) -> None:
+    listed = s2s_stream_in(deployment, PUSH_SERVER)
+    assert "stream:error" not in listed and "</stream:features>" in listed
+    stranger = s2s_stream_in(deployment, STRANGER)
+    assert "policy-violation" in stranger and "listed push app servers" in stranger
 
 
 def test_a_client_that_does_not_trust_the_certificate_is_refused(deployment: Deployment) -> None:
