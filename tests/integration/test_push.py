@@ -129,6 +129,18 @@ async def test_hibernated_member_gets_a_push_without_text_or_sender(
         await alice.close()
 
 
+async def test_member_whose_session_ended_gets_a_push(push_stack: Stack, app_server: AppServer, connect_to) -> None:
+    carol = await phone(push_stack, "carol")
+    enable_push(carol, APP_SERVER, "device-ended", "push-on-ended")
+    await carol.expect(iq_answer("push-on-ended"))
+    await carol.close()  # the stream is closed: no session is kept, push stays on for the account
+    bob = await connect_to(push_stack, "bob")
+    mark = app_server.mark()
+    bob.send_chat(push_stack.pseudonym_jid("carol"), "are you coming to the walk tomorrow")
+    notification = await app_server.expect(publish_to("device-ended"), start=mark)
+    assert_reveals_nothing(push_stack, notification, "the walk tomorrow", "carol", "quiet-lynx")
+
+
 async def test_hibernated_member_gets_a_push_for_a_private_group(
     push_stack: Stack, app_server: AppServer, connect_to
 ) -> None:
