@@ -8,7 +8,8 @@
 --   * toward remote domains (server-to-server, production only), only the server's own publishes
 --     to a listed app server leave, and only listed app servers are accepted as peers.
 local st = require "util.stanza";
-local jid_host = require "util.jid".host;
+local jid = require "util.jid";
+local jid_host = jid.host;
 
 local app_servers = module:get_option_set("chatd_push_app_servers", {});
 local refused_text = module:get_option_string("chatd_push_refused_text", "Push notifications toward this address are not allowed");
@@ -19,7 +20,8 @@ local function listed(address)
 end
 
 module:hook("cloud_notify/registration", function(event)
-	if listed(event.push_info.jid) then return; end
+	-- the app server itself (a domain), never an account or a resource on it
+	if app_servers:contains(jid.prep(event.push_info.jid) or "") then return; end
 	-- the domain only (never an account): the operator reads here which app server an app asks for
 	module:log("info", "Refused to enable push toward %s: not a listed app server", jid_host(event.push_info.jid) or "?");
 	event.origin.send(st.error_reply(event.stanza, "cancel", "not-allowed", refused_text));

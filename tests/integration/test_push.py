@@ -169,6 +169,7 @@ async def test_push_toward_an_unlisted_address_is_refused(push_stack: Stack, app
         ("push-remote", "push.example.net"),  # a remote server that is not listed
         ("push-chatd", push_stack.en),  # one of chatd's own domains
         ("push-member", push_stack.accounts["bob"].jid),  # another member
+        ("push-account", f"someone@{APP_SERVER}"),  # an account on a listed app server's domain
     ):
         enable_push(alice, service, "device-1", stanza_id)
         error = await alice.expect(iq_answer(stanza_id, "error"))
