@@ -13,7 +13,7 @@ FROM base AS prosody
 COPY conf/prosody/mod_*.lua /usr/local/lib/chatd/prosody-modules/
 USER prosody
 # /etc/prosody/prosody.cfg.lua and members-isolation.pfw come from `chatd deploy render` (mounted)
-EXPOSE 5222 5223
+EXPOSE 5222 5223 5269
 CMD ["prosody", "-F"]
 
 FROM base AS chatd

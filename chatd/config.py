@@ -80,6 +80,15 @@ class BusConfig(Strict):
         return value
 
 
+class PushConfig(Strict):
+    """Push notifications (XEP-0357) for members' phones: the app servers a member may enable push toward.
+
+    Rendered into Prosody's config (conf/prosody/mod_chatd_push.lua); every other address is refused.
+    """
+
+    app_servers: list[DomainName] = []
+
+
 class HttpConfig(Strict):
     listen: str = "127.0.0.1:8765"
 
@@ -212,6 +221,7 @@ class Config(Strict):
     watch: WatchConfig
     store: StoreConfig = StoreConfig()
     bus: BusConfig = BusConfig()
+    push: PushConfig = PushConfig()
     resources: ResourcesConfig = ResourcesConfig()
     http: HttpConfig = HttpConfig()
     limits: LimitsConfig = LimitsConfig()
@@ -234,6 +244,8 @@ class Config(Strict):
         domains += [self.uploads.domain] if self.uploads else []
         if len(set(domains)) != len(domains):
             raise ValueError("every domain (people, rooms, watch, uploads, members host) must be distinct")
+        if set(domains) & set(self.push.app_servers):
+            raise ValueError("push.app_servers: a push app server cannot be one of chatd's own domains")
         return self
 
 

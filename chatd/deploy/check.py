@@ -155,8 +155,7 @@ def check_uploads(config: Config, findings: Findings) -> None:
 
 
 def check_push(config: Config, findings: Findings) -> None:
-    push = getattr(config, "push", None)
-    if not getattr(push, "app_servers", None):
+    if not config.push.app_servers:
         findings.warning("push: no app servers listed (members on iPhones will not be notified)")
 
 

@@ -15,12 +15,17 @@ PROSODY_CONFIG_DIR = Path("/etc/prosody")
 PROSODY_MODULES_DIR = Path("/usr/local/lib/chatd/prosody-modules")  # chatd's Lua modules, copied there
 C2S_PORT = 5222  # STARTTLS
 C2S_DIRECT_TLS_PORT = 5223  # XEP-0368
+S2S_PORT = 5269  # push app servers answer over it (server-to-server toward them only)
 COMPONENT_PORT = 5347  # loopback only, always
 C2S_RATE = "10kb/s"  # per client connection, with mod_limits
 
 
+def lua_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def lua_list(items: tuple[object, ...]) -> str:
-    return "; ".join(f'"{item}"' if isinstance(item, str) else str(item) for item in items)
+    return "; ".join(lua_string(item) if isinstance(item, str) else str(item) for item in items)
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,10 @@ class ServerProfile:
     pid_file: Path
     log_file: Path
     modules_dir: Path  # chatd's own Prosody modules (conf/prosody/mod_*.lua)
+    # Push app servers are other servers on the Internet (server-to-server, toward them only);
+    # in the loopback profile they are local components (a test's fake app server), so no s2s.
+    push_over_s2s: bool
+    s2s_ports: tuple[int, ...]
 
     @classmethod
     def loopback(cls, run_dir: Path, modules_dir: Path) -> ServerProfile:
@@ -47,6 +56,8 @@ class ServerProfile:
             pid_file=run_dir / "prosody.pid",
             log_file=run_dir / "prosody.log",
             modules_dir=modules_dir,
+            push_over_s2s=False,
+            s2s_ports=(),
         )
 
     @classmethod
@@ -61,6 +72,8 @@ class ServerProfile:
             pid_file=Path("/run/prosody/prosody.pid"),
             log_file=Path("/var/log/prosody/prosody.log"),  # rotated by Debian's /etc/logrotate.d/prosody
             modules_dir=PROSODY_MODULES_DIR,
+            push_over_s2s=True,
+            s2s_ports=(S2S_PORT,),
         )
 
     def values(self) -> dict[str, object]:
@@ -69,6 +82,7 @@ class ServerProfile:
             "run_as_root": str(self.run_as_root).lower(),
             "interfaces": lua_list(self.interfaces),
             "c2s_direct_tls_ports": lua_list(self.direct_tls_ports),
+            "s2s_ports": lua_list(self.s2s_ports),
             "c2s_require_encryption": str(self.encryption_required).lower(),
             "allow_unencrypted_plain_auth": str(not self.encryption_required).lower(),
             "certificates": self.certificates,

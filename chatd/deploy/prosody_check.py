@@ -148,6 +148,7 @@ def _check_hosts(config: Config, sections: dict[str, Section], findings: Finding
             findings.problem(
                 "prosody: the members' isolation rules (firewall_scripts) are missing: members could reach each other"
             )
+        _check_push(config, sections["*"].settings, host.settings, findings)
     from chatd.deploy.render import components
 
     for domain, secret in components(config).items():
@@ -156,6 +157,26 @@ def _check_hosts(config: Config, sections: dict[str, Section], findings: Finding
             findings.problem(f'prosody: no Component "{domain}" (chatd serves it)')
         elif strings(component.settings.get("component_secret", "")) != [secret]:
             findings.problem(f"prosody: the secret of component {domain} differs from chatd's config")
+
+
+def _check_push(config: Config, main: dict[str, str], host: dict[str, str], findings: Findings) -> None:
+    if "s2s" not in strings(main.get("modules_disabled", "")):
+        findings.problem(
+            'prosody: server-to-server is on for every host (keep "s2s" in modules_disabled; '
+            "chatd turns it on for the members' host, toward the push app servers only)"
+        )
+    if not config.push.app_servers:
+        return
+    if not {"cloud_notify", "chatd_push"} <= set(strings(host.get("modules_enabled", ""))):
+        findings.problem('prosody: push is off on the members\' host (modules "cloud_notify" and "chatd_push")')
+    for what in ("body", "sender"):
+        if host.get(f"push_notification_with_{what}") != "false":
+            findings.problem(
+                f"prosody: push notifications could show the message's {what} on a lock screen "
+                f"(set push_notification_with_{what} = false)"
+            )
+    if set(strings(host.get("chatd_push_app_servers", ""))) != set(config.push.app_servers):
+        findings.problem("prosody: chatd_push_app_servers differs from chatd's [push] app_servers (render again)")
 
 
 def check_certificate(host: str, folder: Path, findings: Findings) -> None:

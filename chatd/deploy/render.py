@@ -41,6 +41,7 @@ def production_prosody(
         c2s_port=C2S_PORT,
         component_port=config.server.component_port,
         extra_modules=("limits",),
+        push_app_servers=tuple(config.push.app_servers),
         c2s_rate=C2S_RATE,
         profile=profile or ServerProfile.production(),
     )

@@ -164,6 +164,8 @@ class Chatd:
             "[bus]",
             f"nats_url = {json.dumps(self.nats_url)}",
             f"action_tokens = {{ {tokens} }}",
+            "[push]",
+            f"app_servers = {json.dumps(list(self.prosody.push_app_servers))}",
             "[resources]",
             f"file = {json.dumps(str(REPO / 'conf' / 'resources.toml'))}",
             "[moderation]",

@@ -8,7 +8,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chatd.deploy.profile import ServerProfile
+from chatd.deploy.profile import ServerProfile, lua_list, lua_string
+from chatd.i18n import LANGUAGES, text
 from chatd.stack.common import (
     FIREWALL_TEMPLATE,
     PROSODY_TEMPLATE,
@@ -31,6 +32,7 @@ class Prosody:
     c2s_port: int = 0
     component_port: int = 0
     extra_modules: tuple[str, ...] = ()
+    push_app_servers: tuple[str, ...] = ()  # chatd's [push] app_servers (conf/prosody/mod_chatd_push.lua)
     disabled_modules: tuple[str, ...] = ()
     extra_config: str = ""  # Lua appended after the components (e.g. a MUC component)
     c2s_rate: str = "1mb/s"
@@ -82,9 +84,20 @@ class Prosody:
             "c2s_send_buffer_limit": self.c2s_send_buffer_limit,
             "component_stanza_size_limit": self.component_stanza_size_limit,
             "components": components + "\n" + self.extra_config,
+            **self.push_values(),
             **self.server_profile.values(),
         }
         return render(PROSODY_TEMPLATE.read_text(), values)
+
+    def push_values(self) -> dict[str, object]:
+        """Push toward the listed app servers; server-to-server only where the profile reaches them so."""
+        s2s = self.server_profile.push_over_s2s and bool(self.push_app_servers)
+        return {
+            "push_app_servers": lua_list(self.push_app_servers),
+            "members_host_modules": lua_list(("s2s",) if s2s else ()),
+            "push_marker": lua_string(" / ".join(text(language, "push.marker") for language in LANGUAGES)),
+            "push_refused_text": lua_string(" / ".join(text(language, "push.refused") for language in LANGUAGES)),
+        }
 
     def start(self, timeout: float = 20.0) -> None:
         if shutil.which("prosody") is None:

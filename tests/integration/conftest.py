@@ -85,6 +85,7 @@ def launch(run_dir: Path, prosody_settings: dict[str, object] | None = None, **c
     for name, value in (prosody_settings or {}).items():
         setattr(prosody, name, value)
     prosody.write_config()
+    chatd.write_config()  # the settings may be the chatd config's too (e.g. push app servers)
     prosody.start()
     accounts = {}
     for name, (realm, pseudonym, _role) in ACCOUNTS.items():

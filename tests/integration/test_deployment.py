@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+import socket
 import ssl
 import subprocess
 import sys
@@ -17,7 +18,8 @@ from aiosmtpd.controller import Controller
 
 from chatd.stack import REPO, free_port
 from tests.integration.conftest import needs_prosody
-from tests.support.deployment import DOMAIN, Deployment, prepare, vault_key
+from tests.support.client import Recorder, error_from, tag
+from tests.support.deployment import DOMAIN, PUSH_SERVER, STRANGER, Deployment, prepare, vault_key
 
 pytestmark = needs_prosody
 PASSWORD = "pw-alice-deploy"
@@ -92,6 +94,67 @@ async def test_a_client_that_verifies_the_certificate_logs_in_with_direct_tls(de
     await client.disconnect(wait=0.5)
 
 
+async def test_server_to_server_reaches_the_listed_push_servers_only(deployment: Deployment) -> None:
+    client = await log_in(deployment, direct_tls=False)
+    member = Recorder(client)
+    try:
+        for stanza_id, service, answer in (
+            ("listed", PUSH_SERVER, "result"),
+            ("unlisted", "push.example.net", "error"),
+        ):
+            client.send_raw(f"<iq type='set' id='{stanza_id}'><enable xmlns='urn:xmpp:push:0' jid='{service}'/></iq>")
+            await member.expect(lambda e, i=stanza_id, a=answer: e.get("id") == i and e.get("type") == a, timeout=10)
+        # any other stanza toward another server (or from the member to the push server) is refused here
+        for address in ("someone@elsewhere.example", f"someone@{PUSH_SERVER}"):
+            client.send_raw(f"<message type='chat' id='out-{address}' to='{address}'><body>hello</body></message>")
+            await member.expect(error_from(address, "not-allowed", stanza_id=f"out-{address}"), timeout=10)
+        assert not [e for e in member.received if e.tag == tag("message") and e.get("type") != "error"]
+    finally:
+        await client.disconnect(wait=0.5)
+
+
+def s2s_stream_in(deployment: Deployment, peer: str) -> str:
+    """Another server (peer, with a certificate of the local CA) opens a server-to-server stream to the
+    members' host and authenticates with it (SASL EXTERNAL); what the members' host says after that."""
+    opening = (
+        "<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' "
+        f"from='{peer}' to='{DOMAIN}' version='1.0'>"
+    )
+
+    def read_until(sock: socket.socket | ssl.SSLSocket, *ends: str) -> str:
+        seen = ""
+        while not any(end in seen for end in ends):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            seen += chunk.decode()
+        return seen
+
+    with socket.create_connection(("127.0.0.1", deployment.prosody.server_profile.s2s_ports[0]), timeout=15) as raw:
+        raw.sendall(opening.encode())
+        assert "starttls" in read_until(raw, "</stream:features>")
+        raw.sendall(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+        assert "<proceed" in read_until(raw, "<proceed", "<failure")
+        context = ssl.create_default_context(cafile=str(deployment.ca_file))
+        certificates = deployment.prosody.server_profile.certificates
+        context.load_cert_chain(certificates / f"{peer}.crt", certificates / f"{peer}.key")
+        with context.wrap_socket(raw, server_hostname=DOMAIN) as tls:
+            tls.sendall(opening.encode())
+            assert "EXTERNAL" in read_until(tls, "</stream:features>")
+            tls.sendall(b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>")
+            answer = read_until(tls, "<success", "<failure")
+            assert "<success" in answer
+            tls.sendall(opening.encode())  # the stream restarts after authentication
+            return answer + read_until(tls, "</stream:features>", "</stream:stream>")
+
+
+def test_only_listed_push_servers_may_open_a_server_to_server_stream(deployment: Deployment) -> None:
+    listed = s2s_stream_in(deployment, PUSH_SERVER)
+    assert "stream:error" not in listed and "</stream:features>" in listed
+    stranger = s2s_stream_in(deployment, STRANGER)
+    assert "policy-violation" in stranger and "listed push app servers" in stranger
+
+
 def test_a_client_that_does_not_trust_the_certificate_is_refused(deployment: Deployment) -> None:
     """The verification above is real: without the local CA the same handshake fails."""
     context = ssl.create_default_context()
@@ -132,8 +195,8 @@ def test_check_passes_on_the_rendered_production_profile(deployment: Deployment)
     code, lines = check(deployment)
     assert code == 0, lines
     assert [line for line in lines if line.startswith("problem:")] == []
-    assert "warning: push: no app servers listed (members on iPhones will not be notified)" in lines
-    assert lines[-1] == "chatd check: ready: 0 problem(s), 2 warning(s)"
+    assert not [line for line in lines if "push" in line]
+    assert lines[-1] == "chatd check: ready: 0 problem(s), 1 warning(s)"
 
 
 def edited(text: str, edits: dict[str, str], path: Path) -> Path:
@@ -155,6 +218,7 @@ def broken_prosody(deployment: Deployment) -> Path:
         r"to = \"stdout\"; filter = without_identities": 'to = "stdout"',
         r'component_secret = "[0-9a-f]+"': 'component_secret = "not-the-same-secret"',
         r'certificates = "[^"]+"': f'certificates = "{deployment.root / "no-certs"}"',
+        r"push_notification_with_sender = false": "push_notification_with_sender = true",
     }
     return edited(text, edits, deployment.root / "broken.cfg.lua")
 
@@ -185,6 +249,7 @@ def test_check_names_each_problem_of_a_broken_deployment(deployment: Deployment,
         "prosody: a log sink has no identity filter",
         "prosody: the secret of component watch.",
         f"prosody: no certificate and key for {DOMAIN}",
+        "prosody: push notifications could show the message's sender",
         "secrets: watch.secret is still the example value",
         "store: var/chatd.sqlite3 is a relative path",
         "registration: the vault key must be an RSA public key of at least 3072 bits",
@@ -194,4 +259,4 @@ def test_check_names_each_problem_of_a_broken_deployment(deployment: Deployment,
     for words in expected:
         assert [p for p in problems if words in p], (words, lines)
     assert len(problems) == len(expected), problems  # one line per problem, nothing else
-    assert lines[-1] == f"chatd check: not ready: {len(expected)} problem(s), 2 warning(s)"
+    assert lines[-1] == f"chatd check: not ready: {len(expected)} problem(s), 1 warning(s)"

@@ -15,32 +15,63 @@ NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 Match = Callable[[ET.Element], bool]
 
 
-class Client:
-    def __init__(self, jid: str, password: str, port: int):
-        self.jid = jid
-        self.port = port
-        self.xmpp = slixmpp.ClientXMPP(jid, password)
-        self.xmpp.enable_direct_tls = False
-        self.xmpp.enable_starttls = False  # loopback; SCRAM without TLS
-        self.xmpp.enable_plaintext = True
-        self.xmpp.plugin["feature_mechanisms"].unencrypted_scram = True
+class Recorder:
+    """Records every stanza an XMPP stream receives; a test waits for the one it expects."""
+
+    def __init__(self, xmpp: slixmpp.BaseXMPP):
+        self.xmpp = xmpp
         self.received: list[ET.Element] = []
         self._arrived = asyncio.Condition()
         self._ready = asyncio.Event()
         self._notifying: set[asyncio.Future[None]] = set()
         self.xmpp.add_filter("in", self._record)
-        self.xmpp.add_event_handler("session_start", self._started)
 
     def _record(self, stanza: slixmpp.xmlstream.StanzaBase) -> slixmpp.xmlstream.StanzaBase:
         self.received.append(stanza.xml)
+        self.answer(stanza.xml)
         task = asyncio.ensure_future(self._notify())
         self._notifying.add(task)
         task.add_done_callback(self._notifying.discard)
         return stanza
 
+    def answer(self, element: ET.Element) -> None:
+        """What the stream says back at once to a stanza it receives (nothing here)."""
+
     async def _notify(self) -> None:
         async with self._arrived:
             self._arrived.notify_all()
+
+    async def expect(self, match: Match, timeout: float = 5.0, start: int = 0) -> ET.Element:
+        """The first received stanza (from index start on) that matches."""
+
+        def found() -> ET.Element | None:
+            return next((s for s in self.received[start:] if match(s)), None)
+
+        async with self._arrived:
+            await asyncio.wait_for(self._arrived.wait_for(lambda: found() is not None), timeout)
+        result = found()
+        assert result is not None
+        return result
+
+    async def expect_nothing(self, match: Match, wait: float = 1.0, start: int = 0) -> None:
+        await asyncio.sleep(wait)
+        unexpected = [ET.tostring(s, encoding="unicode") for s in self.received[start:] if match(s)]
+        assert not unexpected, f"unexpected stanzas: {unexpected}"
+
+    def mark(self) -> int:
+        return len(self.received)
+
+
+class Client(Recorder):
+    def __init__(self, jid: str, password: str, port: int):
+        super().__init__(slixmpp.ClientXMPP(jid, password))
+        self.jid = jid
+        self.port = port
+        self.xmpp.enable_direct_tls = False
+        self.xmpp.enable_starttls = False  # loopback; SCRAM without TLS
+        self.xmpp.enable_plaintext = True
+        self.xmpp.plugin["feature_mechanisms"].unencrypted_scram = True
+        self.xmpp.add_event_handler("session_start", self._started)
 
     def _started(self, _event: object) -> None:
         self.xmpp.send_presence()
@@ -63,26 +94,6 @@ class Client:
             message[key] = value
         message.send()
         return str(message["id"])
-
-    async def expect(self, match: Match, timeout: float = 5.0, start: int = 0) -> ET.Element:
-        """The first received stanza (from index start on) that matches."""
-
-        def found() -> ET.Element | None:
-            return next((s for s in self.received[start:] if match(s)), None)
-
-        async with self._arrived:
-            await asyncio.wait_for(self._arrived.wait_for(lambda: found() is not None), timeout)
-        result = found()
-        assert result is not None
-        return result
-
-    async def expect_nothing(self, match: Match, wait: float = 1.0, start: int = 0) -> None:
-        await asyncio.sleep(wait)
-        unexpected = [ET.tostring(s, encoding="unicode") for s in self.received[start:] if match(s)]
-        assert not unexpected, f"unexpected stanzas: {unexpected}"
-
-    def mark(self) -> int:
-        return len(self.received)
 
 
 def tag(name: str, ns: str = NS_CLIENT) -> str:

@@ -24,6 +24,8 @@ from chatd.stack import REPO, Prosody, free_port
 from tests.support.tls import make_ca_and_certificate
 
 DOMAIN = "chat.deploy.test"
+PUSH_SERVER = "push.deploy.test"  # listed; nothing answers for it (no DNS on loopback)
+STRANGER = "stranger.deploy.test"  # another server, not listed
 
 
 def vault_key(path: Path, bits: int) -> None:
@@ -64,6 +66,8 @@ smtp_port = {smtp_port}
 sender = "no-reply@{DOMAIN}"
 vault_public_key = "{root / "vault.pub.pem"}"
 prosody_config = "{root / "prosody" / "prosody.cfg.lua"}"
+[push]
+app_servers = ["{PUSH_SERVER}"]
 """
 
 
@@ -92,11 +96,12 @@ def prepare(smtp_port: int) -> Deployment:
     vault_key(root / "vault.pub.pem", 3072)
     (root / "chatd-data").mkdir()
     ca_file = root / "ca.pem"
-    make_ca_and_certificate(DOMAIN, ca_file, root / "certs")
+    make_ca_and_certificate(DOMAIN, ca_file, root / "certs", servers=(PUSH_SERVER, STRANGER))
     profile = dataclasses.replace(
         ServerProfile.production(),
         interfaces=("127.0.0.1",),
         direct_tls_ports=(direct_tls_port,),
+        s2s_ports=(free_port(),),
         certificates=root / "certs",
         data_dir=root / "prosody-data",
         pid_file=root / "prosody-run" / "prosody.pid",
@@ -105,6 +110,8 @@ def prepare(smtp_port: int) -> Deployment:
     )
     prosody = production_prosody(load_config(config_file, environ={}), profile, run_dir=root / "prosody")
     prosody.c2s_port = free_port()
+    # the local CA is trusted for the certificates of other servers (server-to-server tests)
+    prosody.extra_config = f'VirtualHost "{DOMAIN}"\n  ssl = {{ cafile = "{ca_file}" }}\n'
     prosody.write_config()
     for folder in (root / "prosody-data", root / "prosody-run", root / "prosody-log", root / "certs"):
         folder.mkdir(exist_ok=True)

@@ -17,8 +17,11 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def make_ca_and_certificate(host: str, ca_file: Path, certificates: Path, days: int = 30) -> None:
-    """Writes the CA's certificate to ca_file and HOST.crt / HOST.key (signed by it) into certificates."""
+def make_ca_and_certificate(
+    host: str, ca_file: Path, certificates: Path, days: int = 30, servers: tuple[str, ...] = ()
+) -> None:
+    """Writes the CA's certificate to ca_file and HOST.crt / HOST.key (signed by it) into certificates;
+    servers: other domains that get one too, usable on both ends of a server-to-server stream."""
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "chatd test CA")])
@@ -34,21 +37,23 @@ def make_ca_and_certificate(host: str, ca_file: Path, certificates: Path, days: 
         .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
-    key = ec.generate_private_key(ec.SECP256R1())
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
     ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     certificates.mkdir(parents=True, exist_ok=True)
-    (certificates / f"{host}.crt").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    (certificates / f"{host}.key").write_bytes(_pem_key(key))
-    (certificates / f"{host}.key").chmod(0o600)
+    for name in (host, *servers):
+        usages = [ExtendedKeyUsageOID.SERVER_AUTH] + ([ExtendedKeyUsageOID.CLIENT_AUTH] if name != host else [])
+        key = ec.generate_private_key(ec.SECP256R1())
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(ca_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=days))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        (certificates / f"{name}.crt").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        (certificates / f"{name}.key").write_bytes(_pem_key(key))
+        (certificates / f"{name}.key").chmod(0o600)

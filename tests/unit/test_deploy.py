@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from chatd.__main__ import main
-from chatd.config import load_config
+from chatd.config import ConfigError, load_config
 from chatd.deploy.check import check_push, check_secrets, check_store, check_uploads
 from chatd.deploy.findings import Findings
 from chatd.deploy.prosody_check import parse, strings
 from chatd.stack import Prosody
-from tests.support.deployment import DOMAIN, chatd_toml
+from tests.support.deployment import DOMAIN, PUSH_SERVER, chatd_toml
 
 
 @pytest.fixture
@@ -145,11 +144,35 @@ def test_short_or_example_secrets_are_problems(config_file: Path) -> None:
     ]
 
 
-def test_push_servers_missing_is_a_warning_only() -> None:
+def test_push_servers_missing_is_a_warning_only(config_file: Path) -> None:
+    listed = Findings()
+    check_push(load_config(config_file), listed)
+    assert listed.warnings == []
+    config_file.write_text(config_file.read_text().replace(f'app_servers = ["{PUSH_SERVER}"]', "app_servers = []"))
     findings = Findings()
-    check_push(SimpleNamespace(), findings)  # type: ignore[arg-type]
+    check_push(load_config(config_file), findings)
     assert findings.problems == []
     assert findings.warnings == ["push: no app servers listed (members on iPhones will not be notified)"]
-    listed = Findings()
-    check_push(SimpleNamespace(push=SimpleNamespace(app_servers=["push.example.net"])), listed)  # type: ignore[arg-type]
-    assert listed.warnings == []
+
+
+def test_push_renders_its_servers_and_server_to_server_only_in_production(config_file: Path, tmp_path: Path) -> None:
+    assert render(config_file, tmp_path / "out") == 0
+    hosts = parse((tmp_path / "out" / "etc" / "prosody" / "prosody.cfg.lua").read_text())
+    assert "s2s" in strings(hosts["*"].settings["modules_disabled"])  # off everywhere ...
+    members = hosts[f"VirtualHost {DOMAIN}"].settings
+    assert strings(members["modules_enabled"]) == ["firewall", "chatd_disco", "cloud_notify", "chatd_push", "s2s"]
+    assert strings(members["chatd_push_app_servers"]) == [PUSH_SERVER]  # ... but toward these
+    assert members["push_notification_with_body"] == "false"
+    assert members["push_notification_with_sender"] == "false"
+    assert hosts["*"].settings["s2s_secure_auth"] == "true"
+    # the test profile: the app server is a local component, no server-to-server at all
+    loopback = parse(Prosody(tmp_path / "t", push_app_servers=("push.localhost",)).config_text())[
+        "VirtualHost localhost"
+    ]
+    assert strings(loopback.settings["modules_enabled"]) == ["firewall", "chatd_disco", "cloud_notify", "chatd_push"]
+
+
+def test_a_push_app_server_cannot_be_one_of_chatds_domains(config_file: Path) -> None:
+    config_file.write_text(config_file.read_text().replace(f'"{PUSH_SERVER}"', f'"en.{DOMAIN}"'))
+    with pytest.raises(ConfigError, match="push app server cannot be one of chatd's own domains"):
+        load_config(config_file)
