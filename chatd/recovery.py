@@ -76,9 +76,9 @@ class Recovery:
     def _journal(self, element: ET.Element) -> None:
         """A member's message before anything else happens to it; never details shared to be sealed
         ("!share": only the vault ever holds them)."""
-        command = parse_command(st.parse_message(element).body or "")
+        command = parse_command(st.body(element) or "")
         if command is None or command.name != "share":
-            self.journal.append(ET.tostring(element))
+            self.journal.append(st.serialized(element))
 
     def _start(self, stream: ComponentStream) -> None:
         task = asyncio.create_task(self._send_again(stream))
