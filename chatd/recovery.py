@@ -69,6 +69,7 @@ class Recovery:
         """Journaled: the stream's received messages are journaled (the people domains)."""
         if journaled:
             stream.journal = self._journal
+            stream.journal_flush = self.journal.flush
         stream.on_confirmed = self.store.mark_sent
         stream.on_uncertain = lambda ids: self._uncertain.setdefault(stream.domain, set()).update(ids)
         stream.on_up = lambda: self._start(stream)
@@ -78,7 +79,7 @@ class Recovery:
         ("!share": only the vault ever holds them)."""
         command = parse_command(st.body(element) or "")
         if command is None or command.name != "share":
-            self.journal.append(st.serialized(element))
+            self.journal.add(st.serialized(element))  # written when the stream's read ends (journal_flush)
 
     def _start(self, stream: ComponentStream) -> None:
         task = asyncio.create_task(self._send_again(stream))
