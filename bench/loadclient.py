@@ -15,8 +15,9 @@ from pathlib import Path
 CLOCK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+def cpu_seconds(pid: int, task: str = "") -> float:
+    """A process's CPU seconds (user + system); with task "task/TID/", one thread's."""
+    fields = Path(f"/proc/{pid}/{task}stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK  # utime + stime
 
 

@@ -93,8 +93,8 @@ class Result:
     delivered: int  # within the phase's time
     handled: int  # by the last delivery (CPU and stanzas are counted up to it)
     latencies: list[int]
-    cpu: dict[str, float]  # seconds used in the phase: prosody, chatd, client
-    chatd_wrote: dict[str, int]  # on the people domain's stream: stanzas, transport writes, probes
+    cpu: dict[str, float]  # seconds used in the phase: prosody, chatd, chatd's event loop, client
+    chatd_wrote: dict[str, float]  # people domain's stream: stanzas, transport writes, probes; reading CPU-s
 
     @property
     def group(self) -> str:
@@ -107,6 +107,10 @@ class Result:
     def ms_per_message(self, who: str) -> float:
         return self.cpu[who] * 1000 / max(self.handled, 1)
 
+    def reading_ms(self) -> float:
+        """chatd's risk reading after delivery (its thread's CPU), per message."""
+        return self.chatd_wrote["reading"] * 1000 / max(self.handled, 1)
+
     def line(self) -> str:
         per = {key: count / max(self.handled, 1) for key, count in self.chatd_wrote.items()}
         stanzas = (
@@ -118,6 +122,7 @@ class Result:
         return (
             f"{self.path:<7} {self.mode:<10} {self.rate:>8,.0f} msg/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms"
             f"  CPU-ms/msg: prosody {self.ms_per_message('prosody'):.3f} chatd {self.ms_per_message('chatd'):.3f}"
+            f" (reading {self.reading_ms():.3f}, event loop {self.ms_per_message('chatd_loop'):.3f})"
             f"  client {self.cpu['client'] * 1000 / max(self.handled, 1):.3f}" + stanzas
         )
 
@@ -132,7 +137,7 @@ async def run_phase(
         pair.sender.listen(lambda chunk: None)
     await asyncio.sleep(0.2)
     written = chatd_writes(chatd, args.domain)
-    cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    cpu = {name: process_cpu(name, pid) for name, pid in pids.items()}
     client = time.process_time()
     start = time.monotonic()
     sent = [0] * len(pairs)
@@ -173,7 +178,7 @@ async def run_phase(
     if tally.delivered < sum(sent):
         print(f"  ({path}: {sum(sent) - tally.delivered} of {sum(sent)} messages not delivered within 10 s)")
     # CPU and stanzas up to the last delivery, per message delivered by then
-    used = {name: cpu_seconds(pid) - cpu[name] for name, pid in pids.items()}
+    used = {name: process_cpu(name, pid) - cpu[name] for name, pid in pids.items()}
     used["client"] = time.process_time() - client
     stanzas = {key: count - written[key] for key, count in chatd_writes(chatd, args.domain).items()}
     for pair in pairs:
@@ -183,11 +188,20 @@ async def run_phase(
     return Result(path, mode, elapsed, delivered, tally.delivered, tally.latencies, used, stanzas)
 
 
-def chatd_writes(chatd: Chatd, domain: str) -> dict[str, int]:
-    """What chatd wrote on one stream: stanzas, transport writes, routing probes (zero where not reported)."""
+def process_cpu(name: str, pid: int) -> float:
+    """CPU seconds of a process, or of its main thread (the event loop) for names ending in _loop."""
+    return cpu_seconds(pid) if not name.endswith("_loop") else cpu_seconds(pid, f"task/{pid}/")
+
+
+def chatd_writes(chatd: Chatd, domain: str) -> dict[str, float]:
+    """What chatd wrote on one stream: stanzas, transport writes, routing probes, and the CPU seconds
+    of its risk readings after delivery (zero where not reported)."""
     with urllib.request.urlopen(f"{chatd.http_url}/healthz", timeout=5) as response:
-        stream = json.loads(response.read())["streams"][domain]
-    return {key: int(stream.get(key, 0)) for key in ("stanzas_out", "writes", "probes")}
+        health = json.loads(response.read())
+    stream = health["streams"][domain]
+    counts: dict[str, float] = {key: int(stream.get(key, 0)) for key in ("stanzas_out", "writes", "probes")}
+    counts["reading"] = float(health.get("counters", {}).get("reading_cpu_seconds", 0.0))
+    return counts
 
 
 async def connect_pairs(
@@ -210,14 +224,24 @@ def summary(results: list[Result]) -> None:
             a.ms_per_message("prosody") / b.ms_per_message("prosody") for a, b in zip(relay, direct, strict=True)
         ]
         chatd = [r.ms_per_message("chatd") for r in relay]
+        reading = [r.reading_ms() for r in relay]
+        rest = [r.ms_per_message("chatd") - r.reading_ms() for r in relay]
         p99 = [
             percentile(a.latencies, 0.99) / max(percentile(b.latencies, 0.99), 1)
             for a, b in zip(relay, direct, strict=True)
         ]
         print(
             f"  {mode:<10} throughput {_spread(rates)}   Prosody CPU per message {_spread(prosody)}"
-            f"   p99 {_spread(p99)}   chatd CPU-ms/msg {_spread(chatd, 3)}"
+            f"   p99 {_spread(p99)}   chatd CPU-ms/msg {_spread(chatd, 3)}:"
+            f" reading {_spread(reading, 3)}, the rest {_spread(rest, 3)}"
         )
+    relayed = sum(r.handled for r in results if r.path == "relay")
+    reading = sum(r.chatd_wrote["reading"] for r in results) * 1000 / max(relayed, 1)
+    chatd = sum(r.cpu["chatd"] for r in results) * 1000 / max(relayed, 1)
+    print(
+        f"  whole run, per relayed message: chatd {chatd:.3f} CPU-ms, of which the risk reading {reading:.3f}"
+        f" and the rest {chatd - reading:.3f} (readings run behind: some land in the next phase)"
+    )
 
 
 def _spread(values: list[float], digits: int = 2) -> str:
@@ -238,6 +262,7 @@ async def main(args: argparse.Namespace) -> None:
     try:
         named = [(user, password, f"pen-name{i}") for i, (user, password) in enumerate(members)]
         pids = await start_with_members(prosody, chatd, realm.id, named)
+        pids["chatd_loop"] = pids["chatd"]
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(lambda u: prosody.register(*u, host=DIRECT_HOST), direct))
         print(f"moderation: {policy_label}")

@@ -246,6 +246,7 @@ class Service:
                 "delivered": counters.delivered,
                 "refused": counters.refused,
                 "quick_readings": counters.quick_readings,
+                "reading_cpu_seconds": round(counters.reading_seconds, 6),
                 "verdicts": {f"{a}/{c}": n for (a, c), n in sorted(counters.verdicts.items())},
             }
             if counters

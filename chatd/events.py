@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from chatd.ids import new_event_id
 
 
 class Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     name: ClassVar[str] = "event"
 
-    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = Field(default_factory=new_event_id)
     at: float = Field(default_factory=time.time)
     realm: str
 

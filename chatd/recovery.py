@@ -69,6 +69,7 @@ class Recovery:
         """Journaled: the stream's received messages are journaled (the people domains)."""
         if journaled:
             stream.journal = self._journal
+            stream.journal_flush = self.journal.flush
         stream.on_confirmed = self.store.mark_sent
         stream.on_uncertain = lambda ids: self._uncertain.setdefault(stream.domain, set()).update(ids)
         stream.on_up = lambda: self._start(stream)
@@ -76,9 +77,9 @@ class Recovery:
     def _journal(self, element: ET.Element) -> None:
         """A member's message before anything else happens to it; never details shared to be sealed
         ("!share": only the vault ever holds them)."""
-        command = parse_command(st.parse_message(element).body or "")
+        command = parse_command(st.body(element) or "")
         if command is None or command.name != "share":
-            self.journal.append(ET.tostring(element))
+            self.journal.add(st.serialized(element))  # written when the stream's read ends (journal_flush)
 
     def _start(self, stream: ComponentStream) -> None:
         task = asyncio.create_task(self._send_again(stream))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 
 class KeyKind(StrEnum):
@@ -65,6 +66,7 @@ def watch(local: str) -> ConversationKey:
     return ConversationKey(KeyKind.WATCH, room=local)
 
 
+@lru_cache(maxsize=4096)  # keys are immutable; each relayed text parses its conversation's key several times
 def parse_key(text: str) -> ConversationKey:
     """The key that str() wrote; ValueError for anything else."""
     head, _, rest = text.partition(":")

@@ -64,6 +64,19 @@ def fault_of(exc: BaseException, folder: Path | None) -> str:
     return next((text for code, text in STORE_FAULTS.items() if name.startswith(code)), type(exc).__name__)
 
 
+def _write_batch(db: sqlite3.Connection, rows: list[tuple[object, ...]], sent: list[str]) -> None:
+    """On the database's thread: one commit for a batch of archived messages and sent marks."""
+    db.executemany(
+        "INSERT INTO messages (stanza_id, conversation, sender_id, recipient_id,"
+        " client_id, body, original, verdict, findings, created_at, unsent, refs, quote_end)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    if sent:
+        db.executemany("UPDATE messages SET unsent = 0 WHERE stanza_id = ?", [(i,) for i in sent])
+    db.commit()
+
+
 def _migrations() -> list[tuple[int, str]]:
     folder = resources.files("chatd.store").joinpath("migrations")
     found = []
@@ -324,15 +337,9 @@ class Store(MemberRows, ArchiveReads):
                 done.set_result(None)
 
     async def _insert(self, rows: list[tuple[object, ...]], sent: list[str]) -> None:
-        await self.db.executemany(
-            "INSERT INTO messages (stanza_id, conversation, sender_id, recipient_id,"
-            " client_id, body, original, verdict, findings, created_at, unsent, refs, quote_end)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-        if sent:
-            await self.db.executemany("UPDATE messages SET unsent = 0 WHERE stanza_id = ?", [(i,) for i in sent])
-        await self.db.commit()
+        """Inserts, sent marks and the commit in one trip to the database's thread: each trip costs the event
+        loop a wakeup and a hand-over of the interpreter (aiosqlite runs queued functions in order there)."""
+        await self.db._execute(_write_batch, self.db._conn, rows, sent)
 
     async def settle_held(self, stanza_id: str, verdict: str, body: str | None) -> None:
         """A guide approved (with the text delivered) or rejected a held message."""

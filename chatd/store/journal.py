@@ -2,10 +2,12 @@
 
 Between reading a message from the server and committing it to the archive, chatd moderates it
 and waits for a commit: a few milliseconds in which a killed process used to lose it without the
-sender hearing of it. Each received message is appended here first (one os.write, no fsync: the
-page cache keeps it when the process is killed). After a restart, the messages the archive does
-not have are handled again. Two files: the current one and the one before it; the older is
-dropped when the current one grows past ROTATE_BYTES, long after its messages were archived.
+sender hearing of it. Each received message is appended here first (no fsync: the page cache
+keeps it when the process is killed). The messages of one read from the server go in one
+os.write at the end of that read, before any of them is reviewed, archived or delivered (that
+work runs in later turns of the event loop). After a restart, the messages the archive does not
+have are handled again. Two files: the current one and the one before it; the older is dropped
+when the current one grows past ROTATE_BYTES, long after its messages were archived.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Journal:
         self.previous = Path(f"{database}.received.1")
         self._fd: int | None = None
         self._size = 0
+        self._held: list[bytes] = []  # records added since the last flush
         self.failing = False  # the last write failed (a full disk): messages are handled all the same
 
     def recover(self) -> list[bytes]:
@@ -54,13 +57,27 @@ class Journal:
         self._size = 0
 
     def append(self, record: bytes) -> None:
+        """One record, written at once."""
+        self.add(record)
+        self.flush()
+
+    def add(self, record: bytes) -> None:
+        """One record, written with the next flush()."""
+        self._held.append(HEADER.pack(len(record)) + record)
+
+    def flush(self) -> None:
+        """The records added since the last flush, in one write."""
+        if not self._held:
+            return
+        data = b"".join(self._held)
+        self._held.clear()
         if self._fd is None:
             return
         try:
             if self._size >= ROTATE_BYTES:
                 self._rotate()
-            os.write(self._fd, HEADER.pack(len(record)) + record)
-            self._size += HEADER.size + len(record)
+            os.write(self._fd, data)
+            self._size += len(data)
         except OSError as exc:
             if not self.failing:
                 log.error("the received-messages journal cannot be written (%s): a crash now would lose more", exc)

@@ -66,7 +66,8 @@ def client_child(element: ET.Element, name: str) -> ET.Element | None:
     return None
 
 
-def _body(element: ET.Element) -> str | None:
+def body(element: ET.Element) -> str | None:
+    """The message's body (the one without a language first), or None."""
     bodies = [c for c in element if local_name(c.tag) == "body" and namespace(c.tag) in CLIENT_NAMESPACES]
     if not bodies:
         return None
@@ -101,7 +102,7 @@ def parse_message(element: ET.Element) -> ChatMessage:
     message = ChatMessage(
         id=element.get("id"),
         type=element.get("type") or "normal",
-        body=_body(element),
+        body=body(element),
         thread=thread.text if thread is not None else None,
         chat_state=chat_state,
         receipt_request=receipt_request,
@@ -279,5 +280,20 @@ def payload(element: ET.Element) -> ET.Element | None:
     return None
 
 
+class _LastSerialized:
+    """The last stanza serialized: the journal and the size check of one received stanza share it."""
+
+    element: ET.Element | None = None
+    data = b""
+
+
+def serialized(element: ET.Element) -> bytes:
+    """The stanza as UTF-8 XML (no declaration); serialized once however often it is asked for in a row."""
+    if _LastSerialized.element is not element:
+        _LastSerialized.data = ET.tostring(element, encoding="utf-8")
+        _LastSerialized.element = element
+    return _LastSerialized.data
+
+
 def size(element: ET.Element) -> int:
-    return len(ET.tostring(element, encoding="utf-8"))
+    return len(serialized(element))

@@ -252,6 +252,8 @@ class ShadowRooms(MucService):
         sender_id = author.id if author else 0
         nick = author.pseudonym if author else self.config.watch.guide_name  # the desk writes as the guides
         await self.store.archive(archive_record(stanza_id, room.key, sender_id, body, self.clock()))
+        if not room.occupants:  # no guide in the room: the line waits in its archive
+            return
         record = RoomRecord(0, stanza_id, sender_id, nick, None, body, self.clock())
         stream = self.streams[self.domain]
         await self._fanout(stream, room, b"<message to=", self._message_tail(room, record))
