@@ -119,7 +119,7 @@ class ShadowRooms(MucService):
         return self.shadow(local)
 
     def _on_service(self, stream: ComponentStream, element: ET.Element, member: Member) -> None:
-        """Ad-hoc commands run in the queue room's order (not size-checked); the rest as on a rooms domain."""
+        """Ad-hoc commands run in the queue room's order; the rest as on a rooms domain."""
         if self._is_adhoc(element):
             self._serve(
                 stream, element, member, queue_local(self.realm.id), lambda: self._on_adhoc(stream, element, member)

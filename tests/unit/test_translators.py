@@ -178,3 +178,18 @@ async def test_the_watch_domain_refuses_a_shadow_of_no_conversation_and_lists_gu
     items = answered.findall(f"{{{NS_DISCO_ITEMS}}}query/{{{NS_DISCO_ITEMS}}}item")
     assert [i.get("node") for i in items] == [v.value for v in adhoc.OFFERED]
     assert {i.get("jid") for i in items} == {domain}
+
+
+async def test_an_oversized_ad_hoc_command_is_refused_like_any_oversized_stanza(runtime: Runtime) -> None:
+    watch = watch_domain(runtime)
+    stream = stream_of(runtime, watch.domain)
+    padding = "x" * (runtime.config.limits.max_stanza_bytes + 1)
+    command = f"<command xmlns='{NS_COMMANDS}' node='mute' action='execute'><note>{padding}</note></command>"
+    head = f"<iq xmlns='jabber:component:accept' type='set' id='big' from='guide@localhost/desk' to='{watch.domain}'>"
+    iq = f"{head}{command}</iq>"
+    watch.handle(stream, ET.fromstring(iq))  # type: ignore[arg-type]
+    await runtime.queues.idle()
+    (refused,) = (ET.fromstring(s) for s in stream.sent)
+    assert (refused.get("type"), refused.get("id")) == ("error", "big")
+    error = refused.find("error")
+    assert error is not None and error.find(f"{{{NS_STANZAS}}}policy-violation") is not None

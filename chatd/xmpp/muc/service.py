@@ -125,11 +125,10 @@ class MucService(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         self, stream: ComponentStream, element: ET.Element, member: Member, kind: str, local: str, nick: str
     ) -> None:
         """An admitted member's stanza: to the concern that serves it (a refusal raised there answers it)."""
+        self._check_size(element)
         if not local:
             self._on_service(stream, element, member)
-            return
-        self._check_size(element)
-        if kind == "presence":
+        elif kind == "presence":
             self._serve(stream, element, member, local, lambda: self._on_presence(stream, element, member, local, nick))
         elif kind == "message":
             self._on_message(stream, element, member, local, nick)
@@ -188,7 +187,6 @@ class MucService(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
 
     def _on_service(self, stream: ComponentStream, element: ET.Element, member: Member) -> None:
         """Stanzas to the service's own address: discovery and ping."""
-        self._check_size(element)
         if st.local_name(element.tag) != "iq":
             raise Refused(Refusal("service-unavailable", "error.unavailable"))
         query = st.payload(element)
