@@ -193,11 +193,19 @@ class MucService(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
             raise Refused(Refusal("service-unavailable", "error.unavailable"))
         query = st.payload(element)
         ns = st.namespace(query.tag) if query is not None else ""
-        if element.get("type") == "get" and ns == NS_DISCO_INFO:
+        node = (query.get("node") or "") if query is not None else ""
+        if element.get("type") == "get" and ns == NS_DISCO_INFO and (node == TAGS_NODE or node.startswith(TAG_NODE)):
+            language = self.realm.language
+            tag = node.removeprefix(TAG_NODE)
+            name = i18n.text(language, "room.tags_node") if node == TAGS_NODE else i18n.tag_name(language, tag)
+            stream.send_nowait(
+                st.build_iq_result(element, st.disco_info([("hierarchy", "branch", name)], [NS_DISCO_ITEMS], node))
+            )
+        elif element.get("type") == "get" and ns == NS_DISCO_INFO:
             identity = ("conference", "text", i18n.text(self.realm.language, self.service_name))
             stream.send_nowait(st.build_iq_result(element, st.disco_info([identity], list(self.service_features))))
-        elif element.get("type") == "get" and ns == NS_DISCO_ITEMS and query is not None:
-            stream.send_nowait(st.build_iq_result(element, self._service_items(member, query.get("node") or "")))
+        elif element.get("type") == "get" and ns == NS_DISCO_ITEMS:
+            stream.send_nowait(st.build_iq_result(element, self._service_items(member, node)))
         elif element.get("type") == "get" and ns == NS_PING:
             stream.send_nowait(st.build_iq_result(element))
         else:
