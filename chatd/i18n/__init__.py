@@ -36,3 +36,13 @@ def text(language: str, key: str, **params: str) -> str:
 def label(kind: str, language: str) -> str:
     """Placeholder for a redacted span, e.g. "[email removed]"."""
     return text(language, f"label.{kind}") if f"label.{kind}" in catalog(language) else text(language, "label.default")
+
+
+def tag_name(language: str, tag: str) -> str:
+    """A room tag's name in a language ("ptsd-trauma" -> "PTSD / trauma"); an unknown tag is shown as itself."""
+    return catalog(language).get(f"tag.{tag}") or catalog("en").get(f"tag.{tag}") or tag
+
+
+def tag_names(tag: str) -> list[str]:
+    """A room tag's names in every language, for matching a member's words."""
+    return [tag_name(language, tag) for language in LANGUAGES]

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from chatd import i18n
 from chatd.core import keys
+from chatd.core import tags as tags_core
 from chatd.core.commands import Command, parse_command
 from chatd.core.crisis import CrisisFollowUp
 from chatd.core.direct import conversation_key
@@ -18,6 +19,7 @@ from chatd.core.model import Member, Realm
 from chatd.core.pipeline import TextEvent, archive_record
 from chatd.core.refusal import Refusal, Refused
 from chatd.core.shadow import Reviewed
+from chatd.core.tags import ListedRoom
 from chatd.executor import Reply
 from chatd.ids import new_stanza_id
 from chatd.ports import FileReport
@@ -153,6 +155,8 @@ class ServiceAddresses(Translator):
             return "command.unknown", {"name": command.argument}
         if command.name == "help":
             return "command.help", {"encryption": i18n.text(self.languages.of(member), "help.encryption")}
+        if command.name == "rooms":
+            return self._rooms_directory(member, command.argument)
         if command.name == "blocks":
             names = [m.pseudonym for m in self.directory.blocked_by(member)]
             return ("command.blocks_list", {"names": ", ".join(names)}) if names else ("command.blocks_none", {})
@@ -166,6 +170,26 @@ class ServiceAddresses(Translator):
             return "command.not_blocked", {"name": other.pseudonym}
         await self.sanctions.block(member, other, blocking)
         return ("command.blocked" if blocking else "command.unblocked"), {"name": other.pseudonym}
+
+    def _rooms_directory(self, member: Member, query: str) -> tuple[str, dict[str, str]]:
+        """ "!rooms [tag or words]": the realm's topic rooms (never private groups) the words find, with join links."""
+        language = self.languages.of(member)
+        realm = next(r for r in self.config.realms if r.id == self.realm.id)
+        listed = [ListedRoom(r.id, r.name, r.description, tuple(r.tags)) for r in realm.rooms]
+        labels = {t: i18n.tag_names(t) for room in listed for t in room.tags}
+        tags = ", ".join(sorted({i18n.tag_name(language, t) for t in labels}))
+        found = tags_core.matching(listed, query, labels)
+        if not found:
+            return "command.rooms_none", {"query": query, "tags": tags}
+        lines = []
+        for room in found:
+            names = ", ".join(i18n.tag_name(language, t) for t in room.tags)
+            about = f" — {room.description}" if room.description else ""
+            shown = f" ({names})" if names else ""
+            lines.append(f"• {room.name}{about}{shown}: xmpp:{room.local}@{self.realm.rooms_domain}?join")
+        if not tags_core.query_words(query):
+            return "command.rooms_all", {"rooms": "\n".join(lines), "tags": tags}
+        return "command.rooms_found", {"query": query, "rooms": "\n".join(lines)}
 
     def _report_command(self, stream: ComponentStream, element: ET.Element, member: Member, query: ET.Element) -> bool:
         """XEP-0050 on wallguide@: the "report" command (whom, why). True when the iq was about commands."""

@@ -267,9 +267,15 @@ def disco_info(identities: list[tuple[str, str, str]], features: list[str], node
     return f"<query xmlns='{NS_DISCO_INFO}'{_attrs(node=node)}>{ids}{feats}</query>"
 
 
-def disco_items(items: list[tuple[str, str]]) -> str:
+def disco_items(items: list[tuple[str, str]], node: str | None = None) -> str:
     entries = "".join(f"<item{_attrs(jid=j, name=n)}/>" for j, n in items)
-    return f"<query xmlns='{NS_DISCO_ITEMS}'>{entries}</query>"
+    return f"<query xmlns='{NS_DISCO_ITEMS}'{_attrs(node=node)}>{entries}</query>"
+
+
+def disco_node_items(jid: str, nodes: list[tuple[str, str]], node: str | None = None) -> str:
+    """Items that are nodes of one address: (node, name) each."""
+    entries = "".join(f"<item{_attrs(jid=jid, node=n, name=name)}/>" for n, name in nodes)
+    return f"<query xmlns='{NS_DISCO_ITEMS}'{_attrs(node=node)}>{entries}</query>"
 
 
 def payload(element: ET.Element) -> ET.Element | None:

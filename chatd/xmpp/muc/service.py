@@ -44,6 +44,8 @@ from chatd.xmpp.ns import (
 from chatd.xmpp.stream import ComponentStream
 
 log = logging.getLogger("chatd.rooms")
+TAGS_NODE = "tags"  # disco#items on the service with this node: a node per topic-room tag
+TAG_NODE = "tag:"  # "tag:military": the topic rooms tagged military
 RESERVED_NICK = "x-roomuser-item"  # XEP-0045 §7.12: the join dialog asks the room for the member's nickname
 
 ROOM_FEATURES = [
@@ -191,16 +193,39 @@ class MucService(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
             raise Refused(Refusal("service-unavailable", "error.unavailable"))
         query = st.payload(element)
         ns = st.namespace(query.tag) if query is not None else ""
-        if element.get("type") == "get" and ns == NS_DISCO_INFO:
+        node = (query.get("node") or "") if query is not None else ""
+        if element.get("type") == "get" and ns == NS_DISCO_INFO and (node == TAGS_NODE or node.startswith(TAG_NODE)):
+            language = self.realm.language
+            tag = node.removeprefix(TAG_NODE)
+            name = i18n.text(language, "room.tags_node") if node == TAGS_NODE else i18n.tag_name(language, tag)
+            stream.send_nowait(
+                st.build_iq_result(element, st.disco_info([("hierarchy", "branch", name)], [NS_DISCO_ITEMS], node))
+            )
+        elif element.get("type") == "get" and ns == NS_DISCO_INFO:
             identity = ("conference", "text", i18n.text(self.realm.language, self.service_name))
             stream.send_nowait(st.build_iq_result(element, st.disco_info([identity], list(self.service_features))))
         elif element.get("type") == "get" and ns == NS_DISCO_ITEMS:
-            items = [(self._jid(r), r.name) for r in self.rooms.values() if r.visible_to(member)]
-            stream.send_nowait(st.build_iq_result(element, st.disco_items(sorted(items))))
+            stream.send_nowait(st.build_iq_result(element, self._service_items(member, node)))
         elif element.get("type") == "get" and ns == NS_PING:
             stream.send_nowait(st.build_iq_result(element))
         else:
             raise Refused(Refusal("service-unavailable", "error.unavailable"))
+
+    def _service_items(self, member: Member, node: str) -> str:
+        """The room directory (XEP-0030): every room the member sees; node "tags": a node per topic-room tag;
+        node "tag:TAG": the topic rooms with that tag (private groups are never listed by tag)."""
+        if not node:
+            items = [(self._jid(r), r.name) for r in self.rooms.values() if r.visible_to(member)]
+            return st.disco_items(sorted(items))
+        topics = [r for r in self.rooms.values() if not r.is_group and r.visible_to(member)]
+        if node == TAGS_NODE:
+            tags = sorted({t for r in topics for t in r.tags})
+            nodes = [(f"{TAG_NODE}{t}", i18n.tag_name(self.realm.language, t)) for t in tags]
+            return st.disco_node_items(self.domain, nodes, node)
+        if node.startswith(TAG_NODE):
+            tag = node.removeprefix(TAG_NODE)
+            return st.disco_items(sorted((self._jid(r), r.name) for r in topics if tag in r.tags), node)
+        raise Refused(Refusal("item-not-found", "error.unavailable"))
 
     def _room_info(self, room: Room) -> str:
         """Groups are private groups to clients (members-only, non-anonymous); topic rooms public channels."""
