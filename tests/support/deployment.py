@@ -106,8 +106,11 @@ def prepare(smtp_port: int) -> Deployment:
         data_dir=root / "prosody-data",
         pid_file=root / "prosody-run" / "prosody.pid",
         log_file=root / "prosody-log" / "prosody.log",
-        modules_dir=REPO / "conf" / "prosody",
+        modules_dir=root / "prosody-modules",  # copied as `chatd deploy render` does: the checkout may be root's only
     )
+    profile.modules_dir.mkdir()
+    for module in (REPO / "conf" / "prosody").glob("mod_*.lua"):
+        shutil.copy(module, profile.modules_dir / module.name)
     prosody = production_prosody(load_config(config_file, environ={}), profile, run_dir=root / "prosody")
     prosody.c2s_port = free_port()
     # the local CA is trusted for the certificates of other servers (server-to-server tests)
