@@ -46,6 +46,12 @@ class MemberRows:
         assert member is not None
         return member
 
+    async def claim_welcome(self, member_id: int, now: float) -> bool:
+        """True the first time only: the member is now remembered as welcomed."""
+        cursor = await self.db.execute("INSERT OR IGNORE INTO welcomed (member_id, at) VALUES (?, ?)", (member_id, now))
+        await self.db.commit()
+        return cursor.rowcount == 1
+
     async def member_by_id(self, member_id: int) -> Member | None:
         async with self.db.execute("SELECT * FROM members WHERE id = ?", (member_id,)) as cursor:
             row = await cursor.fetchone()
