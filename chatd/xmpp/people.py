@@ -257,7 +257,7 @@ class PeopleDomain(ServiceAddresses):
 
     async def _welcome(self, stream: ComponentStream, member: Member) -> None:
         """Once per member (remembered in the store): the Wall Guides' welcome, and an entry in the guides' queue."""
-        if not await self.store.claim_welcome(member.id, self.clock()):
+        if not await self.store.claim_welcome(member.id, "", self.clock()):
             return
         language = self.languages.of(member)
         body = i18n.text(

@@ -11,8 +11,9 @@ import asyncio
 import logging
 import secrets
 
+from chatd import i18n
 from chatd.core.message import ChatMessage
-from chatd.core.model import Member
+from chatd.core.model import Member, Role
 from chatd.core.pipeline import archive_record
 from chatd.core.rooms import Room, RoomKind
 from chatd.ids import new_stanza_id
@@ -67,6 +68,15 @@ class RoomsDomain(MucService):
         await self.post_record(
             local, RoomRecord(0, stanza_id, 0, self.config.watch.guide_name, None, text, self.clock())
         )
+
+    async def _after_post(self, room: Room, member: Member) -> None:
+        """A member's first post in a topic room (remembered in the store): a welcome there from the guides' name."""
+        if room.kind is not RoomKind.TOPIC or member.role is not Role.MEMBER:
+            return
+        if await self.store.claim_welcome(member.id, room.key, self.clock()):
+            guide = self.realm.guide_jid
+            text = i18n.text(self.realm.language, "welcome.room", room=room.name, name=member.pseudonym, guide=guide)
+            await self.post_as_guide(room.local, text)
 
     async def post_record(self, local: str, record: RoomRecord) -> None:
         """Sends an archived message (a guide's post, an approved held message) to the room's occupants."""

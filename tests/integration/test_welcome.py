@@ -3,7 +3,9 @@ with the checked crisis resources; the guides see the new member in their queue.
 
 from __future__ import annotations
 
+import re
 import tomllib
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +15,7 @@ from chatd.core.resources import ResourceLibrary
 from chatd.stack import REPO
 from tests.integration.conftest import Stack, running_stack
 from tests.support.client import Client, ask, body_of, message_from
-from tests.support.muc import groupchat, join, self_presence
+from tests.support.muc import groupchat, join, say, self_presence
 
 NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
 
@@ -75,3 +77,33 @@ async def test_guides_and_other_realms_get_no_welcome(welcome_stack: Stack, conn
     gina = await log_in(stack, connect_to, "gina")
     welcome = await gina.expect(message_from(f"wallguide@{stack.en}"))
     assert body_of(welcome) == expected_welcome(stack, "gina", "en", 0)
+
+
+def room_welcome(room: str, name: str):
+    """The catalog's room welcome (any room name) for this member, in the room."""
+    pattern = ".+".join(re.escape(part) for part in i18n.text("en", "welcome.room").split("{room}"))
+    pattern = pattern.replace(re.escape("{name}"), re.escape(name)).replace(re.escape("{guide}"), ".+")
+    in_room = groupchat(room, name)
+
+    def match(element: ET.Element) -> bool:
+        return in_room(element) and re.fullmatch(pattern, body_of(element) or "") is not None
+
+    return match
+
+
+async def test_first_post_in_a_topic_room_gets_a_welcome_there_once(welcome_stack: Stack, connect_to) -> None:
+    stack = welcome_stack
+    room = f"general@{stack.chatd.realms[0].rooms_domain}"
+    hank, carol = await connect_to(stack, "hank"), await connect_to(stack, "carol")
+    assert self_presence(await join(carol, room, "quiet-lynx"))
+    assert self_presence(await join(hank, room, "humble-bison"))
+    say(hank, room, "hello everyone")
+    await carol.expect(groupchat(room, "hello everyone"))
+    welcome = await hank.expect(room_welcome(room, "humble-bison"))
+    assert (welcome.get("from") or "").endswith("/Wall Guide")  # the guides' name (the default)
+    await carol.expect(room_welcome(room, "humble-bison"))  # every occupant sees it
+
+    mark = hank.mark()
+    say(hank, room, "me again")
+    await carol.expect(groupchat(room, "me again"))
+    await hank.expect_nothing(room_welcome(room, "humble-bison"), wait=2.0, start=mark)
