@@ -3,6 +3,7 @@ with the checked crisis resources; the guides see the new member in their queue.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import tomllib
 import xml.etree.ElementTree as ET
@@ -68,6 +69,12 @@ async def test_first_login_gets_the_french_welcome_once(welcome_stack: Stack, co
     await denise.close()
     again = await log_in(stack, connect_to, "denise")  # a second login (or a second device)
     await again.expect_nothing(message_from(f"wallguide@{stack.fr}"), wait=2.0)
+    await again.close()
+
+    await asyncio.to_thread(stack.chatd.stop)  # remembered in the store, not in the process
+    await asyncio.to_thread(stack.chatd.start)
+    after_restart = await log_in(stack, connect_to, "denise")
+    await after_restart.expect_nothing(message_from(f"wallguide@{stack.fr}"), wait=2.0)
 
 
 async def test_guides_and_other_realms_get_no_welcome(welcome_stack: Stack, connect_to) -> None:
