@@ -264,6 +264,7 @@ class PeopleDomain(ServiceAddresses):
             language,
             "welcome.message",
             name=member.pseudonym,
+            rules="\n".join(f"• {rule}" for rule in i18n.house_rules(language)),
             rooms=self.realm.rooms_domain,
             guide=self.realm.guide_jid,
             crisis="\n".join(self.resources.for_topic("crisis", language)),

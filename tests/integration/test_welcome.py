@@ -45,6 +45,7 @@ def expected_welcome(stack: Stack, name: str, language: str, realm: int) -> str:
         language,
         "welcome.message",
         name=stack.accounts[name].pseudonym,
+        rules="\n".join(f"• {rule}" for rule in i18n.house_rules(language)),
         rooms=stack.chatd.realms[realm].rooms_domain,
         guide=f"wallguide@{people}",
         crisis="\n".join(library.for_topic("crisis", language)),
