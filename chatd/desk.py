@@ -19,6 +19,7 @@ from functools import partial
 
 from chatd import i18n
 from chatd.bus import Bus
+from chatd.core import keys
 from chatd.core.crisis import CrisisFollowUp
 from chatd.core.guides import QueueEntry
 from chatd.core.keys import KeyKind, parse_key
@@ -43,6 +44,7 @@ HELD_SEVERITY = 2
 WATCHED_SEVERITY = 1
 GUIDE_SEVERITY = 2  # a member asked for a Wall Guide
 REPORT_SEVERITY = 2
+WELCOME_SEVERITY = 1  # a new member, for a personal welcome
 
 EntryListener = Callable[[QueueEntry], None]
 
@@ -229,6 +231,10 @@ class Desk:
                 realm=reporter.realm, conversation=conversation, stanza_id=reported.stanza_id if reported else ""
             )
         )
+
+    async def file_welcome(self, member: Member) -> None:
+        """A new member's first login: an entry in the realm's queue, on their Ask-a-Wall-Guide thread."""
+        await self.add_entry(member.realm, "welcome", WELCOME_SEVERITY, str(keys.guide(member.id)), member.pseudonym)
 
     async def _open_entry(self, realm: str, kind: str, conversation: str, severity: int) -> bool:
         """An unresolved entry of this kind for the conversation, at least as severe."""

@@ -109,6 +109,7 @@ class Signals:
         self.presence_listeners: list[PresenceListener] = []
         self.held_listeners: list[HeldListener] = []
         self.file_report: FileReport | None = None
+        self.file_welcome: Callable[[Member], Awaitable[None]] | None = None
 
     def reviewed(self, record: Reviewed) -> None:
         """Every text after review, whatever the verdict."""
@@ -138,3 +139,8 @@ class Signals:
     async def report(self, reporter: Member, conversation: str, reported: ArchivedMessage | None, reason: str) -> None:
         if self.file_report is not None:
             await self.file_report(reporter, conversation, reported, reason)
+
+    async def new_member(self, member: Member) -> None:
+        """A member's first login: the guides see them in the queue for a personal welcome."""
+        if self.file_welcome is not None:
+            await self.file_welcome(member)

@@ -57,7 +57,13 @@ def domain_ports(rt: Runtime, runs: Executor) -> DomainPorts:
 def people(rt: Runtime, realm: Realm, runs: Executor) -> PeopleDomain:
     ports = domain_ports(rt, runs)
     return PeopleDomain(
-        realm, ports, sanctions=rt.sanctions, crisis=rt.crisis, sealer=rt.sealer, report=rt.signals.report
+        realm,
+        ports,
+        sanctions=rt.sanctions,
+        crisis=rt.crisis,
+        sealer=rt.sealer,
+        report=rt.signals.report,
+        new_member=rt.signals.new_member,
     )
 
 
@@ -138,6 +144,7 @@ def desk(rt: Runtime) -> Desk:
     )
     rt.signals.review_listeners.append(filed.reviewed)
     rt.signals.file_report = filed.file_report
+    rt.signals.file_welcome = filed.file_welcome
     return filed
 
 

@@ -155,7 +155,7 @@ def is_guide_of(member: Member, realm: str) -> bool:
 class QueueEntry:
     id: int
     realm: str
-    kind: str  # alert, held, report, guide, watched
+    kind: str  # alert, held, report, guide, watched, welcome
     severity: int
     conversation: str
     summary: str  # no message text: kinds, pseudonyms, ids

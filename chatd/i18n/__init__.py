@@ -33,6 +33,14 @@ def text(language: str, key: str, **params: str) -> str:
         return template
 
 
+def house_rules(language: str) -> list[str]:
+    """The house rules (registration.rule.1, .2, … as the catalog has them): the sign-up page, the welcome."""
+    rules, texts = [], catalog(language)
+    while f"registration.rule.{len(rules) + 1}" in texts:
+        rules.append(texts[f"registration.rule.{len(rules) + 1}"])
+    return rules
+
+
 def label(kind: str, language: str) -> str:
     """Placeholder for a redacted span, e.g. "[email removed]"."""
     return text(language, f"label.{kind}") if f"label.{kind}" in catalog(language) else text(language, "label.default")

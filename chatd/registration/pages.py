@@ -165,7 +165,7 @@ def signup(
     errors: dict[str, str] | None = None,
 ) -> str:
     values, errors = values or {}, errors or {}
-    rules = "".join(f"<li>{t(language, f'rule.{n}')}</li>" for n in range(1, 6))
+    rules = "".join(f"<li>{escape(rule)}</li>" for rule in i18n.house_rules(language))
     rules_error = escape(i18n.text(language, errors["rules"])) if "rules" in errors else ""
     rules_checked = " checked" if values.get("rules") == "accepted" else ""
     invalid = ' aria-invalid="true"' if rules_error else ""

@@ -46,6 +46,14 @@ class MemberRows:
         assert member is not None
         return member
 
+    async def claim_welcome(self, member_id: int, place: str, now: float) -> bool:
+        """True the first time only: the member is now remembered as welcomed ('' at login, else in a room)."""
+        cursor = await self.db.execute(
+            "INSERT OR IGNORE INTO welcomed (member_id, place, at) VALUES (?, ?, ?)", (member_id, place, now)
+        )
+        await self.db.commit()
+        return cursor.rowcount == 1
+
     async def member_by_id(self, member_id: int) -> Member | None:
         async with self.db.execute("SELECT * FROM members WHERE id = ?", (member_id,)) as cursor:
             row = await cursor.fetchone()

@@ -13,7 +13,7 @@ from chatd.core.crisis import CrisisFollowUp
 from chatd.core.direct import admit_sender, conversation_key, find_recipient
 from chatd.core.fragments import Piece
 from chatd.core.message import ChatMessage, check_message, quote_end_after
-from chatd.core.model import Member, Realm
+from chatd.core.model import Member, Realm, Role
 from chatd.core.pipeline import TextEvent
 from chatd.core.refusal import Refusal, Refused, allowed, answered, checked
 from chatd.ids import new_stanza_id
@@ -60,6 +60,7 @@ class PeopleDomain(ServiceAddresses):
         crisis: CrisisFollowUp,
         sealer: Sealer | None,
         report: FileReport,
+        new_member: Callable[[Member], Awaitable[None]],
     ):
         super().__init__(ports)
         self.realm = realm
@@ -68,6 +69,7 @@ class PeopleDomain(ServiceAddresses):
         self.crisis = crisis
         self.sealer = sealer
         self.report = report
+        self.new_member = new_member
         self.references = DirectReferences(realm, self.executor, self.store, self.counters)
 
     # entry point: one raw stanza, in arrival order, synchronous
@@ -85,6 +87,7 @@ class PeopleDomain(ServiceAddresses):
             uploads = self.config.uploads.domain if self.config.uploads else ""
             answer = discovery.services_answer(element, self.realm, self.directory, self.config.watch.domain, uploads)
             stream.send_nowait(answer)
+            self._welcome_on_login(stream, element)
             return
         member = admit_sender(sender, self.config.server.members_host, self.realm, self.directory)
         if isinstance(member, Refusal):
@@ -241,6 +244,34 @@ class PeopleDomain(ServiceAddresses):
         if local == RESOURCES:
             return st.disco_info([("client", "bot", "Resources")], PSEUDONYM_FEATURES)
         return st.disco_info([("account", "registered", local)], PSEUDONYM_FEATURES)
+
+    # the welcome: a session's first service discovery (every client asks the server for its services at
+    # login; Prosody asks each realm, mod_chatd_disco) is the member's login as chatd sees it
+
+    def _welcome_on_login(self, stream: ComponentStream, element: ET.Element) -> None:
+        query = st.payload(element)
+        member = self.directory.by_account(query.get("account", "")) if query is not None else None
+        if member is None or not member.active or member.realm != self.realm.id or member.role is not Role.MEMBER:
+            return
+        self.queues.submit(member.account, lambda: self._welcome(stream, member))
+
+    async def _welcome(self, stream: ComponentStream, member: Member) -> None:
+        """Once per member (remembered in the store): the Wall Guides' welcome, and an entry in the guides' queue."""
+        if not await self.store.claim_welcome(member.id, "", self.clock()):
+            return
+        language = self.languages.of(member)
+        body = i18n.text(
+            language,
+            "welcome.message",
+            name=member.pseudonym,
+            rules="\n".join(f"• {rule}" for rule in i18n.house_rules(language)),
+            rooms=self.realm.rooms_domain,
+            guide=self.realm.guide_jid,
+            crisis="\n".join(self.resources.for_topic("crisis", language)),
+            encryption=i18n.text(language, "help.encryption"),
+        )
+        await self._say(stream, member, body)
+        await self.new_member(member)
 
     # presence: subscriptions to pseudonyms are approved; presence is never relayed
 

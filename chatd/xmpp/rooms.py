@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Iterable
 
+from chatd import i18n
 from chatd.core.message import ChatMessage
-from chatd.core.model import Member
+from chatd.core.model import Member, Realm, Role
 from chatd.core.pipeline import archive_record
 from chatd.core.rooms import Room, RoomKind
 from chatd.ids import new_stanza_id
@@ -22,6 +24,7 @@ from chatd.xmpp.muc.payloads import attrs
 from chatd.xmpp.muc.references import is_reaction
 from chatd.xmpp.muc.service import ROOM_FEATURES, MucService
 from chatd.xmpp.ns import NS_CORRECT
+from chatd.xmpp.ports import MucPorts
 
 log = logging.getLogger("chatd.rooms")
 
@@ -30,6 +33,10 @@ __all__ = ["ROOM_FEATURES", "MucBase", "RoomsDomain", "TopicRoom"]
 
 class RoomsDomain(MucService):
     """A realm's rooms domain: loading, the Wall Guides' posts, removals and edits."""
+
+    def __init__(self, realm: Realm, topics: Iterable[TopicRoom], ports: MucPorts):
+        super().__init__(realm, topics, ports)
+        self.welcomed: set[tuple[int, str]] = set()  # (member, room) known welcomed: no store trip per message
 
     async def load(self) -> None:
         """Topic rooms from config (added to the store when new), then everything the store holds."""
@@ -67,6 +74,20 @@ class RoomsDomain(MucService):
         await self.post_record(
             local, RoomRecord(0, stanza_id, 0, self.config.watch.guide_name, None, text, self.clock())
         )
+
+    async def _after_post(self, room: Room, member: Member) -> None:
+        """A member's first post in a topic room (remembered in the store): a welcome there from the guides' name."""
+        if (
+            room.kind is not RoomKind.TOPIC
+            or member.role is not Role.MEMBER
+            or (member.id, room.local) in self.welcomed
+        ):
+            return
+        self.welcomed.add((member.id, room.local))
+        if await self.store.claim_welcome(member.id, room.key, self.clock()):
+            guide = self.realm.guide_jid
+            text = i18n.text(self.realm.language, "welcome.room", room=room.name, name=member.pseudonym, guide=guide)
+            await self.post_as_guide(room.local, text)
 
     async def post_record(self, local: str, record: RoomRecord) -> None:
         """Sends an archived message (a guide's post, an approved held message) to the room's occupants."""

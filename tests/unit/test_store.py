@@ -1,4 +1,5 @@
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,22 @@ async def test_unsent_messages_until_marked_and_what_a_killed_run_logged_is_sent
     assert [m.stanza_id for m in await again.unsent()] == ["id2", "id3"]
     assert [m.body for m in await again.by_stanza_ids(["id3", "id2"])] == ["m2", "m3"]
     await again.close()
+
+
+async def test_welcomes_are_claimed_once_and_members_from_before_count_as_welcomed(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    store = await Store.open(path)
+    old = await store.add_member("a@h", "en", "calm-otter", Role.MEMBER)
+    await store.archive(ArchivedMessage("r1", "room:en:general", old.id, None, None, "hi", None, "deliver", [], 1.0))
+    await store.close()
+    with sqlite3.connect(path) as db:  # the store as it was before the welcome existed
+        db.execute("DROP TABLE welcomed")
+        db.execute("DELETE FROM schema_migrations WHERE version = 12")
+    store = await Store.open(path)
+    assert not await store.claim_welcome(old.id, "", 2.0)
+    assert not await store.claim_welcome(old.id, "room:en:general", 2.0)
+    assert await store.claim_welcome(old.id, "room:en:sleep", 2.0)
+    new = await store.add_member("b@h", "en", "brave-heron", Role.MEMBER)
+    assert await store.claim_welcome(new.id, "", 3.0)
+    assert not await store.claim_welcome(new.id, "", 4.0)
+    await store.close()

@@ -64,7 +64,11 @@ async def test_a_room_message_is_archived_then_reaches_every_occupant(runtime: R
     assert len([s for s in stream.sent if "hello all" in s]) == 1  # the fan-out writes every copy at once
     assert all("urn:xmpp:sid:0" in c and "calm-otter" in c for c in copies)
     archived = await runtime.store.conversation("room:en:general")
-    assert [(m.body, m.verdict, m.client_id) for m in archived] == [("hello all", "deliver", "m1")]
+    welcome = i18n.text("en", "welcome.room", room="General", name="calm-otter", guide=EN.guide_jid)
+    assert [(m.body, m.verdict, m.client_id) for m in archived] == [
+        ("hello all", "deliver", "m1"),
+        (welcome, "deliver", None),  # the author's first post in a topic room: the guides' welcome
+    ]
 
 
 async def test_a_held_room_message_reaches_nobody_and_its_author_is_told_in_the_room(runtime: Runtime) -> None:

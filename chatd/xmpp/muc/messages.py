@@ -97,11 +97,16 @@ class MessagesMixin(ReferencesMixin):
             extra = st.carried(replace(message, chat_state=None, marker=None, quote_end=quote_end))
             tail = self._message_tail(room, record, extra=extra)
             self.counters.delivered += await self._fanout(stream, room, b"<message to=", tail, author=member)
+            if kind == "message":
+                await self._after_post(room, member)
 
         async def retract(piece: Piece, fallback: str) -> None:  # for every occupant (XEP-0425)
             await self._announce_retraction(room, piece.stanza_id, fallback)
 
         await self.executor.submit(event, self._reply(stream, element, room, member, deliver, retract))
+
+    async def _after_post(self, room: Room, member: Member) -> None:
+        """A hook: a member's text was delivered to the room (members' rooms welcome a first post)."""
 
     async def _acknowledge_resend(
         self, stream: ComponentStream, element: ET.Element, member: Member, local: str
