@@ -65,6 +65,14 @@ NEGATION = {
     "en": re.compile(r"\b(?:no|not|never|don't|dont|won't|wont|wouldn't|wouldnt|isn't|isnt|aint|ain't|nor)\b"),
     "fr": re.compile(r"\b(?:pas|ne|jamais|aucunement|point|nullement|non)\b|\bn'"),
 }
+# words a negation reaches across to its cue: "I don't have any thoughts of ending my life"
+NEGATED_NOUNS = {
+    "en": frozenset(
+        "have had having any thoughts thought plans plan intention intentions urge urges desire wish "
+        "idea ideas of to about on".split()
+    ),
+    "fr": frozenset("idée idées idee idees pensée pensées pensee pensees envie intention plan plans de d du".split()),
+}
 # the author as subject: "my brother has guns but I ..." is about the author again
 SELF = {
     "en": re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|i'll|me|my|myself|mine)\b"),
@@ -187,7 +195,10 @@ class RiskDetector:
         construct = cue.construct
         before = text[max(sentence_start, start - 40) : start]
         before = before[before.rfind(",") + 1 :]  # a negation does not reach past a comma
-        words_before = WORD.findall(before)[-NEGATION_WORDS - 1 :]
+        words_before = WORD.findall(before)
+        while words_before and words_before[-1] in NEGATED_NOUNS[language]:  # "no thoughts of" + cue
+            words_before.pop()
+        words_before = words_before[-NEGATION_WORDS - 1 :]
         negated = NEGATION[language].search(" ".join(words_before)) is not None
         if negated:
             kept *= NEGATED

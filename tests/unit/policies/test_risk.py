@@ -144,3 +144,20 @@ def test_a_phrase_cut_in_parts_keeps_its_optional_words_optional() -> None:
 )
 def test_a_negation_does_not_reach_past_a_comma(engine: PolicyEngine, text: str, language: str) -> None:
     assert risk_alert(engine, text, language) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("I don't have any thoughts of ending my life, work is just exhausting me", "en"),
+        ("je n'ai pas d'idées de me tuer, la job m'épuise juste", "fr"),
+    ],
+)
+def test_a_negation_reaches_across_the_thoughts_it_denies(engine: PolicyEngine, text: str, language: str) -> None:
+    alert = risk_alert(engine, text, language)
+    assert alert is None or alert[1] < 3  # never crisis resources at once for a denial
+
+
+def test_a_negation_does_not_reach_across_other_words(engine: PolicyEngine) -> None:
+    alert = risk_alert(engine, "I don't know why I keep having thoughts of ending my life every night", "en")
+    assert alert is not None and alert[1] == 3
