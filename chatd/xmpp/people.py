@@ -290,6 +290,4 @@ class PeopleDomain(ServiceAddresses):
 
     def _refuse(self, stream: ComponentStream, element: ET.Element, refusal: Refusal, member: Member | None) -> None:
         self.counters.refused += 1
-        reply = st.build_error(element, refusal.condition, refusal.kind, self.languages.texts(refusal, member))
-        if reply is not None:
-            stream.send_nowait(reply)
+        st.refuse(stream, element, refusal, self.languages.texts(refusal, member))

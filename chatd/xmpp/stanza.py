@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+from typing import Protocol
 from xml.sax.saxutils import escape, quoteattr
 
 from slixmpp.jid import JID, InvalidJID
 
 from chatd.core.message import CHAT_STATES, ENCRYPTION_NAMESPACES, MARKERS, ChatMessage
+from chatd.core.refusal import Refusal
 from chatd.xmpp.ns import (
     NS_CHATSTATES,
     NS_CLIENT,
@@ -254,6 +256,17 @@ def build_error(
         f"<{name}{_attrs(from_=element.get('to'), to=element.get('from'), type='error', id=element.get('id'))}>"
         f"<error type={quoteattr(kind)}><{condition} xmlns='{NS_STANZAS}'/>{text}{application}</error></{name}>"
     )
+
+
+class Sender(Protocol):
+    def send_nowait(self, data: str | bytes) -> None: ...
+
+
+def refuse(stream: Sender, element: ET.Element, refusal: Refusal, texts: dict[str, str], application: str = "") -> None:
+    """Sends a refusal's error reply (in the given languages' texts), unless the stanza is itself an error."""
+    reply = build_error(element, refusal.condition, refusal.kind, texts, application)
+    if reply is not None:
+        stream.send_nowait(reply)
 
 
 def build_iq_result(element: ET.Element, payload: str = "") -> str:

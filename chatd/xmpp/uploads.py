@@ -96,10 +96,7 @@ class UploadDomain:
         member: Member | None,
         application: str = "",
     ) -> None:
-        texts = self.languages.texts(refusal, member)
-        reply = st.build_error(element, refusal.condition, refusal.kind, texts, application)
-        if reply is not None:
-            stream.send_nowait(reply)
+        st.refuse(stream, element, refusal, self.languages.texts(refusal, member), application)
 
 
 def _megabytes(size: str) -> str:

@@ -354,11 +354,8 @@ class WatchDomain:
         realm = local.split("-", 1)[0] if local else self._sender_realm(element)
         shadows = self.realms.get(realm or "")
         if shadows is None:
-            if element.get("type") != "error":
-                refusal = Refusal("forbidden", "error.guides_only", kind="auth", bilingual=True)
-                reply = st.build_error(element, refusal.condition, refusal.kind, self.languages.texts(refusal, None))
-                if reply is not None:
-                    stream.send_nowait(reply)
+            refusal = Refusal("forbidden", "error.guides_only", kind="auth", bilingual=True)
+            st.refuse(stream, element, refusal, self.languages.texts(refusal, None))
             return
         shadows.handle(stream, element)
 

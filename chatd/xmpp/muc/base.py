@@ -316,6 +316,4 @@ class MucBase(Translator):
 
     def _refuse(self, stream: ComponentStream, element: ET.Element, refusal: Refusal, member: Member | None) -> None:
         self.counters.refused += 1
-        reply = st.build_error(element, refusal.condition, refusal.kind, self.languages.texts(refusal, member))
-        if reply is not None:
-            stream.send_nowait(reply)
+        st.refuse(stream, element, refusal, self.languages.texts(refusal, member))
