@@ -71,6 +71,7 @@ class ShadowRooms(MucService):
     """One realm's shadow rooms and queue, on the shared watch domain."""
 
     makes_groups = False
+    searchable = False  # guides search with "!search" here: the lines of shadow rooms are not indexed
     service_name = "watch.service_name"
     service_features = (NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_MUC, NS_COMMANDS)
 
