@@ -317,7 +317,7 @@ class ShadowRooms(MucService):
         except CommandProblem as problem:
             await self._tell(stream, room, guide, str(problem))
             return
-        if command.verb in (Verb.HELP, Verb.ACTIVITY):
+        if command.verb in (Verb.HELP, Verb.ACTIVITY, Verb.SEARCH):  # members' texts: to the guide who asked
             await self._tell(stream, room, guide, answer)
         else:
             await self._post(room.local, guide, f"{line}\n→ {answer or i18n.text(self.realm.language, 'watch.done')}")
