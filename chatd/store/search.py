@@ -9,13 +9,15 @@ import aiosqlite
 
 from chatd.core.search import Scope
 
-# a member: the realm's topic rooms, the groups they belong to, their chats and private messages, nobody they blocked
+# a member: the realm's topic rooms, the groups they belong to, their chats and private messages (by the member ids
+# in the conversation's key: dm:<low>:<high>, roompm:<realm>:<room>:<low>:<high>), nobody they blocked
 MEMBER_SCOPE = """(
     m.conversation IN (
         SELECT 'room:' || r.realm || ':' || r.local FROM rooms AS r WHERE r.realm = :realm AND (r.kind = 'topic'
             OR r.local IN (SELECT local FROM room_members WHERE realm = :realm AND member_id = :reader)))
-    OR ((m.conversation GLOB 'dm:*' OR m.conversation GLOB 'roompm:' || :realm || ':*')
-        AND :reader IN (m.sender_id, m.recipient_id))
+    OR m.conversation GLOB 'dm:' || :reader || ':*' OR m.conversation GLOB 'dm:*:' || :reader
+    OR m.conversation GLOB 'roompm:' || :realm || ':*:' || :reader || ':*'
+    OR m.conversation GLOB 'roompm:' || :realm || ':*:' || :reader
 ) AND m.sender_id NOT IN (SELECT blocked_id FROM blocks WHERE blocker_id = :reader)"""
 # a guide: every conversation of the realm
 GUIDE_SCOPE = """(

@@ -3,8 +3,13 @@ kept in step with archive writes, approvals, removals, edits and retractions, wi
 
 from __future__ import annotations
 
+import functools
 import sqlite3
+from importlib import resources
 from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis.strategies import text
 
 from chatd.core.model import Role
 from chatd.core.search import PAGE, Place, Scope, Searches, match_expression, page_of, place_of, search_words
@@ -92,14 +97,17 @@ async def test_the_index_holds_what_members_saw_within_what_each_searcher_may_re
         record("h1", "room:en:general", carol.id, None, original="night HOLDME", verdict="hold"),
         record("f1", "room:fr:general", denise.id, "La nuit à l'armée"),
         record("w1", "watch:en-room-general", 0, "night line for the guides, with x@y.org"),
-        record("p1", "guide:3", carol.id, "a night I need to talk about", verdict="deliver"),
+        record("p1", f"guide:{carol.id}", carol.id, "a night I need to talk about"),
+        record("q1", f"roompm:en:general:{alice.id}:{carol.id}", carol.id, "psst, night owl"),
+        record("q2", f"roompm:en:general:{bob.id}:{carol.id}", carol.id, "psst, night bird"),
     ]:
         await store.archive(message)
 
     alices, guides = Scope("en", alice.id), Scope("en")
-    assert await found(store, "night", alices) == ["d1", "r1"]  # not bob's group, not the other realm, newest first
-    assert await found(store, "night", Scope("en", bob.id)) == ["d1", "g1", "r1"]
-    assert await found(store, "night", guides) == ["p1", "d1", "g1", "r1"]  # never a shadow-room line
+    assert await found(store, "psst", alices) == ["q1"]  # private messages in a room: between the two only
+    assert await found(store, "night", alices) == ["q1", "d1", "r1"]  # not bob's group, not the other realm
+    assert await found(store, "night", Scope("en", bob.id)) == ["q2", "d1", "g1", "r1"]
+    assert await found(store, "night", guides) == ["q2", "q1", "p1", "d1", "g1", "r1"]  # never a shadow-room line
     assert await found(store, "x y org", guides) == []  # never an original
     assert await found(store, "HOLDME", guides) == []  # never a held text
     assert await found(store, "armee", Scope("fr", denise.id)) == ["f1"]  # accents aside
@@ -109,7 +117,7 @@ async def test_the_index_holds_what_members_saw_within_what_each_searcher_may_re
     await store.rooms.set_member("en", "walks", alice.id, True)  # once in the group, its texts are found too
     assert await found(store, "river", alices) == ["g1"]
     await store.set_block(alice.id, bob.id, True)  # never texts of someone blocked
-    assert await found(store, "night", alices) == ["r1"]
+    assert await found(store, "night", alices) == ["q1", "r1"]
     await store.set_block(alice.id, bob.id, False)
 
     await store.settle_held("h1", "approved", "night approved by a guide")
@@ -118,10 +126,10 @@ async def test_the_index_holds_what_members_saw_within_what_each_searcher_may_re
     assert await found(store, "shift", alices) == ["r1"] and await found(store, "night shift", alices) == []
     await store.moderate("h1", "")  # removed
     await store.retract("g1")  # taken back by its author
-    assert await found(store, "night", alices) == ["d1"]
+    assert await found(store, "night", alices) == ["q1", "d1"]
     store.mark_sent(["d1"])  # marking sent leaves the index alone
     await store.archive(record("r2", "room:en:general", carol.id, "another night"))
-    assert await found(store, "night", alices) == ["r2", "d1"]
+    assert await found(store, "night", alices) == ["r2", "q1", "d1"]
 
     records, complete = await store.rooms.search("room:en:general", ArchiveQuery(match=match_expression("night")))
     assert [r.stanza_id for r in records] == ["r2"] and complete  # the room's MAM with XEP-0431's filter
@@ -149,3 +157,41 @@ async def test_the_migration_indexes_the_archive_already_there(tmp_path: Path) -
     store = await Store.open(path)
     assert await found(store, "sleepless", Scope("en", alice.id)) == ["old1"]
     await store.close()
+
+
+@functools.cache
+def indexed() -> sqlite3.Connection:
+    """Every migration on an in-memory database, with a few texts indexed."""
+    db = sqlite3.connect(":memory:", check_same_thread=False)
+    for entry in sorted(resources.files("chatd.store").joinpath("migrations").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".sql"):
+            db.executescript(entry.read_text(encoding="utf-8"))
+    texts = ["la nuit à l'armée", "sleepless AND tired (again)", "NEAR the river, 2² times", "日本語のテキスト"]
+    db.executemany(
+        "INSERT INTO messages (stanza_id, conversation, sender_id, body, verdict, created_at)"
+        " VALUES (?, 'room:en:general', 1, ?, 'deliver', 1)",
+        [(f"t{n}", text) for n, text in enumerate(texts)],
+    )
+    return db
+
+
+@settings(max_examples=300, deadline=None)
+@given(text())
+def test_no_words_a_member_types_are_a_full_text_syntax_error(words: str) -> None:
+    match = match_expression(words)
+    if match is not None:
+        indexed().execute("SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?", (match,)).fetchall()
+
+
+def test_odd_words_still_find_their_texts() -> None:
+    for words, expected in [
+        ("ARMEE", 1),
+        ("again) AND (tired", 1),
+        ("NEAR river", 1),
+        ("2²", 1),
+        ("日本語のテキスト", 1),
+    ]:
+        match = match_expression(words)
+        assert match is not None
+        rows = indexed().execute("SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?", (match,)).fetchall()
+        assert len(rows) == expected, words
