@@ -16,6 +16,7 @@ from tests.support.muc import join as join_room
 from tests.support.seam_policy import SECRET
 
 NS_DATA = "jabber:x:data"
+NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 FULLTEXT = "{urn:xmpp:fulltext:0}fulltext"
 
 
@@ -116,6 +117,10 @@ async def test_a_guides_search_covers_the_realm_from_the_watch_domain_and_is_aud
     assert len(entries) == 1, entries
     assert entries[0].actor == "sturdy-owl" and entries[0].realm == "en" and entries[0].detail["results"] == 2
     assert "larkspur" not in stack.chatd.log_file.read_text()
+
+    answer, _ = await mam_bodies(wendy, queue, fulltext_query("larkspur"))  # shadow rooms' lines are not indexed
+    error = answer.find(tag("error"))
+    assert error is not None and error.find(f"{{{NS_STANZAS}}}feature-not-implemented") is not None
 
 
 def fulltext_query(words: str, field: str = FULLTEXT) -> str:

@@ -48,8 +48,8 @@ class MamMixin(MucBase):
         self, stream: ComponentStream, element: ET.Element, member: Member, room: Room, query: ET.Element
     ) -> None:
         if element.get("type") == "get":
-            names = ["with", "start", "end", "before-id", "after-id", "ids", *FULLTEXT_FIELDS[: int(self.searchable)]]
-            fields = [(var, "text-single", ()) for var in names]
+            names = ["with", "start", "end", "before-id", "after-id", "ids"]
+            fields = [(var, "text-single", ()) for var in names + ([FULLTEXT_FIELDS[0]] if self.searchable else [])]
             form = data_form("form", NS_MAM, fields)
             stream.send_nowait(st.build_iq_result(element, f"<query xmlns='{NS_MAM}'>{form}</query>"))
             return
