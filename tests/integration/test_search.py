@@ -62,8 +62,8 @@ async def test_a_member_finds_what_they_may_read_in_their_realm_as_it_was_shown(
     assert "dusk" not in answer, answer
     assert "C’est tout." in answer, answer
 
-    alice_log = stack.chatd.log_file.read_text()  # the words searched and the texts found are never logged
-    assert "zephyrwalk" not in alice_log and "armee" not in alice_log
+    chatd_log = stack.chatd.log_file.read_text()  # the words searched and the texts found are never logged
+    assert "zephyrwalk" not in chatd_log and "armee" not in chatd_log
 
 
 async def test_a_chat_is_found_by_its_two_members_only_and_pages_follow(stack: Stack, connect) -> None:
