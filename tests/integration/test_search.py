@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import xml.etree.ElementTree as ET
+from collections.abc import Awaitable, Callable, Iterator
+
+import pytest
 
 from chatd.store.audit import AuditLog
-from tests.integration.conftest import Stack
+from tests.integration.conftest import Stack, running_stack
 from tests.integration.test_rooms import NS_DISCO_INFO, NS_MAM, iq, join, room_jid, say
 from tests.support.client import Client, body_of, message_from, tag
 from tests.support.muc import groupchat
@@ -18,6 +21,21 @@ from tests.support.seam_policy import SECRET
 NS_DATA = "jabber:x:data"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 FULLTEXT = "{urn:xmpp:fulltext:0}fulltext"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack of this module's own: its held texts and queue entries stay out of other tests' queue."""
+    with running_stack(tmp_path_factory, "search-stack") as running:
+        yield running
+
+
+@pytest.fixture
+def connect(stack: Stack, connect_to) -> Callable[[str], Awaitable[Client]]:
+    async def open_client(name: str) -> Client:
+        return await connect_to(stack, name)
+
+    return open_client
 
 
 async def search(client: Client, stack: Stack, realm: str, words: str) -> str:
