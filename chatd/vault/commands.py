@@ -10,7 +10,8 @@ from pathlib import Path
 
 from chatd import i18n
 from chatd.config import load_config
-from chatd.core.model import Member, Role
+from chatd.core.guides import may_see_last_address
+from chatd.core.model import Member
 from chatd.store import Store
 from chatd.store.audit import AuditLog
 from chatd.store.registration import RegistrationStore, VaultEntry
@@ -116,7 +117,7 @@ async def emergency(args: argparse.Namespace) -> None:
     try:
         member = await find_member(store, args.member, args.realm)
         clinicians = [m for m in await store.members() if m.pseudonym == args.clinician]
-        senior = next((m for m in clinicians if m.active and m.role is Role.SENIOR_CLINICIAN), None)
+        senior = next((m for m in clinicians if may_see_last_address(m)), None)
         language = languages.get((senior or clinicians[0]).realm, "en") if clinicians else ""
         reason = " ".join((args.reason or "").split())
         if senior is None:

@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from chatd.store.audit import AuditLog
 from tests.integration.conftest import needs_prosody
 from tests.integration.test_registration import register
 from tests.support.client import Client, message_from
+from tests.support.muc import groupchat, join, say
 
 pytestmark = needs_prosody
 PASSWORD = "a long enough demo password"
@@ -162,6 +164,31 @@ async def test_each_look_up_is_audited_without_the_address_or_the_data(stack: De
     assert "127.0.0.1" not in written and "river.person" not in written and "613" not in written
     verified = stack.chatd("audit", "verify", "--config", stack.described["chatd_config"])
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+async def test_in_chat_a_wall_guide_is_refused_in_their_language_and_a_senior_clinician_sent_to_the_vault(
+    stack: Demo, newcomer: tuple[str, str]
+) -> None:
+    asked = [
+        ("guide-en", "en-queue", "amber-guide", "!emergency gentle-puffin", "Refused: only a Senior Clinician"),
+        ("guide-fr", "fr-queue", "ambre-guide", "!emergency doux-castor", "Refusé : seul un clinicien principal"),
+        ("senior", "en-queue", "cedar-senior", "!emergency gentle-puffin", "vault emergency --member gentle-puffin"),
+    ]
+    for user, queue, nick, line, answer in asked:
+        client = await Client(*stack.account(user), stack.c2s_port).connect()
+        try:
+            room = f"{queue}@watch.localhost"
+            await join(client, room, nick)
+            say(client, room, f"{line} stopped answering after a severe alert")
+            told = await client.expect(groupchat(room, answer), timeout=10)
+            assert "127.0.0.1" not in ET.tostring(told, encoding="unicode")
+        finally:
+            await client.close()
+    entries = [e for e in await audited(stack) if e.detail["reason"] == "stopped answering after a severe alert"]
+    assert [(e.actor, e.realm, e.target) for e in entries] == [
+        ("amber-guide", "en", "gentle-puffin"),
+        ("ambre-guide", "fr", "doux-castor"),
+    ]
 
 
 async def test_the_address_is_in_no_log(stack: Demo, newcomer: tuple[str, str]) -> None:
