@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from chatd import demo
+from chatd.config import load_config
+from chatd.deploy.check import check_registration
+from chatd.deploy.findings import Findings
+from chatd.stack import REPO, free_port
 from chatd.vault.lastlog import LastLogin, parse
 
 BANNER = "\n**************************\nProsody was unable to find lua-unbound\n**************************\n\n"
@@ -36,3 +41,22 @@ def test_the_demo_key_is_made_once_and_never_when_a_real_key_is_configured(
     assert made["demo"] == "yes" and all("DEMO-ONLY" in Path(made[k]).name for k in made if k != "demo")
     key = Path(made["public_key"]).read_bytes()
     assert demo.demo_vault_key(tmp_path / "vault") == made and Path(made["public_key"]).read_bytes() == key
+
+
+def test_chatd_check_names_the_demo_key_as_a_problem(tmp_path: Path) -> None:
+    made = demo.demo_vault_key(tmp_path / "vault")
+    example = (REPO / "conf" / "chatd.example.toml").read_text()
+    registration = (
+        '[registration]\npublic_url = "https://chat.example.net"\nsender = "no-reply@chat.example.net"\n'
+        f"smtp_port = {free_port()}\nvault_public_key = {json.dumps(made['public_key'])}\n"
+    )
+    path = tmp_path / "chatd.toml"
+    path.write_text(example + "\n" + registration)
+    findings = Findings()
+    check_registration(load_config(path), findings)
+    assert [p for p in findings.problems if "is the demo stack's vault key" in p and "chatd vault keygen" in p]
+    findings = Findings()
+    check_registration(
+        load_config(path, {"CHATD_REGISTRATION__VAULT_PUBLIC_KEY": str(tmp_path / "team.pub")}), findings
+    )
+    assert not [p for p in findings.problems if "demo" in p]
