@@ -17,6 +17,8 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,15 @@ class Demo:
     def account(self, user: str) -> tuple[str, str]:
         found = next(a for a in self.described["accounts"] if a["jid"] == f"{user}@localhost")
         return found["jid"], found["password"]
+
+    def mail_body(self) -> str:
+        """The text of the one mail the sink kept (RFC 5322, as it came over SMTP)."""
+        [path] = Path(self.described["registration"]["mail_folder"]).glob("*.eml")
+        mail = message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert isinstance(mail, EmailMessage) and mail["Subject"] == "Activate your registration", mail["Subject"]
+        body = mail.get_body(preferencelist=("plain",))
+        assert body is not None
+        return str(body.get_content())
 
     @property
     def config_text(self) -> str:
@@ -90,6 +101,7 @@ async def newcomer(stack: Demo) -> AsyncIterator[tuple[str, str]]:
         status = stack.chatd("stack", "status", "--run-dir", str(stack.run_dir))
         links = re.findall(r"^\s+(http://\S+/activate\?token=\S+)$", status.stdout, re.MULTILINE)
         assert len(links) == 1, status.stdout
+        assert links[0] in stack.mail_body()  # the sink's file: a mail as chatd sent it
         return str(links[0])
 
     account = await register(signup_url[1], link_from_status, PASSWORD)
