@@ -159,7 +159,7 @@ class PolicyEngine:
         (risk_model.DOUBTED) is decided like one below severe; a short text with cues leaves them to the cues.
         The last JOINED_TEXTS texts are also read joined (a thought spread over messages).
         quick: the texts are read by their wording alone (no sentence encoder), for when readings
-        fall behind; the bars stay those of the two readings together."""
+        fall behind; the wording then stands for both readings."""
         language = context.language
         kept = [text for text in texts if text.strip()]
         found = [self._recent_cues(text, language) for text in kept]
@@ -191,24 +191,16 @@ class PolicyEngine:
             text = " . ".join(one.text for one, _ in last)
             return TextReading(text, "" if quick else " . ".join(raw for _, raw in last), (), model.wording(text))
 
-        def reaches(one: TextReading, bar: float) -> bool:  # a text without its original is read by its wording
-            return model.reaches(one.wording, one.original, bar) if one.original else one.wording >= bar
-
-        def under(one: TextReading, bar: float) -> bool:
-            return model.under(one.wording, one.original, bar) if one.original else one.wording < bar
-
         def reading(lexical: float) -> bool:
-            bar = model.bar(lexical)
             together = joined()
-            return any(reaches(one, bar) for one in read) or (together is not None and reaches(together, bar))
+            return any(model.reads(one.wording, one.original, lexical) for one in read) or (
+                together is not None and model.reads(together.wording, together.original, lexical)
+            )
 
         def doubted() -> bool:
-            doubt = risk_model.DOUBTED
             together = joined()
-            return (
-                all(one.wording < doubt for one in read)
-                and all(under(one, doubt) for one in read)
-                and (together is None or under(together, doubt))
+            return all(model.doubts(one.wording, one.original) for one in read) and (
+                together is None or model.doubts(together.wording, together.original)
             )
 
         return self._risk_alerts(compose(signals, reading, doubted), context)

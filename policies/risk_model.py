@@ -1,6 +1,6 @@
 """A statistical reading of a whole message, beside the cue lexicons: how much it reads like risk.
 
-Two readings per language, averaged, both trained by policies/data/build_risk_model.py on texts
+Two readings per language, weighed together, both trained by policies/data/build_risk_model.py on texts
 written from the clinical constructs (never on the evaluation texts they are measured with):
 - the wording: a logistic regression over TF-IDF features of the normalized text (word 1-2-grams
   and character 3-5-grams within words); weights in risk_model_LANG.tsv, scored in pure Python;
@@ -11,11 +11,12 @@ written from the clinical constructs (never on the evaluation texts they are mea
 
 It hears phrasings no cue lists ("taped up the gaps in the garage today") and how cues are
 used ("range day tomorrow, need to clean the rifle tonight"). Below severe, the composition
-(policies/risk.py) asks it whether the wording reads as risk, with a bar that depends on how
-much the cues heard: high where they heard nothing (the model alone raises an alert), lower
-where they heard a little, lowest where they heard enough for an alert (there it only stops
-cues whose wording reads as harmless). The bars are chosen by cross-validation on the
-training texts (build_risk_model.py) and written in the model file.
+(policies/risk.py) asks it whether the text reads as risk beside what the cues heard: the two
+readings are weighed in log-odds, with an offset that depends on how much the cues heard (high
+where they heard nothing: the model alone raises an alert; lower where they heard a little;
+lowest where they heard enough for an alert: there it only stops cues whose wording reads as
+harmless). The weights and offsets are a logistic regression over the two readings, cross-validated
+on the training texts (build_risk_model.py), written in the model file.
 """
 
 from __future__ import annotations
@@ -39,11 +40,12 @@ WORD = re.compile(r"\b\w\w+\b")
 WHITE_SPACES = re.compile(r"\s\s+")
 CHARACTERS = (3, 5)  # character n-gram lengths, within words padded with one space
 WORDS_KEPT = 50_000  # words whose known character n-grams are kept
-# the lexical scores that start each bar's range: nothing heard, a weak cue, a cue, enough to alert
+# the lexical scores that start each offset's range: nothing heard, a weak cue, a cue, enough to alert
 LEVELS = (0.0, LOW, 1.0, MEDIUM)
-NEVER = 2.0  # a bar no probability reaches
+NEVER = -1000.0  # an offset no reading overcomes
+CLIPPED = 0.03  # each reading is weighed as log-odds within [CLIPPED, 1 - CLIPPED]
 DOUBTED = 0.1  # under this, both readings doubt a severe lexical score (policies/risk.py, compose)
-MEANINGS_KEPT = 4096  # texts whose meaning is kept (RiskModel.combine)
+MEANINGS_KEPT = 4096  # texts whose meaning is kept (RiskModel.reads)
 MEANING_CHARACTERS = 1000  # the meaning reads a message's beginning (the wording reads it all): ~15 CPU-ms at most
 
 Vectors = NDArray[np.float32]
@@ -83,7 +85,8 @@ class RiskModel:
         self.words: dict[str, tuple[float, float]] = {}
         self.characters: dict[str, tuple[float, float]] = {}
         self.intercept = 0.0
-        self.bars = (NEVER,) * len(LEVELS)  # one per level of LEVELS; never, until the file says otherwise
+        self.weights = (1.0, 1.0)  # the wording's and the meaning's log-odds weights
+        self.offsets = (NEVER,) * len(LEVELS)  # one per level of LEVELS; never, until the file says otherwise
         text = resources.files("policies").joinpath("data", f"risk_model_{language}.tsv").read_text("utf-8")
         for line in text.split("\n"):
             if not line or line.startswith("#"):
@@ -91,8 +94,10 @@ class RiskModel:
             cells = line.split("\t")  # not stripped: character n-grams begin or end with a space
             if cells[0] == "!intercept":
                 self.intercept = float(cells[1])
-            elif cells[0] == "!bars":
-                self.bars = tuple(float(cell) for cell in cells[1:])
+            elif cells[0] == "!weights":
+                self.weights = (float(cells[1]), float(cells[2]))
+            elif cells[0] == "!offsets":
+                self.offsets = tuple(float(cell) for cell in cells[1:])
             elif cells[0].startswith("!"):
                 continue  # a setting this version does not read (a file built by another version)
             else:
@@ -103,26 +108,28 @@ class RiskModel:
         self.meaning = _meaning(language)
         self._meant = lru_cache(maxsize=MEANINGS_KEPT)(self._mean)  # an author's texts are read in several windows
 
-    def read(self, text: str, original: str) -> float:
-        """How much a message reads like risk, from 0 to 1: text normalized and lowercased, original as written."""
-        return self.combine(self.wording(text), original)
+    def score(self, wording: float, meant: float, lexical: float) -> float:
+        """The readings together beside cues of this lexical score, in log-odds: risk from 0 up."""
+        return self.offset(lexical) + self.weights[0] * log_odds(wording) + self.weights[1] * log_odds(meant)
 
-    def combine(self, wording: float, original: str) -> float:
-        """The two readings together, given the wording's (a text's wording is read once)."""
-        return wording if self.meaning is None else (wording + self._meant(original)) / 2
+    def reads(self, wording: float, original: str, lexical: float) -> bool:
+        """Whether a text reads as risk beside cues of this lexical score, given its wording's reading.
+        The meaning (the sentence encoder, the costly reading) is read only where it decides; a text
+        without its original (a quick reading, a negated one) is read by its wording alone."""
+        if self.meaning is None or not original:
+            return self.score(wording, wording, lexical) >= 0
+        without = self.offset(lexical) + self.weights[0] * log_odds(wording)
+        reach = self.weights[1] * log_odds(1 - CLIPPED)
+        if without + reach < 0 or without - reach >= 0:
+            return without >= 0
+        return self.score(wording, self._meant(original), lexical) >= 0
 
-    def reaches(self, wording: float, original: str, bar: float) -> bool:
-        """Whether the two readings together reach bar. They lie between wording / 2 and (wording + 1) / 2,
-        so the meaning (the sentence encoder, the costly reading) is read only where it decides."""
-        if self.meaning is None:
-            return wording >= bar
-        return (wording + 1) / 2 >= bar and self.combine(wording, original) >= bar
-
-    def under(self, wording: float, original: str, bar: float) -> bool:
-        """Whether the two readings together stay under bar (the meaning read only where it decides)."""
-        if self.meaning is None:
-            return wording < bar
-        return wording / 2 < bar and self.combine(wording, original) < bar
+    def doubts(self, wording: float, original: str) -> bool:
+        """Whether both readings call a text clearly harmless: the wording and the readings' mean under
+        DOUBTED (the meaning read only where the wording alone doubts)."""
+        if wording >= DOUBTED:
+            return False
+        return self.meaning is None or not original or (wording + self._meant(original)) / 2 < DOUBTED
 
     def _mean(self, original: str) -> float:
         assert self.meaning is not None
@@ -143,9 +150,15 @@ class RiskModel:
         """The character n-grams of one word that the model knows (words repeat: kept in a bounded cache)."""
         return tuple(gram for gram in _character_grams(word) if gram in self.characters)
 
-    def bar(self, lexical: float) -> float:
-        """The probability the wording must reach, beside cues of this lexical score, to read as risk."""
-        return self.bars[bisect.bisect_right(LEVELS, lexical) - 1]
+    def offset(self, lexical: float) -> float:
+        """The log-odds a text starts from beside cues of this lexical score."""
+        return self.offsets[bisect.bisect_right(LEVELS, lexical) - 1]
+
+
+def log_odds(probability: float) -> float:
+    """A reading's log-odds, within [CLIPPED, 1 - CLIPPED]."""
+    kept = min(max(probability, CLIPPED), 1 - CLIPPED)
+    return math.log(kept / (1 - kept))
 
 
 def _part(counts: Counter[str], table: dict[str, tuple[float, float]]) -> float:

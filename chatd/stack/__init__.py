@@ -17,7 +17,7 @@ from chatd.stack.common import (
     render,
     wait_for_port,
 )
-from chatd.stack.process import Chatd, Realm, build, child_env, default_realms
+from chatd.stack.process import Chatd, Realm, build, chatd_command, child_env, default_realms, run_cli, spawn
 from chatd.stack.prosody import Prosody
 
 __all__ = [
@@ -29,11 +29,14 @@ __all__ = [
     "Realm",
     "StackError",
     "build",
+    "chatd_command",
     "child_env",
     "default_realms",
     "free_port",
     "make_certificate",
     "port_is_free",
     "render",
+    "run_cli",
+    "spawn",
     "wait_for_port",
 ]

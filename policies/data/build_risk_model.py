@@ -9,17 +9,17 @@ look-alikes (tests/eval/risk, the halves the cue lexicons are built from). Half 
 set are never read here: tests/eval/risk_eval.py measures on them.
 
 The wording (TF-IDF, logistic regression) and the meaning (sentence vectors, one hidden layer)
-are cross-validated on the same folds; the model's probability is their mean. The bars
-(policies/risk_model.py: one per lexical level) are chosen on it: the highest recall of lexicon
-and model together, on the writers' texts (the lexicon was never pruned on them, so its own false
-alerts there are honest), within FALSE_ALERTS false alerts. The written model is checked against
-scikit-learn's own probabilities before it is kept.
+are cross-validated on the same folds. Their out-of-fold readings of the writers' texts train the
+weighing (policies/risk_model.py): a logistic regression over the two readings' log-odds and the
+lexical level, cross-validated again to place its threshold (folded into the offsets) at the highest
+recall of lexicon and model together within FALSE_ALERTS false alerts (the lexicon was never pruned
+on the writers' texts, so its own false alerts there are honest). The written model is checked
+against scikit-learn's own probabilities before it is kept.
 """
 
 from __future__ import annotations
 
 import csv
-import itertools
 import sys
 from pathlib import Path
 
@@ -35,14 +35,14 @@ sys.path.insert(0, str(HERE.parents[1]))
 
 from policies.normalize import normalize  # noqa: E402
 from policies.risk import MEDIUM, SEVERE, cues_decide  # noqa: E402
-from policies.risk_model import CHARACTERS, DOUBTED, LEVELS, NEVER, RiskModel, encoder  # noqa: E402
+from policies.risk_model import CHARACTERS, CLIPPED, DOUBTED, LEVELS, RiskModel, encoder  # noqa: E402
 from tests.eval import risk_eval  # noqa: E402
 from tests.eval.evaluate import default_engine  # noqa: E402
 
 LANGUAGES = ("en", "fr")
-FALSE_ALERTS = 0.06  # false alerts allowed on the writers' look-alikes, cross-validated
+FALSE_ALERTS = 0.05  # false alerts allowed on the writers' look-alikes, cross-validated
 BUDGETS = (0.04, 0.05, 0.06, 0.07, 0.08)  # printed for the record: recall at each
-BARS = (*(round(b, 2) for b in np.arange(0.0, 1.0001, 0.05)), NEVER)
+THRESHOLDS = np.arange(0.05, 0.995, 0.005)
 REGULARIZATION = 8.0
 HIDDEN = 256  # the meaning's hidden units
 HEADER = (
@@ -74,39 +74,50 @@ def meaning() -> MLPClassifier:
     return MLPClassifier(hidden_layer_sizes=(HIDDEN,), alpha=1e-3, early_stopping=True, max_iter=200, random_state=7)
 
 
-def choose_bars(
-    probabilities: np.ndarray,
-    wording: np.ndarray,
-    lexicon: np.ndarray,
-    short: np.ndarray,
-    risk: np.ndarray,
-    budget: float,
-) -> tuple[tuple[float, ...], float, float]:
-    """(bars, recall, false alerts): one bar per lexical level, the best recall within the false-alert budget.
+def log_odds(probabilities: np.ndarray) -> np.ndarray:
+    kept = np.clip(probabilities, CLIPPED, 1 - CLIPPED)
+    return np.log(kept / (1 - kept))
 
-    The bars never rise with the lexical level (more heard by the cues never asks more of the model):
-    fewer choices, so bars that hold on texts by other writers (free bars moved between builds).
-    wording: the wording's probabilities alone; lexicon: each text's lexical score; short: whether the cues
-    decide it alone (policies/risk.py, cues_decide). A severe score both readings doubt is decided like a medium one."""
-    level = np.searchsorted(LEVELS, lexicon, side="right") - 1
-    doubted = ~short & (wording < DOUBTED) & (probabilities < DOUBTED)
-    severe = ((lexicon >= SEVERE) & ~doubted) | (short & (lexicon >= MEDIUM))  # alerts the model has no say in
-    probabilities = np.where(short, 0.0, probabilities)
-    caught = [
-        [((level == k) & ~severe & (probabilities >= bar))[risk].sum() for bar in BARS] for k in range(len(LEVELS))
-    ]
-    wrong = [
-        [((level == k) & ~severe & (probabilities >= bar))[~risk].sum() for bar in BARS] for k in range(len(LEVELS))
-    ]
-    best: tuple[tuple[float, ...], float, float] = ((NEVER,) * len(LEVELS), -1.0, 0.0)
-    for choice in itertools.product(range(len(BARS)), repeat=len(LEVELS)):
-        if any(higher > lower for lower, higher in itertools.pairwise(choice)):
-            continue
-        false = (severe[~risk].sum() + sum(wrong[k][c] for k, c in enumerate(choice))) / (~risk).sum()
-        recall = (severe[risk].sum() + sum(caught[k][c] for k, c in enumerate(choice))) / risk.sum()
+
+def weighing_features(wording: np.ndarray, meant: np.ndarray, lexicon: np.ndarray) -> np.ndarray:
+    """The two readings' log-odds and one column per lexical level above the first (RiskModel.score)."""
+    levels = [lexicon >= level for level in LEVELS[1:]]
+    return np.column_stack([log_odds(wording), log_odds(meant), *levels]).astype(float)
+
+
+def decided(wording: np.ndarray, meant: np.ndarray, lexicon: np.ndarray, short: np.ndarray) -> np.ndarray:
+    """Alerts the model has no say in: severe scores it does not doubt, texts the cues decide alone."""
+    doubted = ~short & (wording < DOUBTED) & ((wording + meant) / 2 < DOUBTED)
+    return ((lexicon >= SEVERE) & ~doubted) | (short & (lexicon >= MEDIUM))
+
+
+def choose_threshold(
+    probabilities: np.ndarray, severe: np.ndarray, short: np.ndarray, risk: np.ndarray, budget: float
+) -> tuple[float, float, float]:
+    """(threshold, recall, false alerts): the weighing's threshold with the best recall within the budget."""
+    best = (1.0, -1.0, 0.0)
+    for threshold in THRESHOLDS:
+        alert = severe | (~short & (probabilities >= threshold))
+        recall, false = float(alert[risk].mean()), float(alert[~risk].mean())
         if false <= budget and recall > best[1]:
-            best = (tuple(float(BARS[c]) for c in choice), float(recall), float(false))
+            best = (float(threshold), recall, false)
     return best
+
+
+def weighing(
+    wording: np.ndarray, meant: np.ndarray, lexicon: np.ndarray, short: np.ndarray, risk: np.ndarray, budget: float
+) -> tuple[LogisticRegression, float, float, float]:
+    """The weighing fitted on all the texts, and its threshold, recall and false alerts cross-validated."""
+    features = weighing_features(wording, meant, lexicon)
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=11).split(features, risk))
+    probabilities = cross_val_predict(weigher(), features, risk, cv=folds, method="predict_proba")[:, 1]
+    severe = decided(wording, meant, lexicon, short)
+    threshold, recall, false = choose_threshold(probabilities, severe, short, risk, budget)
+    return weigher().fit(features, risk), threshold, recall, false
+
+
+def weigher() -> LogisticRegression:
+    return LogisticRegression(C=1.0, max_iter=5000)
 
 
 def main() -> None:
@@ -120,30 +131,42 @@ def main() -> None:
         folds = list(StratifiedKFold(5, shuffle=True, random_state=7).split(normalized, risk))
         wording = cross_val_predict(pipeline(), normalized, risk, cv=folds, method="predict_proba")[:, 1]
         meant = cross_val_predict(meaning(), vectors, risk, cv=folds, method="predict_proba")[:, 1]
-        held_out = (wording + meant) / 2
         own = slice(0, writers)
         cues = short.astype(bool)
+        mine = (wording[own], meant[own], lexicon[own], cues[own], risk[own])
         for budget in BUDGETS:
-            bars, recall, false = choose_bars(held_out[own], wording[own], lexicon[own], cues[own], risk[own], budget)
-            alone = choose_bars(wording[own], wording[own], lexicon[own], cues[own], risk[own], budget)[1]
+            _, threshold, recall, false = weighing(*mine, budget)
+            alone = weighing(wording[own], wording[own], *mine[2:], budget)[2]
             print(f"{language}: within {budget:.2f}: recall {recall:.3f} (wording alone {alone:.3f}), "
-                  f"false alerts {false:.3f}, bars {bars}")  # fmt: skip
-        bars, recall, false = choose_bars(held_out[own], wording[own], lexicon[own], cues[own], risk[own], FALSE_ALERTS)
+                  f"false alerts {false:.3f}, threshold {threshold:.3f}")  # fmt: skip
+        weigh, threshold, recall, false = weighing(*mine, FALSE_ALERTS)
         fitted = pipeline()
         fitted.fit(normalized, risk)  # type: ignore[attr-defined]
         network = meaning().fit(vectors, risk)
-        _write(language, fitted, bars)
+        _write(language, fitted, weigh, threshold)
         _write_meaning(language, network)
         check = RiskModel(language)
-        expected = (fitted.predict_proba(normalized)[:, 1] + network.predict_proba(vectors)[:, 1]) / 2  # type: ignore[attr-defined]
         assert check.meaning is not None
-        found = (np.array([check.wording(text) for text in normalized]) + check.meaning.probabilities(vectors)) / 2
-        worst = float(np.abs(found - expected).max())
-        assert worst < 1e-4, f"chatd's scoring differs from scikit-learn by {worst}"
+        full_wording = fitted.predict_proba(normalized)[:, 1]  # type: ignore[attr-defined]
+        full_meant = network.predict_proba(vectors)[:, 1]
+        found = np.array([check.wording(text) for text in normalized])
+        worst = float(np.abs(found - full_wording).max())
+        assert worst < 1e-4, f"chatd's wording differs from scikit-learn by {worst}"
+        worst = float(np.abs(check.meaning.probabilities(vectors) - full_meant).max())
+        assert worst < 1e-4, f"chatd's meaning differs from scikit-learn by {worst}"
+        expected = weigh.decision_function(weighing_features(full_wording, full_meant, lexicon)) - _logit(threshold)
+        scores = np.array([check.score(w, m, x) for w, m, x in zip(full_wording, full_meant, lexicon, strict=True)])
+        worst = float(np.abs(scores - expected).max())
+        assert worst < 1e-6, f"chatd's weighing differs from scikit-learn by {worst}"
         alert, sure = lexicon[own] >= 2, risk[own]
-        print(f"{language}: {len(texts)} texts ({risk.sum()} risk), {writers} the writers'; bars {bars}; "
-              f"cross-validated on the writers' texts: recall {recall:.3f}, false alerts {false:.3f}; "
+        print(f"{language}: {len(texts)} texts ({risk.sum()} risk), {writers} the writers'; "
+              f"weights {check.weights}, offsets {check.offsets}; cross-validated on the writers' texts: "
+              f"recall {recall:.3f}, false alerts {false:.3f}; "
               f"lexicon alone: recall {alert[sure].mean():.3f}, false alerts {alert[~sure].mean():.3f}")  # fmt: skip
+
+
+def _logit(probability: float) -> float:
+    return float(np.log(probability / (1 - probability)))
 
 
 def _lexical(engine: object, text: str, language: str) -> tuple[float, bool]:
@@ -154,10 +177,17 @@ def _lexical(engine: object, text: str, language: str) -> tuple[float, bool]:
     return float(assessment.score), cues_decide(norm.leet, assessment.signals)
 
 
-def _write(language: str, fitted: object, bars: tuple[float, ...]) -> None:
+def _write(language: str, fitted: object, weigh: LogisticRegression, threshold: float) -> None:
     union, regression = fitted.steps[0][1], fitted.steps[1][1]  # type: ignore[attr-defined]
     coefficients = regression.coef_[0]
-    lines = [HEADER, f"!intercept\t{float(regression.intercept_[0])!r}\n", "!bars\t" + "\t".join(map(str, bars)) + "\n"]
+    weights, steps = weigh.coef_[0][:2], weigh.coef_[0][2:]
+    offsets = float(weigh.intercept_[0]) - _logit(threshold) + np.concatenate([[0.0], np.cumsum(steps)])
+    lines = [
+        HEADER,
+        f"!intercept\t{float(regression.intercept_[0])!r}\n",
+        "!weights\t" + "\t".join(repr(float(w)) for w in weights) + "\n",
+        "!offsets\t" + "\t".join(repr(float(o)) for o in offsets) + "\n",
+    ]
     offset = 0
     for block, (_, vectorizer) in zip("wc", union.transformer_list, strict=True):
         names = vectorizer.get_feature_names_out()

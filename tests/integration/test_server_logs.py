@@ -63,5 +63,6 @@ async def test_a_chatd_outage_leaves_no_account_next_to_a_pseudonym_in_any_log(o
     assert "Component not connected, bouncing error for: <presence" in prosody_log
     assert "Received[c2s]: <message" in prosody_log  # debug lines are there, redacted
     assert "while chatd is down" not in prosody_log and "anyone here" not in prosody_log
+    assert "New connection FD" in prosody_log and "127.0.0.1" not in prosody_log  # debug names peers, without address
     assert identity_lines(stack) == []
     assert not any(a.jid in path.read_text() for path in log_files(stack) for a in stack.accounts.values())

@@ -10,40 +10,44 @@ from policies import risk_model
 from policies.engine import PolicyEngine
 from policies.normalize import normalize
 from policies.risk import SEVERE, Signal, compose
-from policies.risk_model import LEVELS, NEVER, _character_grams, encoder, model
+from policies.risk_model import CLIPPED, LEVELS, _character_grams, encoder, log_odds, model
 from policies.types import Field
 from tests.unit.policies.support import english, french
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_each_language_has_a_model_with_sane_bars(language: str) -> None:
+def test_each_language_has_a_model_with_a_sane_weighing(language: str) -> None:
     reading = model(language)
     assert reading is not None
     assert len(reading.words) > 1000 and len(reading.characters) > 1000
-    assert len(reading.bars) == len(LEVELS)
-    assert 0.5 < reading.bar(0.0) <= NEVER  # alone, the model needs a high probability
-    assert all(0.0 <= bar <= NEVER for bar in reading.bars)
+    assert len(reading.offsets) == len(LEVELS)
+    assert all(weight > 0 for weight in reading.weights)  # each reading adds to the other
+    low, _, cue, alert = reading.offsets
+    assert low < cue < alert  # a cue, and more so cues enough to alert, ask less of the readings
+    assert reading.score(0.5, 0.5, 0.0) < 0  # alone, undecided readings raise nothing
 
 
 ODD_TEXTS = ["", "hello there", "i took all my pills and i can't feel my hands", "🙂" * 50, "a " * 5000, "\u200b\x00"]
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-def test_probabilities_are_probabilities_and_repeatable(language: str) -> None:
+def test_readings_are_probabilities_and_repeatable(language: str) -> None:
     reading = model(language)
     assert reading is not None and reading.meaning is not None
     for text in ODD_TEXTS:
-        first = reading.read(normalize(text).leet, text)
-        assert 0.0 <= first <= 1.0
-        assert reading.read(normalize(text).leet, text) == first
+        wording, meant = reading.wording(normalize(text).leet), reading.meaning.probability(text)
+        assert 0.0 <= wording <= 1.0 and 0.0 <= meant <= 1.0
+        assert reading.wording(normalize(text).leet) == wording and reading.meaning.probability(text) == meant
 
 
-def test_the_reading_is_the_mean_of_wording_and_meaning() -> None:
+def test_the_score_weighs_both_readings_in_log_odds() -> None:
     reading = model("en")
-    assert reading is not None and reading.meaning is not None
-    text = "I sorted out who gets the dog and wrote the letters, so nobody has to deal with it"
-    wording, meaning = reading.wording(normalize(text).leet), reading.meaning.probability(text)
-    assert reading.read(normalize(text).leet, text) == pytest.approx((wording + meaning) / 2)
+    assert reading is not None
+    (word, meaning), offset = reading.weights, reading.offset(0.0)
+    assert reading.score(0.8, 0.3, 0.0) == pytest.approx(offset + word * log_odds(0.8) + meaning * log_odds(0.3))
+    assert reading.score(0.8, 0.6, 0.0) > reading.score(0.8, 0.3, 0.0)
+    assert reading.score(0.8, 0.3, LEVELS[-1]) >= reading.score(0.8, 0.3, 0.0)
+    assert log_odds(0.0) == log_odds(CLIPPED) == pytest.approx(-log_odds(1.0))  # a reading's certainty is bounded
 
 
 def test_the_encoder_gives_unit_vectors_that_carry_meaning_across_languages() -> None:
@@ -148,18 +152,18 @@ def test_the_meaning_is_read_only_where_it_could_decide(engine: PolicyEngine, mo
         "made lentil soup for the whole unit tonight, recipe in the thread",
         "I've written the letters and the will",
     ]
-    for text in texts:  # the lazy answer is the eager one, at every bar
-        wording, both = reading.wording(normalize(text).leet), reading.read(normalize(text).leet, text)
-        for bar in (0.05, 0.1, 0.3, 0.5, 0.6, 0.9):
-            assert reading.reaches(wording, text, bar) == (both >= bar)
-            assert reading.under(wording, text, bar) == (both < bar)
+    for text in texts:  # the lazy answer is the eager one, at every level
+        wording, meant = reading.wording(normalize(text).leet), reading.meaning.probability(text)
+        for lexical in LEVELS:
+            assert reading.reads(wording, text, lexical) == (reading.score(wording, meant, lexical) >= 0)
+        assert reading.doubts(wording, text) == (wording < risk_model.DOUBTED and (wording + meant) / 2 < 0.1)
 
     def no_encoder() -> None:
         raise AssertionError("the meaning cannot decide here")
 
     monkeypatch.setattr(risk_model, "encoder", no_encoder)
     everyday = "the bus was late again so I walked to the pharmacy and picked up my allergy stuff, back home now"
-    assert reading.wording(normalize(everyday).leet) < 2 * reading.bar(0.0) - 1  # the meaning cannot lift it
+    assert reading.score(reading.wording(normalize(everyday).leet), 1.0, 0.0) < 0  # the meaning cannot lift it
     assert engine.assess_recent([everyday], english()) == ()
 
 
