@@ -27,6 +27,7 @@ from chatd.core.guides import (
 from chatd.core.keys import KeyKind, parse_key
 from chatd.core.message import ChatMessage
 from chatd.core.model import Directory, Member, Realm, Status
+from chatd.core.search import Scope, Searches
 from chatd.core.shadow import parse_shadow, queue_local, short_id
 from chatd.desk import Desk
 from chatd.events import ModeratorAction
@@ -34,6 +35,7 @@ from chatd.ids import new_stanza_id
 from chatd.metrics import Metrics
 from chatd.ports import Clock, HeldListener, Send
 from chatd.sanctions import Sanctions
+from chatd.search import search_page
 from chatd.store import Store
 from chatd.store.audit import AuditLog
 from chatd.store.rooms import RoomRecord
@@ -82,6 +84,7 @@ class GuideActions:
         self.member_rooms = rooms
         self.audit = audit
         self.post_line = post_line
+        self.searches = Searches()  # each guide's last search, for "!search more"
 
     async def to_member(self, member: Member, text: str) -> None:
         """A message to a member from wallguide@ (guides appear only by the guides' display name)."""
@@ -105,6 +108,8 @@ class GuideActions:
             return await self._feedback(guide, command)
         if verb is Verb.POST:
             return await self._post_into(where, guide, command.text)
+        if verb is Verb.SEARCH:
+            return await self._search(guide, command.text)
         if verb in (Verb.APPROVE, Verb.REJECT):
             return await self._decide_held(guide, command)
         if verb in (Verb.REMOVE, Verb.EDIT):
@@ -167,6 +172,18 @@ class GuideActions:
         detail = {"constructs": list(entry.constructs), "signals": list(entry.signals), "note": command.text}
         await self._audit(guide.pseudonym, f"alert.{answer}", f"#{entry.id}", detail)
         return i18n.text(language, f"watch.feedback_{answer}", id=str(entry.id))
+
+    async def _search(self, guide: Member, words: str) -> str:
+        """ "!search WORDS" (then "!search more"): every conversation of the realm, as members saw it. Each page
+        is audited with the words searched: the audit log is where the clinical team checks why a guide read
+        members' texts, and it is kept like the archive, never in the service's logs or events."""
+        scope = Scope(self.realm.id)
+        page = await search_page(self.store.search, self.searches, guide.id, words, scope, self.directory,
+                                 self.realm.language, self.store.rooms.guide_name)  # fmt: skip
+        if page.search is not None:
+            detail = {"words": page.search.words, "results": page.results, "from": page.search.shown + 1}
+            await self._audit(guide.pseudonym, "archive.search", self.realm.id, detail)
+        return page.text
 
     async def _post_into(self, where: str, guide: Member, text: str) -> str:
         """A Wall Guide's post into the conversation this shadow room mirrors."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-KNOWN = frozenset({"block", "unblock", "blocks", "help", "report", "rooms", "share"})
-KEEPS_CASE = frozenset({"report", "share"})  # their argument is free text
+KNOWN = frozenset({"block", "unblock", "blocks", "help", "report", "rooms", "search", "share"})
+KEEPS_CASE = frozenset({"report", "search", "share"})  # their argument is free text
 
 
 @dataclass(frozen=True, slots=True)

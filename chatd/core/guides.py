@@ -30,6 +30,7 @@ class Verb(StrEnum):
     POST = "post"
     HELPFUL = "helpful"
     NOT_HELPFUL = "nothelpful"
+    SEARCH = "search"
 
 
 # verb -> (argument names, whether the rest of the line is free text)
@@ -54,9 +55,10 @@ SYNTAX: dict[Verb, tuple[tuple[str, ...], bool]] = {
     Verb.POST: ((), True),
     Verb.HELPFUL: (("entry",), True),  # an optional note
     Verb.NOT_HELPFUL: (("entry",), True),
+    Verb.SEARCH: ((), True),  # "!search words", then "!search more"
 }
 NEEDS_TEXT = frozenset({Verb.RESOLVE, Verb.ESCALATE, Verb.REMOVE, Verb.EDIT, Verb.REJECT, Verb.WARN,
-                        Verb.MUTE, Verb.SUSPEND, Verb.NOTE, Verb.POST})  # fmt: skip
+                        Verb.MUTE, Verb.SUSPEND, Verb.NOTE, Verb.POST, Verb.SEARCH})  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +79,15 @@ def usage(verb: Verb) -> str:
     if verb in (Verb.EDIT, Verb.APPROVE):
         parts.append("[new text -- reason]" if verb is Verb.APPROVE else "<new text> -- <reason>")
     elif free:
-        parts.append("<text>" if verb is Verb.POST else "<reason>" if verb in NEEDS_TEXT else "[note]")
+        parts.append(
+            "<text>"
+            if verb is Verb.POST
+            else "<words>"
+            if verb is Verb.SEARCH
+            else "<reason>"
+            if verb in NEEDS_TEXT
+            else "[note]"
+        )
     return " ".join(parts)
 
 

@@ -20,6 +20,7 @@ from chatd.store.errors import StoreError
 from chatd.store.members import MemberRows
 from chatd.store.reads import ArchiveReads
 from chatd.store.rooms import RoomStore
+from chatd.store.search import ArchiveSearch
 from chatd.store.sentlog import SentLog
 
 __all__ = ["ArchivedMessage", "Store", "StoreError"]
@@ -101,6 +102,7 @@ class Store(MemberRows, ArchiveReads):
         self.write_failures = 0
         self.folder: Path | None = None  # the store's folder on disk; None in memory
         self.rooms = RoomStore(db)  # rooms and group members: chatd/store/rooms.py
+        self.search = ArchiveSearch(db)  # the full-text index: chatd/store/search.py
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:

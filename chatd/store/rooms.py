@@ -51,6 +51,7 @@ class ArchiveQuery:
     before_id: str | None = None  # "" means the last page
     ids: tuple[str, ...] = ()
     limit: int = 50
+    match: str | None = None  # a full-text query (chatd.core.search.match_expression): only texts it finds
 
 
 class RoomStore:
@@ -158,6 +159,9 @@ class RoomStore:
             if value is not None:
                 where.append(clause)
                 args.append(value)
+        if query.match is not None:
+            where.append("seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)")
+            args.append(query.match)
         if query.ids:
             where.append(f"stanza_id IN ({', '.join('?' * len(query.ids))})")
             args.extend(query.ids)

@@ -24,6 +24,7 @@ NS_SID = "urn:xmpp:sid:0"
 NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 NS_MAM = "urn:xmpp:mam:2"
 NS_RSM = "http://jabber.org/protocol/rsm"
+NS_FULLTEXT = "urn:xmpp:fulltext:0"  # XEP-0431: full-text search in MAM
 NS_DELAY = "urn:xmpp:delay"
 NS_FORWARD = "urn:xmpp:forward:0"
 NS_RETRACT = "urn:xmpp:message-retract:1"

@@ -16,6 +16,7 @@ from chatd.core.message import ChatMessage, check_message, quote_end_after
 from chatd.core.model import Member, Realm, Role
 from chatd.core.pipeline import TextEvent
 from chatd.core.refusal import Refusal, Refused, allowed, answered, checked
+from chatd.core.search import Searches
 from chatd.ids import new_stanza_id
 from chatd.ports import FileReport
 from chatd.sanctions import Sanctions
@@ -70,6 +71,7 @@ class PeopleDomain(ServiceAddresses):
         self.sealer = sealer
         self.report = report
         self.new_member = new_member
+        self.searches = Searches()
         self.references = DirectReferences(realm, self.executor, self.store, self.counters)
 
     # entry point: one raw stanza, in arrival order, synchronous

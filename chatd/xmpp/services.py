@@ -18,12 +18,14 @@ from chatd.core.message import ChatMessage
 from chatd.core.model import Member, Realm
 from chatd.core.pipeline import TextEvent, archive_record
 from chatd.core.refusal import Refusal, Refused
+from chatd.core.search import Scope, Searches
 from chatd.core.shadow import Reviewed
 from chatd.core.tags import ListedRoom
 from chatd.executor import Reply
 from chatd.ids import new_stanza_id
 from chatd.ports import FileReport
 from chatd.sanctions import Sanctions
+from chatd.search import search_page
 from chatd.store.registration import RegistrationStore
 from chatd.vault.seal import Sealer, associated_data
 from chatd.xmpp import adhoc
@@ -52,6 +54,7 @@ class ServiceAddresses(Translator):
     crisis: CrisisFollowUp
     sealer: Sealer | None
     report: FileReport
+    searches: Searches  # each member's last search, for "!search more"
 
     def _reply(
         self,
@@ -110,6 +113,8 @@ class ServiceAddresses(Translator):
         command = parse_command(message.body)
         if command is not None and command.name == "share":
             await self._share(stream, member, command.argument)
+        elif command is not None and command.name == "search":
+            await self._search(stream, member, command.argument)
         elif command is not None and command.name != "report":
             key, params = await self._run_command(member, command)
             await self._notice(stream, member, key, **params)
@@ -149,6 +154,14 @@ class ServiceAddresses(Translator):
         verdict = Verdict(Action.DELIVER, line)
         self.reviewed(Reviewed(self.realm.id, conversation, "guide", member, None, line, verdict, stanza_id, now))
         await self._notice(stream, member, "notice.shared")
+
+    async def _search(self, stream: ComponentStream, member: Member, words: str) -> None:
+        """ "!search WORDS" (then "!search more"): texts the member may read, newest first, as they saw them."""
+        scope = Scope(self.realm.id, member.id)
+        language, guide_name = self.languages.of(member), self.config.watch.guide_name
+        page = await search_page(self.store.search, self.searches, member.id, words, scope, self.directory,
+                                 language, guide_name)  # fmt: skip
+        await self._say(stream, member, page.text)
 
     async def _run_command(self, member: Member, command: Command) -> tuple[str, dict[str, str]]:
         if command.name == "unknown":

@@ -71,6 +71,7 @@ class ShadowRooms(MucService):
     """One realm's shadow rooms and queue, on the shared watch domain."""
 
     makes_groups = False
+    searchable = False  # guides search with "!search" here: the lines of shadow rooms are not indexed
     service_name = "watch.service_name"
     service_features = (NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_MUC, NS_COMMANDS)
 
@@ -316,7 +317,7 @@ class ShadowRooms(MucService):
         except CommandProblem as problem:
             await self._tell(stream, room, guide, str(problem))
             return
-        if command.verb in (Verb.HELP, Verb.ACTIVITY):
+        if command.verb in (Verb.HELP, Verb.ACTIVITY, Verb.SEARCH):  # members' texts: to the guide who asked
             await self._tell(stream, room, guide, answer)
         else:
             await self._post(room.local, guide, f"{line}\n→ {answer or i18n.text(self.realm.language, 'watch.done')}")

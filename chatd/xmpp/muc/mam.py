@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from typing import ClassVar
 from xml.sax.saxutils import quoteattr
 
 from chatd.core.model import Member
 from chatd.core.refusal import Refusal, Refused
 from chatd.core.rooms import Room
+from chatd.core.search import match_expression
 from chatd.ids import new_stanza_id
 from chatd.store.rooms import ArchiveQuery
 from chatd.xmpp import stanza as st
@@ -26,20 +28,28 @@ from chatd.xmpp.ns import (
     NS_DATA,
     NS_DELAY,
     NS_FORWARD,
+    NS_FULLTEXT,
     NS_MAM,
     NS_RSM,
 )
 from chatd.xmpp.stream import ComponentStream
 
 MAM_PAGE = 50  # results per page at most
+# the full-text filter's field: XEP-0431's, and ejabberd's older name for it, which some clients send instead
+FULLTEXT_FIELDS = (f"{{{NS_FULLTEXT}}}fulltext", "withtext")
 
 
 class MamMixin(MucBase):
+    # XEP-0431 on the room's archive: its words are matched as in "!search" (chatd.core.search), against what
+    # members saw; shadow rooms (their lines are guides' only) are not indexed and say so
+    searchable: ClassVar[bool] = True
+
     async def _on_mam(
         self, stream: ComponentStream, element: ET.Element, member: Member, room: Room, query: ET.Element
     ) -> None:
         if element.get("type") == "get":
-            fields = [(var, "text-single", ()) for var in ("with", "start", "end", "before-id", "after-id", "ids")]
+            names = ["with", "start", "end", "before-id", "after-id", "ids"]
+            fields = [(var, "text-single", ()) for var in names + ([FULLTEXT_FIELDS[0]] if self.searchable else [])]
             form = data_form("form", NS_MAM, fields)
             stream.send_nowait(st.build_iq_result(element, f"<query xmlns='{NS_MAM}'>{form}</query>"))
             return
@@ -88,6 +98,7 @@ class MamMixin(MucBase):
             if before_element is not None:
                 before = before_element.text or ""
         return ArchiveQuery(
+            match=self._fulltext(form),
             start=parse_stamp(form["start"]) if form.get("start") else None,
             end=parse_stamp(form["end"]) if form.get("end") else None,
             sender_id=sender_id,
@@ -96,3 +107,15 @@ class MamMixin(MucBase):
             ids=ids,
             limit=limit,
         )
+
+    def _fulltext(self, form: dict[str, str]) -> str | None:
+        """The full-text query of a MAM form's words (XEP-0431), or None when the form has none."""
+        words = next((form[var] for var in FULLTEXT_FIELDS if form.get(var, "").strip()), "")
+        if not words:
+            return None
+        if not self.searchable:
+            raise Refused(Refusal("feature-not-implemented", "error.unavailable"))
+        match = match_expression(words)
+        if match is None:
+            raise Refused(Refusal("bad-request", "error.search_words", kind="modify"))
+        return match

@@ -25,6 +25,7 @@ from chatd.xmpp.ns import (
     NS_DISCO_INFO,
     NS_DISCO_ITEMS,
     NS_FASTEN,
+    NS_FULLTEXT,
     NS_MAM,
     NS_MARKERS,
     NS_MODERATE,
@@ -231,7 +232,8 @@ class MucService(PresenceMixin, MessagesMixin, AdminMixin, MamMixin):
         """Groups are private groups to clients (members-only, non-anonymous); topic rooms public channels."""
         group = ["muc_membersonly", "muc_hidden", "muc_nonanonymous"]
         kind = group if room.is_group else ["muc_open", "muc_public", "muc_semianonymous"]
-        info = st.disco_info([("conference", "text", room.name)], ROOM_FEATURES + kind)
+        searchable = [NS_FULLTEXT] if self.searchable else []
+        info = st.disco_info([("conference", "text", room.name)], ROOM_FEATURES + searchable + kind)
         form = data_form(
             "result",
             f"{NS_MUC}#roominfo",
