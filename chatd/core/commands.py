@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-KNOWN = frozenset({"block", "unblock", "blocks", "help", "report", "rooms", "share"})
+KNOWN = frozenset({"block", "unblock", "blocks", "help", "report", "rooms", "share", "follow", "unfollow", "following"})
 KEEPS_CASE = frozenset({"report", "share"})  # their argument is free text
 
 
