@@ -109,6 +109,9 @@ class Follows:
         name = self._name(target, language, rooms)
         if command.name == "unfollow":
             done = await self.store.unfollow(member.id, target)
+            tag = core.target_of(f"#{request.target}", rooms, tag_labels(rooms))
+            if not done and tag is not None and tag != target and await self.store.unfollow(member.id, tag):
+                done, name = True, self._name(tag, language, rooms)  # followed as a tag that is also a room's name
             if not await self.store.follows(member.id):
                 self.waiting.discard(member.id)
             return ("command.unfollowed" if done else "command.not_following"), {"name": name}

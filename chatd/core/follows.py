@@ -38,6 +38,7 @@ PACE_WORDS = {
     "arret": Pace.OFF,
 }
 ROOM_PREFIX, TAG_PREFIX = "room:", "tag:"
+TAG_WORDS = frozenset({"tag", "etiquette"})  # "!follow tag military": the tag, not the room of that name
 LAST_HOUR = 3900.0  # a window up to this long reads "in the last hour"
 
 
@@ -64,13 +65,18 @@ def parse_follow(argument: str) -> FollowRequest:
 
 def target_of(words: str, rooms: Sequence[ListedRoom], labels: Mapping[str, Sequence[str]]) -> str | None:
     """The follow target ("room:<id>" or "tag:<id>") a member names: a room's id, name or address, or a
-    tag's id or name in any language; None when nothing of the realm matches."""
+    tag's id or name in any language ("#military" or "tag military": the tag even where a room has that
+    name); None when nothing of the realm matches."""
     text = words.strip()
     text = re.sub(r"^xmpp:", "", text, flags=re.IGNORECASE).split("?", 1)[0].split("@", 1)[0]
     wanted = fold(text).strip()
+    first, _, rest = wanted.partition(" ")
+    tag_only = wanted.startswith("#") or (first in TAG_WORDS and bool(rest))
+    if tag_only:
+        wanted = wanted[1:].strip() if wanted.startswith("#") else rest.strip()
     if not wanted:
         return None
-    for room in rooms:
+    for room in rooms if not tag_only else ():
         if wanted in (room.local, fold(room.name)):
             return ROOM_PREFIX + room.local
     tags = {t for room in rooms for t in room.tags}

@@ -10,10 +10,12 @@ import aiosqlite
 from chatd.core import keys
 from chatd.core.follows import Pace
 
-# what a room's members saw: delivered (as written, redacted, edited or approved), never held, rejected, removed,
-# taken back, nor a reaction
+# members' texts the room's occupants saw: delivered (as written, redacted, edited or approved), never held,
+# rejected, removed, taken back, nor a reaction; what the guides post under their name (sender 0: welcomes,
+# resources) is not counted
 COUNTED = (
-    "body IS NOT NULL AND body != '' AND verdict NOT IN ('hold', 'reject', 'rejected', 'removed', 'retracted')"
+    "sender_id != 0 AND body IS NOT NULL AND body != ''"
+    " AND verdict NOT IN ('hold', 'reject', 'rejected', 'removed', 'retracted')"
     " AND (refs IS NULL OR refs NOT LIKE '%\"reactions_to\"%')"
 )
 
