@@ -302,6 +302,7 @@ async def test_unknown_names_get_the_rooms_and_tags(setup: Setup) -> None:
     answer = await setup.say("alex", "!follow sleep")
     assert "No topic room or tag of this community is called “sleep”" in answer
     assert "General (general)" in answer and "PTSD / trauma" in answer
+    assert "No topic room" in await setup.say("alex", "!follow tsm")  # the French realm's room: not in this realm
     assert "!follow ROOM or TAG" in await setup.say("alex", "!follow")
     assert "You do not follow General" in await setup.say("alex", "!unfollow general")
 
