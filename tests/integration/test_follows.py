@@ -119,6 +119,9 @@ async def test_a_follower_who_never_joined_gets_one_digest_with_the_count_and_no
     assert text.startswith("3 new messages in Military life in the last hour: xmpp:military@rooms.en.localhost?join")
     assert "river" not in text and "brave-heron" not in text
     await back.expect_nothing(is_digest(guide), wait=2.0, start=back.received.index(digest) + 1)
+    logged = stack.chatd.log_file.read_text(encoding="utf-8", errors="replace")
+    assert "digest sent: 1 rooms, 3 messages" in logged
+    assert "river" not in logged and "alice@localhost" not in logged  # no text, no account
 
 
 async def test_unfollow_stops_the_digest_of_that_room(follow_stack: Stack, connect_to) -> None:
