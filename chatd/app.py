@@ -111,9 +111,12 @@ class Service:
         uploads = wiring.uploads(runtime) if config.uploads is not None else None
         features: list[Routes] = [self.metrics.add_routes]
         member_rooms = self.member_rooms
+        follows = wiring.follows(runtime)
+        await follows.load()
+        self._tasks.append(asyncio.create_task(follows.run(config.follows.check_seconds)))
         for realm_config in config.realms:
             realm = realms[realm_config.id]
-            people_domain = wiring.people(runtime, realm, runs)
+            people_domain = wiring.people(runtime, realm, runs, follows)
             self._add_stream(realm.people_domain, realm_config.people_secret, people_domain.handle)
             topics = [
                 TopicRoom(r.id, r.name, r.description, tuple(r.tags), r.resources, r.resource_post_hours)

@@ -132,6 +132,12 @@ class ModerationConfig(Strict):
     external_fail_action: Literal["hold", "reject", "deliver"] = "hold"
 
 
+class FollowsConfig(Strict):
+    """Following topic rooms without joining them (chatd/follows.py): digests at each member's pace."""
+
+    check_seconds: float = Field(60.0, gt=0, le=3600)  # how often due digests are looked for
+
+
 class Bilingual(Strict):
     """A configurable text, in both languages."""
 
@@ -226,6 +232,7 @@ class Config(Strict):
     http: HttpConfig = HttpConfig()
     limits: LimitsConfig = LimitsConfig()
     moderation: ModerationConfig = ModerationConfig()
+    follows: FollowsConfig = FollowsConfig()
     registration: RegistrationConfig | None = None
     uploads: UploadsConfig | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"

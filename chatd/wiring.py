@@ -15,10 +15,12 @@ from chatd.core.shadow import Reviewed
 from chatd.core.window import RecentTexts
 from chatd.desk import Desk, DeskParts
 from chatd.executor import Executor, Reviewer
+from chatd.follows import Follows
 from chatd.guide_actions import GuideActions, PostLine
 from chatd.recovery import Recovery
 from chatd.runtime import Runtime
 from chatd.store.audit import AuditLog
+from chatd.store.follows import FollowStore
 from chatd.store.guides import GuideStore
 from chatd.uploads.files import UploadFiles
 from chatd.uploads.service import Uploads, upload_folder
@@ -54,7 +56,13 @@ def domain_ports(rt: Runtime, runs: Executor) -> DomainPorts:
     )
 
 
-def people(rt: Runtime, realm: Realm, runs: Executor) -> PeopleDomain:
+def follows(rt: Runtime) -> Follows:
+    """Follows and digests, one for every realm (digests go out from each realm's wallguide@)."""
+    store = FollowStore(rt.store.db)
+    return Follows(store, rt.config, rt.realms, rt.directory, rt.languages, rt.queues, rt.send, rt.now)
+
+
+def people(rt: Runtime, realm: Realm, runs: Executor, followed: Follows | None = None) -> PeopleDomain:
     ports = domain_ports(rt, runs)
     return PeopleDomain(
         realm,
@@ -64,6 +72,7 @@ def people(rt: Runtime, realm: Realm, runs: Executor) -> PeopleDomain:
         sealer=rt.sealer,
         report=rt.signals.report,
         new_member=rt.signals.new_member,
+        follows=followed or follows(rt),
     )
 
 

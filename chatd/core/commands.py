@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-KNOWN = frozenset({"block", "unblock", "blocks", "help", "report", "rooms", "search", "share"})
+KNOWN = frozenset(
+    {"block", "unblock", "blocks", "help", "report", "rooms", "search", "share", "follow", "unfollow", "following"}
+)
 KEEPS_CASE = frozenset({"report", "search", "share"})  # their argument is free text
 
 

@@ -2,26 +2,62 @@
 
 from __future__ import annotations
 
+import gettext
+from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
 
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 LANGUAGES = ("en", "fr")
 
 
-@cache
-def catalog(language: str) -> dict[str, str]:
-    """Every msgid -> text for one language, from all .po files of that language."""
-    texts: dict[str, str] = {}
+def _po_files(language: str) -> Iterator[Catalog]:
+    """Every .po file of a language, in name order."""
     folder = resources.files("chatd.i18n").joinpath("locale", language, "LC_MESSAGES")
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".po"):
             with entry.open("rb") as handle:
-                for message in read_po(handle, locale=language):
-                    if message.id and message.string:
-                        texts[str(message.id)] = str(message.string)
+                yield read_po(handle, locale=language)
+
+
+@cache
+def catalog(language: str) -> dict[str, str]:
+    """Every msgid -> text for one language, from all .po files of that language (plural entries: plural())."""
+    texts: dict[str, str] = {}
+    for po in _po_files(language):
+        for message in po:
+            if message.id and message.string and not message.pluralizable:
+                texts[str(message.id)] = str(message.string)
     return texts
+
+
+@cache
+def plural_catalog(language: str) -> tuple[dict[str, tuple[str, ...]], Callable[[int], int]]:
+    """msgid -> its plural forms (msgid_plural entries), and the language's rule choosing a form for n."""
+    forms: dict[str, tuple[str, ...]] = {}
+    rule: Callable[[int], int] = gettext.c2py("(n != 1)")
+    for po in _po_files(language):
+        for message in po:
+            if message.pluralizable and isinstance(message.string, tuple) and all(message.string):
+                forms[str(message.id[0])] = tuple(str(s) for s in message.string)
+                rule = gettext.c2py(po.plural_expr)
+    return forms, rule
+
+
+def plural(language: str, key: str, n: int, **params: str) -> str:
+    """The form of key's text for the number n in language ("1 new message", "12 new messages"), params filled."""
+    forms, rule = plural_catalog(language)
+    if key not in forms:
+        forms, rule = plural_catalog("en")
+    chosen = forms.get(key)
+    if chosen is None:
+        return key
+    try:
+        return chosen[min(rule(n), len(chosen) - 1)].format(**params)
+    except (KeyError, IndexError, ValueError):
+        return chosen[0]
 
 
 def text(language: str, key: str, **params: str) -> str:

@@ -91,6 +91,7 @@ class Chatd:
     external_subject: str = ""  # the external moderation hook's NATS subject
     action_tokens: dict[str, str] = field(default_factory=dict)  # services allowed to send actions
     reannounce_seconds: float = 600.0  # unclaimed high-severity queue entries are posted again
+    follows_check_seconds: float = 60.0  # how often due digests are looked for
     store_folder: Path | None = None  # where the store lives (e.g. a small disk); run_dir when None
     uploads: dict[str, object] | None = None  # [uploads] keys beyond the domain, secret and URL; None: no uploads
     upload_secret: str = field(default_factory=lambda: secrets.token_hex(12))
@@ -174,6 +175,8 @@ class Chatd:
             f"external_subject = {json.dumps(self.external_subject)}",
             "[limits]",
             *(f"{k} = {json.dumps(v)}" for k, v in self.limits.items()),
+            "[follows]",
+            f"check_seconds = {self.follows_check_seconds}",
         ]
         if self.uploads is not None:
             service: dict[str, object] = {"domain": self.upload_domain, "secret": self.upload_secret}

@@ -17,6 +17,7 @@ from chatd.core.model import Member, Realm, Role
 from chatd.core.pipeline import TextEvent
 from chatd.core.refusal import Refusal, Refused, allowed, answered, checked
 from chatd.core.search import Searches
+from chatd.follows import Follows
 from chatd.ids import new_stanza_id
 from chatd.ports import FileReport
 from chatd.sanctions import Sanctions
@@ -62,6 +63,7 @@ class PeopleDomain(ServiceAddresses):
         sealer: Sealer | None,
         report: FileReport,
         new_member: Callable[[Member], Awaitable[None]],
+        follows: Follows,
     ):
         super().__init__(ports)
         self.realm = realm
@@ -72,6 +74,7 @@ class PeopleDomain(ServiceAddresses):
         self.report = report
         self.new_member = new_member
         self.searches = Searches()
+        self.follows = follows
         self.references = DirectReferences(realm, self.executor, self.store, self.counters)
 
     # entry point: one raw stanza, in arrival order, synchronous
@@ -103,6 +106,7 @@ class PeopleDomain(ServiceAddresses):
 
     def _dispatch(self, stream: ComponentStream, element: ET.Element, member: Member, kind: str, local: str) -> None:
         """An admitted member's stanza to what serves it (a refusal raised there answers it)."""
+        self.follows.seen(member)  # a digest that waited has reached the member
         if st.size(element) > self.config.limits.max_stanza_bytes:
             raise Refused(Refusal("policy-violation", "error.too_large", kind="modify"))
         if kind == "message":
@@ -253,9 +257,11 @@ class PeopleDomain(ServiceAddresses):
     def _welcome_on_login(self, stream: ComponentStream, element: ET.Element) -> None:
         query = st.payload(element)
         member = self.directory.by_account(query.get("account", "")) if query is not None else None
-        if member is None or not member.active or member.realm != self.realm.id or member.role is not Role.MEMBER:
+        if member is None or not member.active or member.realm != self.realm.id:
             return
-        self.queues.submit(member.account, lambda: self._welcome(stream, member))
+        self.follows.seen(member)  # logged in: the server hands over what waited, a digest too
+        if member.role is Role.MEMBER:
+            self.queues.submit(member.account, lambda: self._welcome(stream, member))
 
     async def _welcome(self, stream: ComponentStream, member: Member) -> None:
         """Once per member (remembered in the store): the Wall Guides' welcome, and an entry in the guides' queue."""

@@ -20,8 +20,8 @@ from chatd.core.pipeline import TextEvent, archive_record
 from chatd.core.refusal import Refusal, Refused
 from chatd.core.search import Scope, Searches
 from chatd.core.shadow import Reviewed
-from chatd.core.tags import ListedRoom
 from chatd.executor import Reply
+from chatd.follows import Follows, tag_labels, tags_text, topic_rooms
 from chatd.ids import new_stanza_id
 from chatd.ports import FileReport
 from chatd.sanctions import Sanctions
@@ -55,6 +55,7 @@ class ServiceAddresses(Translator):
     sealer: Sealer | None
     report: FileReport
     searches: Searches  # each member's last search, for "!search more"
+    follows: Follows
 
     def _reply(
         self,
@@ -170,6 +171,8 @@ class ServiceAddresses(Translator):
             return "command.help", {"encryption": i18n.text(self.languages.of(member), "help.encryption")}
         if command.name == "rooms":
             return self._rooms_directory(member, command.argument)
+        if command.name in ("follow", "unfollow", "following"):
+            return await self.follows.command(member, command)
         if command.name == "blocks":
             names = [m.pseudonym for m in self.directory.blocked_by(member)]
             return ("command.blocks_list", {"names": ", ".join(names)}) if names else ("command.blocks_none", {})
@@ -187,11 +190,9 @@ class ServiceAddresses(Translator):
     def _rooms_directory(self, member: Member, query: str) -> tuple[str, dict[str, str]]:
         """ "!rooms [tag or words]": the realm's topic rooms (never private groups) the words find, with join links."""
         language = self.languages.of(member)
-        realm = next(r for r in self.config.realms if r.id == self.realm.id)
-        listed = [ListedRoom(r.id, r.name, r.description, tuple(r.tags)) for r in realm.rooms]
-        labels = {t: i18n.tag_names(t) for room in listed for t in room.tags}
-        tags = ", ".join(sorted({i18n.tag_name(language, t) for t in labels}))
-        found = tags_core.matching(listed, query, labels)
+        listed = topic_rooms(self.config, self.realm.id)
+        tags = tags_text(language, listed)
+        found = tags_core.matching(listed, query, tag_labels(listed))
         if not found:
             return "command.rooms_none", {"query": query, "tags": tags}
         lines = []
