@@ -23,7 +23,7 @@ from chatd.core.resends import Resends
 from chatd.hook import ExternalHook
 from chatd.http import Routes, make_app
 from chatd.metrics import Metrics
-from chatd.policy_loader import PolicyLoadError, configured_policy, load_resources
+from chatd.policy_loader import PolicyLoadError, configured_policy, load_instruments, load_resources
 from chatd.recovery import Recovery
 from chatd.registration import Registration
 from chatd.runtime import Runtime
@@ -60,6 +60,7 @@ class Service:
         config = self.config
         policy = configured_policy(config)
         resources = load_resources(config.resources.file)
+        instruments = load_instruments(config.selfhelp.instruments, resources)  # a malformed one stops the start
         for realm_config in config.realms:
             for room in realm_config.rooms:
                 if room.resources and room.resources not in resources.topics:
@@ -81,6 +82,7 @@ class Service:
             realms=realms,
             resources=resources,
             resends=Resends(config.limits.resend_window_seconds),
+            instruments=instruments,
         )
         if config.bus.nats_url:
             self.nats = NatsLink(config.bus.nats_url)

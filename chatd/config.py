@@ -66,6 +66,10 @@ class ResourcesConfig(Strict):
     file: str = "conf/resources.toml"  # the resource library (checked numbers only)
 
 
+class SelfHelpConfig(Strict):
+    instruments: str = "conf/selfhelp"  # the folder of instrument files (*.toml) selfhelp@ offers
+
+
 class BusConfig(Strict):
     nats_url: str = ""  # empty: the in-process bus
     buffer_size: int = Field(10000, ge=1)  # events kept while NATS is unreachable
@@ -223,6 +227,7 @@ class Config(Strict):
     bus: BusConfig = BusConfig()
     push: PushConfig = PushConfig()
     resources: ResourcesConfig = ResourcesConfig()
+    selfhelp: SelfHelpConfig = SelfHelpConfig()
     http: HttpConfig = HttpConfig()
     limits: LimitsConfig = LimitsConfig()
     moderation: ModerationConfig = ModerationConfig()

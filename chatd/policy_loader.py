@@ -10,6 +10,7 @@ from typing import Any
 
 from chatd import i18n
 from chatd.config import Config
+from chatd.core.instruments import Instrument, InstrumentError, Instruments, line_of, parse_instrument
 from chatd.core.resources import ResourceError, ResourceLibrary
 from policies import Policy
 
@@ -58,3 +59,31 @@ def load_resources(path: str) -> ResourceLibrary:
         return ResourceLibrary.from_settings(read_settings(path, "resources.file"))
     except ResourceError as exc:
         raise PolicyLoadError(f"resources.file: {path}: {exc}") from exc
+
+
+def load_instruments(folder: str, library: ResourceLibrary) -> Instruments:
+    """Every instrument file (*.toml) in the folder, in name order; the first malformed one stops the start
+    with its file and line. A folder that does not exist offers none."""
+    path = Path(folder)
+    if not path.is_dir():
+        return Instruments()
+    loaded: list[Instrument] = []
+    for file in sorted(path.glob("*.toml")):
+        text = file.read_text(encoding="utf-8")
+        try:
+            instrument = parse_instrument(str(file), text)
+        except InstrumentError as exc:
+            raise PolicyLoadError(f"selfhelp.instruments: {exc}") from exc
+        if any(i.id == instrument.id for i in loaded):
+            line = line_of(text, ("id",))
+            raise PolicyLoadError(f"selfhelp.instruments: {file}:{line}: a second instrument with id {instrument.id!r}")
+        for index, band in enumerate(instrument.bands):
+            unknown = [t for t in band.resources if t not in library.topics]
+            if unknown:
+                line = line_of(text, ("bands", index, "resources"))
+                problem = (
+                    f"no resource topic {', '.join(unknown)} (conf/resources.toml has {', '.join(library.topics)})"
+                )
+                raise PolicyLoadError(f"selfhelp.instruments: {file}:{line}: bands.{index}.resources: {problem}")
+        loaded.append(instrument)
+    return Instruments(tuple(loaded))

@@ -94,6 +94,7 @@ class Chatd:
     store_folder: Path | None = None  # where the store lives (e.g. a small disk); run_dir when None
     uploads: dict[str, object] | None = None  # [uploads] keys beyond the domain, secret and URL; None: no uploads
     upload_secret: str = field(default_factory=lambda: secrets.token_hex(12))
+    instruments: str = ""  # selfhelp@'s instrument folder; empty: the config's default (conf/selfhelp)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -175,6 +176,8 @@ class Chatd:
             "[limits]",
             *(f"{k} = {json.dumps(v)}" for k, v in self.limits.items()),
         ]
+        if self.instruments:
+            lines += ["[selfhelp]", f"instruments = {json.dumps(self.instruments)}"]
         if self.uploads is not None:
             service: dict[str, object] = {"domain": self.upload_domain, "secret": self.upload_secret}
             service.update(public_url=self.http_url, **self.uploads)

@@ -1,0 +1,36 @@
+-- selfhelp@: what the bot keeps is the member's own; it goes with the member's row (ON DELETE CASCADE).
+-- A member's open check-in (one at a time): the option chosen for each item answered so far.
+CREATE TABLE selfhelp_open (
+    member_id INTEGER PRIMARY KEY REFERENCES members(id) ON DELETE CASCADE,
+    instrument TEXT NOT NULL,
+    answers TEXT NOT NULL,  -- JSON list of option indexes
+    paused INTEGER NOT NULL DEFAULT 0,
+    updated_at REAL NOT NULL
+);
+-- Completed check-ins: the score and its band, for !history and !export.
+CREATE TABLE selfhelp_results (
+    id INTEGER PRIMARY KEY,
+    member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    instrument TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    answers TEXT NOT NULL,
+    score INTEGER NOT NULL,
+    band_min INTEGER NOT NULL,
+    band_max INTEGER NOT NULL,
+    completed_at REAL NOT NULL
+);
+CREATE INDEX selfhelp_results_member ON selfhelp_results (member_id, instrument, completed_at);
+-- Private journal entries: read by the member only (an entry that raised a risk alert is inside that alert).
+CREATE TABLE journal_entries (
+    id INTEGER PRIMARY KEY,
+    member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,  -- the member's own numbering: 1, 2, … (a deleted number is not reused while later ones exist)
+    text TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    UNIQUE (member_id, number)
+);
+-- When the member was told who may read their journal (before their first entry, once).
+CREATE TABLE journal_told (
+    member_id INTEGER PRIMARY KEY REFERENCES members(id) ON DELETE CASCADE,
+    at REAL NOT NULL
+);
