@@ -61,6 +61,8 @@ class Service:
         policy = configured_policy(config)
         resources = load_resources(config.resources.file)
         instruments = load_instruments(config.selfhelp.instruments, resources)  # a malformed one stops the start
+        if not instruments.all:
+            log.warning("selfhelp@ offers no check-ins: no instrument files in %s", config.selfhelp.instruments)
         for realm_config in config.realms:
             for room in realm_config.rooms:
                 if room.resources and room.resources not in resources.topics:

@@ -1,13 +1,14 @@
 """The path of a member's text, once: event + state (+ verdict) -> Outcome, a list of effects.
 
 Every place a member's text enters (one-on-one, rooms, subjects, status texts, invitation
-reasons, group names, corrections, Ask a Wall Guide, reports, bot posts) builds a TextEvent
+reasons, group names, corrections, Ask a Wall Guide, reports, bot posts, selfhelp@) builds a TextEvent
 and calls `submit`. Without a verdict, `submit` says whether the text needs one (review by
 the policies and the external hook is the executor's I/O); with it, it lists what happens:
 
     [Report, Notice]                                   a "!report <reason>"
     [Refuse]                                           a muted author
     [Archive?, Review, Deliver | Hold | Reject, Notice?]   after review
+    [Deliver, PrivateAlert?]                           a private text (selfhelp@): kept as written, risk only
 
 The executor (chatd.executor) carries the effects out in this order: archive before deliver.
 A delivered text that completes personal information begun in the author's earlier texts
