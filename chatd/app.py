@@ -33,6 +33,7 @@ from chatd.store.audit import AuditLog
 from chatd.vault.seal import Sealer
 from chatd.xmpp import stanza as st
 from chatd.xmpp.rooms import RoomsDomain, TopicRoom
+from chatd.xmpp.selfhelp import SelfHelpBot
 from chatd.xmpp.stream import ComponentStream
 from chatd.xmpp.watch import ShadowRooms
 from policies import Action
@@ -115,10 +116,13 @@ class Service:
         uploads = wiring.uploads(runtime) if config.uploads is not None else None
         features: list[Routes] = [self.metrics.add_routes]
         member_rooms = self.member_rooms
+        selfhelp_bots = []
         for realm_config in config.realms:
             realm = realms[realm_config.id]
             people_domain = wiring.people(runtime, realm, runs)
             self._add_stream(realm.people_domain, realm_config.people_secret, people_domain.handle)
+            if people_domain.selfhelp is not None:
+                selfhelp_bots.append(people_domain.selfhelp)
             topics = [
                 TopicRoom(r.id, r.name, r.description, tuple(r.tags), r.resources, r.resource_post_hours)
                 for r in realm_config.rooms
@@ -150,6 +154,7 @@ class Service:
         self.recovery = wiring.recovery(runtime)
         await self.recovery.load()
         self._exit.callback(self.recovery.journal.close)
+        self._tasks.append(asyncio.create_task(self._goal_check_ins(selfhelp_bots)))
         people = {realm.people_domain for realm in realms.values()}
         for stream in self.streams:
             self.recovery.attach(stream, journaled=stream.domain in people)
@@ -192,6 +197,17 @@ class Service:
                     await realm_shadows.reannounce(every)
                 except Exception:
                     log.exception("re-announcing queue entries failed")
+
+    async def _goal_check_ins(self, bots: list[SelfHelpBot]) -> None:
+        """Goals' check-ins that are due, now and then (at most one per goal and period)."""
+        every = min(60.0, self.config.selfhelp.day_seconds / 8)
+        while True:
+            await asyncio.sleep(every)
+            for bot in bots:
+                try:
+                    await bot.check_ins()
+                except Exception:
+                    log.exception("goal check-ins failed")
 
     def _pause_reading(self) -> None:
         log.warning("too much waiting work: pausing reads")

@@ -193,6 +193,16 @@ BOT_COMMANDS = {
     "supprimer": "delete",
     "export": "export",
     "exporter": "export",
+    "goal": "goal",
+    "objectif": "goal",
+    "goals": "goals",
+    "objectifs": "goals",
+    "pace": "pace",
+    "rythme": "pace",
+    "done": "done",
+    "fait": "done",
+    "endgoal": "endgoal",
+    "terminer": "endgoal",
 }
 
 

@@ -96,7 +96,7 @@ class Rule(StrEnum):
     PRIVATE = "private"  # a member's own (a journal entry): kept as written, reviewed for risk alerts only
 
 
-PRIVATE_KINDS = frozenset({"journal", "selfhelp"})  # texts to selfhelp@: nobody else reads them
+PRIVATE_KINDS = frozenset({"journal", "goal", "selfhelp"})  # texts to selfhelp@: nobody else reads them
 
 
 ARCHIVED_KINDS = frozenset({"message", "correction", "private", "guide"})

@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 
 from chatd import i18n
-from chatd.core import checkin, keys
+from chatd.core import checkin, goals, keys
 from chatd.core.checkin import BotCommand, Progress, Say, Step, parse_bot_command
 from chatd.core.instruments import Instrument, Instruments
 from chatd.core.message import ChatMessage
@@ -23,6 +24,7 @@ from chatd.core.pipeline import TextEvent
 from chatd.core.refusal import Refusal
 from chatd.core.shadow import Reviewed
 from chatd.executor import Reply
+from chatd.ports import Send
 from chatd.store.selfhelp import Entry, Score, SelfHelpStore
 from chatd.xmpp import stanza as st
 from chatd.xmpp.ports import DomainPorts, Translator
@@ -43,8 +45,10 @@ def day(at: float) -> str:
 
 
 class SelfHelpBot(Translator):
-    def __init__(self, realm: Realm, ports: DomainPorts, instruments: Instruments, alert: PrivateAlert):
+    def __init__(self, realm: Realm, ports: DomainPorts, instruments: Instruments, alert: PrivateAlert, send: Send):
         super().__init__(ports)
+        self.send = send  # goals' check-ins, sent when they are due (not as answers)
+        self.day = ports.config.selfhelp.day_seconds
         self.realm = realm
         self.address = f"{SELFHELP}@{realm.people_domain}"
         self.instruments = instruments
@@ -83,6 +87,10 @@ class SelfHelpBot(Translator):
             await self._journal(stream, member, argument, client_id)
         elif name in ("entries", "read", "delete"):
             await self._say(stream, member, await self._entries(member, name, argument))
+        elif name == "goal":
+            await self._goal(stream, member, argument, client_id)
+        elif name in ("goals", "pace", "done", "endgoal"):
+            await self._say(stream, member, await self._goals(member, name, argument))
         elif name == "export":
             await self._say(stream, member, await self._export(member))
         elif name == "help":
@@ -206,11 +214,23 @@ class SelfHelpBot(Translator):
 
     async def _review(self, member: Member, text: str, client_id: str | None, kept: bool) -> int:
         """A text to selfhelp@ through the pipeline (risk alerts only); an entry is kept as written: its number."""
+        kind = "journal" if kept else "selfhelp"
+        return await self._private(member, text, client_id, kind, self.kept.add_entry if kept else None)
+
+    async def _private(
+        self,
+        member: Member,
+        text: str,
+        client_id: str | None,
+        kind: str,
+        keep: Callable[[int, str, float], Awaitable[int]] | None,
+    ) -> int:
+        """A private text through the pipeline (risk alerts only); kept by `keep` as written: its number."""
         numbers: list[int] = []
 
-        async def keep(written: str, stanza_id: str) -> None:
-            if kept:
-                numbers.append(await self.kept.add_entry(member.id, written, self.clock()))
+        async def kept(written: str, stanza_id: str) -> None:
+            if keep is not None:
+                numbers.append(await keep(member.id, written, self.clock()))
 
         async def notice(said: str) -> None:
             return None  # a private text brings no notice
@@ -218,13 +238,91 @@ class SelfHelpBot(Translator):
         def refuse(refusal: Refusal) -> None:
             return None  # never refused (nobody else reads it)
 
-        kind = "journal" if kept else "selfhelp"
         conversation = str(keys.guide(member.id))  # alerts point at the member's thread, where guides can answer
         event = TextEvent(
             member, self.realm, text, Field.BODY, Conversation.NONE, conversation, kind, client_id=client_id
         )
-        await self.executor.submit(event, Reply(refuse, notice, keep))
+        await self.executor.submit(event, Reply(refuse, notice, kept))
         return numbers[0] if numbers else 0
+
+    # goals
+
+    async def _goal(self, stream: ComponentStream, member: Member, text: str, client_id: str | None) -> None:
+        if not text:
+            await self._say(stream, member, [Say("selfhelp.goal_how")])
+            return
+
+        async def keep(member_id: int, written: str, now: float) -> int:
+            return await self.kept.add_goal(member_id, written, 0, None, now)
+
+        number = await self._private(member, text, client_id, "goal", keep)
+        await self._say(stream, member, [Say("selfhelp.goal_set", {"number": str(number)})])
+
+    async def _goals(self, member: Member, name: str, argument: str) -> list[Say]:
+        now, own = self.clock(), await self.kept.goals(member.id)
+        if name == "goals":
+            if not own:
+                return [Say("selfhelp.goals_none")]
+            lines = [await self._goal_line(member, goal, now) for goal in own]
+            return [Say("selfhelp.goals", {"lines": "\n".join(lines)})]
+        head, _, rest = argument.partition(" ")
+        goal = next((g for g in own if head.isdigit() and g.number == int(head)), None)
+        if goal is None:
+            return [Say("selfhelp.no_goal", {"number": head})]
+        number = str(goal.number)
+        if name == "pace":
+            every = goals.pace(rest)
+            if every is None:
+                return [Say("selfhelp.pace_how", {"number": number})]
+            await self.kept.set_pace(member.id, goal.number, every, goals.first_check_in(now, every, self.day))
+            return [Say("selfhelp.pace_set" if every else "selfhelp.pace_off", {"number": number, "days": str(every)})]
+        if name == "endgoal":
+            await self.kept.end_goal(member.id, goal.number)
+            return [Say("selfhelp.goal_ended", {"number": number})]
+        await self.kept.add_progress(member.id, goal.number, now)
+        done = goals.streak(await self.kept.progress(member.id, goal.number), goal, now, self.day)
+        key = "selfhelp.done_streak" if done >= 2 else "selfhelp.done"
+        return [Say(key, {"number": number, "streak": str(done)})]
+
+    async def _goal_line(self, member: Member, goal: goals.Goal, now: float) -> str:
+        language = self.languages.of(member)
+        done = goals.streak(await self.kept.progress(member.id, goal.number), goal, now, self.day)
+        pace = self._pace(goal, language)
+        return i18n.text(
+            language, "selfhelp.goal_line", number=str(goal.number), text=goal.text, pace=pace, streak=str(done)
+        )
+
+    @staticmethod
+    def _pace(goal: goals.Goal, language: str) -> str:
+        if goal.every_days and goal.next_at is not None:
+            return i18n.text(language, "selfhelp.goal_pace", days=str(goal.every_days), next=day(goal.next_at))
+        return i18n.text(language, "selfhelp.goal_no_pace")
+
+    async def check_ins(self) -> None:
+        """This realm's goals whose check-in is due: one message each, in the member's queue; the next one a
+        whole period later (never more often than the member asked, no burst of missed ones)."""
+        now = self.clock()
+        for member_id, goal in await self.kept.due_goals(now):
+            member = self.directory.by_id(member_id)
+            if member is None or member.realm != self.realm.id:
+                continue
+            self.queues.submit(member.account, partial(self._check_in, member, goal))
+
+    async def _check_in(self, member: Member, goal: goals.Goal) -> None:
+        now = self.clock()
+        current = next((g for g in await self.kept.goals(member.id) if g.number == goal.number), None)
+        if current is None or not goals.due(current, now):  # ended, or paced again, meanwhile
+            return
+        await self.kept.checked_in(member.id, current.number, goals.after_check_in(current, now, self.day))
+        if not member.active:
+            return
+        language = self.languages.of(member)
+        done = goals.streak(await self.kept.progress(member.id, current.number), current, now, self.day)
+        body = i18n.text(
+            language, "selfhelp.goal_check_in", number=str(current.number), text=current.text, streak=str(done)
+        )
+        await self.send(self.realm.people_domain, st.build_chat(self.address, member.account, body))
+        log.info("a goal check-in was sent")
 
     # export
 
@@ -254,6 +352,14 @@ class SelfHelpBot(Translator):
         for entry in kept.entries:
             parts.append(
                 i18n.text(language, "selfhelp.entry", number=str(entry.number), date=day(entry.at), text=entry.text)
+            )
+        for goal, done in kept.goals:
+            pace = self._pace(goal, language)
+            dates = ", ".join(day(at) for at in done) or "-"
+            parts.append(
+                i18n.text(
+                    language, "selfhelp.export_goal", number=str(goal.number), text=goal.text, pace=pace, done=dates
+                )
             )
         if kept.told_at is not None:
             parts.append(i18n.text(language, "selfhelp.export_told", date=day(kept.told_at)))

@@ -19,13 +19,14 @@ from tests.support.client import Client, body_of, message_from
 from tests.support.muc import groupchat, join, self_presence
 
 QUEUE = "en-queue@watch.localhost"
+DAY = 4.0  # a compressed day for goals' check-ins ([selfhelp] day_seconds): the stack's clock runs fast
 RISKY = "RISKME CUE-MEANS CUE-TIME CUE-INTENT"  # the test policy's single-text risk alert (severity 3)
 
 
 @pytest.fixture(scope="module")
 def selfhelp_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """A stack of its own: open check-ins and journals are the store's state (and one test restarts chatd)."""
-    with running_stack(tmp_path_factory, "selfhelp-stack") as running:
+    with running_stack(tmp_path_factory, "selfhelp-stack", day_seconds=DAY) as running:
         yield running
 
 
@@ -187,6 +188,35 @@ async def test_export_gives_the_member_everything_the_bot_keeps(selfhelp_stack: 
     assert (
         "Entry 1 (" in export and "Planted tomatoes" in export and "You were told who may read your journal" in export
     )
+
+
+async def test_goal_check_ins_arrive_at_the_members_pace_and_stop_when_asked(selfhelp_stack: Stack, connect_to) -> None:
+    stack = selfhelp_stack
+    frank = await connect_to(stack, "frank")
+    to = bot(stack)
+    assert "!pace 1 DAYS" in await ask(frank, to, "!goal Walk twenty minutes after lunch", "Goal 1 is set")
+    assert "no check-ins" in await ask(frank, to, "!goals", "Your goals")
+    await frank.expect_nothing(message_from(to, "Checking in"), wait=DAY + 1)  # no pace: never a check-in
+    paced_at = frank.mark()
+    await ask(frank, to, "!pace 1 1", "every 1 day(s), and not more often")
+    first = await frank.expect(message_from(to, "Checking in on your goal 1"), timeout=3 * DAY, start=paced_at)
+    assert "«Walk twenty minutes after lunch»" in (body_of(first) or "")
+    goal = rows(stack, "SELECT every_days, next_at, created_at FROM selfhelp_goals WHERE member_id = ?",
+                member_id(stack, "frank"))[0]  # fmt: skip
+    assert goal[0] == 1 and float(goal[1]) > float(goal[2]) + DAY  # the next one a whole day after this one
+    assert "is recorded." in await ask(frank, to, "!done 1", "Progress on goal 1")
+    after_first = frank.mark()
+    second = await frank.expect(message_from(to, "Checking in on your goal 1"), timeout=3 * DAY, start=after_first)
+    assert "streak so far: 1" in (body_of(second) or "")
+    assert [e for e in frank.received[after_first:] if "Checking in" in (body_of(e) or "")] == [second]
+    assert "2 in a row. Well done!" in await ask(frank, to, "!done 1", "Progress on goal 1")
+    await ask(frank, to, "!pace 1 0", "No more check-ins on goal 1")
+    stopped = frank.mark()
+    await frank.expect_nothing(message_from(to, "Checking in"), wait=DAY + 1, start=stopped)
+    export = await ask(frank, to, "!export", "Everything this bot keeps about you")
+    assert "Goal 1: Walk twenty minutes after lunch; no check-ins; progress on: " in export
+    assert "Goal 1 is removed" in await ask(frank, to, "!endgoal 1", "removed")
+    assert "no goals yet" in await ask(frank, to, "!goals", "goals")
 
 
 async def test_the_french_flow_for_a_french_member(selfhelp_stack: Stack, connect_to) -> None:

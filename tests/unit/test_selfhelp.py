@@ -190,18 +190,58 @@ async def test_what_the_bot_keeps_is_exported_and_goes_with_the_member(tmp_path)
             await kept.add_score(member.id, Score("weekly", 1, (0, 0, 0, 0, 1), 1, (0, 3), 3.0))
             assert await kept.claim_told(member.id, 4.0) and not await kept.claim_told(member.id, 5.0)
             assert [await kept.add_entry(member.id, t, 6.0) for t in ("one", "two")] == [1, 2]
+            assert await kept.add_goal(member.id, "walk", 1, 100.0, 6.0) == 1
+            await kept.add_progress(member.id, 1, 50.0)
         assert await kept.delete_entry(alex.id, 1) and not await kept.delete_entry(alex.id, 1)
         assert await kept.add_entry(alex.id, "three", 7.0) == 3  # numbers are not reused while later ones exist
         everything = await kept.export(alex.id)
         assert everything.open == Progress("weekly", (1, 2), paused=True) and everything.told_at == 4.0
         assert [s.score for s in everything.scores] == [1] and [e.text for e in everything.entries] == ["two", "three"]
+        assert [(g.text, g.every_days, done) for g, done in everything.goals] == [("walk", 1, [50.0])]
+        assert [g.number for _, g in await kept.due_goals(100.0)] == [1, 1] and not await kept.due_goals(99.0)
 
         await kept.forget(alex.id)
         gone = await kept.export(alex.id)
-        assert gone.open is None and not gone.scores and not gone.entries and gone.told_at is None
+        assert gone.open is None and not gone.scores and not gone.entries and gone.told_at is None and not gone.goals
+        assert not await store.db.execute_fetchall("SELECT * FROM selfhelp_progress WHERE at = 50.0 LIMIT 1 OFFSET 1")
         await store.db.execute("DELETE FROM members WHERE id = ?", (sam.id,))  # an account's row removed
         await store.db.commit()
         left = await kept.export(sam.id)
-        assert left.open is None and not left.scores and not left.entries and left.told_at is None
+        assert left.open is None and not left.scores and not left.entries and left.told_at is None and not left.goals
+        assert not await store.db.execute_fetchall("SELECT * FROM selfhelp_progress")  # with its goal
     finally:
         await store.close()
+
+
+def test_goal_check_ins_come_at_the_members_pace_and_never_in_a_burst() -> None:
+    from chatd.core.goals import DAY, Goal, after_check_in, due, first_check_in
+
+    start = 1_000_000.0  # a fake clock: plain numbers
+    goal = Goal(1, "walk", 2, first_check_in(start, 2), start)
+    assert goal.next_at == start + 2 * DAY
+    assert not due(goal, start + 2 * DAY - 1) and due(goal, start + 2 * DAY)
+    assert after_check_in(goal, start + 2 * DAY) == start + 4 * DAY  # the next one a period later
+    assert after_check_in(goal, start + 9 * DAY) == start + 10 * DAY  # after downtime: one, then the pace again
+    unpaced = Goal(2, "read", 0, first_check_in(start, 0), start)
+    assert unpaced.next_at is None and not due(unpaced, start + 400 * DAY)
+
+
+def test_streaks_count_periods_in_a_row_with_progress() -> None:
+    from chatd.core.goals import DAY, Goal, streak
+
+    start = 0.0
+    daily = Goal(1, "walk", 1, DAY, start)
+    assert streak([], daily, 5 * DAY) == 0
+    days = [0.5 * DAY, 1.5 * DAY, 2.2 * DAY, 2.9 * DAY]  # two on day 2 count once
+    assert streak(days, daily, 2.95 * DAY) == 3
+    assert streak(days, daily, 3.5 * DAY) == 3  # today has none yet: the streak still stands
+    assert streak(days, daily, 4.5 * DAY) == 0  # a whole day missed
+    weekly = Goal(2, "call", 7, 7 * DAY, start)
+    assert streak([1 * DAY, 8 * DAY, 20 * DAY], weekly, 20.5 * DAY) == 3
+
+
+def test_a_goals_pace_in_either_language() -> None:
+    from chatd.core.goals import pace
+
+    assert [pace(w) for w in ("3", "daily", "Hebdo", "off", "non", "0")] == [3, 1, 7, 0, 0, 0]
+    assert pace("often") is None and pace("9999") is None

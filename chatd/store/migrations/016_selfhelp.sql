@@ -34,3 +34,21 @@ CREATE TABLE journal_told (
     member_id INTEGER PRIMARY KEY REFERENCES members(id) ON DELETE CASCADE,
     at REAL NOT NULL
 );
+-- Goals: the member's words, a check-in pace (0: none) and when the next check-in is due.
+CREATE TABLE selfhelp_goals (
+    id INTEGER PRIMARY KEY,
+    member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    every_days INTEGER NOT NULL DEFAULT 0,
+    next_at REAL,
+    created_at REAL NOT NULL,
+    UNIQUE (member_id, number)
+);
+CREATE INDEX selfhelp_goals_due ON selfhelp_goals (next_at);
+-- Progress the member recorded on a goal (!done N): when.
+CREATE TABLE selfhelp_progress (
+    goal_id INTEGER NOT NULL REFERENCES selfhelp_goals(id) ON DELETE CASCADE,
+    at REAL NOT NULL
+);
+CREATE INDEX selfhelp_progress_goal ON selfhelp_progress (goal_id, at);
