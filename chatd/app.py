@@ -23,7 +23,7 @@ from chatd.core.resends import Resends
 from chatd.hook import ExternalHook
 from chatd.http import Routes, make_app
 from chatd.metrics import Metrics
-from chatd.policy_loader import PolicyLoadError, configured_policy, load_instruments, load_resources
+from chatd.policy_loader import PolicyLoadError, configured_policy, load_courses, load_instruments, load_resources
 from chatd.recovery import Recovery
 from chatd.registration import Registration
 from chatd.runtime import Runtime
@@ -62,6 +62,9 @@ class Service:
         policy = configured_policy(config)
         resources = load_resources(config.resources.file)
         instruments = load_instruments(config.selfhelp.instruments, resources)  # a malformed one stops the start
+        courses = load_courses(
+            config.selfhelp.courses, {r.language: {room.id for room in r.rooms} for r in config.realms}
+        )
         if not instruments.all:
             log.warning("selfhelp@ offers no check-ins: no instrument files in %s", config.selfhelp.instruments)
         for realm_config in config.realms:
@@ -86,6 +89,7 @@ class Service:
             resources=resources,
             resends=Resends(config.limits.resend_window_seconds),
             instruments=instruments,
+            courses=courses,
         )
         if config.bus.nats_url:
             self.nats = NatsLink(config.bus.nats_url)

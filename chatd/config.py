@@ -68,6 +68,7 @@ class ResourcesConfig(Strict):
 
 class SelfHelpConfig(Strict):
     instruments: str = "conf/selfhelp"  # the folder of instrument files (*.toml) selfhelp@ offers
+    courses: str = "conf/courses"  # the folder of course files (*.toml): lessons and a discussion room
     day_seconds: float = Field(86400.0, gt=0)  # a day for goals' check-in pace (tests shorten it)
 
 

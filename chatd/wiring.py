@@ -68,7 +68,7 @@ def people(rt: Runtime, realm: Realm, runs: Executor) -> PeopleDomain:
         sealer=rt.sealer,
         report=rt.signals.report,
         new_member=rt.signals.new_member,
-        selfhelp=SelfHelpBot(realm, ports, rt.instruments, rt.signals.private_alert, rt.send),
+        selfhelp=SelfHelpBot(realm, ports, rt.instruments, rt.signals.private_alert, rt.send, rt.courses),
     )
 
 

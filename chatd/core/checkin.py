@@ -203,6 +203,13 @@ BOT_COMMANDS = {
     "fait": "done",
     "endgoal": "endgoal",
     "terminer": "endgoal",
+    "courses": "courses",
+    "cours": "courses",
+    "enrol": "enrol",
+    "enroll": "enrol",
+    "inscrire": "enrol",
+    "next": "next",
+    "suivante": "next",
 }
 
 

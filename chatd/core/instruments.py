@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -19,14 +20,17 @@ ID = r"^[a-z0-9][a-z0-9-]{0,40}$"
 
 
 class InstrumentError(ValueError):
-    """An instrument file that cannot be used: "file:line: what is wrong"."""
+    """An instrument (or course) file that cannot be used: "file:line: what is wrong"."""
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Texts(_Strict):
+Model = TypeVar("Model", bound=Strict)
+
+
+class Texts(Strict):
     """One text in every language."""
 
     en: str = Field(min_length=1)
@@ -36,7 +40,7 @@ class Texts(_Strict):
         return self.fr if language == "fr" else self.en
 
 
-class Option(_Strict):
+class Option(Strict):
     score: int = Field(ge=0, le=100)
     en: str = Field(min_length=1)
     fr: str = Field(min_length=1)
@@ -46,7 +50,7 @@ class Option(_Strict):
         return self.fr if language == "fr" else self.en
 
 
-class Item(_Strict):
+class Item(Strict):
     id: str = Field(pattern=ID)
     en: str = Field(min_length=1)
     fr: str = Field(min_length=1)
@@ -56,7 +60,7 @@ class Item(_Strict):
         return self.fr if language == "fr" else self.en
 
 
-class Band(_Strict):
+class Band(Strict):
     min: int = Field(ge=0)
     max: int = Field(ge=0)
     label: Texts
@@ -64,7 +68,7 @@ class Band(_Strict):
     resources: tuple[str, ...] = ()  # resource-library topics shown with this band
 
 
-class Flag(_Strict):
+class Flag(Strict):
     """ "item N answered at least S raises a risk alert to the Wall Guides" (N counts from 1)."""
 
     item: int = Field(ge=1)
@@ -72,7 +76,7 @@ class Flag(_Strict):
     severity: int = Field(3, ge=1, le=3)
 
 
-class Instrument(_Strict):
+class Instrument(Strict):
     id: str = Field(pattern=ID)
     version: int = Field(1, ge=1)
     title: Texts
@@ -121,6 +125,17 @@ class Instruments:
 
 def parse_instrument(name: str, text: str) -> Instrument:
     """The instrument in a TOML file's text; InstrumentError "name:line: problem" when it is malformed."""
+    return parse_file(name, text, Instrument, inconsistency)
+
+
+def parse_file(
+    name: str,
+    text: str,
+    model: type[Model],
+    check: Callable[[Model], tuple[tuple[object, ...], str] | None] = lambda _: None,
+) -> Model:
+    """A data file's model (an instrument, a course) from its TOML text; InstrumentError "name:line: problem"
+    for the first problem: TOML syntax, a field (pydantic), or what `check` finds in the whole."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -128,16 +143,16 @@ def parse_instrument(name: str, text: str) -> Instrument:
         line = at.group(1) if at else "1"
         raise InstrumentError(f"{name}:{line}: not valid TOML: {exc}") from exc
     try:
-        instrument = Instrument.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()  # a misspelt key first: its line is the one to fix (its "missing" twin follows)
         error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         where: tuple[object, ...] = tuple(error["loc"])
         message = str(error["msg"])
     else:
-        found = inconsistency(instrument)
+        found = check(parsed)
         if found is None:
-            return instrument
+            return parsed
         where, message = found
     path = ".".join(str(part) for part in where) or "(the file)"
     raise InstrumentError(f"{name}:{line_of(text, where)}: {path}: {message}")

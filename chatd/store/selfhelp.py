@@ -41,6 +41,7 @@ class Kept:
     entries: list[Entry]
     told_at: float | None
     goals: list[tuple[Goal, list[float]]]  # each goal with the times progress was recorded
+    courses: list[tuple[str, int, float]]  # (course, next lesson from 0, enrolled at)
 
 
 class SelfHelpStore:
@@ -210,6 +211,27 @@ class SelfHelpStore:
             row = await cursor.fetchone()
         return int(row[0]) if row else 1
 
+    # courses
+
+    async def enrolments(self, member_id: int) -> list[tuple[str, int, float]]:
+        async with self.db.execute(
+            "SELECT course, next_lesson, enrolled_at FROM selfhelp_courses WHERE member_id = ? ORDER BY enrolled_at",
+            (member_id,),
+        ) as cursor:
+            return [(r[0], int(r[1]), float(r[2])) for r in await cursor.fetchall()]
+
+    async def enrol(self, member_id: int, course: str, now: float) -> bool:
+        """True when the member was not enrolled yet."""
+        return await self._changed(
+            "INSERT OR IGNORE INTO selfhelp_courses (member_id, course, next_lesson, enrolled_at) VALUES (?, ?, 0, ?)",
+            (member_id, course, now),
+        )
+
+    async def next_lesson(self, member_id: int, course: str, index: int) -> None:
+        await self._changed(
+            "UPDATE selfhelp_courses SET next_lesson = ? WHERE member_id = ? AND course = ?", (index, member_id, course)
+        )
+
     # the member's
 
     async def export(self, member_id: int) -> Kept:
@@ -219,11 +241,19 @@ class SelfHelpStore:
             await self.entries(member_id),
             await self.told_at(member_id),
             [(goal, await self.progress(member_id, goal.number)) for goal in await self.goals(member_id)],
+            await self.enrolments(member_id),
         )
 
     async def forget(self, member_id: int) -> None:
         """Everything the bot keeps about the member, removed (their account is being deleted)."""
-        for table in ("selfhelp_open", "selfhelp_results", "journal_entries", "journal_told", "selfhelp_goals"):
+        for table in (
+            "selfhelp_open",
+            "selfhelp_results",
+            "journal_entries",
+            "journal_told",
+            "selfhelp_goals",
+            "selfhelp_courses",
+        ):
             await self.db.execute(f"DELETE FROM {table} WHERE member_id = ?", (member_id,))
         await self.db.commit()
 

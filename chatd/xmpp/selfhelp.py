@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 
 from chatd import i18n
-from chatd.core import checkin, goals, keys
+from chatd.core import checkin, courses, goals, keys
 from chatd.core.checkin import BotCommand, Progress, Say, Step, parse_bot_command
 from chatd.core.instruments import Instrument, Instruments
 from chatd.core.message import ChatMessage
@@ -45,8 +45,17 @@ def day(at: float) -> str:
 
 
 class SelfHelpBot(Translator):
-    def __init__(self, realm: Realm, ports: DomainPorts, instruments: Instruments, alert: PrivateAlert, send: Send):
+    def __init__(
+        self,
+        realm: Realm,
+        ports: DomainPorts,
+        instruments: Instruments,
+        alert: PrivateAlert,
+        send: Send,
+        offered: courses.Courses,
+    ):
         super().__init__(ports)
+        self.courses = offered
         self.send = send  # goals' check-ins, sent when they are due (not as answers)
         self.day = ports.config.selfhelp.day_seconds
         self.realm = realm
@@ -91,6 +100,8 @@ class SelfHelpBot(Translator):
             await self._goal(stream, member, argument, client_id)
         elif name in ("goals", "pace", "done", "endgoal"):
             await self._say(stream, member, await self._goals(member, name, argument))
+        elif name in ("courses", "enrol", "next"):
+            await self._say(stream, member, await self._course(member, name, checkin.fold(argument)))
         elif name == "export":
             await self._say(stream, member, await self._export(member))
         elif name == "help":
@@ -324,6 +335,55 @@ class SelfHelpBot(Translator):
         await self.send(self.realm.people_domain, st.build_chat(self.address, member.account, body))
         log.info("a goal check-in was sent")
 
+    # courses
+
+    async def _course(self, member: Member, name: str, wanted: str) -> list[Say]:
+        language, offered = self.languages.of(member), self.courses.all
+        enrolled = {course: index for course, index, _ in await self.kept.enrolments(member.id)}
+        if not offered:
+            return [Say("selfhelp.courses_none")]
+        if name == "courses":
+            lines = [self._course_line(c, language, c.id in enrolled) for c in offered]
+            return [Say("selfhelp.courses", {"lines": "\n".join(lines)})]
+        mine = [c for c in offered if c.id in enrolled] if name == "next" else list(offered)
+        course = self.courses.get(wanted) if wanted else (mine[0] if len(mine) == 1 else None)
+        if course is None:
+            names = ", ".join(c.id for c in offered)
+            return [Say("selfhelp.which_course", {"name": wanted, "courses": names})]
+        if name == "enrol":
+            if not await self.kept.enrol(member.id, course.id, self.clock()):
+                return [Say("selfhelp.enrolled_already", {"title": course.title(language), "id": course.id})]
+            enrolled[course.id] = 0
+            intro = Say("selfhelp.enrolled", {"title": course.title(language), "about": course.about(language),
+                                               "room": self._room_link(course, language)})  # fmt: skip
+            return [intro, *await self._lesson(member, course, 0, language)]
+        if course.id not in enrolled:
+            return [Say("selfhelp.not_enrolled", {"id": course.id})]
+        return await self._lesson(member, course, enrolled[course.id], language)
+
+    async def _lesson(self, member: Member, course: courses.Course, index: int, language: str) -> list[Say]:
+        shown = courses.lesson(course, index, language)
+        if shown is None:
+            return [
+                Say(
+                    "selfhelp.course_done", {"title": course.title(language), "room": self._room_link(course, language)}
+                )
+            ]
+        await self.kept.next_lesson(member.id, course.id, index + 1)
+        params = {"number": str(shown.number), "count": str(shown.count), "title": shown.title, "text": shown.text}
+        after = Say("selfhelp.lesson_more" if shown.more else "selfhelp.lesson_last", {"id": course.id,
+                    "room": self._room_link(course, language)})  # fmt: skip
+        return [Say("selfhelp.lesson", params), after]
+
+    def _room_link(self, course: courses.Course, language: str) -> str:
+        return f"xmpp:{course.room(language)}@{self.realm.rooms_domain}?join"
+
+    def _course_line(self, course: courses.Course, language: str, enrolled: bool) -> str:
+        mark = i18n.text(language, "selfhelp.course_enrolled") if enrolled else ""
+        count = str(len(course.lessons))
+        return i18n.text(language, "selfhelp.course_line", id=course.id, title=course.title(language),
+                         about=course.about(language), count=count, enrolled=mark)  # fmt: skip
+
     # export
 
     async def _export(self, member: Member) -> list[Say]:
@@ -361,6 +421,10 @@ class SelfHelpBot(Translator):
                     language, "selfhelp.export_goal", number=str(goal.number), text=goal.text, pace=pace, done=dates
                 )
             )
+        for course_id, index, at in kept.courses:
+            found = self.courses.get(course_id)
+            title = found.title(language) if found else course_id
+            parts.append(i18n.text(language, "selfhelp.export_course", title=title, date=day(at), lessons=str(index)))
         if kept.told_at is not None:
             parts.append(i18n.text(language, "selfhelp.export_told", date=day(kept.told_at)))
         if not parts:

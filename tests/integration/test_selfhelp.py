@@ -219,6 +219,28 @@ async def test_goal_check_ins_arrive_at_the_members_pace_and_stop_when_asked(sel
     assert "no goals yet" in await ask(frank, to, "!goals", "goals")
 
 
+async def test_a_course_gives_lessons_when_asked_and_its_room_opens(selfhelp_stack: Stack, connect_to) -> None:
+    stack = selfhelp_stack
+    gina = await connect_to(stack, "gina")
+    to = bot(stack)
+    rooms = stack.chatd.realms[0].rooms_domain
+    listing = await ask(gina, to, "!courses", "Courses")
+    assert "• rest — Rest basics: Three short lessons" in listing and "(3 lessons)" in listing
+    enrolled = await ask(gina, to, "!enrol rest", "Lesson 1 of 3: A wind-down hour")
+    assert enrolled.startswith("You are enrolled in Rest basics.")
+    room = f"general@{rooms}"
+    assert f"xmpp:{room}?join" in enrolled and "!next rest gives the next lesson" in enrolled
+    assert self_presence(await join(gina, room, "gentle-crane"))  # the course's room: members talk about it there
+    await gina.expect_nothing(message_from(to, "Lesson 2"), wait=1.0)  # nothing arrives unasked
+    assert "Lesson 2 of 3: Screens and the bedroom" in await ask(gina, to, "!next", "Lesson 2 of 3")
+    last = await ask(gina, to, "!next rest", "Lesson 3 of 3")
+    assert "That was the last lesson. Its room stays open" in last
+    assert "You have had every lesson of Rest basics" in await ask(gina, to, "!next", "every lesson")
+    assert "already enrolled" in await ask(gina, to, "!enrol rest", "already")
+    export = await ask(gina, to, "!export", "Everything this bot keeps about you")
+    assert "Course Rest basics: enrolled on " in export and "3 lesson(s) received" in export
+
+
 async def test_the_french_flow_for_a_french_member(selfhelp_stack: Stack, connect_to) -> None:
     stack = selfhelp_stack
     denise = await connect_to(stack, "denise")
@@ -249,4 +271,4 @@ def test_a_malformed_instrument_file_stops_the_start_naming_file_and_line(tmp_pa
         stack = launch(tmp_path / "run", instruments=str(folder))
         shut(stack)  # not reached: the start fails
     log = (tmp_path / "run" / "chatd" / "chatd.log").read_text(encoding="utf-8")
-    assert f"chatd: selfhelp.instruments: {broken}:{line}: options.2.score: Input should be a valid integer" in log
+    assert f"chatd: selfhelp: {broken}:{line}: options.2.score: Input should be a valid integer" in log

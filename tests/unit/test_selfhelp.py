@@ -245,3 +245,27 @@ def test_a_goals_pace_in_either_language() -> None:
 
     assert [pace(w) for w in ("3", "daily", "Hebdo", "off", "non", "0")] == [3, 1, 7, 0, 0, 0]
     assert pace("often") is None and pace("9999") is None
+
+
+def test_the_example_course_and_its_lessons_one_at_a_time() -> None:
+    from chatd.core.courses import lesson, parse_course
+
+    course = parse_course("rest.toml", (REPO / "conf" / "courses" / "rest-basics.toml").read_text(encoding="utf-8"))
+    assert course.id == "rest" and course.room("fr") == "general" and len(course.lessons) == 3
+    first = lesson(course, 0, "fr")
+    assert first is not None and first.number == 1 and first.more and first.title == "Une heure pour décompresser"
+    last = lesson(course, 2, "en")
+    assert last is not None and not last.more
+    assert lesson(course, 3, "en") is None
+
+
+def test_a_course_whose_room_a_realm_lacks_stops_the_start_naming_file_and_line(tmp_path) -> None:
+    from chatd.policy_loader import PolicyLoadError, load_courses
+
+    text = (REPO / "conf" / "courses" / "rest-basics.toml").read_text(encoding="utf-8")
+    (tmp_path / "rest.toml").write_text(text, encoding="utf-8")
+    assert [c.id for c in load_courses(str(tmp_path), {"en": {"general"}, "fr": {"general"}}).all] == ["rest"]
+    line = line_number(text, 'fr = "general"')
+    with pytest.raises(PolicyLoadError, match=rf"rest\.toml:{line}: room\.fr: no topic room 'general' in the fr realm"):
+        load_courses(str(tmp_path), {"en": {"general"}, "fr": {"militaire"}})
+    assert not load_courses(str(tmp_path / "none"), {}).all  # no folder: no courses

@@ -52,3 +52,11 @@ CREATE TABLE selfhelp_progress (
     at REAL NOT NULL
 );
 CREATE INDEX selfhelp_progress_goal ON selfhelp_progress (goal_id, at);
+-- Courses a member enrolled in, and the next lesson they get when they ask for it (from 0).
+CREATE TABLE selfhelp_courses (
+    member_id INTEGER NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+    course TEXT NOT NULL,
+    next_lesson INTEGER NOT NULL,
+    enrolled_at REAL NOT NULL,
+    PRIMARY KEY (member_id, course)
+);
