@@ -73,10 +73,10 @@ class SelfHelpBot(Translator):
         progress = await self.kept.open_checkin(member.id)
         if command is None and progress is not None:
             instrument = self.instruments.get(progress.instrument)
-            if instrument is not None:
+            if instrument is not None and len(progress.answers) < len(instrument.items):
                 await self._step(stream, member, checkin.step(instrument, progress, text, language), instrument, text)
                 return
-            await self.kept.keep_checkin(member.id, None, self.clock())  # an instrument no longer offered
+            await self.kept.keep_checkin(member.id, None, self.clock())  # no longer offered, or shortened since
         if command is None:
             await self._review(member, text, message.id, kept=False)
             await self._say(stream, member, [Say("selfhelp.hello", self._names(language))])
@@ -115,7 +115,7 @@ class SelfHelpBot(Translator):
         language = self.languages.of(member)
         progress = await self.kept.open_checkin(member.id)
         instrument = self.instruments.get(progress.instrument) if progress is not None else None
-        if progress is not None and instrument is not None:  # one at a time: the open one goes on
+        if progress is not None and instrument is not None and len(progress.answers) < len(instrument.items):
             await self._step(stream, member, checkin.step(instrument, progress, "resume", language), instrument)
             return
         offered = self.instruments.all
