@@ -23,7 +23,7 @@ from chatd.core.resends import Resends
 from chatd.hook import ExternalHook
 from chatd.http import Routes, make_app
 from chatd.metrics import Metrics
-from chatd.policy_loader import PolicyLoadError, configured_policy, load_resources
+from chatd.policy_loader import PolicyLoadError, configured_policy, load_courses, load_instruments, load_resources
 from chatd.recovery import Recovery
 from chatd.registration import Registration
 from chatd.runtime import Runtime
@@ -33,6 +33,7 @@ from chatd.store.audit import AuditLog
 from chatd.vault.seal import Sealer
 from chatd.xmpp import stanza as st
 from chatd.xmpp.rooms import RoomsDomain, TopicRoom
+from chatd.xmpp.selfhelp import SelfHelpBot
 from chatd.xmpp.stream import ComponentStream
 from chatd.xmpp.watch import ShadowRooms
 from policies import Action
@@ -60,6 +61,12 @@ class Service:
         config = self.config
         policy = configured_policy(config)
         resources = load_resources(config.resources.file)
+        instruments = load_instruments(config.selfhelp.instruments, resources)  # a malformed one stops the start
+        courses = load_courses(
+            config.selfhelp.courses, {r.language: {room.id for room in r.rooms} for r in config.realms}
+        )
+        if not instruments.all:
+            log.warning("selfhelp@ offers no check-ins: no instrument files in %s", config.selfhelp.instruments)
         for realm_config in config.realms:
             for room in realm_config.rooms:
                 if room.resources and room.resources not in resources.topics:
@@ -81,6 +88,8 @@ class Service:
             realms=realms,
             resources=resources,
             resends=Resends(config.limits.resend_window_seconds),
+            instruments=instruments,
+            courses=courses,
         )
         if config.bus.nats_url:
             self.nats = NatsLink(config.bus.nats_url)
@@ -114,10 +123,13 @@ class Service:
         follows = wiring.follows(runtime)
         await follows.load()
         self._tasks.append(asyncio.create_task(follows.run(config.follows.check_seconds)))
+        selfhelp_bots = []
         for realm_config in config.realms:
             realm = realms[realm_config.id]
             people_domain = wiring.people(runtime, realm, runs, follows)
             self._add_stream(realm.people_domain, realm_config.people_secret, people_domain.handle)
+            if people_domain.selfhelp is not None:
+                selfhelp_bots.append(people_domain.selfhelp)
             topics = [
                 TopicRoom(r.id, r.name, r.description, tuple(r.tags), r.resources, r.resource_post_hours)
                 for r in realm_config.rooms
@@ -149,6 +161,7 @@ class Service:
         self.recovery = wiring.recovery(runtime)
         await self.recovery.load()
         self._exit.callback(self.recovery.journal.close)
+        self._tasks.append(asyncio.create_task(self._goal_check_ins(selfhelp_bots)))
         people = {realm.people_domain for realm in realms.values()}
         for stream in self.streams:
             self.recovery.attach(stream, journaled=stream.domain in people)
@@ -191,6 +204,17 @@ class Service:
                     await realm_shadows.reannounce(every)
                 except Exception:
                     log.exception("re-announcing queue entries failed")
+
+    async def _goal_check_ins(self, bots: list[SelfHelpBot]) -> None:
+        """Goals' check-ins that are due, now and then (at most one per goal and period)."""
+        every = min(60.0, self.config.selfhelp.day_seconds / 8)
+        while True:
+            await asyncio.sleep(every)
+            for bot in bots:
+                try:
+                    await bot.check_ins()
+                except Exception:
+                    log.exception("goal check-ins failed")
 
     def _pause_reading(self) -> None:
         log.warning("too much waiting work: pausing reads")

@@ -66,6 +66,12 @@ class ResourcesConfig(Strict):
     file: str = "conf/resources.toml"  # the resource library (checked numbers only)
 
 
+class SelfHelpConfig(Strict):
+    instruments: str = "conf/selfhelp"  # the folder of instrument files (*.toml) selfhelp@ offers
+    courses: str = "conf/courses"  # the folder of course files (*.toml): lessons and a discussion room
+    day_seconds: float = Field(86400.0, gt=0)  # a day for goals' check-in pace (tests shorten it)
+
+
 class BusConfig(Strict):
     nats_url: str = ""  # empty: the in-process bus
     buffer_size: int = Field(10000, ge=1)  # events kept while NATS is unreachable
@@ -229,6 +235,7 @@ class Config(Strict):
     bus: BusConfig = BusConfig()
     push: PushConfig = PushConfig()
     resources: ResourcesConfig = ResourcesConfig()
+    selfhelp: SelfHelpConfig = SelfHelpConfig()
     http: HttpConfig = HttpConfig()
     limits: LimitsConfig = LimitsConfig()
     moderation: ModerationConfig = ModerationConfig()

@@ -141,15 +141,19 @@ class Desk:
                 )
             )
         for alert in verdict.alerts:
-            self.bus.publish(
-                AlertRaised(
-                    realm=record.realm,
-                    conversation=record.conversation,
-                    member=record.author.pseudonym,
-                    kind=alert.kind,
-                    severity=alert.severity,
-                )
+            self._alert_event(record, alert)
+
+    def _alert_event(self, record: Reviewed, alert: Alert) -> None:
+        """An alert on the bus: who, where, what kind, how severe (never the text)."""
+        self.bus.publish(
+            AlertRaised(
+                realm=record.realm,
+                conversation=record.conversation,
+                member=record.author.pseudonym,
+                kind=alert.kind,
+                severity=alert.severity,
             )
+        )
 
     async def _file(self, record: Reviewed) -> None:
         who = record.author.pseudonym
@@ -160,15 +164,7 @@ class Desk:
         recent = await asyncio.get_running_loop().run_in_executor(self._reader, self._timed, score) if score else None
         if recent is not None:
             await self._add_alert(record, recent, f"{recent.kind} · {who}{ref} · {self._together(record)}")
-            self.bus.publish(
-                AlertRaised(
-                    realm=record.realm,
-                    conversation=record.conversation,
-                    member=who,
-                    kind=recent.kind,
-                    severity=recent.severity,
-                )
-            )
+            self._alert_event(record, recent)
         alerts = (*record.verdict.alerts, recent) if recent else record.verdict.alerts
         if record.verdict.action.value == "hold":
             kinds = ", ".join(sorted({f.kind for f in record.verdict.findings})) or "review"
@@ -217,6 +213,25 @@ class Desk:
             summary += f" · {why(alert.signals, self.realms[record.realm].language)}"
         kept = alert.signals or (alert.kind,)
         await self.add_entry(record.realm, "alert", alert.severity, record.conversation, summary, kept)
+
+    async def file_private(self, record: Reviewed) -> None:
+        """A private text's risk alerts (a journal entry, a check-in answer a flag rule names): queue entries on
+        the member's Ask-a-Wall-Guide thread (where a guide can answer), the text inside them and nowhere else."""
+        language = self.realms[record.realm].language
+        who = record.author.pseudonym
+        inside = i18n.text(language, f"watch.private.{record.kind}", text=record.original)
+        for alert in record.verdict.alerts:
+            summary = f"{alert.kind} · {who}"
+            if alert.signals:
+                summary += f" · {why(alert.signals, language)}"
+            kept = alert.signals or (alert.kind,)
+            await self.add_entry(
+                record.realm, "alert", alert.severity, record.conversation, f"{summary}\n{inside}", kept
+            )
+            self._alert_event(record, alert)
+        crisis = [a.severity for a in record.verdict.alerts if a.severity >= CRISIS_SEVERITY]
+        if crisis:
+            await self.send_crisis_resources(record.author, max(crisis))
 
     async def file_report(
         self, reporter: Member, conversation: str, reported: ArchivedMessage | None, reason: str

@@ -23,6 +23,7 @@ from chatd.core.pipeline import (
     Hold,
     Notice,
     Outcome,
+    PrivateAlert,
     Refuse,
     Reject,
     Report,
@@ -120,6 +121,7 @@ class Executor:
         file_report: FileReport,
         clock: Clock,
         fragments: FragmentWindow,
+        private_alert: Callable[[Reviewed], Awaitable[None]] | None = None,
     ):
         self.store = store
         self.sanctions = sanctions
@@ -129,6 +131,7 @@ class Executor:
         self.file_report = file_report
         self.clock = clock
         self.fragments = fragments  # each author's recent texts per conversation (personal information in pieces)
+        self.private_alert = private_alert  # the desk files a private text's risk alerts (never mirrored)
 
     async def submit(self, event: TextEvent, reply: Reply) -> Outcome:
         """A member's text, start to end: decided by the core, carried out here."""
@@ -190,6 +193,9 @@ class Executor:
                 await reply.retract(effect.piece, i18n.text(language, "notice.pieces_fallback"))
             elif isinstance(effect, Report):
                 await self._report(event, effect)
+            elif isinstance(effect, PrivateAlert):
+                if self.private_alert is not None:
+                    await self.private_alert(effect.record)
             elif isinstance(effect, Hold):
                 log.info("a text was held for review")
 

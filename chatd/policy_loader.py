@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import importlib
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from chatd import i18n
 from chatd.config import Config
+from chatd.core.courses import Course, Courses, parse_course
+from chatd.core.instruments import Instrument, InstrumentError, Instruments, line_of, parse_instrument
 from chatd.core.resources import ResourceError, ResourceLibrary
 from policies import Policy
 
 
 class PolicyLoadError(Exception):
     pass
+
+
+Parsed = TypeVar("Parsed")
 
 
 def configured_policy(config: Config) -> Policy:
@@ -58,3 +63,54 @@ def load_resources(path: str) -> ResourceLibrary:
         return ResourceLibrary.from_settings(read_settings(path, "resources.file"))
     except ResourceError as exc:
         raise PolicyLoadError(f"resources.file: {path}: {exc}") from exc
+
+
+def load_instruments(folder: str, library: ResourceLibrary) -> Instruments:
+    """Every instrument file (*.toml) in the folder, in name order; the first malformed one stops the start
+    with its file and line. A folder that does not exist offers none."""
+    loaded: list[Instrument] = []
+    for file, text in _data_files(folder):
+        instrument = _parsed(file, text, parse_instrument)
+        _unique(file, text, instrument.id, [i.id for i in loaded])
+        for index, band in enumerate(instrument.bands):
+            unknown = [t for t in band.resources if t not in library.topics]
+            if unknown:
+                line = line_of(text, ("bands", index, "resources"))
+                problem = f"no resource topic {', '.join(unknown)} (the library has {', '.join(library.topics)})"
+                raise PolicyLoadError(f"selfhelp: {file}:{line}: bands.{index}.resources: {problem}")
+        loaded.append(instrument)
+    return Instruments(tuple(loaded))
+
+
+def load_courses(folder: str, rooms: Mapping[str, set[str]]) -> Courses:
+    """Every course file (*.toml) in the folder; its room must be a topic room of each realm (language -> ids)."""
+    loaded: list[Course] = []
+    for file, text in _data_files(folder):
+        course = _parsed(file, text, parse_course)
+        _unique(file, text, course.id, [c.id for c in loaded])
+        for language, ids in rooms.items():
+            if course.room(language) not in ids:
+                line = line_of(text, ("room", language))
+                problem = f"no topic room {course.room(language)!r} in the {language} realm"
+                raise PolicyLoadError(f"selfhelp: {file}:{line}: room.{language}: {problem}")
+        loaded.append(course)
+    return Courses(tuple(loaded))
+
+
+def _data_files(folder: str) -> list[tuple[Path, str]]:
+    path = Path(folder)
+    if not path.is_dir():
+        return []
+    return [(file, file.read_text(encoding="utf-8")) for file in sorted(path.glob("*.toml"))]
+
+
+def _parsed(file: Path, text: str, parse: Callable[[str, str], Parsed]) -> Parsed:
+    try:
+        return parse(str(file), text)
+    except InstrumentError as exc:
+        raise PolicyLoadError(f"selfhelp: {exc}") from exc
+
+
+def _unique(file: Path, text: str, found: str, earlier: list[str]) -> None:
+    if found in earlier:
+        raise PolicyLoadError(f"selfhelp: {file}:{line_of(text, ('id',))}: a second file with id {found!r}")

@@ -110,6 +110,7 @@ class Signals:
         self.held_listeners: list[HeldListener] = []
         self.file_report: FileReport | None = None
         self.file_welcome: Callable[[Member], Awaitable[None]] | None = None
+        self.file_private: Callable[[Reviewed], Awaitable[None]] | None = None
 
     def reviewed(self, record: Reviewed) -> None:
         """Every text after review, whatever the verdict."""
@@ -139,6 +140,11 @@ class Signals:
     async def report(self, reporter: Member, conversation: str, reported: ArchivedMessage | None, reason: str) -> None:
         if self.file_report is not None:
             await self.file_report(reporter, conversation, reported, reason)
+
+    async def private_alert(self, record: Reviewed) -> None:
+        """A private text's (a journal entry's, a check-in answer's) risk alerts: the desk files them."""
+        if self.file_private is not None:
+            await self.file_private(record)
 
     async def new_member(self, member: Member) -> None:
         """A member's first login: the guides see them in the queue for a personal welcome."""

@@ -27,6 +27,7 @@ from chatd.store.journal import Journal
 from chatd.xmpp import stanza as st
 from chatd.xmpp.muc.payloads import stamp
 from chatd.xmpp.ns import NS_DELAY
+from chatd.xmpp.services import SELFHELP
 from chatd.xmpp.stream import ComponentStream
 
 log = logging.getLogger("chatd.recovery")
@@ -76,7 +77,12 @@ class Recovery:
 
     def _journal(self, element: ET.Element) -> None:
         """A member's message before anything else happens to it; never details shared to be sealed
-        ("!share": only the vault ever holds them)."""
+        ("!share": only the vault ever holds them), never what is written to selfhelp@ (not archived, so it
+        would be handled again after every restart: an answer given twice; and a journal entry is kept in the
+        member's journal only)."""
+        to = st.split_jid(element.get("to"))
+        if to is not None and to[0] == SELFHELP:
+            return
         command = parse_command(st.body(element) or "")
         if command is None or command.name != "share":
             self.journal.add(st.serialized(element))  # written when the stream's read ends (journal_flush)

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from chatd import i18n
 from chatd.bus import LocalBus
 from chatd.config import Config
+from chatd.core.courses import Courses
 from chatd.core.crisis import CrisisFollowUp
 from chatd.core.fragments import FragmentWindow
+from chatd.core.instruments import Instruments
 from chatd.core.model import Directory, Realm
 from chatd.core.moderation import Moderation
 from chatd.core.ratelimit import RateLimiter
@@ -50,6 +52,8 @@ class Runtime:
     fragments: FragmentWindow = field(default_factory=lambda: FragmentWindow(i18n.label))
     resends: Resends = field(default_factory=lambda: Resends(600.0))
     crisis: CrisisFollowUp = field(default_factory=CrisisFollowUp)  # who got crisis resources lately
+    instruments: Instruments = field(default_factory=Instruments)  # what selfhelp@ offers
+    courses: Courses = field(default_factory=Courses)
     sanctions: Sanctions = field(init=False)  # mutes, watchlist, blocks: cache and store together
     signals: Signals = field(init=False)  # reviewed texts, room presence, reports: to whoever listens
     outlet: Outlet = field(init=False)

@@ -28,6 +28,7 @@ from chatd.xmpp.muc.base import TopicRoom
 from chatd.xmpp.people import PeopleDomain
 from chatd.xmpp.ports import DomainPorts, MucPorts
 from chatd.xmpp.rooms import RoomsDomain
+from chatd.xmpp.selfhelp import SelfHelpBot
 from chatd.xmpp.uploads import UploadDomain
 from chatd.xmpp.watch import ShadowRooms, WatchDomain
 
@@ -36,7 +37,10 @@ def executor(rt: Runtime, reviewed: Callable[[Reviewed], None] | None = None) ->
     """The pipeline's executor; shadow rooms pass their own `reviewed` (their words are not mirrored again)."""
     reviewer = Reviewer(rt.moderation, rt.hook, rt.counters, rt.metrics, rt.now)
     mirrored = reviewed or rt.signals.reviewed
-    return Executor(rt.store, rt.sanctions, rt.limiter, reviewer, mirrored, rt.signals.report, rt.now, rt.fragments)
+    return Executor(
+        rt.store, rt.sanctions, rt.limiter, reviewer, mirrored, rt.signals.report, rt.now, rt.fragments,
+        rt.signals.private_alert,
+    )  # fmt: skip
 
 
 def domain_ports(rt: Runtime, runs: Executor) -> DomainPorts:
@@ -73,6 +77,7 @@ def people(rt: Runtime, realm: Realm, runs: Executor, followed: Follows | None =
         report=rt.signals.report,
         new_member=rt.signals.new_member,
         follows=followed or follows(rt),
+        selfhelp=SelfHelpBot(realm, ports, rt.instruments, rt.signals.private_alert, rt.send, rt.courses),
     )
 
 
@@ -154,6 +159,7 @@ def desk(rt: Runtime) -> Desk:
     rt.signals.review_listeners.append(filed.reviewed)
     rt.signals.file_report = filed.file_report
     rt.signals.file_welcome = filed.file_welcome
+    rt.signals.file_private = filed.file_private
     return filed
 
 

@@ -1,13 +1,14 @@
 """The path of a member's text, once: event + state (+ verdict) -> Outcome, a list of effects.
 
 Every place a member's text enters (one-on-one, rooms, subjects, status texts, invitation
-reasons, group names, corrections, Ask a Wall Guide, reports, bot posts) builds a TextEvent
+reasons, group names, corrections, Ask a Wall Guide, reports, bot posts, selfhelp@) builds a TextEvent
 and calls `submit`. Without a verdict, `submit` says whether the text needs one (review by
 the policies and the external hook is the executor's I/O); with it, it lists what happens:
 
     [Report, Notice]                                   a "!report <reason>"
     [Refuse]                                           a muted author
     [Archive?, Review, Deliver | Hold | Reject, Notice?]   after review
+    [Deliver, PrivateAlert?]                           a private text (selfhelp@): kept as written, risk only
 
 The executor (chatd.executor) carries the effects out in this order: archive before deliver.
 A delivered text that completes personal information begun in the author's earlier texts
@@ -27,6 +28,7 @@ from chatd.core.message import quote_end_after
 from chatd.core.model import Member, Realm, Role
 from chatd.core.refusal import Refusal
 from chatd.core.shadow import Reviewed
+from chatd.core.window import is_risk
 from policies import Action, Conversation, Field, Verdict
 
 THREAD_QUIET_SECONDS = 1800  # an Ask-a-Wall-Guide thread quiet this long gets "a guide will answer" again
@@ -91,6 +93,10 @@ class Rule(StrEnum):
     VERBATIM = "verbatim"  # an address (a new group's name): delivered as written, or refused
     QUIET = "quiet"  # a presence status text: delivered when it may be, else dropped; nobody is told
     TO_GUIDES = "to_guides"  # Ask a Wall Guide: never delivered to members; mutes do not apply
+    PRIVATE = "private"  # a member's own (a journal entry): kept as written, reviewed for risk alerts only
+
+
+PRIVATE_KINDS = frozenset({"journal", "goal", "selfhelp"})  # texts to selfhelp@: nobody else reads them
 
 
 ARCHIVED_KINDS = frozenset({"message", "correction", "private", "guide"})
@@ -121,6 +127,8 @@ class TextEvent:
 
     @property
     def rule(self) -> Rule:
+        if self.kind in PRIVATE_KINDS:
+            return Rule.PRIVATE
         if self.place is Conversation.GUIDE:
             return Rule.TO_GUIDES
         if self.field is Field.STATUS:
@@ -211,7 +219,14 @@ class Report:
     quote: str = ""
 
 
-Effect = Archive | Review | Deliver | Hold | Reject | Refuse | Notice | Retract | Report
+@dataclass(frozen=True, slots=True)
+class PrivateAlert:
+    """A private text's risk alerts for the Wall Guides' queue, the text inside them (never a shadow room)."""
+
+    record: Reviewed
+
+
+Effect = Archive | Review | Deliver | Hold | Reject | Refuse | Notice | Retract | Report | PrivateAlert
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,12 +287,15 @@ def submit(
     report = report_of(event)
     if report is not None:  # never delivered, never reviewed as a text: the guides get the report
         return Outcome((report, Notice("notice.report_received")))
-    if state.muted_until is not None and state.muted_until > now and event.rule is not Rule.TO_GUIDES:
+    free = (Rule.TO_GUIDES, Rule.PRIVATE)  # mutes stop what others would read
+    if state.muted_until is not None and state.muted_until > now and event.rule not in free:
         return Outcome(() if event.rule is Rule.QUIET else (Refuse(muted(state.muted_until)),))
     if verdict is None:
         return NEEDS_VERDICT
     if pieces is not None:
         verdict = pieces.verdict
+    if event.rule is Rule.PRIVATE:
+        return Outcome(_private(event, now, verdict, stanza_id), verdict=verdict)
     return Outcome(_after_review(event, state, now, verdict, stanza_id, pieces), verdict=verdict)
 
 
@@ -320,6 +338,20 @@ def _after_review(
         if action is Action.REDACT:
             effects.append(Notice("notice.redacted", {"target": event.target}, verdict))
     return tuple(effects)
+
+
+def _private(event: TextEvent, now: float, verdict: Verdict, stanza_id: str) -> tuple[Effect, ...]:
+    """Kept as written whatever the verdict (nothing is redacted, held or shown to anyone); its risk alerts
+    reach the guides with the text, and nothing else about it does."""
+    kept: tuple[Effect, ...] = (Deliver(event.text, stanza_id),)
+    risks = tuple(a for a in verdict.alerts if is_risk(a))
+    if not risks:
+        return kept
+    alerted = Verdict(Action.DELIVER, event.text, alerts=risks)
+    record = Reviewed(
+        event.realm.id, event.conversation, event.kind, event.author, None, event.text, alerted, None, now
+    )
+    return (*kept, PrivateAlert(record))
 
 
 def _take_back(event: TextEvent, pieces: Completion, stanza_id: str, now: float) -> list[Effect]:

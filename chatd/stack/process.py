@@ -95,6 +95,8 @@ class Chatd:
     store_folder: Path | None = None  # where the store lives (e.g. a small disk); run_dir when None
     uploads: dict[str, object] | None = None  # [uploads] keys beyond the domain, secret and URL; None: no uploads
     upload_secret: str = field(default_factory=lambda: secrets.token_hex(12))
+    instruments: str = ""  # selfhelp@'s instrument folder; empty: the config's default (conf/selfhelp)
+    day_seconds: float = 0.0  # selfhelp@'s day for goals' check-ins; 0: the config's default (a real day)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -178,6 +180,8 @@ class Chatd:
             "[follows]",
             f"check_seconds = {self.follows_check_seconds}",
         ]
+        selfhelp = {"instruments": self.instruments, "day_seconds": self.day_seconds}
+        lines += ["[selfhelp]", *(f"{k} = {json.dumps(v)}" for k, v in selfhelp.items() if v)]
         if self.uploads is not None:
             service: dict[str, object] = {"domain": self.upload_domain, "secret": self.upload_secret}
             service.update(public_url=self.http_url, **self.uploads)

@@ -36,7 +36,8 @@ from chatd.xmpp.ns import (
     NS_RECEIPTS,
 )
 from chatd.xmpp.ports import DomainPorts
-from chatd.xmpp.services import GUIDE, RESOURCES, SERVICES, ServiceAddresses
+from chatd.xmpp.selfhelp import SelfHelpBot
+from chatd.xmpp.services import GUIDE, RESOURCES, SELFHELP, SERVICES, ServiceAddresses
 from chatd.xmpp.stream import ComponentStream
 from policies import Conversation, Field
 
@@ -64,6 +65,7 @@ class PeopleDomain(ServiceAddresses):
         report: FileReport,
         new_member: Callable[[Member], Awaitable[None]],
         follows: Follows,
+        selfhelp: SelfHelpBot | None = None,
     ):
         super().__init__(ports)
         self.realm = realm
@@ -75,6 +77,7 @@ class PeopleDomain(ServiceAddresses):
         self.new_member = new_member
         self.searches = Searches()
         self.follows = follows
+        self.selfhelp = selfhelp
         self.references = DirectReferences(realm, self.executor, self.store, self.counters)
 
     # entry point: one raw stanza, in arrival order, synchronous
@@ -138,6 +141,9 @@ class PeopleDomain(ServiceAddresses):
             self._serve(stream, element, member, lambda: self._to_guide(stream, member, message))
         elif local == RESOURCES:
             self._serve(stream, element, member, lambda: self._to_resources(stream, member, message))
+        elif local == SELFHELP and self.selfhelp is not None:
+            bot = self.selfhelp
+            self._serve(stream, element, member, lambda: bot.handle(stream, member, message))
         else:
             self._serve(stream, element, member, lambda: self._relay(stream, element, member, local, message))
 
@@ -225,6 +231,7 @@ class PeopleDomain(ServiceAddresses):
                     [
                         (self.realm.guide_jid, self.config.watch.guide_name),
                         (f"{RESOURCES}@{self.domain}", "Resources"),
+                        (f"{SELFHELP}@{self.domain}", i18n.text(self.realm.language, "selfhelp.name")),
                         (self.realm.rooms_domain, "Rooms"),
                     ]
                 ),
@@ -249,6 +256,8 @@ class PeopleDomain(ServiceAddresses):
             return st.disco_info([("client", "bot", guide)], [*PSEUDONYM_FEATURES, NS_COMMANDS])
         if local == RESOURCES:
             return st.disco_info([("client", "bot", "Resources")], PSEUDONYM_FEATURES)
+        if local == SELFHELP:
+            return st.disco_info([("client", "bot", i18n.text(language, "selfhelp.name"))], PSEUDONYM_FEATURES)
         return st.disco_info([("account", "registered", local)], PSEUDONYM_FEATURES)
 
     # the welcome: a session's first service discovery (every client asks the server for its services at

@@ -42,7 +42,8 @@ log = logging.getLogger("chatd.people")
 
 GUIDE = "wallguide"
 RESOURCES = "resources"
-SERVICES = (GUIDE, RESOURCES)
+SELFHELP = "selfhelp"  # chatd/xmpp/selfhelp.py
+SERVICES = (GUIDE, RESOURCES, SELFHELP)
 
 
 class ServiceAddresses(Translator):
