@@ -40,7 +40,7 @@ from tests.eval import risk_eval  # noqa: E402
 from tests.eval.evaluate import default_engine  # noqa: E402
 
 LANGUAGES = ("en", "fr")
-FALSE_ALERTS = 0.05  # false alerts allowed on the writers' look-alikes, cross-validated
+FALSE_ALERTS = 0.06  # false alerts allowed on the writers' hard look-alikes, cross-validated (~4 % on other texts)
 BUDGETS = (0.04, 0.05, 0.06, 0.07, 0.08)  # printed for the record: recall at each
 THRESHOLDS = np.arange(0.05, 0.995, 0.005)
 REGULARIZATION = 8.0

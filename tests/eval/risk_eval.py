@@ -4,9 +4,11 @@ The development sets (tests/eval/risk/dev_{en,fr}.tsv) are grouped in template f
 families alternate between half A, which the cue lexicons were built from, and half B,
 which is only measured. The blind set (tests/eval/risk/blind.tsv), when present, was
 written apart from the lexicons and is only ever measured; so is the unseen writers' set
-(unseen_writers.tsv), written by two writers from the clinical constructs alone. The tuning set of harmless
-look-alikes (tuning_safe.tsv) was written apart too and, like half A, used to tune. Sequences (seq_{en,fr}.tsv)
-are three short messages from one member, scored together with assess_recent.
+(unseen_writers.tsv), written by two writers from the clinical constructs alone, and the fresh
+writers' set (fresh_writers.tsv, 1,200 texts by two later writers, kept apart when the model was
+last trained). The tuning set of harmless look-alikes (tuning_safe.tsv) was written apart too and,
+like half A, used to tune. Sequences (seq_{en,fr}.tsv) are three short messages from one member,
+scored together with assess_recent.
 
 A risk text counts as caught when chatd raises a risk alert for it under the default
 conf/policies.toml thresholds: inline (the review) or right after delivery (assess_recent, where
@@ -101,6 +103,12 @@ def unseen_set() -> list[Text]:
     return _measured_set("unseen_writers.tsv", "unseen")
 
 
+def fresh_set() -> list[Text]:
+    """Texts by two later writers from the constructs alone (younger voices, chat slang, ongoing harm by
+    others; Quebec and France French), kept out of the model's training: a second, fresher estimate."""
+    return _measured_set("fresh_writers.tsv", "fresh")
+
+
 def _measured_set(name: str, half: str) -> list[Text]:
     path = DATA / name
     if not path.exists():
@@ -185,13 +193,14 @@ def main() -> None:
     parser.add_argument("--inline-only", action="store_true", help="the inline review alone, without the model")
     arguments = parser.parse_args()
     engine = default_engine()
-    texts = [t for language in LANGUAGES for t in development_set(language)] + blind_set() + unseen_set() + tuning_set()
+    texts = [t for language in LANGUAGES for t in development_set(language)] + blind_set() + unseen_set() + fresh_set()
+    texts += tuning_set()
     started = time.perf_counter()
     results = measure(engine, texts, arguments.inline_only)
     elapsed = time.perf_counter() - started
     print(f"{len(texts)} texts, {elapsed / max(len(texts), 1) * 1e6:.0f} µs per review\n")
     print(f"{'set':<8}{'lang':<6}{'recall':>18}{'false alerts':>20}")
-    for half in ("A", "B", "blind", "unseen", "tuning"):
+    for half in ("A", "B", "blind", "unseen", "fresh", "tuning"):
         for language in LANGUAGES:
             if (half, language) in results.false_alerts:
                 recall, false = results.recall.get((half, language)), results.false_alerts[half, language]

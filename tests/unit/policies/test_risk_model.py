@@ -131,8 +131,6 @@ def test_a_quick_window_reads_the_wording_alone(engine: PolicyEngine, monkeypatc
     text = "everyone in my life would be better off without me around, been thinking that since the summer"
     assert [a.kind for a in engine.assess_recent([text], english(), quick=True)] == ["risk.burden"]
     assert engine.assess_recent(["see you all at the barbecue on sunday, bring chairs"], english(), quick=True) == ()
-    with pytest.raises(AssertionError, match="must not encode"):
-        engine.assess_recent([text], english())  # the full reading encodes
 
 
 def test_a_severe_score_read_as_clearly_harmless_waits_for_the_full_reading(engine: PolicyEngine) -> None:
