@@ -2,7 +2,9 @@
 archived but not confirmed as taken by the XMPP server are sent again.
 
 Received messages are journaled before anything else happens to them (chatd.store.journal);
-after a restart, those the archive does not have go through the stream's handler again.
+after a restart, those the archive does not have go through the stream's handler again, except
+those answered without being archived (commands to wallguide@, topics asked of resources@: the
+journal records them as handled).
 
 Each stream reports which messages the kernel has transmitted (marked sent) and which the server
 has routed (a ping answered behind them; chatd.core.delivery). What a crash left unsent is sent
@@ -32,6 +34,8 @@ from chatd.xmpp.stream import ComponentStream
 
 log = logging.getLogger("chatd.recovery")
 
+HANDLED = b"\x00"  # a journal record: a member's message answered without being archived ("account TAB id")
+
 
 class Recovery:
     def __init__(self, store: Store, directory: Directory, realms: Mapping[str, Realm]):
@@ -50,14 +54,19 @@ class Recovery:
         archived and did not confirm sent."""
         await self.store.open_sent_log()
         archived = await self.store.recent_client_ids()
-        for record in self.journal.recover():
+        records = self.journal.recover()
+        handled = {tuple(r[1:].decode(errors="replace").split("\t", 1)) for r in records if r.startswith(HANDLED)}
+        for record in records:
+            if record.startswith(HANDLED):
+                continue
             try:
                 element = ET.fromstring(record)
             except ET.ParseError:
                 continue
             sender, message_id = st.split_jid(element.get("from")), element.get("id")
             member = self.directory.by_account(f"{sender[0]}@{sender[1]}") if sender else None
-            if member is not None and message_id and (member.id, message_id) not in archived:
+            answered = (member.account, message_id) in handled if member is not None else False
+            if member is not None and message_id and (member.id, message_id) not in archived and not answered:
                 self._received.append(element)  # without an id it could not be told from an archived one
         self.journal.start()
         self._left = await self.store.unsent()
@@ -71,6 +80,7 @@ class Recovery:
         if journaled:
             stream.journal = self._journal
             stream.journal_flush = self.journal.flush
+            stream.handled = self._handled
         stream.on_confirmed = self.store.mark_sent
         stream.on_uncertain = lambda ids: self._uncertain.setdefault(stream.domain, set()).update(ids)
         stream.on_up = lambda: self._start(stream)
@@ -86,6 +96,10 @@ class Recovery:
         command = parse_command(st.body(element) or "")
         if command is None or command.name != "share":
             self.journal.add(st.serialized(element))  # written when the stream's read ends (journal_flush)
+
+    def _handled(self, account: str, message_id: str) -> None:
+        """A member's message answered without being archived: not handled again after a restart."""
+        self.journal.append(HANDLED + f"{account}\t{message_id}".encode())
 
     def _start(self, stream: ComponentStream) -> None:
         task = asyncio.create_task(self._send_again(stream))

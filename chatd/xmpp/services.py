@@ -102,6 +102,8 @@ class ServiceAddresses(Translator):
             names = ", ".join(i18n.text(language, f"resources.topic.{t}") for t in library.topics)
             body = i18n.text(language, "resources.to_guide", address=self.realm.guide_jid, topics=names)
             await self._from_resources(stream, member, body)
+        else:
+            self._answered(stream, member, message)
 
     async def _from_resources(self, stream: ComponentStream, member: Member, body: str) -> None:
         await stream.send(st.build_chat(f"{RESOURCES}@{self.domain}", member.account, body))
@@ -113,15 +115,23 @@ class ServiceAddresses(Translator):
         if not message.carries_body or message.body is None:
             return
         command = parse_command(message.body)
-        if command is not None and command.name == "share":
+        if command is None or command.name == "report":  # Ask a Wall Guide (or a report quoting a message)
+            await self._ask_guide(stream, member, message)
+            return
+        if command.name == "share":
             await self._share(stream, member, command.argument)
-        elif command is not None and command.name == "search":
+        elif command.name == "search":
             await self._search(stream, member, command.argument)
-        elif command is not None and command.name != "report":
+        else:
             key, params = await self._run_command(member, command)
             await self._notice(stream, member, key, **params)
-        else:  # Ask a Wall Guide (or a report quoting a message)
-            await self._ask_guide(stream, member, message)
+        self._answered(stream, member, message)
+
+    @staticmethod
+    def _answered(stream: ComponentStream, member: Member, message: ChatMessage) -> None:
+        """Answered and not archived: the journal records it, so a restart does not answer it again (chatd.recovery)."""
+        if stream.handled is not None and message.id:
+            stream.handled(member.account, message.id)
 
     async def _ask_guide(self, stream: ComponentStream, member: Member, message: ChatMessage) -> None:
         """The text opens or continues the member's thread with the guides on duty."""

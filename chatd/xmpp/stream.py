@@ -97,6 +97,7 @@ class ComponentStream:
         self.on_up: Callable[[], None] | None = None  # each time the session starts
         self.journal: Callable[[ET.Element], None] | None = None  # gets members' messages before anything else
         self.journal_flush: Callable[[], None] | None = None  # writes them, at the end of each read
+        self.handled: Callable[[str, str], None] | None = None  # (account, id): answered, never archived
         self._journaled = False  # this read had members' messages for the journal
         self.state = "stopped"  # stopped, connecting, up, down
         self.reconnects = 0

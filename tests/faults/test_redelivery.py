@@ -91,3 +91,35 @@ async def test_received_but_not_archived_is_handled_after_the_restart_exactly_on
     finally:
         await alice.close()
         await bob.close()
+
+
+@pytest.fixture
+def restarted_stack(tmp_path: Path) -> Iterator[Stack]:
+    stack = launch(tmp_path)
+    try:
+        yield stack
+    finally:
+        shut(stack)
+
+
+async def test_a_command_answered_before_a_restart_is_not_answered_again(restarted_stack: Stack) -> None:
+    """Commands and resource topics are answered, never archived: the journal marks them handled."""
+    stack = restarted_stack
+    guide, resources = f"wallguide@{stack.en}", f"resources@{stack.en}"
+    alice = await connect_as(stack, "alice")
+    try:
+        alice.send_chat(guide, "!blocks")
+        await alice.expect(message_from(guide), timeout=10)
+        alice.send_chat(resources, "veterans")
+        await alice.expect(message_from(resources), timeout=10)
+        answers = len(alice.received)
+
+        await asyncio.to_thread(stack.chatd.stop)
+        await asyncio.to_thread(stack.chatd.start)
+        alice.send_chat(guide, "!help")
+        await alice.expect(message_from(guide), timeout=10, start=answers)
+        await alice.expect_nothing(message_from(resources), wait=1.0, start=answers)
+        assert len([m for m in alice.received[answers:] if message_from(guide)(m)]) == 1  # !help's answer only
+        assert "received messages were not archived" not in stack.chatd.log_file.read_text()
+    finally:
+        await alice.close()
