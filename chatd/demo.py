@@ -7,10 +7,11 @@ import json
 import os
 import secrets
 import signal
+import time
 from pathlib import Path
 
 from chatd.core.model import Role
-from chatd.stack import Chatd, Prosody, build, port_is_free
+from chatd.stack import Chatd, Ejabberd, Prosody, build, group_alive, port_is_free
 from chatd.store import Store
 
 # (user, realm, pseudonym, role)
@@ -52,17 +53,19 @@ async def _add_members(chatd: Chatd, accounts: list[dict[str, str]]) -> None:
         await store.close()
 
 
-def up(run_dir: Path) -> None:
+def up(run_dir: Path, server: str = "prosody") -> None:
     run_dir = run_dir.resolve()
     described = _described(run_dir)
     if described and all(_alive(int(pid)) for pid in described["pids"].values()):  # type: ignore[union-attr]
         print(f"The stack is already running (see {run_dir / 'stack.json'}).")
         return
     if run_dir.exists():
-        for sub in ("prosody", "chatd"):
+        for sub in ("prosody", "ejabberd", "chatd"):
             for path in sorted((run_dir / sub).glob("**/*"), reverse=True):
                 path.unlink() if path.is_file() else path.rmdir()
-    prosody, chatd = build(run_dir, c2s_port=_pick(5222), component_port=_pick(5347), http_port=_pick(8765))
+    prosody, chatd = build(
+        run_dir, c2s_port=_pick(5222), component_port=_pick(5347), http_port=_pick(8765), server=server
+    )
     prosody.start()
     accounts = []
     for user, realm, pseudonym, role in DEMO_ACCOUNTS:
@@ -73,6 +76,7 @@ def up(run_dir: Path) -> None:
     chatd.start()
     assert prosody.process is not None and chatd.process is not None
     description = {
+        "server": server,
         "c2s": {"host": "127.0.0.1", "port": prosody.c2s_port, "tls": "starttls optional (self-signed)"},
         "members_host": prosody.members_host,
         "realms": {
@@ -87,8 +91,8 @@ def up(run_dir: Path) -> None:
         "watch_domain": chatd.watch_domain,
         "http": chatd.http_url,
         "accounts": accounts,
-        "pids": {"prosody": prosody.process.pid, "chatd": chatd.process.pid},
-        "logs": {"prosody": str(prosody.run_dir / "prosody.log"), "chatd": str(chatd.log_file)},
+        "pids": {server: prosody.process.pid, "chatd": chatd.process.pid},
+        "logs": {server: str(_server_log(prosody)), "chatd": str(chatd.log_file)},
     }
     path = run_dir / "stack.json"
     path.write_text(json.dumps(description, indent=2))
@@ -96,12 +100,16 @@ def up(run_dir: Path) -> None:
     _print_how_to_connect(description)
 
 
+def _server_log(server: Prosody | Ejabberd) -> Path:
+    return server.log_file if isinstance(server, Ejabberd) else server.run_dir / "prosody.log"
+
+
 def _print_how_to_connect(d: dict[str, object]) -> None:
     c2s = d["c2s"]
     accounts = d["accounts"]
     realms = d["realms"]
     assert isinstance(c2s, dict) and isinstance(accounts, list) and isinstance(realms, dict)
-    print("chatd stack is up.")
+    print(f"chatd stack is up (on {d.get('server', 'prosody')}).")
     print(f"  XMPP server: {c2s['host']} port {c2s['port']} (plain or STARTTLS with a self-signed certificate)")
     print(f"  Health:      {d['http']}/healthz")
     print("  Demo accounts (log in with any XMPP client):")
@@ -128,7 +136,12 @@ def down(run_dir: Path) -> None:
         return
     for name, pid in described["pids"].items():  # type: ignore[union-attr]
         if _alive(int(pid)):
-            os.kill(int(pid), signal.SIGTERM)
+            # each was started in its own session: the group holds what it started
+            # (ejabberdctl runs the Erlang VM as its child)
+            os.killpg(int(pid), signal.SIGTERM)
+            deadline = time.monotonic() + 20
+            while group_alive(int(pid)) and time.monotonic() < deadline:
+                time.sleep(0.1)
             print(f"stopped {name} (pid {pid})")
     (run_dir / "stack.json").unlink()
 
