@@ -183,4 +183,3 @@ class Ejabberd:
         host = host or self.members_host
         self._ctl_ok("register", user, host, password)
         return f"{user}@{host}"
-

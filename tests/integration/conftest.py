@@ -79,7 +79,7 @@ class Stack:
 
 
 def launch(run_dir: Path, prosody_settings: dict[str, object] | None = None, **chatd_options: object) -> Stack:
-    """Starts the server (settings: its fields, e.g. log_level) and chatd with the test accounts; the caller stops both."""
+    """Starts the server (settings: its fields) and chatd with the test accounts; the caller stops them."""
     options: dict[str, object] = {
         "policy": "tests.support.seam_policy:make",
         "policies_file": "",
