@@ -20,6 +20,12 @@ def xml_text(element: ET.Element) -> str:
     return ET.tostring(element, encoding="unicode")
 
 
+async def test_every_component_stream_of_chatd_is_up_on_the_server(any_stack: Stack) -> None:
+    health = await asyncio.to_thread(any_stack.chatd.health)
+    assert set(health["streams"]) == set(any_stack.chatd.components())
+    assert {stream["state"] for stream in health["streams"].values()} == {"up"}
+
+
 async def test_relay_both_ways_with_pseudonyms_only(any_stack: Stack, connect_any) -> None:
     alice, bob = await connect_any("alice"), await connect_any("bob")
     alice.send_chat(any_stack.pseudonym_jid("bob"), "hello from the other side")
