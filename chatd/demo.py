@@ -134,7 +134,7 @@ def down(run_dir: Path) -> None:
     if not described:
         print("No stack is described in", run_dir / "stack.json")
         return
-    for name, pid in described["pids"].items():  # type: ignore[union-attr]
+    for name, pid in reversed(described["pids"].items()):  # type: ignore[union-attr]  # chatd first, then the server
         if _alive(int(pid)):
             # each was started in its own session: the group holds what it started
             # (ejabberdctl runs the Erlang VM as its child)

@@ -157,11 +157,11 @@ async def test_another_members_pep_cannot_be_read_or_subscribed(any_stack: Stack
     node = "eu.siacs.conversations.axolotl.devicelist"
     published = await own_iq(alice, publish(node, f"<item id='current'>{devices}</item>", "open"), "set")
     assert published.get("type") == "result"  # open to anyone: only the server's isolation keeps other members out
-    alice_account = any_stack.accounts["alice"].jid
+    alice_account, bob_account = any_stack.accounts["alice"].jid, any_stack.accounts["bob"].jid
     start = alice.mark()
     attempts = [
         (f"<pubsub xmlns='{NS_PUBSUB}'><items node='{node}'/></pubsub>", "get"),
-        (f"<pubsub xmlns='{NS_PUBSUB}'><subscribe node='{node}' jid='{any_stack.accounts['bob'].jid}'/></pubsub>", "set"),
+        (f"<pubsub xmlns='{NS_PUBSUB}'><subscribe node='{node}' jid='{bob_account}'/></pubsub>", "set"),
         (f"<query xmlns='{NS_DISCO_INFO}'/>", "get"),
         ("<vCard xmlns='vcard-temp'/>", "get"),
         ("<query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query>", "get"),
@@ -171,7 +171,7 @@ async def test_another_members_pep_cannot_be_read_or_subscribed(any_stack: Stack
         answer = await iq(bob, alice_account, payload, kind)
         assert condition(answer) == "policy-violation", ET.tostring(answer, encoding="unicode")
         assert "4242" not in ET.tostring(answer, encoding="unicode")
-    await alice.expect_nothing(lambda e: (e.get("from") or "").startswith(any_stack.accounts["bob"].jid), start=start)
+    await alice.expect_nothing(lambda e: (e.get("from") or "").startswith(bob_account), start=start)
 
 
 async def test_blocking_and_bookmarks_name_no_one_else(stack: Stack, connect) -> None:
