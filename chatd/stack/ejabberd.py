@@ -38,7 +38,7 @@ class Ejabberd:
     c2s_port: int = 0
     component_port: int = 0
     push_app_servers: tuple[str, ...] = ()  # not offered on ejabberd yet (docs/ejabberd.md)
-    log_level: str = "info"
+    log_level: str = "warning"  # info names each account that logs in, debug prints stanzas; no filter as on Prosody
     c2s_rate: int = 1_000_000  # bytes per second per client connection (shaper)
     c2s_stanza_size_limit: int = 262144
     component_stanza_size_limit: int = 262144
