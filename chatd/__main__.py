@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             from chatd import demo
 
             if args.action == "up":
-                demo.up(args.run_dir, args.server)
+                demo.up(args.run_dir, server=args.server)
             else:
                 getattr(demo, args.action)(args.run_dir)
     except (ConfigError, PolicyLoadError, StoreError, CommandError, VaultError, StackError) as exc:

@@ -1,4 +1,10 @@
-"""`chatd stack up|down|status`: the Quick start stack with demo accounts."""
+"""`chatd stack up|down|status`: the Quick start stack with demo accounts and sign-up pages.
+
+Sign-up in the demo: the registration pages on chatd's HTTP port, activation mail kept as files by a
+local mail sink (chatd/stack/mailsink.py; `status` prints the links) and a demo vault key pair made
+under the run folder, named as such, unless a real public key is configured
+(CHATD_REGISTRATION__VAULT_PUBLIC_KEY, which chatd reads anyway).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,14 @@ import json
 import os
 import secrets
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from chatd.core.model import Role
-from chatd.stack import Chatd, Ejabberd, Prosody, build, group_alive, port_is_free
+from chatd.stack import Chatd, Ejabberd, Prosody, build, free_port, group_alive, port_is_free, spawn, wait_for_port
+from chatd.stack.mailsink import activation_links
 from chatd.store import Store
 
 # (user, realm, pseudonym, role)
@@ -27,8 +36,50 @@ DEMO_ACCOUNTS = [
 ]
 
 
-def _pick(port: int) -> int:
-    return port if port_is_free(port) else 0
+VAULT_KEY_ENV = "CHATD_REGISTRATION__VAULT_PUBLIC_KEY"
+DEMO_KEY_WARNING = (
+    "DEMO VAULT KEY: registration data of this stack is sealed with a key pair made for the demo, private key "
+    "and passphrase lying beside it in {folder}. Never use it for real people's data."
+)
+
+
+def _pick(port: int, fixed_ports: bool = True) -> int:
+    return port if fixed_ports and port_is_free(port) else free_port()
+
+
+def demo_vault_key(folder: Path) -> dict[str, str]:
+    """The demo key pair (made once; its files say DEMO-ONLY), or the configured real public key."""
+    configured = os.environ.get(VAULT_KEY_ENV, "")
+    if configured:
+        return {"public_key": configured, "demo": "no"}
+    from chatd.vault.unseal import generate
+
+    private, public = folder / "DEMO-ONLY-vault-private.pem", folder / "DEMO-ONLY-vault-public.pem"
+    passphrase_file = folder / "DEMO-ONLY-vault-passphrase.txt"
+    if not (private.exists() and public.exists() and passphrase_file.exists()):
+        for path in (private, public, passphrase_file):
+            path.unlink(missing_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o700)
+        passphrase = secrets.token_urlsafe(18)
+        passphrase_file.touch(mode=0o600)
+        passphrase_file.write_text(passphrase + "\n")
+        generate(private, public, passphrase)
+    return {
+        "public_key": str(public),
+        "private_key": str(private),
+        "passphrase_file": str(passphrase_file),
+        "demo": "yes",
+    }
+
+
+def start_mail_sink(folder: Path, port: int) -> subprocess.Popen[bytes]:
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    command = [sys.executable, "-m", "chatd.stack.mailsink", "--port", str(port), "--folder", str(folder)]
+    process = spawn(command, folder / "mailsink.out")
+    wait_for_port(port, 20, process)
+    return process
 
 
 def _alive(pid: int) -> bool:
@@ -53,29 +104,61 @@ async def _add_members(chatd: Chatd, accounts: list[dict[str, str]]) -> None:
         await store.close()
 
 
-def up(run_dir: Path, server: str = "prosody") -> None:
+def up(run_dir: Path, fixed_ports: bool = True, server: str = "prosody") -> None:
+    """Starts the stack; fixed_ports: the usual ports where free (the tests take free ones only).
+
+    server: "prosody" (the default) or "ejabberd" (docs/ejabberd.md; no sign-up pages there yet:
+    chatd creates accounts with prosodyctl).
+    """
     run_dir = run_dir.resolve()
     described = _described(run_dir)
     if described and all(_alive(int(pid)) for pid in described["pids"].values()):  # type: ignore[union-attr]
         print(f"The stack is already running (see {run_dir / 'stack.json'}).")
         return
     if run_dir.exists():
-        for sub in ("prosody", "ejabberd", "chatd"):
+        for sub in ("prosody", "ejabberd", "chatd", "mail"):
             for path in sorted((run_dir / sub).glob("**/*"), reverse=True):
                 path.unlink() if path.is_file() else path.rmdir()
+    http_port, smtp_port = _pick(8765, fixed_ports), _pick(8025, fixed_ports)
+    signup = server == "prosody"
+    vault = demo_vault_key(run_dir / "vault") if signup else {}
+    registration: dict[str, object] = {
+        "public_url": f"http://127.0.0.1:{http_port}",
+        "smtp_port": smtp_port,
+        "sender": "no-reply@localhost",
+        "vault_public_key": vault.get("public_key", ""),
+    }
     prosody, chatd = build(
-        run_dir, c2s_port=_pick(5222), component_port=_pick(5347), http_port=_pick(8765), server=server
+        run_dir,
+        c2s_port=_pick(5222, fixed_ports),
+        component_port=_pick(5347, fixed_ports),
+        http_port=http_port,
+        registration=registration if signup else {},
+        server=server,
     )
-    prosody.start()
-    accounts = []
-    for user, realm, pseudonym, role in DEMO_ACCOUNTS:
-        password = secrets.token_urlsafe(9)
-        jid = prosody.register(user, password)
-        accounts.append({"jid": jid, "password": password, "realm": realm, "pseudonym": pseudonym, "role": role.value})
-    asyncio.run(_add_members(chatd, accounts))
-    chatd.start()
+    mail_sink = start_mail_sink(run_dir / "mail", smtp_port) if signup else None
+    try:
+        prosody.start()
+        accounts = []
+        for user, realm, pseudonym, role in DEMO_ACCOUNTS:
+            password = secrets.token_urlsafe(9)
+            jid = prosody.register(user, password)
+            accounts.append(
+                {"jid": jid, "password": password, "realm": realm, "pseudonym": pseudonym, "role": role.value}
+            )
+        asyncio.run(_add_members(chatd, accounts))
+        chatd.start()
+    except BaseException:  # nothing of a half-started stack keeps running
+        chatd.stop()
+        prosody.stop()
+        if mail_sink is not None:
+            mail_sink.terminate()
+        raise
     assert prosody.process is not None and chatd.process is not None
-    description = {
+    pids = {server: prosody.process.pid, "chatd": chatd.process.pid}
+    if mail_sink is not None:
+        pids["mail sink"] = mail_sink.pid
+    description: dict[str, object] = {
         "server": server,
         "c2s": {"host": "127.0.0.1", "port": prosody.c2s_port, "tls": "starttls optional (self-signed)"},
         "members_host": prosody.members_host,
@@ -91,9 +174,16 @@ def up(run_dir: Path, server: str = "prosody") -> None:
         "watch_domain": chatd.watch_domain,
         "http": chatd.http_url,
         "accounts": accounts,
-        "pids": {server: prosody.process.pid, "chatd": chatd.process.pid},
+        "pids": pids,
         "logs": {server: str(_server_log(prosody)), "chatd": str(chatd.log_file)},
+        "chatd_config": str(chatd.config_file),
     }
+    if mail_sink is not None:
+        description["registration"] = {
+            "signup": f"{chatd.http_url}/register",
+            "mail_folder": str(run_dir / "mail"),
+            "vault": vault,
+        }
     path = run_dir / "stack.json"
     path.write_text(json.dumps(description, indent=2))
     path.chmod(0o600)
@@ -126,7 +216,30 @@ def _print_how_to_connect(d: dict[str, object]) -> None:
     print(f"  Commands: send !help to {en.get('wallguide')}; topics to resources@{en.get('people_domain')}")
     print(f"  Rooms: join general@{en.get('rooms_domain')} (any MUC client)")
     print(f"  Wall Guides: log in as guide-en@localhost and join en-queue@{d['watch_domain']} (send !help there)")
+    if "registration" in d:
+        _print_signup(d)
     print("  Everything is described in .run/stack.json. Stop with: ./stack down")
+
+
+def _print_signup(d: dict[str, object]) -> None:
+    registration = d["registration"]
+    assert isinstance(registration, dict)
+    vault = registration["vault"]
+    print(f"  Sign up:     open {registration['signup']} in a browser; the activation mail is kept (not sent) in")
+    print(f"               {registration['mail_folder']}: `./stack status` prints its link. Open it, choose a")
+    print("               password, then log in with the account the last page shows (m-…@localhost).")
+    if vault["demo"] == "yes":
+        print("  WARNING " + DEMO_KEY_WARNING.format(folder=Path(vault["public_key"]).parent))
+        print(
+            f"               Open a record: chatd vault unseal --config {d['chatd_config']} --member NAME --reason "
+            f"'...' --private-key {vault['private_key']} --passphrase-file {vault['passphrase_file']}"
+        )
+        print(
+            "               Emergency (last login address, Senior Clinicians): chatd vault emergency with the same "
+            "options and --clinician cedar-senior"
+        )
+    else:
+        print(f"  Vault:       registration data is sealed with the configured key {vault['public_key']}")
 
 
 def down(run_dir: Path) -> None:
@@ -134,9 +247,9 @@ def down(run_dir: Path) -> None:
     if not described:
         print("No stack is described in", run_dir / "stack.json")
         return
-    for name, pid in reversed(described["pids"].items()):  # type: ignore[union-attr]  # chatd first, then the server
+    for name, pid in reversed(described["pids"].items()):  # type: ignore[union-attr]  # chatd before the server
         if _alive(int(pid)):
-            # each was started in its own session: the group holds what it started
+            # each was started in its own session: its group holds what it started
             # (ejabberdctl runs the Erlang VM as its child)
             os.killpg(int(pid), signal.SIGTERM)
             deadline = time.monotonic() + 20
@@ -153,6 +266,15 @@ def status(run_dir: Path) -> None:
         return
     for name, pid in described["pids"].items():  # type: ignore[union-attr]
         print(f"{name}: pid {pid} {'running' if _alive(int(pid)) else 'not running'}")
+    registration = described.get("registration")
+    if isinstance(registration, dict):
+        print(f"sign-up page: {registration['signup']}")
+        links = activation_links(Path(registration["mail_folder"]))
+        print(f"activation links in the mail sink ({len(links)}, newest last; each works once):")
+        for link in links:
+            print(f"  {link}")
+        if registration["vault"]["demo"] == "yes":
+            print("WARNING " + DEMO_KEY_WARNING.format(folder=Path(registration["vault"]["public_key"]).parent))
 
 
 __all__ = ["DEMO_ACCOUNTS", "Prosody", "down", "status", "up"]

@@ -20,6 +20,7 @@ from chatd.core.guides import (
     QueueEntry,
     Verb,
     approval,
+    may_see_last_address,
     message_change,
     parse_duration,
 )
@@ -98,6 +99,8 @@ class GuideActions:
             return i18n.text(language, "watch.help")
         if verb in (Verb.CLAIM, Verb.RESOLVE, Verb.ESCALATE):
             return await self._queue_command(guide, command)
+        if verb is Verb.EMERGENCY:
+            await self._emergency(guide, self._target(command.arguments["member"]), command.text)
         if verb in (Verb.HELPFUL, Verb.NOT_HELPFUL):
             return await self._feedback(guide, command)
         if verb is Verb.POST:
@@ -111,6 +114,15 @@ class GuideActions:
             )
         member = self._target(command.arguments.get("member", ""))
         return await self._member_command(guide, member, command)
+
+    async def _emergency(self, guide: Member, member: Member, reason: str) -> None:
+        """The last login address is never shown in chat (chat is logged and archived): a Senior
+        Clinician is pointed to `chatd vault emergency`; anyone else is refused, and that is audited."""
+        if may_see_last_address(guide):
+            raise CommandProblem(i18n.text(self.realm.language, "emergency.chat.use_command", member=member.pseudonym))
+        detail = {"reason": " ".join(reason.split()), "outcome": "refused: not a Senior Clinician"}
+        await self.audit.append(guide.pseudonym, "vault.emergency", member.realm, member.pseudonym, detail)
+        raise CommandProblem(i18n.text(self.realm.language, "emergency.chat.refused"))
 
     def _target(self, pseudonym: str) -> Member:
         member = self.directory.by_pseudonym(self.realm.id, pseudonym)

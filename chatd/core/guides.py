@@ -14,6 +14,7 @@ class Verb(StrEnum):
     CLAIM = "claim"
     RESOLVE = "resolve"
     ESCALATE = "escalate"
+    EMERGENCY = "emergency"  # a member's last login address: Senior Clinicians, by `chatd vault emergency` only
     REMOVE = "remove"
     EDIT = "edit"
     APPROVE = "approve"
@@ -37,6 +38,7 @@ SYNTAX: dict[Verb, tuple[tuple[str, ...], bool]] = {
     Verb.CLAIM: (("entry",), False),
     Verb.RESOLVE: (("entry",), True),
     Verb.ESCALATE: (("entry",), True),
+    Verb.EMERGENCY: (("member",), True),
     Verb.REMOVE: (("message",), True),
     Verb.EDIT: (("message",), True),  # "!edit ID new text -- why"
     Verb.APPROVE: (("message",), True),  # optional edited text: "!approve ID new text -- why"
@@ -144,6 +146,11 @@ def parse_duration(text: str) -> int:
     if not 5 <= seconds <= 30 * 86400:
         raise CommandProblem("a duration is between 5 seconds and 30 days")
     return seconds
+
+
+def may_see_last_address(member: Member) -> bool:
+    """A member's last login address and registration data: Senior Clinicians only, never Wall Guides."""
+    return member.active and member.role is Role.SENIOR_CLINICIAN
 
 
 def is_guide_of(member: Member, realm: str) -> bool:

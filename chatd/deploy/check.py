@@ -126,6 +126,11 @@ def check_registration(config: Config, findings: Findings) -> None:
         load_public_key(registration.vault_public_key)
     except VaultError as exc:
         findings.problem(f"registration: {exc}")
+    if "DEMO-ONLY" in Path(registration.vault_public_key).name:
+        findings.problem(
+            f"registration: {registration.vault_public_key} is the demo stack's vault key (its private key lies "
+            "beside it): make the Senior Clinical team's key with `chatd vault keygen`"
+        )
     if not registration.public_url.startswith("https://"):
         findings.problem(
             f"registration: public_url {registration.public_url} is not https: passwords would cross in clear"

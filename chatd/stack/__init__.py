@@ -19,7 +19,17 @@ from chatd.stack.common import (
     wait_for_port,
 )
 from chatd.stack.ejabberd import Ejabberd
-from chatd.stack.process import SERVERS, Chatd, Realm, build, child_env, default_realms
+from chatd.stack.process import (
+    SERVERS,
+    Chatd,
+    Realm,
+    build,
+    chatd_command,
+    child_env,
+    default_realms,
+    run_cli,
+    spawn,
+)
 from chatd.stack.prosody import Prosody
 
 __all__ = [
@@ -33,6 +43,7 @@ __all__ = [
     "Realm",
     "StackError",
     "build",
+    "chatd_command",
     "child_env",
     "default_realms",
     "free_port",
@@ -40,5 +51,7 @@ __all__ = [
     "make_certificate",
     "port_is_free",
     "render",
+    "run_cli",
+    "spawn",
     "wait_for_port",
 ]

@@ -188,33 +188,16 @@ class Chatd:
         self.config_file.write_text("\n".join(lines) + "\n")
 
     def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "chatd", *args]
+        return chatd_command(*args)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Runs a chatd CLI command against this instance's config."""
-        return subprocess.run(
-            self.command(*args, "--config", str(self.config_file)),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            cwd=REPO,
-            env=child_env(),
-        )
+        return run_cli(*args, "--config", str(self.config_file))
 
     def start(self, timeout: float = 90.0) -> None:  # building the policy engine takes seconds on a busy machine
         if not self.config_file.exists():
             self.write_config()
-        log = open(self.log_file, "ab")  # noqa: SIM115 - the child keeps it
-        self.process = subprocess.Popen(
-            self.command("run", "--config", str(self.config_file)),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=REPO,
-            env=child_env(),
-            start_new_session=True,
-        )
+        self.process = spawn(chatd_command("run", "--config", str(self.config_file)), self.log_file)
         self.wait_healthy(timeout)
 
     def health(self) -> dict[str, object]:
@@ -250,6 +233,31 @@ class Chatd:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+def chatd_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "chatd", *args]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """A chatd CLI command, run from the repository with this Python, its output captured."""
+    return subprocess.run(
+        chatd_command(*args), capture_output=True, text=True, timeout=60, check=False, cwd=REPO, env=child_env()
+    )
+
+
+def spawn(command: list[str], log_file: Path) -> subprocess.Popen[bytes]:
+    """A process of the stack: in its own session, output appended to log_file."""
+    log = open(log_file, "ab")  # noqa: SIM115 - the child keeps it
+    return subprocess.Popen(
+        command,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=REPO,
+        env=child_env(),
+        start_new_session=True,
+    )
 
 
 def child_env() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""`chatd vault keygen|unseal|rotate|audit`: the Senior Clinical team's commands."""
+"""`chatd vault keygen|unseal|emergency|rotate|audit`: the Senior Clinical team's commands."""
 
 from __future__ import annotations
 
@@ -24,6 +24,21 @@ def add_parser(
     unseal.add_argument("--private-key", type=Path, required=True)
     unseal.add_argument("--passphrase-file", type=Path)
     unseal.add_argument("--clinician", help="who opens it (default: the operating-system user)")
+    emergency = with_config(
+        actions.add_parser(
+            "emergency",
+            help="a member's last login time and address with the unsealed records (Senior Clinicians; audited)",
+        )
+    )
+    emergency.add_argument("--member", required=True, help="the member's pseudonym")
+    emergency.add_argument("--realm", help="needed when the pseudonym exists in several realms")
+    emergency.add_argument("--reason", help="why (required in a sentence; kept in the audit trail)")
+    emergency.add_argument("--clinician", required=True, help="your pseudonym: a Senior Clinician's")
+    emergency.add_argument("--private-key", type=Path, required=True)
+    emergency.add_argument("--passphrase-file", type=Path)
+    emergency.add_argument(
+        "--prosody-config", help="default: registration.prosody_config or /etc/prosody/prosody.cfg.lua"
+    )
     rotate = with_config(actions.add_parser("rotate", help="re-wrap every data key for a new public key"))
     rotate.add_argument("--private-key", type=Path, required=True, help="the current private key")
     rotate.add_argument("--passphrase-file", type=Path)

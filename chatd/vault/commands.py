@@ -8,12 +8,18 @@ import getpass
 import time
 from pathlib import Path
 
+from chatd import i18n
 from chatd.config import load_config
+from chatd.core.guides import may_see_last_address
+from chatd.core.model import Member
 from chatd.store import Store
 from chatd.store.audit import AuditLog
-from chatd.store.registration import RegistrationStore
+from chatd.store.registration import RegistrationStore, VaultEntry
+from chatd.vault.lastlog import last_login
 from chatd.vault.seal import VaultError, associated_data, load_public_key
 from chatd.vault.unseal import generate, load_private_key, open_sealed, rewrap
+
+Opened = tuple[VaultEntry, dict[str, object]]
 
 
 def read_passphrase(path: Path | None, confirm: bool = False) -> str:
@@ -33,7 +39,7 @@ def run(args: argparse.Namespace) -> None:
         key = generate(args.private_key, args.public_key, read_passphrase(args.passphrase_file, confirm=True))
         print(f"key {key}: private key in {args.private_key} (keep it off the server), public key in {args.public_key}")
         return
-    asyncio.run({"unseal": unseal, "rotate": rotate, "audit": audit}[args.action](args))
+    asyncio.run({"unseal": unseal, "emergency": emergency, "rotate": rotate, "audit": audit}[args.action](args))
 
 
 async def _open_store(args: argparse.Namespace) -> tuple[Store, RegistrationStore]:
@@ -41,47 +47,108 @@ async def _open_store(args: argparse.Namespace) -> tuple[Store, RegistrationStor
     return store, RegistrationStore(store.db)
 
 
-async def unseal(args: argparse.Namespace) -> None:
-    reason = " ".join(args.reason.split())
+def checked_reason(reason: str | None, language: str = "en") -> str:
+    reason = " ".join((reason or "").split())
     if len(reason) < 10:
-        raise VaultError("give the reason for opening this record in a sentence (--reason)")
+        raise VaultError(i18n.text(language, "emergency.refused.reason"))
+    return reason
+
+
+async def find_member(store: Store, pseudonym: str, realm: str | None) -> Member:
+    found = [m for m in await store.members(realm) if m.pseudonym == pseudonym]
+    if not found:
+        raise VaultError(f"no member {pseudonym}" + (f" in realm {realm}" if realm else ""))
+    if len(found) > 1:
+        raise VaultError(f"{pseudonym} exists in realms {', '.join(m.realm for m in found)}: say which with --realm")
+    return found[0]
+
+
+async def record(args: argparse.Namespace, who: str, action: str, member: Member, reason: str, outcome: str) -> None:
+    """One audit entry: who, which pseudonym, why, what came of it (never what was shown)."""
+    audit_log = await AuditLog.open(load_config(args.config).store.path)
+    try:
+        await audit_log.append(who, action, member.realm, member.pseudonym, {"reason": reason, "outcome": outcome})
+    finally:
+        await audit_log.close()
+
+
+async def open_records(args: argparse.Namespace, vault: RegistrationStore, member: Member) -> list[Opened]:
+    private_key = load_private_key(args.private_key, read_passphrase(args.passphrase_file))
+    entries = await vault.entries_of(member.realm, member.pseudonym)
+    return [(e, open_sealed(private_key, e.sealed, associated_data(e.realm, e.pseudonym, e.kind))) for e in entries]
+
+
+def print_records(opened: list[Opened], language: str = "en") -> None:
+    for entry, fields in opened:
+        sealed_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(entry.created_at))
+        print("\n" + i18n.text(language, "emergency.sealed", kind=entry.kind, time=sealed_at))
+        for name, value in fields.items():
+            print(f"  {name}: {value}")
+
+
+async def unseal(args: argparse.Namespace) -> None:
+    reason = checked_reason(args.reason)
     who = args.clinician or getpass.getuser()
     store, vault = await _open_store(args)
     try:
-        realms = [m.realm for m in await store.members(args.realm) if m.pseudonym == args.member]
-        if not realms:
-            raise VaultError(f"no member {args.member}" + (f" in realm {args.realm}" if args.realm else ""))
-        if len(realms) > 1:
-            raise VaultError(f"{args.member} exists in realms {', '.join(realms)}: say which with --realm")
-        realm = realms[0]
-
-        async def record(outcome: str) -> None:
-            audit_log = await AuditLog.open(load_config(args.config).store.path)
-            try:
-                await audit_log.append(who, "vault.unseal", realm, args.member, {"reason": reason, "outcome": outcome})
-            finally:
-                await audit_log.close()
-
+        member = await find_member(store, args.member, args.realm)
         try:
-            private_key = load_private_key(args.private_key, read_passphrase(args.passphrase_file))
-            entries = await vault.entries_of(realm, args.member)
-            if not entries:
+            opened = await open_records(args, vault, member)
+            if not opened:
                 raise VaultError(f"{args.member} has no sealed record (added by an operator, not registered)")
-            opened = [
-                (e, open_sealed(private_key, e.sealed, associated_data(e.realm, e.pseudonym, e.kind))) for e in entries
-            ]
         except VaultError as exc:
-            await record(f"refused: {exc}")
+            await record(args, who, "vault.unseal", member, reason, f"refused: {exc}")
             raise
-        await record("unsealed")
+        await record(args, who, "vault.unseal", member, reason, "unsealed")
     finally:
         await store.close()
-    print(f"member {args.member} (realm {realm}); opened by {who}; reason recorded in the audit trail")
-    for entry, fields in opened:
-        sealed_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(entry.created_at))
-        print(f"\n[{entry.kind}] sealed {sealed_at}")
-        for name, value in fields.items():
-            print(f"  {name}: {value}")
+    print(f"member {args.member} (realm {member.realm}); opened by {who}; reason recorded in the audit trail")
+    print_records(opened)
+
+
+async def emergency(args: argparse.Namespace) -> None:
+    """A member's last login (time, address) with their unsealed records, for a Senior Clinician only."""
+    config = load_config(args.config)
+    languages = {realm.id: realm.language for realm in config.realms}
+    prosody_config = args.prosody_config or (
+        config.registration.prosody_config if config.registration else "/etc/prosody/prosody.cfg.lua"
+    )
+    store, vault = await _open_store(args)
+    try:
+        member = await find_member(store, args.member, args.realm)
+        clinicians = [m for m in await store.members() if m.pseudonym == args.clinician]
+        senior = next((m for m in clinicians if may_see_last_address(m)), None)
+        language = languages.get((senior or clinicians[0]).realm, "en") if clinicians else ""
+        reason = " ".join((args.reason or "").split())
+        if senior is None:
+            await record(args, args.clinician, "vault.emergency", member, reason, "refused: not a Senior Clinician")
+            shown = [language] if language else list(i18n.LANGUAGES)
+            raise VaultError(
+                " / ".join(i18n.text(lang, "emergency.refused.role", who=args.clinician) for lang in shown)
+            )
+        try:
+            reason = checked_reason(reason, language)
+        except VaultError:
+            await record(args, senior.pseudonym, "vault.emergency", member, reason, "refused: no reason given")
+            raise
+        try:
+            login = last_login(prosody_config, member.account)
+            opened = await open_records(args, vault, member)
+        except VaultError as exc:
+            await record(args, senior.pseudonym, "vault.emergency", member, reason, f"refused: {exc}")
+            raise
+        await record(args, senior.pseudonym, "vault.emergency", member, reason, "shown")
+    finally:
+        await store.close()
+    print(i18n.text(language, "emergency.header", member=member.pseudonym, realm=member.realm, who=senior.pseudonym))
+    if login is None:
+        print(i18n.text(language, "emergency.no_login"))
+    else:
+        address = login.address or i18n.text(language, "emergency.no_address")
+        print(i18n.text(language, "emergency.last_login", time=login.at, address=address))
+    if not opened:
+        print(i18n.text(language, "emergency.no_record"))
+    print_records(opened, language)
 
 
 async def rotate(args: argparse.Namespace) -> None:

@@ -15,7 +15,7 @@ from chatd.core.guides import SYNTAX, GuideCommand, Verb, parse_guide_command
 from chatd.xmpp.ns import NS_COMMANDS, NS_DATA, NS_DISCO_ITEMS
 
 # verbs offered as ad-hoc commands (help and post need a conversation: text commands only)
-OFFERED = tuple(v for v in Verb if v not in (Verb.HELP, Verb.POST))
+OFFERED = tuple(v for v in Verb if v not in (Verb.HELP, Verb.POST, Verb.EMERGENCY))  # emergency: a refusal only
 
 
 def fields_of(verb: Verb) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,34 +60,45 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         mailbox.controller.stop()
 
 
-async def register(site: Site, password: str) -> str:
-    """Goes through the pages like a browser; returns the new account's JID."""
+async def register(
+    signup_url: str, activation_link: Callable[[], Awaitable[str]], password: str, language: str = "en"
+) -> str:
+    """Goes through the pages like a browser, from the sign-up address (the language choice) to the
+    welcome page; activation_link: the link of the mail that arrived. Returns the new account's JID."""
+    origin = signup_url.removesuffix("/register")
     jar = aiohttp.CookieJar(unsafe=True)
-    async with aiohttp.ClientSession(site.chatd.http_url, cookie_jar=jar) as http:
-        async with http.get("/register/en") as response:
+    async with aiohttp.ClientSession(origin, cookie_jar=jar) as http:
+        async with http.get("/register") as response:
+            choice = re.search(f'href="(/register/{language})"', await response.text())
+        assert choice
+        async with http.get(choice[1]) as response:
             csrf = csrf_of(await response.text())
-        async with http.post("/register/en", data={**PERSON, "csrf": csrf}) as response:
+        async with http.post(choice[1], data={**PERSON, "csrf": csrf}) as response:
             assert response.status == 200 and "Check your email" in await response.text()
-        await asyncio.wait_for(site.mailbox.arrived.wait(), 10)
-        link = site.mailbox.link()
-        async with http.get(link.removeprefix(site.chatd.http_url)) as response:
+        link = await activation_link()
+        async with http.get(link.removeprefix(origin)) as response:
             html = await response.text()
         token = re.search(r'name="token" value="([^"]+)"', html)
         assert token
         form = {"csrf": csrf_of(html), "token": token[1], "password": password, "password_again": password}
-        async with http.post("/register/en/activate", data=form) as response:
+        async with http.post(f"{choice[1]}/activate", data=form) as response:
             html = await response.text()
             assert response.status == 200, html
         account = re.search(r'<p class="account">([^<]+)</p>', html)
         assert account
-        async with http.post("/register/en/activate", data=form) as response:
+        async with http.post(f"{choice[1]}/activate", data=form) as response:
             assert response.status == 410  # the link works once
         return account[1]
 
 
+async def mailed_link(site: Site) -> str:
+    await asyncio.wait_for(site.mailbox.arrived.wait(), 10)
+    return site.mailbox.link()
+
+
 async def test_a_registered_person_logs_in_and_chats(site: Site) -> None:
     password = "a long enough password"
-    account = await register(site, password)
+    account = await register(f"{site.chatd.http_url}/register", lambda: mailed_link(site), password)
     port = site.prosody.c2s_port
     newcomer = await Client(account, password, port).connect()
     buddy = await Client(*site.buddy, port).connect()

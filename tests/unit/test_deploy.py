@@ -160,7 +160,14 @@ def test_push_renders_its_servers_and_server_to_server_only_in_production(config
     hosts = parse((tmp_path / "out" / "etc" / "prosody" / "prosody.cfg.lua").read_text())
     assert "s2s" in strings(hosts["*"].settings["modules_disabled"])  # off everywhere ...
     members = hosts[f"VirtualHost {DOMAIN}"].settings
-    assert strings(members["modules_enabled"]) == ["firewall", "chatd_disco", "cloud_notify", "chatd_push", "s2s"]
+    assert strings(members["modules_enabled"]) == [
+        "firewall",
+        "chatd_disco",
+        "cloud_notify",
+        "chatd_push",
+        "lastlog2",
+        "s2s",
+    ]
     assert strings(members["chatd_push_app_servers"]) == [PUSH_SERVER]  # ... but toward these
     assert members["push_notification_with_body"] == "false"
     assert members["push_notification_with_sender"] == "false"
@@ -169,7 +176,13 @@ def test_push_renders_its_servers_and_server_to_server_only_in_production(config
     loopback = parse(Prosody(tmp_path / "t", push_app_servers=("push.localhost",)).config_text())[
         "VirtualHost localhost"
     ]
-    assert strings(loopback.settings["modules_enabled"]) == ["firewall", "chatd_disco", "cloud_notify", "chatd_push"]
+    assert strings(loopback.settings["modules_enabled"]) == [
+        "firewall",
+        "chatd_disco",
+        "cloud_notify",
+        "chatd_push",
+        "lastlog2",
+    ]
 
 
 def test_a_push_app_server_cannot_be_one_of_chatds_domains(config_file: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from chatd import wiring
 from chatd.core import rooms as core_rooms
 from chatd.core.guides import CommandProblem, Verb, parse_guide_command
-from chatd.core.model import Member
+from chatd.core.model import Member, Role, Status
 from chatd.core.pipeline import TextEvent
 from chatd.core.refusal import Refusal
 from chatd.core.rooms import Room, RoomKind
@@ -183,3 +183,20 @@ async def test_a_removed_room_message_is_retracted_for_every_occupant_and_kept_f
     removed = (await runtime.store.conversation("room:en:general"))[-1]
     assert (removed.verdict, removed.body, removed.original) == ("removed", "", "hello all")
     assert [s for s in sent(runtime) if "alex@localhost" in s and "off topic" in s]  # the author is told why
+
+
+async def test_a_guide_asking_for_the_last_address_is_refused_and_audited_a_senior_is_sent_to_the_vault(
+    runtime: Runtime,
+) -> None:
+    actions = service(runtime, [])
+    command = parse_guide_command("!emergency calm-otter not answering since last night")
+    with pytest.raises(CommandProblem, match="only a Senior Clinician"):
+        await actions.execute("en-queue", who(runtime, "amber-guide"), command)
+    [entry] = await runtime.audit.records("vault.emergency")  # type: ignore[attr-defined]
+    assert (entry.actor, entry.target) == ("amber-guide", "calm-otter")
+    assert entry.detail == {"reason": "not answering since last night", "outcome": "refused: not a Senior Clinician"}
+    senior = Member(99, "senior@localhost", "en", "cedar-senior", Role.SENIOR_CLINICIAN, Status.ACTIVE, 0.0)
+    with pytest.raises(CommandProblem, match=r"never shown in chat.*chatd vault emergency --member calm-otter"):
+        await actions.execute("en-queue", senior, command)
+    assert len(await runtime.audit.records("vault.emergency")) == 1  # type: ignore[attr-defined]
+    assert Verb.EMERGENCY not in adhoc.OFFERED
