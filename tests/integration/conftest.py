@@ -160,9 +160,13 @@ def ejabberd_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield running
 
 
-@pytest.fixture(scope="session", params=["prosody", "ejabberd"])
+@pytest.fixture(params=["prosody", "ejabberd"])
 def any_stack(request: pytest.FixtureRequest) -> Stack:
-    """The test runs once on each supported server (the same stacks as `stack` and `ejabberd_stack`)."""
+    """The test runs once on each supported server (the same stacks as `stack` and `ejabberd_stack`).
+
+    Function-scoped on purpose: a session-scoped parameter would make pytest move every such test
+    ahead of the others, and tests of the shared stack would no longer run in their files' order.
+    """
     return request.getfixturevalue("stack" if request.param == "prosody" else "ejabberd_stack")
 
 
