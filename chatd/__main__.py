@@ -18,7 +18,7 @@ from chatd.core.model import Role, Status
 from chatd.core.moderation import Moderation
 from chatd.policy_loader import PolicyLoadError, configured_policy
 from chatd.pseudonyms import CommandError, check_pseudonym
-from chatd.stack import StackError
+from chatd.stack import SERVERS, StackError
 from chatd.store import Store, StoreError
 from chatd.store.audit import AuditLog
 from chatd.vault import cli as vault_cli
@@ -176,11 +176,13 @@ def parser() -> argparse.ArgumentParser:
     rendering.add_argument("--out", type=Path, required=True, help="a new folder; it mirrors the server's file system")
     rendering.add_argument("--chatd-command", default="/opt/chatd/venv/bin/chatd", help="chatd on the server")
     rendering.add_argument("--chatd-config", default="/etc/chatd/chatd.toml", help="chatd's config on the server")
-    stack = commands.add_parser("stack", help="a local Prosody + chatd on loopback")
+    stack = commands.add_parser("stack", help="a local Prosody (or ejabberd) + chatd on loopback")
     stack_actions = stack.add_subparsers(dest="action", required=True)
     for action in ("up", "down", "status"):
         p = stack_actions.add_parser(action)
         p.add_argument("--run-dir", default=".run", type=Path)
+        if action == "up":
+            p.add_argument("--server", choices=SERVERS, default="prosody", help="the XMPP server (default: prosody)")
     return top
 
 
@@ -212,7 +214,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "stack":
             from chatd import demo
 
-            getattr(demo, args.action)(args.run_dir)
+            if args.action == "up":
+                demo.up(args.run_dir, server=args.server)
+            else:
+                getattr(demo, args.action)(args.run_dir)
     except (ConfigError, PolicyLoadError, StoreError, CommandError, VaultError, StackError) as exc:
         print(f"chatd: {exc}", file=sys.stderr)
         return 2

@@ -15,10 +15,11 @@ import secrets
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from chatd.core.model import Role
-from chatd.stack import Chatd, Prosody, build, free_port, port_is_free, spawn, wait_for_port
+from chatd.stack import Chatd, Ejabberd, Prosody, build, free_port, group_alive, port_is_free, spawn, wait_for_port
 from chatd.stack.mailsink import activation_links
 from chatd.store import Store
 
@@ -103,33 +104,39 @@ async def _add_members(chatd: Chatd, accounts: list[dict[str, str]]) -> None:
         await store.close()
 
 
-def up(run_dir: Path, fixed_ports: bool = True) -> None:
-    """Starts the stack; fixed_ports: the usual ports where free (the tests take free ones only)."""
+def up(run_dir: Path, fixed_ports: bool = True, server: str = "prosody") -> None:
+    """Starts the stack; fixed_ports: the usual ports where free (the tests take free ones only).
+
+    server: "prosody" (the default) or "ejabberd" (docs/ejabberd.md; no sign-up pages there yet:
+    chatd creates accounts with prosodyctl).
+    """
     run_dir = run_dir.resolve()
     described = _described(run_dir)
     if described and all(_alive(int(pid)) for pid in described["pids"].values()):  # type: ignore[union-attr]
         print(f"The stack is already running (see {run_dir / 'stack.json'}).")
         return
     if run_dir.exists():
-        for sub in ("prosody", "chatd", "mail"):
+        for sub in ("prosody", "ejabberd", "chatd", "mail"):
             for path in sorted((run_dir / sub).glob("**/*"), reverse=True):
                 path.unlink() if path.is_file() else path.rmdir()
     http_port, smtp_port = _pick(8765, fixed_ports), _pick(8025, fixed_ports)
-    vault = demo_vault_key(run_dir / "vault")
+    signup = server == "prosody"
+    vault = demo_vault_key(run_dir / "vault") if signup else {}
     registration: dict[str, object] = {
         "public_url": f"http://127.0.0.1:{http_port}",
         "smtp_port": smtp_port,
         "sender": "no-reply@localhost",
-        "vault_public_key": vault["public_key"],
+        "vault_public_key": vault.get("public_key", ""),
     }
     prosody, chatd = build(
         run_dir,
         c2s_port=_pick(5222, fixed_ports),
         component_port=_pick(5347, fixed_ports),
         http_port=http_port,
-        registration=registration,
+        registration=registration if signup else {},
+        server=server,
     )
-    mail_sink = start_mail_sink(run_dir / "mail", smtp_port)
+    mail_sink = start_mail_sink(run_dir / "mail", smtp_port) if signup else None
     try:
         prosody.start()
         accounts = []
@@ -144,10 +151,15 @@ def up(run_dir: Path, fixed_ports: bool = True) -> None:
     except BaseException:  # nothing of a half-started stack keeps running
         chatd.stop()
         prosody.stop()
-        mail_sink.terminate()
+        if mail_sink is not None:
+            mail_sink.terminate()
         raise
     assert prosody.process is not None and chatd.process is not None
-    description = {
+    pids = {server: prosody.process.pid, "chatd": chatd.process.pid}
+    if mail_sink is not None:
+        pids["mail sink"] = mail_sink.pid
+    description: dict[str, object] = {
+        "server": server,
         "c2s": {"host": "127.0.0.1", "port": prosody.c2s_port, "tls": "starttls optional (self-signed)"},
         "members_host": prosody.members_host,
         "realms": {
@@ -162,15 +174,24 @@ def up(run_dir: Path, fixed_ports: bool = True) -> None:
         "watch_domain": chatd.watch_domain,
         "http": chatd.http_url,
         "accounts": accounts,
-        "registration": {"signup": f"{chatd.http_url}/register", "mail_folder": str(run_dir / "mail"), "vault": vault},
-        "pids": {"prosody": prosody.process.pid, "chatd": chatd.process.pid, "mail sink": mail_sink.pid},
-        "logs": {"prosody": str(prosody.run_dir / "prosody.log"), "chatd": str(chatd.log_file)},
+        "pids": pids,
+        "logs": {server: str(_server_log(prosody)), "chatd": str(chatd.log_file)},
         "chatd_config": str(chatd.config_file),
     }
+    if mail_sink is not None:
+        description["registration"] = {
+            "signup": f"{chatd.http_url}/register",
+            "mail_folder": str(run_dir / "mail"),
+            "vault": vault,
+        }
     path = run_dir / "stack.json"
     path.write_text(json.dumps(description, indent=2))
     path.chmod(0o600)
     _print_how_to_connect(description)
+
+
+def _server_log(server: Prosody | Ejabberd) -> Path:
+    return server.log_file if isinstance(server, Ejabberd) else server.run_dir / "prosody.log"
 
 
 def _print_how_to_connect(d: dict[str, object]) -> None:
@@ -178,7 +199,7 @@ def _print_how_to_connect(d: dict[str, object]) -> None:
     accounts = d["accounts"]
     realms = d["realms"]
     assert isinstance(c2s, dict) and isinstance(accounts, list) and isinstance(realms, dict)
-    print("chatd stack is up.")
+    print(f"chatd stack is up (on {d.get('server', 'prosody')}).")
     print(f"  XMPP server: {c2s['host']} port {c2s['port']} (plain or STARTTLS with a self-signed certificate)")
     print(f"  Health:      {d['http']}/healthz")
     print("  Demo accounts (log in with any XMPP client):")
@@ -195,7 +216,8 @@ def _print_how_to_connect(d: dict[str, object]) -> None:
     print(f"  Commands: send !help to {en.get('wallguide')}; topics to resources@{en.get('people_domain')}")
     print(f"  Rooms: join general@{en.get('rooms_domain')} (any MUC client)")
     print(f"  Wall Guides: log in as guide-en@localhost and join en-queue@{d['watch_domain']} (send !help there)")
-    _print_signup(d)
+    if "registration" in d:
+        _print_signup(d)
     print("  Everything is described in .run/stack.json. Stop with: ./stack down")
 
 
@@ -225,9 +247,14 @@ def down(run_dir: Path) -> None:
     if not described:
         print("No stack is described in", run_dir / "stack.json")
         return
-    for name, pid in described["pids"].items():  # type: ignore[union-attr]
+    for name, pid in reversed(described["pids"].items()):  # type: ignore[union-attr]  # chatd before the server
         if _alive(int(pid)):
-            os.kill(int(pid), signal.SIGTERM)
+            # each was started in its own session: its group holds what it started
+            # (ejabberdctl runs the Erlang VM as its child)
+            os.killpg(int(pid), signal.SIGTERM)
+            deadline = time.monotonic() + 20
+            while group_alive(int(pid)) and time.monotonic() < deadline:
+                time.sleep(0.1)
             print(f"stopped {name} (pid {pid})")
     (run_dir / "stack.json").unlink()
 

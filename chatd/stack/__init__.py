@@ -1,4 +1,4 @@
-"""Starts and stops a real stack on loopback: Prosody (rendered config) and chatd.
+"""Starts and stops a real stack on loopback: Prosody or ejabberd (rendered config) and chatd.
 
 Used by `chatd stack up|down`, by the integration tests and by the benchmarks, so there
 is one way to render Prosody's config and to run both processes.
@@ -12,19 +12,33 @@ from chatd.stack.common import (
     REPO,
     StackError,
     free_port,
+    group_alive,
     make_certificate,
     port_is_free,
     render,
     wait_for_port,
 )
-from chatd.stack.process import Chatd, Realm, build, chatd_command, child_env, default_realms, run_cli, spawn
+from chatd.stack.ejabberd import Ejabberd
+from chatd.stack.process import (
+    SERVERS,
+    Chatd,
+    Realm,
+    build,
+    chatd_command,
+    child_env,
+    default_realms,
+    run_cli,
+    spawn,
+)
 from chatd.stack.prosody import Prosody
 
 __all__ = [
     "FIREWALL_TEMPLATE",
     "PROSODY_TEMPLATE",
     "REPO",
+    "SERVERS",
     "Chatd",
+    "Ejabberd",
     "Prosody",
     "Realm",
     "StackError",
@@ -33,6 +47,7 @@ __all__ = [
     "child_env",
     "default_realms",
     "free_port",
+    "group_alive",
     "make_certificate",
     "port_is_free",
     "render",

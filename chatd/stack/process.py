@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chatd.stack.common import REPO, StackError, free_port
+from chatd.stack.ejabberd import Ejabberd
 from chatd.stack.prosody import Prosody
+
+SERVERS = ("prosody", "ejabberd")  # Prosody is the embedded default; docs/ejabberd.md
 
 
 @dataclass
@@ -74,10 +77,10 @@ def default_realms(host: str) -> list[Realm]:
 
 @dataclass
 class Chatd:
-    """chatd as its own process, configured to talk to one Prosody."""
+    """chatd as its own process, configured to talk to one XMPP server (Prosody or ejabberd)."""
 
     run_dir: Path
-    prosody: Prosody
+    prosody: Prosody | Ejabberd  # the server, whichever it is (the name predates ejabberd)
     realms: list[Realm]
     watch_domain: str
     watch_secret: str = field(default_factory=lambda: secrets.token_hex(12))
@@ -276,16 +279,29 @@ def build(
     c2s_port: int = 0,
     component_port: int = 0,
     room_settings: dict[str, dict[str, object]] | None = None,
+    server: str = "prosody",
     **chatd_options: object,
-) -> tuple[Prosody, Chatd]:
-    """A Prosody and a chatd wired to each other (not started); room_settings: room id -> extra keys."""
+) -> tuple[Prosody | Ejabberd, Chatd]:
+    """A server and a chatd wired to each other (not started); room_settings: room id -> extra keys.
+
+    server: "prosody" (the default) or "ejabberd".
+    """
+    if server not in SERVERS:
+        raise StackError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
     realms = default_realms(host)
     for realm in realms:
         realm.rooms = [{**room, **(room_settings or {}).get(str(room["id"]), {})} for room in realm.rooms]
-    prosody = Prosody(run_dir / "prosody", members_host=host, c2s_port=c2s_port, component_port=component_port)
+    kind = Ejabberd if server == "ejabberd" else Prosody
+    prosody = kind(run_dir / server, members_host=host, c2s_port=c2s_port, component_port=component_port)
     chatd = Chatd(run_dir / "chatd", prosody, realms, watch_domain=f"watch.{host}", **chatd_options)  # type: ignore[arg-type]
+    if server == "ejabberd":  # one secret for all component streams (chatd/stack/ejabberd.py says why)
+        for realm in realms:
+            realm.people_secret = realm.rooms_secret = chatd.watch_secret
+        chatd.upload_secret = chatd.watch_secret
     prosody.components = chatd.components()
     prosody.realm_domains = tuple(realm.people_domain for realm in realms)
+    if isinstance(prosody, Ejabberd):
+        prosody.rooms_domains = tuple(realm.rooms_domain for realm in realms)
     prosody.write_config()
     chatd.write_config()
     return prosody, chatd

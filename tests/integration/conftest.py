@@ -1,4 +1,4 @@
-"""A real Prosody and a real chatd process on free loopback ports, shared by a test session."""
+"""A real Prosody (or ejabberd) and a real chatd process on free loopback ports, shared by a test session."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from chatd.core.model import Role
-from chatd.stack import REPO, Chatd, Prosody, build
+from chatd.stack import REPO, Chatd, Ejabberd, Prosody, build
 from chatd.store import Store
 from tests.support.client import Client
 from tests.support.nats import NatsServer
@@ -36,6 +36,8 @@ ACCOUNTS: dict[str, tuple[str | None, str, Role]] = {
 }
 
 needs_prosody = pytest.mark.skipif(shutil.which("prosody") is None, reason="prosody is not installed")
+# what each server needs on the machine (ejabberd: its control script and the Erlang compiler for chatd's module)
+SERVER_COMMANDS = {"prosody": ("prosody",), "ejabberd": ("ejabberdctl", "erlc")}
 
 
 @dataclass
@@ -52,9 +54,13 @@ class Account:
 
 @dataclass
 class Stack:
-    prosody: Prosody
+    prosody: Prosody | Ejabberd  # the server, whichever it is (see `server`)
     chatd: Chatd
     accounts: dict[str, Account]
+
+    @property
+    def server(self) -> Prosody | Ejabberd:
+        return self.prosody
 
     @property
     def en(self) -> str:
@@ -73,7 +79,7 @@ class Stack:
 
 
 def launch(run_dir: Path, prosody_settings: dict[str, object] | None = None, **chatd_options: object) -> Stack:
-    """Starts Prosody (settings: its fields, e.g. log_level) and chatd with the test accounts; the caller stops both."""
+    """Starts the server (settings: its fields) and chatd with the test accounts; the caller stops them."""
     options: dict[str, object] = {
         "policy": "tests.support.seam_policy:make",
         "policies_file": "",
@@ -116,9 +122,11 @@ def shut(stack: Stack) -> None:
 
 @contextlib.contextmanager
 def running_stack(tmp_path_factory: pytest.TempPathFactory, name: str, **options: object) -> Iterator[Stack]:
-    """A stack for a fixture: skipped without Prosody, always stopped."""
-    if shutil.which("prosody") is None:
-        pytest.skip("prosody is not installed")
+    """A stack for a fixture (options: launch's; server="ejabberd" for ejabberd): skipped without the server."""
+    server = str(options.get("server", "prosody"))
+    missing = [command for command in SERVER_COMMANDS[server] if shutil.which(command) is None]
+    if missing:
+        pytest.skip(f"{server} is not installed ({', '.join(missing)} not found; apt-get install {server})")
     running = launch(tmp_path_factory.mktemp(name), **options)
     try:
         yield running
@@ -143,6 +151,31 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Prosody + chatd with the keyword test policy (tests/support/seam_policy.py)."""
     with running_stack(tmp_path_factory, "stack") as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def ejabberd_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """ejabberd + chatd with the keyword test policy: the second supported server (docs/ejabberd.md)."""
+    with running_stack(tmp_path_factory, "ejabberd-stack", server="ejabberd") as running:
+        yield running
+
+
+@pytest.fixture(params=["prosody", "ejabberd"])
+def any_stack(request: pytest.FixtureRequest) -> Stack:
+    """The test runs once on each supported server (the same stacks as `stack` and `ejabberd_stack`).
+
+    Function-scoped on purpose: a session-scoped parameter would make pytest move every such test
+    ahead of the others, and tests of the shared stack would no longer run in their files' order.
+    """
+    return request.getfixturevalue("stack" if request.param == "prosody" else "ejabberd_stack")
+
+
+@pytest.fixture
+async def connect_any(any_stack: Stack) -> AsyncIterator[Callable[[str], Awaitable[Client]]]:
+    opened: list[Client] = []
+    yield connector(any_stack, opened)
+    for client in opened:
+        await client.close()
 
 
 @pytest.fixture(scope="session")

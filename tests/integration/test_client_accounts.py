@@ -3,7 +3,8 @@
 Pseudonym addresses publish nothing (OMEMO device lists, avatars, nicknames, vCards get item-not-found
 at once, so clients send in plain text); the embedded Prosody keeps PEP, bookmarks (XEP-0048 in PEP and
 private XML, XEP-0402), the blocking command (XEP-0191) and password change; and none of it lets one
-member's account reach another's (conf/prosody/members-isolation.pfw).
+member's account reach another's (conf/prosody/members-isolation.pfw; on ejabberd
+conf/ejabberd/mod_chatd_isolation.erl: tests on `any_stack` run on both servers).
 """
 
 from __future__ import annotations
@@ -150,17 +151,17 @@ async def test_a_member_changes_the_password_from_the_client(stack: Stack) -> No
 # isolation: none of it opens a path between two members' accounts
 
 
-async def test_another_members_pep_cannot_be_read_or_subscribed(stack: Stack, connect) -> None:
-    alice, bob = await connect("alice"), await connect("bob")
+async def test_another_members_pep_cannot_be_read_or_subscribed(any_stack: Stack, connect_any) -> None:
+    alice, bob = await connect_any("alice"), await connect_any("bob")
     devices = "<list xmlns='eu.siacs.conversations.axolotl'><device id='4242'/></list>"
     node = "eu.siacs.conversations.axolotl.devicelist"
     published = await own_iq(alice, publish(node, f"<item id='current'>{devices}</item>", "open"), "set")
-    assert published.get("type") == "result"  # open to anyone: only the firewall keeps other members out
-    alice_account = stack.accounts["alice"].jid
+    assert published.get("type") == "result"  # open to anyone: only the server's isolation keeps other members out
+    alice_account, bob_account = any_stack.accounts["alice"].jid, any_stack.accounts["bob"].jid
     start = alice.mark()
     attempts = [
         (f"<pubsub xmlns='{NS_PUBSUB}'><items node='{node}'/></pubsub>", "get"),
-        (f"<pubsub xmlns='{NS_PUBSUB}'><subscribe node='{node}' jid='{stack.accounts['bob'].jid}'/></pubsub>", "set"),
+        (f"<pubsub xmlns='{NS_PUBSUB}'><subscribe node='{node}' jid='{bob_account}'/></pubsub>", "set"),
         (f"<query xmlns='{NS_DISCO_INFO}'/>", "get"),
         ("<vCard xmlns='vcard-temp'/>", "get"),
         ("<query xmlns='jabber:iq:private'><storage xmlns='storage:bookmarks'/></query>", "get"),
@@ -170,7 +171,7 @@ async def test_another_members_pep_cannot_be_read_or_subscribed(stack: Stack, co
         answer = await iq(bob, alice_account, payload, kind)
         assert condition(answer) == "policy-violation", ET.tostring(answer, encoding="unicode")
         assert "4242" not in ET.tostring(answer, encoding="unicode")
-    await alice.expect_nothing(lambda e: (e.get("from") or "").startswith(stack.accounts["bob"].jid), start=start)
+    await alice.expect_nothing(lambda e: (e.get("from") or "").startswith(bob_account), start=start)
 
 
 async def test_blocking_and_bookmarks_name_no_one_else(stack: Stack, connect) -> None:

@@ -33,12 +33,12 @@ async def go_sendxmpp(stack: Stack, name: str, *args: str, stdin: str = "") -> t
     return process.returncode or 0, output.decode(errors="replace")
 
 
-async def test_go_sendxmpp_sends_to_a_pseudonym(stack: Stack, connect) -> None:
-    bob = await connect("bob")
-    code, output = await go_sendxmpp(stack, "dan", stack.pseudonym_jid("bob"), stdin="sent by go-sendxmpp\n")
+async def test_go_sendxmpp_sends_to_a_pseudonym(any_stack: Stack, connect_any) -> None:
+    bob = await connect_any("bob")
+    code, output = await go_sendxmpp(any_stack, "dan", any_stack.pseudonym_jid("bob"), stdin="sent by go-sendxmpp\n")
     assert code == 0, output
-    got = await bob.expect(message_from(stack.pseudonym_jid("dan"), "sent by go-sendxmpp"), timeout=10)
-    assert stack.accounts["dan"].jid not in str(got.attrib)
+    got = await bob.expect(message_from(any_stack.pseudonym_jid("dan"), "sent by go-sendxmpp"), timeout=10)
+    assert any_stack.accounts["dan"].jid not in str(got.attrib)
 
 
 async def test_go_sendxmpp_receives_from_a_pseudonym(stack: Stack, connect) -> None:

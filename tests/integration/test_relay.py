@@ -1,4 +1,7 @@
-"""One-on-one chat by pseudonym through a real Prosody and a real chatd process."""
+"""One-on-one chat by pseudonym through a real Prosody and a real chatd process.
+
+Tests on `any_stack` run on each supported server (Prosody and ejabberd, docs/ejabberd.md).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,8 @@ import asyncio
 import xml.etree.ElementTree as ET
 
 from tests.integration.conftest import Stack
-from tests.support.client import body_of, error_from, error_texts, message_from
+from tests.integration.test_client_sources import NS_MAM, mam_results
+from tests.support.client import ask, body_of, error_from, error_texts, message_from
 
 NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
 NS_RECEIPTS = "urn:xmpp:receipts"
@@ -16,17 +20,36 @@ def xml_text(element: ET.Element) -> str:
     return ET.tostring(element, encoding="unicode")
 
 
-async def test_relay_both_ways_with_pseudonyms_only(stack: Stack, connect) -> None:
-    alice, bob = await connect("alice"), await connect("bob")
-    alice.send_chat(stack.pseudonym_jid("bob"), "hello from the other side")
-    got = await bob.expect(message_from(stack.pseudonym_jid("alice"), "hello from the other side"))
-    assert stack.accounts["alice"].jid not in xml_text(got)
+async def test_every_component_stream_of_chatd_is_up_on_the_server(any_stack: Stack) -> None:
+    health = await asyncio.to_thread(any_stack.chatd.health)
+    assert set(health["streams"]) == set(any_stack.chatd.components())
+    assert {stream["state"] for stream in health["streams"].values()} == {"up"}
+
+
+async def test_relay_both_ways_with_pseudonyms_only(any_stack: Stack, connect_any) -> None:
+    alice, bob = await connect_any("alice"), await connect_any("bob")
+    alice.send_chat(any_stack.pseudonym_jid("bob"), "hello from the other side")
+    got = await bob.expect(message_from(any_stack.pseudonym_jid("alice"), "hello from the other side"))
+    assert any_stack.accounts["alice"].jid not in xml_text(got)
     assert "alice" not in xml_text(got)
 
     bob.send_chat(got.get("from") or "", "hi back")
-    reply = await alice.expect(message_from(stack.pseudonym_jid("bob"), "hi back"))
-    assert stack.accounts["bob"].jid not in xml_text(reply)
+    reply = await alice.expect(message_from(any_stack.pseudonym_jid("bob"), "hi back"))
+    assert any_stack.accounts["bob"].jid not in xml_text(reply)
     assert "bob@" not in xml_text(reply)
+
+
+async def test_a_relayed_message_is_in_the_recipients_own_archive(any_stack: Stack, connect_any) -> None:
+    """The server's MAM keeps a member's one-on-one messages (Prosody's mod_mam, ejabberd's mod_mam)."""
+    alice, bob = await connect_any("alice"), await connect_any("bob")
+    alice.send_chat(any_stack.pseudonym_jid("bob"), "kept in the archive")
+    await bob.expect(message_from(any_stack.pseudonym_jid("alice"), "kept in the archive"))
+    start = bob.mark()
+    answer = await ask(bob, any_stack.accounts["bob"].jid, f"<query xmlns='{NS_MAM}' queryid='own'/>", "set")
+    assert answer.get("type") == "result", xml_text(answer)
+    kept = [m for _, m in mam_results(bob, start) if body_of(m) == "kept in the archive"]
+    assert kept and all((m.get("from") or "").startswith(any_stack.pseudonym_jid("alice")) for m in kept)
+    assert all(any_stack.accounts["alice"].jid not in xml_text(m) for m in kept)
 
 
 async def test_chat_states_receipts_and_ids_cross_xhtml_dropped(stack: Stack, connect) -> None:
@@ -73,14 +96,14 @@ async def test_unregistered_account_is_refused(stack: Stack, connect) -> None:
     assert "not registered" in error_texts(error)["en"]
 
 
-async def test_member_to_member_direct_is_bounced_by_prosody(stack: Stack, connect) -> None:
-    alice, bob = await connect("alice"), await connect("bob")
+async def test_member_to_member_direct_is_bounced_by_the_server(any_stack: Stack, connect_any) -> None:
+    alice, bob = await connect_any("alice"), await connect_any("bob")
     mark = bob.mark()
-    sent = alice.send_chat(stack.accounts["bob"].jid, "direct, bypassing chatd")
-    await alice.expect(error_from(stack.accounts["bob"].jid, "policy-violation", stanza_id=sent))
+    sent = alice.send_chat(any_stack.accounts["bob"].jid, "direct, bypassing chatd")
+    await alice.expect(error_from(any_stack.accounts["bob"].jid, "policy-violation", stanza_id=sent))
     await bob.expect_nothing(lambda e: body_of(e) == "direct, bypassing chatd", wait=0.5, start=mark)
     # own-account traffic still passes: a message to one's own bare JID arrives
-    alice.send_chat(stack.accounts["alice"].jid, "note to self")
+    alice.send_chat(any_stack.accounts["alice"].jid, "note to self")
     await alice.expect(lambda e: body_of(e) == "note to self")
 
 

@@ -161,10 +161,10 @@ async def test_self_ping(stack: Stack, connect) -> None:
 # messages, history, archive
 
 
-async def test_groupchat_fanout_with_ids_history_and_mam_paging(stack: Stack, connect) -> None:
-    gina, hank = await connect("gina"), await connect("hank")
-    mst = room_jid(stack, "mst")
-    await join(gina, stack, "mst", "gentle-crane")
+async def test_groupchat_fanout_with_ids_history_and_mam_paging(any_stack: Stack, connect_any) -> None:
+    gina, hank = await connect_any("gina"), await connect_any("hank")
+    mst = room_jid(any_stack, "mst")
+    await join(gina, any_stack, "mst", "gentle-crane")
     bodies = [f"history line {i}" for i in range(5)]
     for body in bodies:
         say(gina, mst, body)
@@ -175,7 +175,7 @@ async def test_groupchat_fanout_with_ids_history_and_mam_paging(stack: Stack, co
     assert occupant_id is not None and occupant_id.get("id")
 
     mark = hank.mark()
-    await join(hank, stack, "mst", "humble-bison", "<history maxstanzas='2'/>")
+    await join(hank, any_stack, "mst", "humble-bison", "<history maxstanzas='2'/>")
     history = [
         e for e in hank.received[mark:] if e.tag == tag("message") and e.find(f"{{{NS_DELAY}}}delay") is not None
     ]
@@ -188,8 +188,8 @@ async def test_groupchat_fanout_with_ids_history_and_mam_paging(stack: Stack, co
     assert live.get("from") == f"{mst}/gentle-crane"
     await gina.close()
 
-    second = await connect("hank")  # a second client of the same member, asking for no history
-    await join(second, stack, "mst", "humble-bison", "<history maxchars='0'/>")
+    second = await connect_any("hank")  # a second client of the same member, asking for no history
+    await join(second, any_stack, "mst", "humble-bison", "<history maxchars='0'/>")
     await second.expect_nothing(message_from(mst, "history line"), wait=0.3)
 
     pages = []

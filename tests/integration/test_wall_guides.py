@@ -1,4 +1,7 @@
-"""The Wall Guides' channel on a real Prosody: shadow rooms, the queue, commands, Ask a Wall Guide."""
+"""The Wall Guides' channel on a real Prosody: shadow rooms, the queue, commands, Ask a Wall Guide.
+
+Tests on `any_stack` run on each supported server (Prosody and ejabberd).
+"""
 
 from __future__ import annotations
 
@@ -28,21 +31,21 @@ def message_id(line: str) -> str:
     return found.group(1)
 
 
-async def test_shadow_room_shows_original_while_recipient_gets_redacted(stack: Stack, connect) -> None:
-    wendy, alice, bob = await connect("wendy"), await connect("alice"), await connect("bob")
-    room = dm_shadow(stack, "alice", "bob")
+async def test_shadow_room_shows_original_while_recipient_gets_redacted(any_stack: Stack, connect_any) -> None:
+    wendy, alice, bob = await connect_any("wendy"), await connect_any("alice"), await connect_any("bob")
+    room = dm_shadow(any_stack, "alice", "bob")
     assert self_presence(await join(wendy, room, "sturdy-owl"))
-    alice.send_chat(stack.pseudonym_jid("bob"), "mail me at SECRET-CODE please")
-    delivered = await bob.expect(message_from(stack.pseudonym_jid("alice"), "mail me at"))
+    alice.send_chat(any_stack.pseudonym_jid("bob"), "mail me at SECRET-CODE please")
+    delivered = await bob.expect(message_from(any_stack.pseudonym_jid("alice"), "mail me at"))
     assert "SECRET-CODE" not in (body_of(delivered) or "")
     mirrored = await wendy.expect(groupchat(room, "mail me at SECRET-CODE please"))
     text = body_of(mirrored) or ""
     assert "redacted" in text and "pii.email" in text and "[email removed]" in text
-    assert stack.accounts["alice"].jid not in ET.tostring(mirrored, encoding="unicode")
+    assert any_stack.accounts["alice"].jid not in ET.tostring(mirrored, encoding="unicode")
 
 
-async def test_members_and_other_realms_cannot_join_shadow_rooms(stack: Stack, connect) -> None:
-    alice, wendy, gaston = await connect("alice"), await connect("wendy"), await connect("gaston")
+async def test_members_and_other_realms_cannot_join_shadow_rooms(any_stack: Stack, connect_any) -> None:
+    alice, wendy, gaston = await connect_any("alice"), await connect_any("wendy"), await connect_any("gaston")
     refused = await join(alice, "en-queue@watch.localhost", "calm-otter")
     assert (
         refused.get("type") == "error"
@@ -50,7 +53,7 @@ async def test_members_and_other_realms_cannot_join_shadow_rooms(stack: Stack, c
     )
     refused = await join(wendy, "fr-queue@watch.localhost", "sturdy-owl")
     assert refused.get("type") == "error"
-    refused = await join(gaston, dm_shadow(stack, "alice", "bob"), "sage-hibou")
+    refused = await join(gaston, dm_shadow(any_stack, "alice", "bob"), "sage-hibou")
     assert refused.get("type") == "error"
     sent = alice.send_chat("en-queue@watch.localhost", "let me see")
     await alice.expect(error_from("en-queue@watch.localhost", "forbidden", stanza_id=sent))
