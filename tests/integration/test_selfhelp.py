@@ -16,7 +16,7 @@ import pytest
 from chatd import i18n
 from chatd.stack import REPO, StackError
 from tests.integration.conftest import Stack, launch, needs_prosody, running_stack, shut
-from tests.support.client import Client, body_of, error_from, message_from
+from tests.support.client import Client, body_of, error_from, error_texts, message_from
 from tests.support.muc import groupchat, join, self_presence
 
 QUEUE = "en-queue@watch.localhost"
@@ -429,3 +429,14 @@ async def test_a_french_member_gets_the_forms_in_french(selfhelp_stack: Stack, c
     answers = {**partial, "too-much": "1", "not-here": "1"}
     done = command_of(await command_iq(gilles, to, "fr-3", "checkin/weekly", submit(answers), session))
     assert "votre score est de 1 sur 15 — une semaine plutôt stable" in note_of(done)
+    unknown = await command_iq(gilles, to, "fr-4", "checkin/nope")
+    assert error_from(to, "item-not-found", kind="iq", stanza_id="fr-4")(unknown)
+    assert error_texts(unknown) == {"fr": "selfhelp n’a pas de commande « checkin/nope »."}
+    session = command_of(await command_iq(gilles, to, "fr-5", "journal")).get("sessionid") or ""
+    mark = gilles.mark()
+    gilles.send_raw(
+        f"<iq type='set' to='{to}' id='fr-6'><command xmlns='{NS_COMMANDS}' node='journal' sessionid='{session}'"
+        " action='cancel'/></iq>"
+    )
+    canceled = command_of(await gilles.expect(lambda e: e.get("id") == "fr-6", start=mark))
+    assert canceled.get("status") == "canceled" and note_of(canceled) == "Annulé : rien n’a été gardé."
