@@ -43,6 +43,7 @@ CHECKIN_ALERT = "risk.checkin"
 CHECKIN_NODE = "checkin/"  # an instrument's ad-hoc command: checkin/<instrument id>
 JOURNAL_NODE = "journal"
 ENTRY_FIELD = "entry"
+BAD_SESSION = f"<bad-sessionid xmlns='{NS_COMMANDS}'/>"
 OPEN_FORMS = 1000  # forms executed and not yet submitted, kept (the oldest dropped beyond)
 
 PrivateAlert = Callable[[Reviewed], Awaitable[None]]
@@ -495,8 +496,11 @@ class SelfHelpBot(Translator):
             self.sessions[session] = (member.id, node)
             stream.send_nowait(st.build_iq_result(element, self._form(member, node, session, instrument)))
             return
-        if self.sessions.get(session) != (member.id, node):
-            raise Refused(Refusal("bad-request", "selfhelp.form_session", kind="modify"))
+        if self.sessions.get(session) != (member.id, node):  # XEP-0050's bad-sessionid, said in the member's words
+            refusal = Refusal("bad-request", "selfhelp.form_session", kind="modify")
+            self.counters.refused += 1
+            st.refuse(stream, element, refusal, self.languages.texts(refusal, member), BAD_SESSION)
+            return
         if query.get("action") == "cancel":
             del self.sessions[session]
             note = self._words(member, [Say("selfhelp.form_canceled")])

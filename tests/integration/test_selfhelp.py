@@ -356,6 +356,8 @@ async def test_a_check_in_as_an_ad_hoc_form_is_scored_and_flagged_like_the_conve
     assert unknown.get("status") == "executing" and "question(s) 5 is not one of the options" in note_of(unknown)
     wrong = await command_iq(hank, to, "f-4", "checkin/weekly", submit({**answers, "not-here": "3"}), "not-a-session")
     assert error_from(to, "bad-request", kind="iq", stanza_id="f-4")(wrong)
+    assert wrong.find(f"{{jabber:client}}error/{{{NS_COMMANDS}}}bad-sessionid") is not None
+    assert error_texts(wrong) == {"en": i18n.text("en", "selfhelp.form_session")}
     await wendy.expect_nothing(groupchat(QUEUE, "humble-bison"), wait=0.5, start=joined)  # nothing scored yet
     assert not rows(stack, "SELECT 1 FROM selfhelp_results WHERE member_id = ?", member_id(stack, "hank"))
 
