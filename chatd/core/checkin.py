@@ -10,7 +10,7 @@ waits in the store until the member resumes it.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from chatd.core.instruments import Band, Flag, Instrument
@@ -129,6 +129,14 @@ def step(instrument: Instrument, progress: Progress, text: str, language: str) -
         last = str(len(instrument.options_of(index)))
         said = (Say("selfhelp.not_an_answer", {"last": last}), question(instrument, progress, language))
         return Step(said, progress, understood=False)
+    return answer(instrument, progress, choice, language)
+
+
+def answer(instrument: Instrument, progress: Progress, choice: int, language: str) -> Step:
+    """The option chosen (its index) for the next item: the next question, or the result after the last one;
+    the flag the answer raised. The conversation (`step`) and the form (one call per item, in order) both
+    come here, so they score and flag alike."""
+    index = len(progress.answers)
     answered = replace(progress, answers=(*progress.answers, choice))
     flag = instrument.flag_for(index, choice)
     raised = Raised(flag, index + 1, choice) if flag is not None else None
@@ -228,3 +236,25 @@ def parse_bot_command(text: str) -> BotCommand | None:
     word = fold(head[0]) if head else ""
     argument = head[1].strip() if len(head) > 1 else ""
     return BotCommand(BOT_COMMANDS.get(word, "unknown"), argument if word in BOT_COMMANDS else word)
+
+
+def form_choices(instrument: Instrument, values: Mapping[str, str]) -> tuple[int, ...] | Say:
+    """The options chosen in a submitted check-in form (field: the item's id, value: the option's number from
+    1), or what is wrong with it: the items left unanswered, else those answered with no such option."""
+    missing = [str(n) for n, item in enumerate(instrument.items, 1) if not values.get(item.id, "").strip()]
+    if missing:
+        return Say("selfhelp.form_missing", {"numbers": ", ".join(missing)})
+    choices = [
+        _option_number(values[item.id], len(instrument.options_of(n))) for n, item in enumerate(instrument.items)
+    ]
+    unknown = [str(n) for n, choice in enumerate(choices, 1) if choice is None]
+    if unknown:
+        return Say("selfhelp.form_unknown", {"numbers": ", ".join(unknown)})
+    return tuple(c for c in choices if c is not None)
+
+
+def _option_number(value: str, count: int) -> int | None:
+    stripped = value.strip()
+    if not stripped.isdigit() or not 1 <= int(stripped) <= count:
+        return None
+    return int(stripped) - 1

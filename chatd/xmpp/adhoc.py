@@ -36,15 +36,29 @@ def guide_commands(domain: str, language: str) -> str:
 
 def form_payload(node: str, title: str, fields: list[tuple[str, str, bool]]) -> str:
     """A command's form: (var, label, required) per text field."""
-    entries = "".join(
-        f"<field var={quoteattr(var)} type='text-single' label={quoteattr(label)}>{'<required/>' if required else ''}"
-        "</field>"
-        for var, label, required in fields
+    entries = "".join(field_xml(var, "text-single", label, required) for var, label, required in fields)
+    return form_xml(node, secrets.token_hex(8), title, entries)
+
+
+def field_xml(var: str, kind: str, label: str, required: bool, options: list[tuple[str, str]] | None = None) -> str:
+    """One XEP-0004 field; `options`: (value, label) per option of a list field."""
+    listed = "".join(
+        f"<option label={quoteattr(text)}><value>{escape(v)}</value></option>" for v, text in options or []
     )
     return (
-        f"<command xmlns='{NS_COMMANDS}' node={quoteattr(node)} sessionid={quoteattr(secrets.token_hex(8))}"
-        f" status='executing'><actions execute='complete'><complete/></actions>"
-        f"<x xmlns='{NS_DATA}' type='form'><title>{escape(title)}</title>{entries}</x></command>"
+        f"<field var={quoteattr(var)} type={quoteattr(kind)} label={quoteattr(label)}>"
+        f"{'<required/>' if required else ''}{listed}</field>"
+    )
+
+
+def form_xml(node: str, session: str, title: str, fields: str, note: str = "", instructions: str = "") -> str:
+    """An executing command's form (fields: field_xml's), with an error note when a submission was refused."""
+    said = f"<note type='error'>{escape(note)}</note>" if note else ""
+    told = f"<instructions>{escape(instructions)}</instructions>" if instructions else ""
+    return (
+        f"<command xmlns='{NS_COMMANDS}' node={quoteattr(node)} sessionid={quoteattr(session)}"
+        f" status='executing'><actions execute='complete'><complete/></actions>{said}"
+        f"<x xmlns='{NS_DATA}' type='form'><title>{escape(title)}</title>{told}{fields}</x></command>"
     )
 
 
@@ -53,11 +67,11 @@ def guide_form(verb: Verb, language: str) -> str:
     return form_payload(verb.value, i18n.text(language, f"adhoc.verb.{verb.value}"), fields)
 
 
-def completed_payload(node: str, session: str, note: str, error: bool = False) -> str:
+def completed_payload(node: str, session: str, note: str, error: bool = False, status: str = "completed") -> str:
     kind = "error" if error else "info"
     return (
         f"<command xmlns='{NS_COMMANDS}' node={quoteattr(node)} sessionid={quoteattr(session)}"
-        f" status='completed'><note type='{kind}'>{escape(note)}</note></command>"
+        f" status={quoteattr(status)}><note type='{kind}'>{escape(note)}</note></command>"
     )
 
 
@@ -68,8 +82,8 @@ def submitted(command: ET.Element) -> dict[str, str] | None:
         return None
     values = {}
     for entry in form.findall(f"{{{NS_DATA}}}field"):
-        value = entry.find(f"{{{NS_DATA}}}value")
-        values[entry.get("var", "")] = (value.text or "").strip() if value is not None else ""
+        lines = [(value.text or "") for value in entry.findall(f"{{{NS_DATA}}}value")]  # text-multi: one a line
+        values[entry.get("var", "")] = "\n".join(lines).strip()
     return values
 
 

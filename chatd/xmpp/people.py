@@ -218,6 +218,11 @@ class PeopleDomain(ServiceAddresses):
             raise Refused(Refusal("item-not-found", "error.unknown_pseudonym", params={"name": local}))
         if local == GUIDE and query is not None and self._report_command(stream, element, member, query):
             return
+        if local == SELFHELP and self.selfhelp is not None and query is not None:
+            job = self.selfhelp.on_command(stream, element, member, query)
+            if job is not None:
+                self._serve(stream, element, member, job)
+                return
         if local and discovery.is_profile_request(query):
             raise Refused(discovery.NOTHING_PUBLISHED)
         if element.get("type") == "get" and ns == NS_PING:
@@ -257,7 +262,8 @@ class PeopleDomain(ServiceAddresses):
         if local == RESOURCES:
             return st.disco_info([("client", "bot", "Resources")], PSEUDONYM_FEATURES)
         if local == SELFHELP:
-            return st.disco_info([("client", "bot", i18n.text(language, "selfhelp.name"))], PSEUDONYM_FEATURES)
+            name = i18n.text(language, "selfhelp.name")
+            return st.disco_info([("client", "bot", name)], [*PSEUDONYM_FEATURES, NS_COMMANDS])
         return st.disco_info([("account", "registered", local)], PSEUDONYM_FEATURES)
 
     # the welcome: a session's first service discovery (every client asks the server for its services at

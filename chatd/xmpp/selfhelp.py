@@ -10,7 +10,9 @@ the guides with the text; nothing else does). Logs name no answer, entry or text
 from __future__ import annotations
 
 import logging
+import secrets
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 
@@ -21,12 +23,14 @@ from chatd.core.instruments import Instrument, Instruments
 from chatd.core.message import ChatMessage
 from chatd.core.model import Member, Realm
 from chatd.core.pipeline import TextEvent
-from chatd.core.refusal import Refusal
+from chatd.core.refusal import Refusal, Refused
 from chatd.core.shadow import Reviewed
 from chatd.executor import Reply
 from chatd.ports import Send
 from chatd.store.selfhelp import Entry, Score, SelfHelpStore
+from chatd.xmpp import adhoc
 from chatd.xmpp import stanza as st
+from chatd.xmpp.ns import NS_COMMANDS, NS_DISCO_ITEMS
 from chatd.xmpp.ports import DomainPorts, Translator
 from chatd.xmpp.stream import ComponentStream
 from policies import Action, Alert, Conversation, Field, Verdict
@@ -36,6 +40,11 @@ log = logging.getLogger("chatd.selfhelp")
 SELFHELP = "selfhelp"
 HISTORY_SHOWN = 12  # the latest check-ins a history shows, per instrument
 CHECKIN_ALERT = "risk.checkin"
+CHECKIN_NODE = "checkin/"  # an instrument's ad-hoc command: checkin/<instrument id>
+JOURNAL_NODE = "journal"
+ENTRY_FIELD = "entry"
+BAD_SESSION = f"<bad-sessionid xmlns='{NS_COMMANDS}'/>"
+OPEN_FORMS = 1000  # forms executed and not yet submitted, kept (the oldest dropped beyond)
 
 PrivateAlert = Callable[[Reviewed], Awaitable[None]]
 
@@ -63,6 +72,7 @@ class SelfHelpBot(Translator):
         self.instruments = instruments
         self.alert = alert
         self.kept = SelfHelpStore(self.store.db)
+        self.sessions: dict[str, tuple[int, str]] = {}  # an open form's session: (member id, command node)
 
     async def handle(self, stream: ComponentStream, member: Member, message: ChatMessage) -> None:
         """A member's message to selfhelp@ (in the member's queue: one at a time, in order)."""
@@ -129,8 +139,15 @@ class SelfHelpBot(Translator):
     async def _step(
         self, stream: ComponentStream, member: Member, step: Step, instrument: Instrument, text: str | None = None
     ) -> None:
+        await self.kept.keep_checkin(member.id, step.progress, self.clock())
+        said = await self._apply(member, step, instrument)
+        if step.result is None and not step.understood and text is not None:  # not an answer: read for risk
+            await self._review(member, text, None, kept=False)
+        await self._say(stream, member, said)
+
+    async def _apply(self, member: Member, step: Step, instrument: Instrument) -> list[Say]:
+        """An answered step's flag (a risk alert to the guides) and result (kept): what the bot says."""
         now, language = self.clock(), self.languages.of(member)
-        await self.kept.keep_checkin(member.id, step.progress, now)
         if step.raised is not None:
             raised = step.raised
             log.info("a check-in answer raised a flag (severity %d)", raised.flag.severity)
@@ -156,9 +173,7 @@ class SelfHelpBot(Translator):
                 member.id, Score(result.instrument, result.version, result.answers, result.score, band, now)
             )
             said += self._resources(result.band.resources, language)
-        elif not step.understood and text is not None:  # not an answer: read for risk like any text here
-            await self._review(member, text, None, kept=False)
-        await self._say(stream, member, said)
+        return said
 
     def _resources(self, topics: Sequence[str], language: str) -> list[Say]:
         lines = [line for topic in topics for line in self.resources.for_topic(topic, language)]
@@ -195,6 +210,11 @@ class SelfHelpBot(Translator):
     # the journal
 
     async def _journal(self, stream: ComponentStream, member: Member, text: str, client_id: str | None) -> None:
+        await self._say(stream, member, await self._journal_entry(member, text, client_id))
+
+    async def _journal_entry(
+        self, member: Member, text: str, client_id: str | None, again: str = "selfhelp.journal_again"
+    ) -> list[Say]:
         """Told first (once): an entry is private, except one that raises a risk alert, which the guides see."""
         first = await self.kept.claim_told(member.id, self.clock())
         said = [Say("selfhelp.journal_told")] if first else []
@@ -202,11 +222,11 @@ class SelfHelpBot(Translator):
             said.append(Say("selfhelp.journal_how"))
         elif first:  # not kept before the member knew: reviewed for risk all the same
             await self._review(member, text, client_id, kept=False)
-            said.append(Say("selfhelp.journal_again"))
+            said.append(Say(again))
         else:
             number = await self._review(member, text, client_id, kept=True)
             said.append(Say("selfhelp.journal_kept", {"number": str(number), "date": day(self.clock())}))
-        await self._say(stream, member, said)
+        return said
 
     async def _entries(self, member: Member, name: str, argument: str) -> list[Say]:
         entries = await self.kept.entries(member.id)
@@ -439,16 +459,115 @@ class SelfHelpBot(Translator):
             f"{n + 1}. {checkin.option_label(instrument, n, choice, language)}" for n, choice in enumerate(answers)
         )
 
+    # ad-hoc commands (XEP-0050): each check-in, and a journal entry, as a XEP-0004 form
+
+    def on_command(
+        self, stream: ComponentStream, element: ET.Element, member: Member, query: ET.Element
+    ) -> Callable[[], Awaitable[None]] | None:
+        """The job answering an iq about selfhelp@'s commands (their list, a form, a submitted form); None for
+        any other iq. A Refused raised by the job answers the iq with that error."""
+        if query.tag == f"{{{NS_DISCO_ITEMS}}}query" and query.get("node") == NS_COMMANDS:
+            language = self.languages.of(member)
+            nodes = [(f"{CHECKIN_NODE}{i.id}", i.title(language)) for i in self.instruments.all]
+            listed = adhoc.command_items(
+                self.address, [*nodes, (JOURNAL_NODE, i18n.text(language, "selfhelp.form_journal"))]
+            )
+
+            async def answer() -> None:
+                stream.send_nowait(st.build_iq_result(element, listed))
+
+            return answer
+        if query.tag != f"{{{NS_COMMANDS}}}command" or element.get("type") != "set":
+            return None
+        return partial(self._command_iq, stream, element, member, query)
+
+    async def _command_iq(
+        self, stream: ComponentStream, element: ET.Element, member: Member, query: ET.Element
+    ) -> None:
+        node, session = query.get("node", ""), query.get("sessionid", "")
+        wanted = node.removeprefix(CHECKIN_NODE) if node.startswith(CHECKIN_NODE) else None
+        instrument = self.instruments.get(wanted) if wanted is not None else None
+        if instrument is None and node != JOURNAL_NODE:
+            raise Refused(Refusal("item-not-found", "selfhelp.form_no_command", params={"name": node}))
+        if not session:  # a new command: its empty form
+            session = secrets.token_hex(8)
+            if len(self.sessions) >= OPEN_FORMS:
+                del self.sessions[next(iter(self.sessions))]  # the oldest form left open
+            self.sessions[session] = (member.id, node)
+            stream.send_nowait(st.build_iq_result(element, self._form(member, node, session, instrument)))
+            return
+        if self.sessions.get(session) != (member.id, node):  # XEP-0050's bad-sessionid, said in the member's words
+            refusal = Refusal("bad-request", "selfhelp.form_session", kind="modify")
+            self.counters.refused += 1
+            st.refuse(stream, element, refusal, self.languages.texts(refusal, member), BAD_SESSION)
+            return
+        if query.get("action") == "cancel":
+            del self.sessions[session]
+            note = self._words(member, [Say("selfhelp.form_canceled")])
+            stream.send_nowait(
+                st.build_iq_result(element, adhoc.completed_payload(node, session, note, status="canceled"))
+            )
+            return
+        values = adhoc.submitted(query) or {}
+        if instrument is not None:
+            chosen = checkin.form_choices(instrument, values)
+            if isinstance(chosen, Say):  # the form again, saying what to fix
+                form = self._form(member, node, session, instrument, self._words(member, [chosen]))
+                stream.send_nowait(st.build_iq_result(element, form))
+                return
+            said = await self._checkin_by_form(member, instrument, chosen)
+        else:
+            entry = values.get(ENTRY_FIELD, "")
+            if not entry:
+                form = self._form(member, node, session, None, self._words(member, [Say("selfhelp.form_no_entry")]))
+                stream.send_nowait(st.build_iq_result(element, form))
+                return
+            said = await self._journal_entry(member, entry, None, "selfhelp.form_journal_again")
+        del self.sessions[session]
+        stream.send_nowait(
+            st.build_iq_result(element, adhoc.completed_payload(node, session, self._words(member, said)))
+        )
+
+    async def _checkin_by_form(self, member: Member, instrument: Instrument, choices: Sequence[int]) -> list[Say]:
+        """A whole check-in at once: each answer as the conversation takes it (same flags, alerts, score, words);
+        the member's open conversation check-in, if any, is left as it was."""
+        language, progress, said = self.languages.of(member), checkin.Progress(instrument.id), list[Say]()
+        for choice in choices:
+            step = checkin.answer(instrument, progress, choice, language)
+            said = await self._apply(member, step, instrument)
+            progress = step.progress or progress
+        return said
+
+    def _form(self, member: Member, node: str, session: str, instrument: Instrument | None, note: str = "") -> str:
+        language = self.languages.of(member)
+        if instrument is None:
+            label = i18n.text(language, "selfhelp.form_entry")
+            fields = adhoc.field_xml(ENTRY_FIELD, "text-multi", label, True)
+            return adhoc.form_xml(node, session, i18n.text(language, "selfhelp.form_journal"), fields, note)
+        fields = "".join(
+            adhoc.field_xml(
+                item.id,
+                "list-single",
+                f"{n}. {item.text(language)}",
+                True,
+                [(str(k), o.label(language)) for k, o in enumerate(instrument.options_of(n - 1), 1)],
+            )
+            for n, item in enumerate(instrument.items, 1)
+        )
+        return adhoc.form_xml(node, session, instrument.title(language), fields, note, instrument.intro(language))
+
     # words
 
     def _names(self, language: str) -> dict[str, str]:
         names = ", ".join(f"{i.id} ({i.title(language)})" for i in self.instruments.all)
         return {"instruments": names or "-", "guide": self.realm.guide_jid}
 
-    async def _say(self, stream: ComponentStream, member: Member, said: Sequence[Say]) -> None:
+    def _words(self, member: Member, said: Sequence[Say]) -> str:
         language = self.languages.of(member)
-        body = "\n\n".join(i18n.text(language, s.key, **s.params) for s in said)
-        await stream.send(st.build_chat(self.address, member.account, body))
+        return "\n\n".join(i18n.text(language, s.key, **s.params) for s in said)
+
+    async def _say(self, stream: ComponentStream, member: Member, said: Sequence[Say]) -> None:
+        await stream.send(st.build_chat(self.address, member.account, self._words(member, said)))
         self.counters.stanzas_out += 1
 
 

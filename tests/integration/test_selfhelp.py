@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from chatd import i18n
 from chatd.stack import REPO, StackError
 from tests.integration.conftest import Stack, launch, needs_prosody, running_stack, shut
-from tests.support.client import Client, body_of, message_from
+from tests.support.client import Client, body_of, error_from, error_texts, message_from
 from tests.support.muc import groupchat, join, self_presence
 
 QUEUE = "en-queue@watch.localhost"
@@ -272,3 +273,172 @@ def test_a_malformed_instrument_file_stops_the_start_naming_file_and_line(tmp_pa
         shut(stack)  # not reached: the start fails
     log = (tmp_path / "run" / "chatd" / "chatd.log").read_text(encoding="utf-8")
     assert f"chatd: selfhelp: {broken}:{line}: options.2.score: Input should be a valid integer" in log
+
+
+NS_COMMANDS = "http://jabber.org/protocol/commands"
+NS_DATA = "jabber:x:data"
+
+
+async def command_iq(client: Client, to: str, iq_id: str, node: str, inner: str = "", session: str = "") -> ET.Element:
+    """Sends a XEP-0050 command iq to selfhelp@ and waits for its answer (a result or an error)."""
+    mark = client.mark()
+    sessionid = f" sessionid='{session}'" if session else ""
+    client.send_raw(
+        f"<iq type='set' to='{to}' id='{iq_id}'><command xmlns='{NS_COMMANDS}' node='{node}'{sessionid}"
+        f" action='{'execute' if not session else 'complete'}'>{inner}</command></iq>"
+    )
+    return await client.expect(lambda e: e.get("id") == iq_id, start=mark)
+
+
+def submit(values: dict[str, str]) -> str:
+    fields = "".join(
+        f"<field var='{var}'>{''.join(f'<value>{line}</value>' for line in value.splitlines())}</field>"
+        for var, value in values.items()
+    )
+    return f"<x xmlns='{NS_DATA}' type='submit'>{fields}</x>"
+
+
+def command_of(answer: ET.Element) -> ET.Element:
+    command = answer.find(f"{{{NS_COMMANDS}}}command")
+    assert answer.get("type") == "result" and command is not None, ET.tostring(answer, encoding="unicode")
+    return command
+
+
+def note_of(command: ET.Element) -> str:
+    note = command.find(f"{{{NS_COMMANDS}}}note")
+    return (note.text or "") if note is not None else ""
+
+
+async def commands_listed(client: Client, to: str) -> dict[str, str]:
+    mark = client.mark()
+    client.send_raw(
+        f"<iq type='get' to='{to}' id='list-1'>"
+        f"<query xmlns='http://jabber.org/protocol/disco#items' node='{NS_COMMANDS}'/></iq>"
+    )
+    listing = await client.expect(lambda e: e.get("id") == "list-1", start=mark)
+    items = listing.iter("{http://jabber.org/protocol/disco#items}item")
+    return {i.get("node") or "": i.get("name") or "" for i in items}
+
+
+async def guide_and_hank(stack: Stack, connect_to) -> tuple[Client, int, Client]:
+    """A Wall Guide in the queue (and where what she receives after joining begins), and hank, who uses forms."""
+    wendy, joined = await guide_in_queue(stack, connect_to)
+    return wendy, joined, await connect_to(stack, "hank")
+
+
+async def test_a_check_in_as_an_ad_hoc_form_is_scored_and_flagged_like_the_conversation(
+    selfhelp_stack: Stack, connect_to
+) -> None:
+    stack = selfhelp_stack
+    wendy, joined, hank = await guide_and_hank(stack, connect_to)
+    to = bot(stack)
+    assert await commands_listed(hank, to) == {
+        "checkin/weekly": "Weekly well-being check-in",
+        "journal": "Journal entry",
+    }
+
+    command = command_of(await command_iq(hank, to, "f-1", "checkin/weekly"))
+    assert command.get("status") == "executing"
+    fields = list(command.iter(f"{{{NS_DATA}}}field"))
+    assert [f.get("var") for f in fields] == ["low", "rest", "apart", "too-much", "not-here"]
+    assert all(f.get("type") == "list-single" and f.find(f"{{{NS_DATA}}}required") is not None for f in fields)
+    assert fields[0].get("label") == "1. In the past week, I felt low or flat for much of the day."
+    options = [(o.get("label"), o.findtext(f"{{{NS_DATA}}}value")) for o in fields[0].iter(f"{{{NS_DATA}}}option")]
+    assert options == [("Not at all", "1"), ("A day or two", "2"), ("Several days", "3"), ("Most days", "4")]
+    session = command.get("sessionid") or ""
+
+    answers = {"low": "4", "rest": "4", "apart": "2", "too-much": "2"}
+    missing = command_of(await command_iq(hank, to, "f-2", "checkin/weekly", submit(answers), session))
+    assert missing.get("status") == "executing" and "question(s) 5 have no answer yet" in note_of(missing)
+    unknown = command_of(
+        await command_iq(hank, to, "f-3", "checkin/weekly", submit({**answers, "not-here": "9"}), session)
+    )
+    assert unknown.get("status") == "executing" and "question(s) 5 is not one of the options" in note_of(unknown)
+    wrong = await command_iq(hank, to, "f-4", "checkin/weekly", submit({**answers, "not-here": "3"}), "not-a-session")
+    assert error_from(to, "bad-request", kind="iq", stanza_id="f-4")(wrong)
+    assert wrong.find(f"{{jabber:client}}error/{{{NS_COMMANDS}}}bad-sessionid") is not None
+    assert error_texts(wrong) == {"en": i18n.text("en", "selfhelp.form_session")}
+    await wendy.expect_nothing(groupchat(QUEUE, "humble-bison"), wait=0.5, start=joined)  # nothing scored yet
+    assert not rows(stack, "SELECT 1 FROM selfhelp_results WHERE member_id = ?", member_id(stack, "hank"))
+
+    done = command_of(
+        await command_iq(hank, to, "f-5", "checkin/weekly", submit({**answers, "not-here": "3"}), session)
+    )
+    result = note_of(done)
+    assert done.get("status") == "completed"
+    assert "your score is 10 out of 15 — a hard week" in result  # 3 + 3 + 1 + 1 + 2, as the conversation scores
+    assert (
+        "You do not have to carry it alone" in result and "What it does not mean: It is not a clinical test" in result
+    )
+    assert "988" in result  # the band's resources
+    assert rows(stack, "SELECT score, answers FROM selfhelp_results WHERE member_id = ?", member_id(stack, "hank")) == [
+        (10, "[3, 3, 1, 1, 2]")
+    ]
+    line = body_of(await wendy.expect(groupchat(QUEUE, "risk.checkin · humble-bison"), start=joined)) or ""
+    assert "[severity 3]" in line and "question 5" in line and "«Several days»" in line
+    again = await command_iq(hank, to, "f-6", "checkin/weekly", submit({**answers, "not-here": "1"}), session)
+    assert error_from(to, "bad-request", kind="iq", stanza_id="f-6")(again)  # a completed form is closed
+
+
+async def test_a_journal_entry_as_an_ad_hoc_form_keeps_the_privacy_notice_rule(
+    selfhelp_stack: Stack, connect_to
+) -> None:
+    stack = selfhelp_stack
+    wendy, joined, hank = await guide_and_hank(stack, connect_to)
+    to = bot(stack)
+    command = command_of(await command_iq(hank, to, "j-1", "journal"))
+    (entry,) = list(command.iter(f"{{{NS_DATA}}}field"))
+    assert (entry.get("var"), entry.get("type"), entry.get("label")) == ("entry", "text-multi", "Your entry")
+    session = command.get("sessionid") or ""
+    empty = command_of(await command_iq(hank, to, "j-2", "journal", submit({}), session))
+    assert empty.get("status") == "executing" and "The entry is empty" in note_of(empty)
+    told = note_of(command_of(await command_iq(hank, to, "j-3", "journal", submit({"entry": "Baked bread"}), session)))
+    assert told.startswith(i18n.text("en", "selfhelp.journal_told")) and "send the journal form again" in told
+    assert not rows(stack, "SELECT 1 FROM journal_entries WHERE member_id = ?", member_id(stack, "hank"))
+
+    session = command_of(await command_iq(hank, to, "j-4", "journal")).get("sessionid") or ""
+    written = "Baked bread\nthe kitchen smelled good"
+    kept = note_of(command_of(await command_iq(hank, to, "j-5", "journal", submit({"entry": written}), session)))
+    assert kept.startswith("Kept as entry 1") and "Before your first entry" not in kept
+    assert (await ask(hank, to, "!read 1", "Entry 1")).endswith(written)  # kept as written, lines and all
+    assert rows(stack, "SELECT text FROM journal_entries WHERE member_id = ?", member_id(stack, "hank")) == [(written,)]
+    session = command_of(await command_iq(hank, to, "j-6", "journal")).get("sessionid") or ""
+    risky = note_of(
+        command_of(await command_iq(hank, to, "j-7", "journal", submit({"entry": f"{RISKY} and I am scared"}), session))
+    )
+    assert risky.startswith("Kept as entry 2")
+    alert = body_of(await wendy.expect(groupchat(QUEUE, "risk.means · humble-bison"), start=joined)) or ""
+    assert f"«{RISKY} and I am scared»" in alert and "Baked bread" not in alert
+
+
+async def test_a_french_member_gets_the_forms_in_french(selfhelp_stack: Stack, connect_to) -> None:
+    stack = selfhelp_stack
+    gilles = await connect_to(stack, "gilles")
+    to = bot(stack, "fr")
+    assert await commands_listed(gilles, to) == {
+        "checkin/weekly": "Bilan bien-être de la semaine",
+        "journal": "Entrée de journal",
+    }
+    command = command_of(await command_iq(gilles, to, "fr-1", "checkin/weekly"))
+    fields = list(command.iter(f"{{{NS_DATA}}}field"))
+    assert fields[1].get("label") == "2. Cette semaine, j’ai eu du mal à décrocher et à me reposer."
+    labels = [o.get("label") for o in fields[1].iter(f"{{{NS_DATA}}}option")]
+    assert labels == ["Pas du tout", "Un jour ou deux", "Plusieurs jours", "La plupart des jours"]
+    session = command.get("sessionid") or ""
+    partial = {"low": "1", "rest": "2", "apart": "1"}
+    missing = command_of(await command_iq(gilles, to, "fr-2", "checkin/weekly", submit(partial), session))
+    assert "la ou les questions 4, 5 n’ont pas encore de réponse" in note_of(missing)
+    answers = {**partial, "too-much": "1", "not-here": "1"}
+    done = command_of(await command_iq(gilles, to, "fr-3", "checkin/weekly", submit(answers), session))
+    assert "votre score est de 1 sur 15 — une semaine plutôt stable" in note_of(done)
+    unknown = await command_iq(gilles, to, "fr-4", "checkin/nope")
+    assert error_from(to, "item-not-found", kind="iq", stanza_id="fr-4")(unknown)
+    assert error_texts(unknown) == {"fr": "selfhelp n’a pas de commande « checkin/nope »."}
+    session = command_of(await command_iq(gilles, to, "fr-5", "journal")).get("sessionid") or ""
+    mark = gilles.mark()
+    gilles.send_raw(
+        f"<iq type='set' to='{to}' id='fr-6'><command xmlns='{NS_COMMANDS}' node='journal' sessionid='{session}'"
+        " action='cancel'/></iq>"
+    )
+    canceled = command_of(await gilles.expect(lambda e: e.get("id") == "fr-6", start=mark))
+    assert canceled.get("status") == "canceled" and note_of(canceled) == "Annulé : rien n’a été gardé."

@@ -85,6 +85,30 @@ def test_a_check_in_asks_one_question_at_a_time_and_scores_at_the_end() -> None:
     assert done.said[0].key == "selfhelp.result" and done.said[0].params["band"] == "some strain"
 
 
+def test_a_submitted_form_gives_the_choices_or_what_to_fix() -> None:
+    values = {"low": "1", "rest": "3", "apart": "4", "too-much": "1", "not-here": " 2 "}
+    assert checkin.form_choices(WEEKLY, values) == (0, 2, 3, 0, 1)
+    missing = checkin.form_choices(WEEKLY, {**values, "rest": "", "not-here": "  "})
+    assert missing == checkin.Say("selfhelp.form_missing", {"numbers": "2, 5"})
+    assert checkin.form_choices(WEEKLY, {k: v for k, v in values.items() if k != "low"}) == checkin.Say(
+        "selfhelp.form_missing", {"numbers": "1"}
+    )
+    for wrong in ("0", "5", "-1", "two", "1.5"):
+        unknown = checkin.form_choices(WEEKLY, {**values, "apart": wrong})
+        assert unknown == checkin.Say("selfhelp.form_unknown", {"numbers": "3"}), wrong
+
+
+def test_a_form_answered_item_by_item_scores_and_flags_as_the_conversation_does() -> None:
+    talked = answer_all(["2", "3", "4", "1", "2"])
+    progress, steps = Progress("weekly"), []
+    for choice in (1, 2, 3, 0, 1):
+        steps.append(checkin.answer(WEEKLY, progress, choice, "en"))
+        progress = steps[-1].progress or progress
+    assert steps[-1] == talked  # the same result, words and raised flag
+    assert steps[-1].raised is not None and steps[-1].raised.item == 5
+    assert [s.raised for s in steps[:-1]] == [None] * 4
+
+
 def test_answers_by_word_in_either_language_and_by_a_unique_beginning() -> None:
     assert checkin.choice_of(WEEKLY, 0, "Plusieurs jours", "fr") == 2
     assert checkin.choice_of(WEEKLY, 0, "plusieurs jours", "en") == 2  # the other language's label works too
