@@ -174,6 +174,7 @@ def finished(instrument: Instrument, result: Result, language: str) -> tuple[Say
 
 
 SPARKS = "▁▂▃▄▅▆▇█"
+CONFIRMED = frozenset({"yes", "oui"})  # "!forget yes": everything the bot keeps is deleted
 
 
 def sparkline(scores: Sequence[int], maximum: int) -> str:
@@ -201,6 +202,8 @@ BOT_COMMANDS = {
     "supprimer": "delete",
     "export": "export",
     "exporter": "export",
+    "forget": "forget",
+    "oublier": "forget",
     "goal": "goal",
     "objectif": "goal",
     "goals": "goals",

@@ -114,6 +114,8 @@ class SelfHelpBot(Translator):
             await self._say(stream, member, await self._course(member, name, checkin.fold(argument)))
         elif name == "export":
             await self._say(stream, member, await self._export(member))
+        elif name == "forget":
+            await self._say(stream, member, [await self._forget(member, argument)])
         elif name == "help":
             await self._say(stream, member, [Say("selfhelp.help", self._names(language))])
         else:
@@ -405,6 +407,14 @@ class SelfHelpBot(Translator):
                          about=course.about(language), count=count, enrolled=mark)  # fmt: skip
 
     # export
+
+    async def _forget(self, member: Member, argument: str) -> Say:
+        """ "!forget": what it deletes; "!forget yes": everything the bot keeps about the member, deleted."""
+        if checkin.fold(argument) not in checkin.CONFIRMED:
+            return Say("selfhelp.forget_ask")
+        await self.kept.forget(member.id)
+        log.info("a member deleted everything selfhelp keeps about them")
+        return Say("selfhelp.forgotten")
 
     async def _export(self, member: Member) -> list[Say]:
         language = self.languages.of(member)

@@ -175,7 +175,7 @@ async def test_a_journal_is_private_except_an_entry_that_raises_a_risk_alert(sel
     assert "Walked the dog" not in log and "I am scared" not in log and "Quiet morning" not in log
 
 
-async def test_export_gives_the_member_everything_the_bot_keeps(selfhelp_stack: Stack, connect_to) -> None:
+async def test_export_gives_everything_the_bot_keeps_and_forget_deletes_it(selfhelp_stack: Stack, connect_to) -> None:
     stack = selfhelp_stack
     eve = await connect_to(stack, "eve")
     to = bot(stack)
@@ -189,6 +189,13 @@ async def test_export_gives_the_member_everything_the_bot_keeps(selfhelp_stack: 
     assert (
         "Entry 1 (" in export and "Planted tomatoes" in export and "You were told who may read your journal" in export
     )
+
+    assert "!forget yes" in await ask(eve, to, "!forget", "This deletes everything")
+    assert rows(stack, "SELECT COUNT(*) FROM journal_entries WHERE member_id = ?", member_id(stack, "eve"))[0][0] == 1
+    await ask(eve, to, "!forget yes", "this bot keeps nothing about you any more")
+    for table in ("selfhelp_open", "journal_entries", "journal_told"):
+        assert rows(stack, f"SELECT COUNT(*) FROM {table} WHERE member_id = ?", member_id(stack, "eve"))[0][0] == 0
+    assert await ask(eve, to, "!export", "keeps nothing") == i18n.text("en", "selfhelp.export_none")
 
 
 async def test_goal_check_ins_arrive_at_the_members_pace_and_stop_when_asked(selfhelp_stack: Stack, connect_to) -> None:
