@@ -384,5 +384,13 @@ async def test_a_member_who_blocked_someone_does_not_get_their_room_messages(sta
     say(frank, military, "from someone eve blocked")
     await alice.expect(message_from(military, "from someone eve blocked"))
     await eve.expect_nothing(lambda e: "from someone eve blocked" in (body_of(e) or ""), wait=0.5, start=mark)
+    say(alice, military, "from someone eve did not block")
+    await eve.expect(message_from(military, "from someone eve did not block"))
+    mark = eve.mark()
+    last_page = f"<query xmlns='{NS_MAM}' queryid='b'><set xmlns='{NS_RSM}'><before/></set></query>"
+    assert (await iq(eve, military, last_page, "set")).get("type") == "result"
+    results = [e.find(f"{{{NS_MAM}}}result") for e in eve.received[mark:]]
+    archived = [body_of(r.find(".//" + tag("message"))) for r in results if r is not None]
+    assert "from someone eve did not block" in archived and "from someone eve blocked" not in archived  # nor in MAM
     eve.send_chat(guide, "!unblock kind-robin")
     await eve.expect(message_from(guide, "no longer blocked"))

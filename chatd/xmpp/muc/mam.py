@@ -63,6 +63,7 @@ class MamMixin(MucBase):
         full = quoteattr(element.get("from", "")).encode()
         queryid = query.get("queryid")
         room_jid = self._jid(room)
+        blocked = {b.id for b in self.directory.blocked_by(member)}  # as live: never what someone blocked wrote
         results = [
             self._addressed(
                 b"<message to=",
@@ -74,8 +75,9 @@ class MamMixin(MucBase):
                 "</forwarded></result></message>",
             )
             for r in records
+            if r.sender_id not in blocked
         ]
-        await self._send(stream, results)
+        await self._send(stream, results)  # the page's anchors stay the archive's, so paging goes on past them
         page = f"<first index='0'>{records[0].stanza_id}</first><last>{records[-1].stanza_id}</last>" if records else ""
         fin = (
             f"<fin{attrs(xmlns=NS_MAM, complete='true' if complete else None)}><set xmlns='{NS_RSM}'>{page}</set></fin>"
