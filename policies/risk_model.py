@@ -83,7 +83,8 @@ class RiskModel:
     def __init__(self, language: str) -> None:
         # n-gram -> (idf × coefficient, idf²): what one occurrence adds to the score and to the norm
         self.words: dict[str, tuple[float, float]] = {}
-        self.characters: dict[str, tuple[float, float]] = {}
+        self.characters: dict[str, int] = {}  # character n-gram -> its row in the two arrays below
+        character_rows: list[tuple[float, float]] = []
         self.intercept = 0.0
         self.weights = (1.0, 1.0)  # the wording's and the meaning's log-odds weights
         self.offsets = (NEVER,) * len(LEVELS)  # one per level of LEVELS; never, until the file says otherwise
@@ -101,9 +102,15 @@ class RiskModel:
             elif cells[0].startswith("!"):
                 continue  # a setting this version does not read (a file built by another version)
             else:
-                table = self.words if cells[0] == "w" else self.characters
                 idf, coefficient = float(cells[2]), float(cells[3])
-                table[cells[1]] = (idf * coefficient, idf * idf)
+                if cells[0] == "w":
+                    self.words[cells[1]] = (idf * coefficient, idf * idf)
+                else:
+                    self.characters[cells[1]] = len(character_rows)
+                    character_rows.append((idf * coefficient, idf * idf))
+        # the character block (most of the n-grams a text has) is scored with NumPy: about twice as fast
+        rows = np.array(character_rows, dtype=np.float64).reshape(-1, 2)
+        self._character_weights, self._character_norms = rows[:, 0].copy(), rows[:, 1].copy()
         self._known_grams = lru_cache(maxsize=WORDS_KEPT)(self._word_grams)
         self.meaning = _meaning(language)
         self._meant = lru_cache(maxsize=MEANINGS_KEPT)(self._mean)  # an author's texts are read in several windows
@@ -140,15 +147,25 @@ class RiskModel:
         tokens = WORD.findall(text)
         grams = Counter(tokens)
         grams.update(f"{a} {b}" for a, b in itertools.pairwise(tokens))
-        characters = Counter(itertools.chain.from_iterable(map(self._known_grams, WHITE_SPACES.sub(" ", text).split())))
-        score = self.intercept + _part(grams, self.words) + _part(characters, self.characters)
+        known = [self._known_grams(word) for word in WHITE_SPACES.sub(" ", text).split()]
+        score = self.intercept + _part(grams, self.words) + self._character_part(known)
         if score < -30:
             return 0.0
         return 1.0 / (1.0 + math.exp(-score))
 
-    def _word_grams(self, word: str) -> tuple[str, ...]:
-        """The character n-grams of one word that the model knows (words repeat: kept in a bounded cache)."""
-        return tuple(gram for gram in _character_grams(word) if gram in self.characters)
+    def _character_part(self, known: list[NDArray[np.int32]]) -> float:
+        """The character block's share of the score, as _part computes it, over the words' known n-grams."""
+        rows = np.concatenate(known) if known else np.empty(0, dtype=np.int32)
+        if not rows.size:
+            return 0.0
+        unique, counts = np.unique(rows, return_counts=True)
+        tf = np.where(counts > 1, 1.0 + np.log(counts), 1.0)
+        squares = float((tf * tf) @ self._character_norms[unique])
+        return float(tf @ self._character_weights[unique]) / math.sqrt(squares) if squares else 0.0
+
+    def _word_grams(self, word: str) -> NDArray[np.int32]:
+        """The rows of one word's character n-grams that the model knows (words repeat: kept in a bounded cache)."""
+        return np.array([self.characters[g] for g in _character_grams(word) if g in self.characters], dtype=np.int32)
 
     def offset(self, lexical: float) -> float:
         """The log-odds a text starts from beside cues of this lexical score."""
