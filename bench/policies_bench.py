@@ -16,6 +16,7 @@ import argparse
 import gc
 import random
 import statistics
+import sys
 import time
 import tomllib
 import tracemalloc
@@ -23,6 +24,7 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's chatd and policies
 from chatd.core.fragments import FragmentWindow, Piece
 from policies.engine import PolicyEngine
 from policies.types import Context

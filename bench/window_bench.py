@@ -1,7 +1,8 @@
 """Cost of conversation-level risk per text: each member's recent texts scored together.
 
 For every text, the desk adds it to its author's window (chatd/core/window.py) and scores the
-window with PolicyEngine.assess_recent through chatd's moderation layer. As a baseline, the same
+window with PolicyEngine.assess_recent through chatd's moderation layer (after the text's own severe
+alert is confirmed by the model's doubt, PolicyEngine.confirmed). As a baseline, the same
 run times PolicyEngine.review on the same texts (the inline check every text passes anyway).
 Also reports the window's memory for many members.
 
@@ -21,7 +22,8 @@ import tracemalloc
 from functools import partial
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's chatd and policies
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from policies_bench import SENTENCES, percentile
 
 from chatd import i18n
@@ -73,6 +75,7 @@ def main() -> None:
         start = time.perf_counter_ns()
         verdict = engine.review(text, context)
         middle = time.perf_counter_ns()
+        verdict = moderation.confirmed(verdict, text, lang)  # after delivery, as the desk does
         alerted = max((a.severity for a in verdict.alerts if a.kind.startswith("risk.")), default=0)
         alert = window.add(member, text, float(at), alerted, partial(moderation.assess_recent, context=context))
         end = time.perf_counter_ns()
@@ -82,13 +85,13 @@ def main() -> None:
 
     def line(name: str, values: list[float]) -> str:
         return (
-            f"{name:<34} p50 {statistics.median(values):8.1f} µs   p99 {percentile(values, 0.99):8.1f} µs"
+            f"{name:<38} p50 {statistics.median(values):8.1f} µs   p99 {percentile(values, 0.99):8.1f} µs"
             f"   mean {statistics.fmean(values):8.1f} µs"
         )
 
     print(f"{len(batch)} texts, {args.members} members writing at once, window of {args.window} texts")
     print(line("baseline: review (one text)", review_us))
-    print(line("window: add + assess_recent", window_us))
+    print(line("window: confirm + add + assess_recent", window_us))
     ratio = statistics.fmean(window_us) / statistics.fmean(review_us)
     print(f"window / review (mean): {ratio:.2f}   window alerts raised: {alerts}")
 

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from chatd import i18n
@@ -141,7 +141,8 @@ class Desk:
                 )
             )
         for alert in verdict.alerts:
-            self._alert_event(record, alert)
+            if not alert.unconfirmed:  # the others once confirmed (_file)
+                self._alert_event(record, alert)
 
     def _alert_event(self, record: Reviewed, alert: Alert) -> None:
         """An alert on the bus: who, where, what kind, how severe (never the text)."""
@@ -155,7 +156,20 @@ class Desk:
             )
         )
 
+    def _confirmed(self, record: Reviewed) -> Reviewed:
+        """The record with its severe risk alerts confirmed by the reading of its text (a message body's
+        alert waits for it: PolicyEngine.confirmed); the confirmed ones go on the bus now."""
+        if not any(alert.unconfirmed for alert in record.verdict.alerts):
+            return record
+        language = self.realms[record.realm].language
+        verdict = self.moderation.confirmed(record.verdict, record.original, language)
+        for alert in verdict.alerts:
+            if alert not in record.verdict.alerts:
+                self._alert_event(record, alert)
+        return replace(record, verdict=verdict)
+
     async def _file(self, record: Reviewed) -> None:
+        record = self._confirmed(record)
         who = record.author.pseudonym
         ref = f" ({short_id(record.stanza_id)})" if record.stanza_id else ""
         for alert in record.verdict.alerts:
@@ -217,6 +231,7 @@ class Desk:
     async def file_private(self, record: Reviewed) -> None:
         """A private text's risk alerts (a journal entry, a check-in answer a flag rule names): queue entries on
         the member's Ask-a-Wall-Guide thread (where a guide can answer), the text inside them and nowhere else."""
+        record = self._confirmed(record)
         language = self.realms[record.realm].language
         who = record.author.pseudonym
         inside = i18n.text(language, f"watch.private.{record.kind}", text=record.original)

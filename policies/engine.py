@@ -10,7 +10,7 @@ table, then the base table; within a table the exact kind beats the category.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -27,7 +27,8 @@ from policies.types import Action, Alert, Context, Field, Finding, Label, Verdic
 RECENT_TEXTS = 4096  # texts whose risk cues assess_recent keeps
 JOINED_TEXTS = 3  # the latest texts of a window the model also reads as one
 # message texts: the author's recent texts are assessed together right after delivery (assess_recent),
-# where the model reads them; inline, only a severe risk alerts (crisis resources go at once)
+# where the model reads them; inline, only a severe risk alerts, and the model's doubt about it is read
+# after delivery too (confirmed): risk never changes delivery, so the review stays the lexicons' work
 AFTER_DELIVERY = frozenset({Field.BODY, Field.CORRECTION})
 
 
@@ -123,10 +124,12 @@ class PolicyEngine:
 
     def _examine(
         self, text: str, context: Context, personal_only: bool = False
-    ) -> tuple[tuple[Finding, ...], Assessment]:
-        """The findings on text; with personal_only, those of personal information alone (no risk, no house rules)."""
+    ) -> tuple[tuple[Finding, ...], Assessment, bool]:
+        """The findings on text; with personal_only, those of personal information alone (no risk, no house rules).
+        Also whether a severe risk score waits for the model's doubt (a message body: confirmed, after delivery)."""
         if not text.strip():
-            return (), NOTHING
+            return (), NOTHING, False
+        unconfirmed = False
         norm = normalize(text)
         if personal_only:  # personal information is sought on the text as written, never with leetspeak undone
             words = self._find_words(norm, leet=False)
@@ -134,9 +137,16 @@ class PolicyEngine:
             assessment = NOTHING
         else:
             words = self._find_words(norm)
-            model = self._models.get(context.language) if context.field in AFTER_DELIVERY else None
-            doubted = None if model is None else lambda: model.wording(norm.leet) < risk_model.DOUBTED
-            risk_hits, assessment = self._risk.find(norm, words["risk"], context.language, doubted)
+            doubt_later = context.field in AFTER_DELIVERY and context.language in self._models
+
+            def undoubted() -> bool:  # compose asks only of a severe score the cues leave to the model
+                nonlocal unconfirmed
+                unconfirmed = True
+                return False
+
+            risk_hits, assessment = self._risk.find(
+                norm, words["risk"], context.language, undoubted if doubt_later else None
+            )
             hits = self._pii.find(norm, words["pii"]) + risk_hits
             hits += self._house.find(norm, context, words["house"])
         exempt = self._trusted_exempt if context.author_role in self._trusted_roles else ()
@@ -149,7 +159,18 @@ class PolicyEngine:
                 severity = min(3, severity + self._increase(kind))
             original_start, original_end = norm.span(start, end)
             findings.append(Finding(kind, severity, original_start, original_end, rules.get(kind, "")))
-        return tuple(sorted(findings, key=lambda f: (f.start, f.end, f.kind))), assessment
+        return tuple(sorted(findings, key=lambda f: (f.start, f.end, f.kind))), assessment, unconfirmed
+
+    def confirmed(self, verdict: Verdict, text: str, language: str) -> Verdict:
+        """The verdict of a message body after delivery: its severe risk alert dropped where the model's wording
+        reads the text as clearly harmless (risk_model.DOUBTED; "this time last year I was in detox after an
+        overdose, today I started a job"); assess_recent then decides it like a score below severe. The wording
+        is the one the author's window reads next (kept: read once)."""
+        if not any(alert.unconfirmed for alert in verdict.alerts):
+            return verdict
+        doubted = language in self._models and self._recent_cues(text, language).wording < risk_model.DOUBTED
+        kept = (replace(alert, unconfirmed=False) for alert in verdict.alerts if not (alert.unconfirmed and doubted))
+        return replace(verdict, alerts=tuple(kept))
 
     def assess_recent(self, texts: Sequence[str], context: Context, quick: bool = False) -> tuple[Alert, ...]:
         """The risk alert that an author's recent texts (oldest first) raise together, if any.
@@ -212,14 +233,14 @@ class PolicyEngine:
         model = self._models.get(language)
         return TextReading(norm.leet, text, cues, model.wording(norm.leet) if model else 0.0)
 
-    def _risk_alerts(self, assessment: Assessment, context: Context) -> tuple[Alert, ...]:
+    def _risk_alerts(self, assessment: Assessment, context: Context, unconfirmed: bool = False) -> tuple[Alert, ...]:
         """One alert for the composed risk, named after its strongest construct, with what fired."""
         if not assessment.severity:
             return ()
         thresholds = self._watched_alerts if context.watched else self._alerts
         if not thresholds.alerts(Finding(assessment.kind, assessment.severity, 0, 0)):
             return ()
-        return (Alert(assessment.kind, assessment.severity, assessment.names()),)
+        return (Alert(assessment.kind, assessment.severity, assessment.names(), unconfirmed),)
 
     def _find_words(self, norm: Normalized, leet: bool = True) -> dict[str, list[WordHit]]:
         """Lexicon hits per detector; risk and house words are also sought with leetspeak undone (unless leet=False)."""
@@ -231,17 +252,24 @@ class PolicyEngine:
         return {name: [(s, e, p) for s, e, (d, p) in hits if d == name] for name in ("pii", "risk", "house")}
 
     def review(self, text: str, context: Context) -> Verdict:
-        findings, assessment = self._examine(text, context)
-        return self._verdict(text, findings, assessment, context)
+        findings, assessment, unconfirmed = self._examine(text, context)
+        return self._verdict(text, findings, assessment, context, unconfirmed)
 
     def review_personal_information(self, text: str, context: Context) -> Verdict:
         """review's verdict on the text's personal information alone: the same personal-information findings,
         actions, redaction and alerts, without the risk and house-rule passes (for a text checked again for
         personal information only, such as a member's recent texts joined: chatd/core/fragments.py)."""
-        findings, _ = self._examine(text, context, personal_only=True)
+        findings, _, _ = self._examine(text, context, personal_only=True)
         return self._verdict(text, findings, NOTHING, context)
 
-    def _verdict(self, text: str, findings: tuple[Finding, ...], assessment: Assessment, context: Context) -> Verdict:
+    def _verdict(
+        self,
+        text: str,
+        findings: tuple[Finding, ...],
+        assessment: Assessment,
+        context: Context,
+        unconfirmed: bool = False,
+    ) -> Verdict:
         if not findings:
             return Verdict(Action.DELIVER, text)
         tables = self._tables(context)
@@ -253,7 +281,7 @@ class PolicyEngine:
         thresholds = self._watched_alerts if context.watched else self._alerts
         # below severe, a message body's risk alert is decided after delivery (assess_recent), with the model
         deferred = context.field in AFTER_DELIVERY and context.language in self._models and assessment.severity < 3
-        alerts = () if deferred else self._risk_alerts(assessment, context)
+        alerts = () if deferred else self._risk_alerts(assessment, context, unconfirmed)
         alerts += _strongest_alerts(f for f in findings if f.category != "risk" and thresholds.alerts(f))
         if action == Action.REDACT:
             redacted = [f for f, a in zip(findings, actions, strict=True) if a == Action.REDACT]

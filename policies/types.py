@@ -76,6 +76,9 @@ class Alert:
     severity: int
     # risk: what fired, each "construct" or "construct:detail", e.g. ("means:firearm", "time:tonight")
     signals: tuple[str, ...] = ()
+    # a severe risk alert whose text the model reads after delivery: it stands unless the reading doubts it
+    # (PolicyEngine.confirmed); never blocks or changes delivery, which risk does not
+    unconfirmed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

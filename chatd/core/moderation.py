@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from chatd.core.model import Member, Realm
 from policies import Action, Alert, Context, Conversation, Field, Finding, Policy, Verdict
@@ -52,6 +53,17 @@ class Moderation:
         except Exception:  # a broken policy must never let text through unchecked
             self.failures += 1
             return Verdict(Action.HOLD, text, rules=("review-error",))
+
+    def confirmed(self, verdict: Verdict, text: str, language: str) -> Verdict:
+        """The verdict after delivery, its severe risk alerts confirmed or doubted by the policy's reading of the
+        text (PolicyEngine.confirmed); an alert the reading could not check stands."""
+        confirm = getattr(self.policy, "confirmed", None)
+        try:
+            return verdict if confirm is None else confirm(verdict, text, language)
+        except Exception:
+            self.failures += 1
+        alerts = tuple(replace(alert, unconfirmed=False) for alert in verdict.alerts)
+        return replace(verdict, alerts=alerts)
 
     def assess_recent(self, texts: Sequence[str], context: Context, quick: bool = False) -> tuple[Alert, ...]:
         """The risk alerts an author's recent texts (oldest first) raise together; none from a policy without it.

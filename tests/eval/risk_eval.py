@@ -140,7 +140,7 @@ def alerted(engine: PolicyEngine, text: str, language: str, inline_only: bool = 
     """Whether chatd raises a risk alert for the text: inline (review) or right after delivery
     (assess_recent, where the statistical model joins the lexicon)."""
     context = Context(realm="eval", language=language)
-    verdict = engine.review(text, context)
+    verdict = engine.confirmed(engine.review(text, context), text, language)
     if any(alert.kind.startswith("risk.") for alert in verdict.alerts):
         return True
     return not inline_only and any(alert.kind.startswith("risk.") for alert in engine.assess_recent([text], context))

@@ -29,6 +29,7 @@ ACCOUNTS: dict[str, tuple[str | None, str, Role]] = {
     "gilles": ("fr", "calme-loutre", Role.MEMBER),
     "gina": ("en", "gentle-crane", Role.MEMBER),
     "hank": ("en", "humble-bison", Role.MEMBER),
+    "ivy": ("en", "bright-wren", Role.MEMBER),
     "wendy": ("en", "sturdy-owl", Role.WALL_GUIDE),
     "gaston": ("fr", "sage-hibou", Role.WALL_GUIDE),
     "robo": ("en", "helper-bot", Role.BOT),

@@ -64,6 +64,28 @@ async def test_risk_phrase_raises_an_alert_and_sends_crisis_resources(policy_sta
     assert ("risk.plan", 3) in new
 
 
+async def test_a_severe_text_the_wording_reads_as_past_sends_no_crisis_resources(
+    policy_stack: Stack, connect_policy
+) -> None:
+    """The lexicon calls it severe inline; the model's doubt, read after delivery, drops the severe alert."""
+    stack = policy_stack
+    ivy, dan = await connect_policy("ivy"), await connect_policy("dan")
+    recovered = "Last spring I tried to hang myself in the garage. Today I got my one-year chip and my wife cried"
+    before = len(alerts(stack, "en"))
+    mark = ivy.mark()
+    ivy.send_chat(stack.pseudonym_jid("dan"), recovered)
+    await dan.expect(message_from(stack.pseudonym_jid("ivy"), "one-year chip"))
+    await ivy.expect_nothing(message_from(f"wallguide@{stack.en}", "988"), wait=1.5, start=mark)
+    assert not [severity for _, severity in alerts(stack, "en")[before:] if severity >= 3]
+    ivy.send_chat(
+        stack.pseudonym_jid("dan"), "I swallowed a whole bottle of pills twenty minutes ago and it's starting to hit"
+    )
+    crisis = await ivy.expect(message_from(f"wallguide@{stack.en}", "988"), start=mark)  # the same path, confirmed
+    assert "911" in (body_of(crisis) or "")
+    await asyncio.sleep(0.2)
+    assert ("risk.attempt", 3) in alerts(stack, "en")[before:]
+
+
 async def test_safe_idiom_raises_nothing(policy_stack: Stack, connect_policy) -> None:
     stack = policy_stack
     carol, dan = await connect_policy("carol"), await connect_policy("dan")

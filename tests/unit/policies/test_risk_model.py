@@ -138,9 +138,13 @@ def test_a_severe_score_read_as_clearly_harmless_waits_for_the_full_reading(engi
     in_progress = "I swallowed a whole bottle of pills twenty minutes ago and it's starting to hit"
     context = english()
     assert engine._examine(recovered, replace(context, field=Field.STATUS))[1].score >= SEVERE  # the cues: severe
-    assert engine.review(recovered, context).alerts == ()  # a message body: the wording doubts it, not severe inline
+    inline = engine.review(recovered, context)  # a message body: severe inline, the wording's doubt read after delivery
+    assert [(a.kind, a.severity, a.unconfirmed) for a in inline.alerts] == [("risk.active_ideation", 3, True)]
+    assert engine.confirmed(inline, recovered, "en").alerts == ()  # the wording doubts it: not severe
     assert engine.assess_recent([recovered], context) == ()  # both readings doubt it: watched members only
-    assert [(a.kind, a.severity) for a in engine.review(in_progress, context).alerts] == [("risk.attempt", 3)]
+    attempt = engine.review(in_progress, context)
+    assert [(a.kind, a.severity) for a in engine.confirmed(attempt, in_progress, "en").alerts] == [("risk.attempt", 3)]
+    assert not any(a.unconfirmed for a in engine.confirmed(attempt, in_progress, "en").alerts)
 
 
 def test_the_meaning_is_read_only_where_it_could_decide(engine: PolicyEngine, monkeypatch: pytest.MonkeyPatch) -> None:
