@@ -123,10 +123,10 @@ class Desk:
             self._reader.submit(moderation.assess_recent, ["hello"], Context(realm.id, realm.language))
 
     def reviewed(self, record: Reviewed) -> None:
-        self._publish(record)
+        self._message_event(record)
         self.queues.submit(f"desk:{record.realm}", lambda: self._file(record))
 
-    def _publish(self, record: Reviewed) -> None:
+    def _message_event(self, record: Reviewed) -> None:
         verdict = record.verdict
         if record.stanza_id is not None and record.kind in ("message", "correction", "private", "guide"):
             recipient = record.recipient.pseudonym if record.recipient else record.conversation
@@ -140,9 +140,6 @@ class Desk:
                     kinds=sorted({f.kind for f in verdict.findings}),
                 )
             )
-        for alert in verdict.alerts:
-            if not alert.unconfirmed:  # the others once confirmed (_file)
-                self._alert_event(record, alert)
 
     def _alert_event(self, record: Reviewed, alert: Alert) -> None:
         """An alert on the bus: who, where, what kind, how severe (never the text)."""
@@ -158,18 +155,16 @@ class Desk:
 
     def _confirmed(self, record: Reviewed) -> Reviewed:
         """The record with its severe risk alerts confirmed by the reading of its text (a message body's
-        alert waits for it: PolicyEngine.confirmed); the confirmed ones go on the bus now."""
+        alert waits for it: PolicyEngine.confirmed)."""
         if not any(alert.unconfirmed for alert in record.verdict.alerts):
             return record
         language = self.realms[record.realm].language
-        verdict = self.moderation.confirmed(record.verdict, record.original, language)
-        for alert in verdict.alerts:
-            if alert not in record.verdict.alerts:
-                self._alert_event(record, alert)
-        return replace(record, verdict=verdict)
+        return replace(record, verdict=self.moderation.confirmed(record.verdict, record.original, language))
 
     async def _file(self, record: Reviewed) -> None:
         record = self._confirmed(record)
+        for alert in record.verdict.alerts:
+            self._alert_event(record, alert)
         who = record.author.pseudonym
         ref = f" ({short_id(record.stanza_id)})" if record.stanza_id else ""
         for alert in record.verdict.alerts:

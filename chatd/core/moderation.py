@@ -58,10 +58,11 @@ class Moderation:
         """The verdict after delivery, its severe risk alerts confirmed or doubted by the policy's reading of the
         text (PolicyEngine.confirmed); an alert the reading could not check stands."""
         confirm = getattr(self.policy, "confirmed", None)
-        try:
-            return verdict if confirm is None else confirm(verdict, text, language)
-        except Exception:
-            self.failures += 1
+        if confirm is not None:
+            try:
+                return confirm(verdict, text, language)  # type: ignore[no-any-return]
+            except Exception:
+                self.failures += 1
         alerts = tuple(replace(alert, unconfirmed=False) for alert in verdict.alerts)
         return replace(verdict, alerts=alerts)
 

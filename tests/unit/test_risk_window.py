@@ -15,7 +15,7 @@ from chatd.core.window import RecentTexts
 from chatd.desk import why
 from chatd.store import Store, _migrations
 from chatd.store.guides import GuideStore
-from policies import Alert, Context, Conversation, Field, Verdict, deliver_unchanged
+from policies import Action, Alert, Context, Conversation, Field, Verdict, deliver_unchanged
 
 
 class FakeScorer:
@@ -192,3 +192,23 @@ async def test_earlier_alerts_keep_their_kind_after_the_migration(tmp_path: Path
     alert, held = await GuideStore(store.db).entries("en")
     assert alert.constructs == ("risk.suicide_active",) and held.signals == ()
     await store.close()
+
+
+class DoubtingPolicy(ReviewOnly):
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+
+    def confirmed(self, verdict: Verdict, text: str, language: str) -> Verdict:
+        if self.fail:
+            raise RuntimeError("the reading broke")
+        return Verdict(verdict.action, verdict.text, verdict.findings, (), verdict.rules)  # doubted: dropped
+
+
+def test_an_unconfirmed_severe_alert_is_confirmed_after_delivery_and_stands_if_the_reading_fails() -> None:
+    severe = Verdict(Action.DELIVER, "t", alerts=(Alert("risk.attempt", 3, ("attempt",), unconfirmed=True),))
+    assert Moderation(DoubtingPolicy()).confirmed(severe, "t", "en").alerts == ()
+    failing = Moderation(DoubtingPolicy(fail=True))
+    assert failing.confirmed(severe, "t", "en").alerts == (Alert("risk.attempt", 3, ("attempt",)),)
+    assert failing.failures == 1
+    kept = Moderation(ReviewOnly()).confirmed(severe, "t", "en")  # a policy without a doubt: the alert stands
+    assert kept.alerts == (Alert("risk.attempt", 3, ("attempt",)),)
