@@ -40,6 +40,7 @@ class TextReading(NamedTuple):
     original: str
     cues: tuple[tuple[int, int, Cue], ...]
     wording: float
+    grams: risk_model.Grams | None = None  # what the wording was read from (texts joined are read from theirs)
 
 
 SEVERITY_ORDER = (Action.DELIVER, Action.REDACT, Action.HOLD, Action.REJECT)
@@ -196,9 +197,7 @@ class PolicyEngine:
         # the meaning does not hear a negation ("I don't want to die" reads like "I want to die"):
         # a text whose every cue the lexicon found negated is read by its wording alone
         read = [
-            TextReading(
-                one.text, "" if quick or (signs and all(s.negated for s in signs)) else one.original, (), one.wording
-            )
+            one._replace(original="" if quick or (signs and all(s.negated for s in signs)) else one.original, cues=())
             for one, signs, only, heed in zip(found, signals, short, heeded, strict=True)
             if heed and not only
         ]
@@ -210,7 +209,8 @@ class PolicyEngine:
             if len(last) < 2:
                 return None
             text = " . ".join(one.text for one, _ in last)
-            return TextReading(text, "" if quick else " . ".join(raw for _, raw in last), (), model.wording(text))
+            grams = model.joined([one.grams for one, _ in last if one.grams is not None])
+            return TextReading(text, "" if quick else " . ".join(raw for _, raw in last), (), model.read(grams), grams)
 
         def reading(lexical: float) -> bool:
             together = joined()
@@ -231,7 +231,10 @@ class PolicyEngine:
         norm = normalize(text)
         cues = tuple(self._risk.cues(norm.leet, self._find_words(norm)["risk"], language))
         model = self._models.get(language)
-        return TextReading(norm.leet, text, cues, model.wording(norm.leet) if model else 0.0)
+        if model is None:
+            return TextReading(norm.leet, text, cues, 0.0)
+        grams = model.grams(norm.leet)
+        return TextReading(norm.leet, text, cues, model.read(grams), grams)
 
     def _risk_alerts(self, assessment: Assessment, context: Context, unconfirmed: bool = False) -> tuple[Alert, ...]:
         """One alert for the composed risk, named after its strongest construct, with what fired."""

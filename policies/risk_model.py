@@ -30,6 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,7 +38,6 @@ from numpy.typing import NDArray
 from policies.risk import LOW, MEDIUM
 
 WORD = re.compile(r"\b\w\w+\b")
-WHITE_SPACES = re.compile(r"\s\s+")
 CHARACTERS = (3, 5)  # character n-gram lengths, within words padded with one space
 WORDS_KEPT = 50_000  # words whose known character n-grams are kept
 # the lexical scores that start each offset's range: nothing heard, a weak cue, a cue, enough to alert
@@ -49,6 +49,17 @@ MEANINGS_KEPT = 4096  # texts whose meaning is kept (RiskModel.reads)
 MEANING_CHARACTERS = 1000  # the meaning reads a message's beginning (the wording reads it all): ~15 CPU-ms at most
 
 Vectors = NDArray[np.float32]
+
+
+class Grams(NamedTuple):
+    """A text's n-grams the model knows: word 1-2-grams counted, its first and last words (a pair across
+    joined texts), and its character n-grams' rows with their counts."""
+
+    words: Counter[str]
+    first: str
+    last: str
+    rows: NDArray[np.int32]
+    counts: NDArray[np.int64]
 
 
 @cache
@@ -144,24 +155,53 @@ class RiskModel:
 
     def wording(self, text: str) -> float:
         """How much a normalized, lowercased text's wording reads like risk, from 0 to 1."""
+        return self.read(self.grams(text))
+
+    def grams(self, text: str) -> Grams:
+        """The n-grams of a normalized text that the model knows, counted (what its wording is read from)."""
         tokens = WORD.findall(text)
-        grams = Counter(tokens)
-        grams.update(f"{a} {b}" for a, b in itertools.pairwise(tokens))
-        known = [self._known_grams(word) for word in WHITE_SPACES.sub(" ", text).split()]
-        score = self.intercept + _part(grams, self.words) + self._character_part(known)
+        words = Counter(token for token in tokens if token in self.words)
+        words.update(gram for a, b in itertools.pairwise(tokens) if (gram := f"{a} {b}") in self.words)
+        known = [self._known_grams(word) for word in text.split()]
+        rows = np.concatenate(known) if known else np.empty(0, dtype=np.int32)
+        unique, counts = np.unique(rows, return_counts=True)
+        return Grams(words, tokens[0] if tokens else "", tokens[-1] if tokens else "", unique, counts)
+
+    def joined(self, parts: Sequence[Grams]) -> Grams:
+        """The grams of the texts joined with " . " (a thought spread over messages), from each text's own:
+        the same as grams(" . ".join(texts)) without reading the texts again."""
+        words: Counter[str] = Counter()
+        last = ""
+        for part in parts:
+            words.update(part.words)
+            if last and part.first and (gram := f"{last} {part.first}") in self.words:
+                words[gram] += 1  # the word pair across two texts
+            last = part.last or last
+        rows = [part.rows for part in parts]
+        counts = [part.counts for part in parts]
+        separator = self.characters.get(" . ")  # each " . " is a word of its own: one character n-gram
+        if separator is not None and len(parts) > 1:
+            rows.append(np.array([separator], dtype=np.int32))
+            counts.append(np.array([len(parts) - 1], dtype=np.int64))
+        unique, where = np.unique(np.concatenate(rows), return_inverse=True)
+        summed = np.bincount(where, weights=np.concatenate(counts), minlength=len(unique)).astype(np.int64)
+        first = next((part.first for part in parts if part.first), "")
+        return Grams(words, first, last, unique, summed)
+
+    def read(self, grams: Grams) -> float:
+        """The wording's reading of a text's grams, from 0 to 1."""
+        score = self.intercept + _part(grams.words, self.words) + self._character_part(grams.rows, grams.counts)
         if score < -30:
             return 0.0
         return 1.0 / (1.0 + math.exp(-score))
 
-    def _character_part(self, known: list[NDArray[np.int32]]) -> float:
-        """The character block's share of the score, as _part computes it, over the words' known n-grams."""
-        rows = np.concatenate(known) if known else np.empty(0, dtype=np.int32)
+    def _character_part(self, rows: NDArray[np.int32], counts: NDArray[np.int64]) -> float:
+        """The character block's share of the score, as _part computes it, over the text's known n-grams."""
         if not rows.size:
             return 0.0
-        unique, counts = np.unique(rows, return_counts=True)
         tf = np.where(counts > 1, 1.0 + np.log(counts), 1.0)
-        squares = float((tf * tf) @ self._character_norms[unique])
-        return float(tf @ self._character_weights[unique]) / math.sqrt(squares) if squares else 0.0
+        squares = float((tf * tf) @ self._character_norms[rows])
+        return float(tf @ self._character_weights[rows]) / math.sqrt(squares) if squares else 0.0
 
     def _word_grams(self, word: str) -> NDArray[np.int32]:
         """The rows of one word's character n-grams that the model knows (words repeat: kept in a bounded cache)."""

@@ -40,6 +40,21 @@ def test_readings_are_probabilities_and_repeatable(language: str) -> None:
         assert reading.wording(normalize(text).leet) == wording and reading.meaning.probability(text) == meant
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_texts_joined_are_read_from_their_own_grams_as_if_read_whole(language: str) -> None:
+    reading = model(language)
+    assert reading is not None
+    texts = [normalize(text).leet for text in ODD_TEXTS[1:5]] + [
+        "the pistol is in the drawer", "tonight", "!!!", "nobody would even notice, it's fine", "i  am\n\ndone",
+        "j'ai donné mon chien à ma sœur", "ce soir", "rien va jamais s'arranger",
+    ]  # fmt: skip
+    for size in (2, 3):
+        for start in range(len(texts) - size + 1):
+            parts = texts[start : start + size]
+            together = reading.read(reading.joined([reading.grams(part) for part in parts]))
+            assert together == pytest.approx(reading.wording(" . ".join(parts)), abs=1e-12)
+
+
 def test_the_score_weighs_both_readings_in_log_odds() -> None:
     reading = model("en")
     assert reading is not None
