@@ -21,7 +21,16 @@ from policies.kinds import NEW_MEMBER_RULES, RULES, Hit
 from policies.lexicon import WordHit, WordMatcher
 from policies.normalize import Normalized, normalize
 from policies.pii import PiiDetector
-from policies.risk import LEXICONS, NOTHING, Assessment, RiskDetector, compose, cues_decide, states_safety
+from policies.risk import (
+    LEXICONS,
+    NOTHING,
+    Assessment,
+    RiskDetector,
+    Signal,
+    compose,
+    cues_decide,
+    states_safety,
+)
 from policies.types import Action, Alert, Context, Field, Finding, Label, Verdict
 
 RECENT_TEXTS = 4096  # texts whose risk cues assess_recent keeps
@@ -41,6 +50,15 @@ class TextReading(NamedTuple):
     cues: tuple[tuple[int, int, Cue], ...]
     wording: float
     grams: risk_model.Grams | None = None  # what the wording was read from (texts joined are read from theirs)
+
+
+class TextSignals(NamedTuple):
+    """What one text of a window signals, whether its cues decide alone (cues_decide) and whether it is read
+    at all (not a statement of safety: states_safety)."""
+
+    signals: tuple[Signal, ...]
+    short: bool
+    heeded: bool
 
 
 SEVERITY_ORDER = (Action.DELIVER, Action.REDACT, Action.HOLD, Action.REJECT)
@@ -95,6 +113,7 @@ class PolicyEngine:
         )
         # a window scores each text again and again: its cues are found once (bounded, in memory only)
         self._recent_cues = lru_cache(maxsize=RECENT_TEXTS)(self._text_cues)
+        self._recent_signals = lru_cache(maxsize=RECENT_TEXTS)(self._text_signals)
         self._base = _action_table(settings.get("actions", {}))
         self._realms = {
             realm: _action_table(section.get("actions", {})) for realm, section in settings.get("realms", {}).items()
@@ -186,14 +205,15 @@ class PolicyEngine:
         kept = [text for text in texts if text.strip()]
         found = [self._recent_cues(text, language) for text in kept]
         marks = frozenset().union(*(self._risk.window_marks(one.cues) for one in found))
-        signals = [self._risk.signals(one.text, one.cues, language, marks) for one in found]
+        signaled = [self._recent_signals(text, language, marks) for text in kept]
+        signals = [one.signals for one in signaled]
         model = self._models.get(language)
-        short = [cues_decide(one.text, signs) for one, signs in zip(found, signals, strict=True)]
+        short = [one.short for one in signaled]
         heard = any(cues_only and signs for cues_only, signs in zip(short, signals, strict=True))
         if not model or heard:
             return self._risk_alerts(compose(signals), context)
         # a text that says its author is safe now is not read (states_safety): the readings hear the topic
-        heeded = [not states_safety(one.cues, signs) for one, signs in zip(found, signals, strict=True)]
+        heeded = [one.heeded for one in signaled]
         # the meaning does not hear a negation ("I don't want to die" reads like "I want to die"):
         # a text whose every cue the lexicon found negated is read by its wording alone
         read = [
@@ -225,6 +245,12 @@ class PolicyEngine:
             )
 
         return self._risk_alerts(compose(signals, reading, doubted), context)
+
+    def _text_signals(self, text: str, language: str, marks: frozenset[str]) -> TextSignals:
+        """What one text of a window signals beside the window's marks (kept: a window reads each text again)."""
+        one = self._recent_cues(text, language)
+        signals = tuple(self._risk.signals(one.text, one.cues, language, marks))
+        return TextSignals(signals, cues_decide(one.text, signals), not states_safety(one.cues, signals))
 
     def _text_cues(self, text: str, language: str) -> TextReading:
         """The risk cues and the wording's reading of one text (kept for the author's next windows)."""
