@@ -17,6 +17,7 @@ from chatd import failpoints, i18n
 from chatd.core.delivery import PROBE_PREFIX, Confirmations
 from chatd.core.input_limits import InputLimits, shape_problem
 from chatd.xmpp import stanza as st
+from chatd.xmpp.multicast import Discovery, Service
 from chatd.xmpp.ns import NS_PING
 from chatd.xmpp.outbox import Outbox
 
@@ -92,6 +93,7 @@ class ComponentStream:
         self.confirmations = Confirmations()
         self.outbox = Outbox(outbox_size, self._written)
         self.server_host = server_host  # answers the routing probes (XEP-0199 ping)
+        self.discovery = Discovery(domain, server_host, self.send_nowait)  # the server's XEP-0033 service, if any
         self.on_confirmed: Tokens | None = None  # tokens the server has certainly received
         self.on_uncertain: Tokens | None = None  # tokens not known routed when the connection dropped
         self.on_up: Callable[[], None] | None = None  # each time the session starts
@@ -103,6 +105,7 @@ class ComponentStream:
         self.reconnects = 0
         self.stanzas_in = 0
         self.stanzas_out = 0
+        self.multicast_out = 0  # stanzas to the multicast service (each carries many recipients)
         self.refused_shape = 0  # stanzas over the input limits
         self._link = _Link(self, domain, secret, host, port)
         self._link.add_event_handler("session_start", self._on_session_start)
@@ -188,6 +191,7 @@ class ComponentStream:
             self._bytes_written = 0
             self.outbox.attach(self._write)
         self._started.set()
+        self.discovery.start()
         if self.on_up is not None:
             self.on_up()
 
@@ -271,6 +275,11 @@ class ComponentStream:
         if self.confirmations.oldest_probe is not None:
             self._probe_timer = asyncio.get_running_loop().call_later(PROBE_TIMEOUT, self._probe_unanswered)
 
+    @property
+    def multicast(self) -> Service | None:
+        """The server's multicast service while this session may use it (chatd.xmpp.multicast)."""
+        return self.discovery.service
+
     # stanzas
 
     def received(self, xml: ET.Element) -> None:
@@ -278,6 +287,8 @@ class ComponentStream:
         probe_id = xml.get("id") or ""
         if probe_id.startswith(PROBE_PREFIX) and xml.get("type") in ("result", "error") and _local(xml.tag) == "iq":
             self._probe_answered(probe_id)  # an error answer shows the server handled it too
+            return
+        if self.discovery.received(xml):
             return
         problem = shape_problem(xml, self.input_limits)
         if problem is not None:
