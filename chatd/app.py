@@ -189,6 +189,7 @@ class Service:
             self.config.limits.outbox_size,
             handler,
             server_host=server.members_host,
+            multicast=server.multicast,
         )
         self.streams.append(stream)
         if self.runtime is not None:

@@ -43,6 +43,7 @@ class Ejabberd:
     c2s_stanza_size_limit: int = 262144
     component_stanza_size_limit: int = 262144
     multicast_limit: int = 100  # addresses per XEP-0033 stanza from chatd's domains (mod_multicast)
+    extra_modules: str = ""  # YAML appended to `modules:` (the room benchmark's mod_muc), two spaces in
     node: str = field(default_factory=lambda: f"chatd-{secrets.token_hex(4)}@localhost")
     cookie: str = field(default_factory=lambda: secrets.token_hex(16))
     dist_port: int = 0  # Erlang distribution, loopback only; ejabberdctl talks to the node over it
@@ -110,6 +111,7 @@ class Ejabberd:
             "isolation_text": json.dumps(ISOLATION_TEXT, ensure_ascii=False),
             "component_domains": ", ".join(json.dumps(d) for d in sorted(self.components)),
             "multicast_limit": self.multicast_limit,
+            "extra_modules": self.extra_modules,
         }
         return render(EJABBERD_TEMPLATE.read_text(), values)
 

@@ -83,6 +83,7 @@ class ComponentStream:
         max_backoff: float = 10.0,
         input_limits: InputLimits | None = None,
         server_host: str = "",
+        multicast: bool = False,
     ):
         self.domain = domain
         self.host = host
@@ -93,7 +94,8 @@ class ComponentStream:
         self.confirmations = Confirmations()
         self.outbox = Outbox(outbox_size, self._written)
         self.server_host = server_host  # answers the routing probes (XEP-0199 ping)
-        self.discovery = Discovery(domain, server_host, self.send_nowait)  # the server's XEP-0033 service, if any
+        # the server's XEP-0033 service, looked for at each session start when multicast is on (chatd.xmpp.multicast)
+        self.discovery = Discovery(domain, server_host if multicast else "", self.send_nowait)
         self.on_confirmed: Tokens | None = None  # tokens the server has certainly received
         self.on_uncertain: Tokens | None = None  # tokens not known routed when the connection dropped
         self.on_up: Callable[[], None] | None = None  # each time the session starts
