@@ -37,10 +37,13 @@ class Service:
 class Discovery:
     """One stream's search for the server's multicast service; `service` is None until it is found."""
 
-    def __init__(self, domain: str, server: str, send: Callable[[bytes], None]):
+    def __init__(
+        self, domain: str, server: str, send: Callable[[bytes], None], own_domains: frozenset[str] = frozenset()
+    ):
         self.domain = domain
         self.server = server
         self.send = send
+        self.own_domains = own_domains | {domain}  # chatd's: never asked (they are not the service)
         self.service: Service | None = None
         self.bounced = 0  # stanzas the service refused (multicast is then off until the next session)
         self._round = 0
@@ -77,7 +80,9 @@ class Discovery:
         query = element.find(f"{{{NS_DISCO_ITEMS}}}query")
         if query is not None:
             items = (item.get("jid", "") for item in query.findall(f"{{{NS_DISCO_ITEMS}}}item"))
-            services = [jid for jid in items if jid and "@" not in jid and "/" not in jid and jid != self.domain]
+            services = [
+                jid for jid in items if jid and "@" not in jid and "/" not in jid and jid not in self.own_domains
+            ]
             for index, jid in enumerate([self.server, *services]):
                 self._ask(f"{DISCO_PREFIX}{self._round}-info-{index}", jid, NS_DISCO_INFO)
             return True

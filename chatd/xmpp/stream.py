@@ -84,6 +84,7 @@ class ComponentStream:
         input_limits: InputLimits | None = None,
         server_host: str = "",
         multicast: bool = False,
+        own_domains: frozenset[str] = frozenset(),
     ):
         self.domain = domain
         self.host = host
@@ -95,7 +96,7 @@ class ComponentStream:
         self.outbox = Outbox(outbox_size, self._written)
         self.server_host = server_host  # answers the routing probes (XEP-0199 ping)
         # the server's XEP-0033 service, looked for at each session start when multicast is on (chatd.xmpp.multicast)
-        self.discovery = Discovery(domain, server_host if multicast else "", self.send_nowait)
+        self.discovery = Discovery(domain, server_host if multicast else "", self.send_nowait, own_domains)
         self.on_confirmed: Tokens | None = None  # tokens the server has certainly received
         self.on_uncertain: Tokens | None = None  # tokens not known routed when the connection dropped
         self.on_up: Callable[[], None] | None = None  # each time the session starts

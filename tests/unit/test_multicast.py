@@ -22,14 +22,15 @@ def answer(asked: bytes, payload: str) -> ET.Element:
 
 def test_the_service_is_found_with_its_limit_and_forgotten_on_a_new_session_or_a_bounce() -> None:
     sent: list[bytes] = []
-    discovery = Discovery("rooms.en.example", "example", sent.append)
+    discovery = Discovery("rooms.en.example", "example", sent.append, frozenset({"en.example", "rooms.en.example"}))
     discovery.start()
     items = "<query xmlns='http://jabber.org/protocol/disco#items'>{}</query>".format(
-        "<item jid='rooms.en.example'/><item jid='multicast.example'/><item jid='someone@example'/>"
+        "<item jid='rooms.en.example'/><item jid='en.example'/><item jid='multicast.example'/>"
+        "<item jid='someone@example'/>"
     )
     assert discovery.received(answer(sent[0], items))
     asked = [ET.fromstring(s).get("to") for s in sent[1:]]
-    assert asked == ["example", "multicast.example"]  # the server, then its services; never itself or an account
+    assert asked == ["example", "multicast.example"]  # the server, then its services; never chatd's or an account
     plain = "<query xmlns='http://jabber.org/protocol/disco#info'><feature var='urn:xmpp:ping'/></query>"
     assert discovery.received(answer(sent[1], plain)) and discovery.service is None
     form = (
