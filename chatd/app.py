@@ -268,6 +268,7 @@ class Service:
                 "stanzas_out": s.stanzas_out,
                 "writes": s.writes,
                 "probes": s.probes,
+                "multicast": s.multicast.jid if s.multicast is not None else "",  # XEP-0033 service in use
             }
             for s in self.streams
         }

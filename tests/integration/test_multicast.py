@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 
-from tests.integration.conftest import Stack
+import pytest
+
+from tests.integration.conftest import Stack, running_stack
 from tests.integration.test_metrics import scrape
+from tests.integration.test_restart import wait_reconnected
 from tests.support.client import Client, ask, body_of, error_from, tag
 from tests.support.muc import groupchat, join, say
 
@@ -88,3 +92,40 @@ async def test_members_cannot_use_the_multicast_service(ejabberd_stack: Stack, c
     for kind in ("bcc", "to"):
         await alice.expect(error_from(service, "forbidden", stanza_id=f"mc-{kind}"), start=alice_mark)
     await alice.expect(error_from(service, "forbidden", kind="presence", stanza_id="mc-presence"), start=alice_mark)
+
+
+@pytest.fixture(scope="module")
+def ejabberd_restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """An ejabberd stack of this module's own: the test restarts its server."""
+    with running_stack(tmp_path_factory, "ejabberd-multicast", server="ejabberd") as running:
+        yield running
+
+
+async def test_after_the_server_restarts_chatd_finds_the_service_again(ejabberd_restarted: Stack, connect_to) -> None:
+    stack = ejabberd_restarted
+    rooms_domain = stack.chatd.realms[0].rooms_domain
+    health = await asyncio.to_thread(stack.chatd.health)
+    assert health["streams"][rooms_domain]["multicast"] == f"multicast.{stack.prosody.members_host}"
+
+    await asyncio.to_thread(stack.prosody.restart)  # every component stream goes down and comes back
+    health = await wait_reconnected(stack)
+    assert health["streams"][rooms_domain]["reconnects"] >= 1
+    for _ in range(100):  # the search runs as the session starts: a few iq round trips
+        found = (await asyncio.to_thread(stack.chatd.health))["streams"][rooms_domain]["multicast"]
+        if found:
+            break
+        await asyncio.sleep(0.1)
+    assert found == f"multicast.{stack.prosody.members_host}"
+
+    room = f"mst@{rooms_domain}"
+    alice, bob = await connect_to(stack, "alice"), await connect_to(stack, "bob")
+    await join(alice, room, "calm-otter")
+    await join(bob, room, "brave-heron")
+    before = await asyncio.to_thread(multicast_stanzas, stack, rooms_domain)
+    mark = bob.mark()
+    say(alice, room, "after the server restarted")
+    say(alice, room, "and once more")
+    await bob.expect(groupchat(room, "and once more"), start=mark)
+    assert len(copies(bob, room, "after the server restarted", mark)) == 1
+    # the two messages, and the guides' welcome to alice's first post in the room: each one stanza
+    assert await asyncio.to_thread(multicast_stanzas, stack, rooms_domain) - before == 3
