@@ -4,7 +4,9 @@ ejabberd offers the service (mod_multicast, open to chatd's domains only: docs/e
 and there each copy is written on its own, as before. Each component stream looks for the service when its
 session starts (again after every reconnect): the server's disco#items, then disco#info of each item, for the
 feature `http://jabber.org/protocol/address`; the service's limit of addresses per stanza comes from the same
-answer (XEP-0128 field `message`). Until it is found, or when the service bounces a stanza, copies go one by one.
+answer (XEP-0128 field `message`). Until it is found, copies go one by one. A stanza the service refuses
+comes back with its addresses: each of them then gets its copy directly (the stream keeps the last stanzas'
+contents for that), and multicast is off until the stream's next session.
 
 Recipients are `bcc` addresses: the service strips them, so no copy names another occupant.
 """
@@ -12,7 +14,9 @@ Recipients are `bcc` addresses: the service strips them, so no copy names anothe
 from __future__ import annotations
 
 import logging
+import re
 import xml.etree.ElementTree as ET
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
@@ -24,6 +28,8 @@ log = logging.getLogger("chatd.xmpp")
 NS_ADDRESS = "http://jabber.org/protocol/address"
 DISCO_PREFIX = "chatd-multicast-"
 DEFAULT_LIMIT = 20  # XEP-0033 leaves the limit to the service; ejabberd's own default for chatd's domains
+KEPT = 256  # recent multicast stanzas whose copies can still be sent directly if the service refuses them
+STANZA_ID = re.compile(rb"""^[^>]*?\sid=(["'])([^"']*)\1""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +40,9 @@ class Service:
     limit: int = DEFAULT_LIMIT
 
 
-class Discovery:
-    """One stream's search for the server's multicast service; `service` is None until it is found."""
+class Multicast:
+    """One stream's use of the server's multicast service: the search (`service` is None until it is found),
+    the stanzas, and what the service refused."""
 
     def __init__(
         self, domain: str, server: str, send: Callable[[bytes], None], own_domains: frozenset[str] = frozenset()
@@ -46,8 +53,11 @@ class Discovery:
         self.own_domains = own_domains | {domain}  # chatd's: never asked (they are not the service)
         self.service: Service | None = None
         self.bounced = 0  # stanzas the service refused (multicast is then off until the next session)
+        self.sent = 0  # stanzas to the service
         self._round = 0
         self._asked: dict[str, str] = {}  # iq id -> the item asked
+        self._refusing = ""  # the service whose refusals are recognised (also once multicast is off)
+        self._kept: OrderedDict[bytes, tuple[bytes, bytes]] = OrderedDict()  # stanza id -> (head, tail)
 
     def start(self) -> None:
         """A new session: forget the service and ask the server again."""
@@ -66,10 +76,8 @@ class Discovery:
 
     def received(self, element: ET.Element) -> bool:
         """An answer to the search, or a bounce from the service: handled here (True); anything else: False."""
-        if self.service is not None and element.get("from") == self.service.jid and element.get("type") == "error":
-            self.bounced += 1
-            log.warning("stream %s: the multicast service refused a stanza; copies go one by one", self.domain)
-            self.service = None
+        if self._refusing and element.get("from") == self._refusing and element.get("type") == "error":
+            self._refused(element)
             return True
         iq_id = element.get("id") or ""
         if not iq_id.startswith(DISCO_PREFIX) or not element.tag.endswith("}iq"):
@@ -89,8 +97,38 @@ class Discovery:
         info = element.find(f"{{{NS_DISCO_INFO}}}query")
         if info is not None and any(f.get("var") == NS_ADDRESS for f in info.findall(f"{{{NS_DISCO_INFO}}}feature")):
             self.service = Service(asked, _limit(info))
+            self._refusing = asked
             log.info("stream %s: multicast through %s, %d addresses a stanza", self.domain, asked, self.service.limit)
         return True
+
+    def stanzas(self, service: Service, head: bytes, tail: bytes, recipients: Sequence[bytes]) -> list[bytes]:
+        """The stanzas to the service for these recipients, remembered in case the service refuses them."""
+        found = STANZA_ID.match(tail)
+        if found is not None:
+            self._kept[found.group(2)] = (head, tail)
+            self._kept.move_to_end(found.group(2))
+            while len(self._kept) > KEPT:
+                self._kept.popitem(last=False)
+        out = stanzas(service, head, tail, recipients)
+        self.sent += len(out)
+        return out
+
+    def _refused(self, element: ET.Element) -> None:
+        """A stanza the service refused: multicast off until the next session; its recipients get their copies."""
+        self.bounced += 1
+        self.service = None
+        kept = self._kept.get((element.get("id") or "").encode())
+        addresses = [a.get("jid", "") for a in element.iter(f"{{{NS_ADDRESS}}}address")]
+        log.warning(
+            "stream %s: the multicast service refused a stanza (%d addresses%s); copies go one by one",
+            self.domain,
+            len(addresses),
+            "" if kept else ", its content no longer kept: not sent",
+        )
+        if kept is not None:
+            head, tail = kept
+            for jid in filter(None, addresses):
+                self.send(head + quoteattr(jid).encode() + tail)
 
 
 def _limit(info: ET.Element) -> int:

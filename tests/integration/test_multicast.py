@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from chatd.stack import Ejabberd
 from tests.integration.conftest import Stack, running_stack
 from tests.integration.test_metrics import scrape
 from tests.integration.test_restart import wait_reconnected
@@ -129,3 +130,32 @@ async def test_after_the_server_restarts_chatd_finds_the_service_again(ejabberd_
     assert len(copies(bob, room, "after the server restarted", mark)) == 1
     # the two messages, and the guides' welcome to alice's first post in the room: each one stanza
     assert await asyncio.to_thread(multicast_stanzas, stack, rooms_domain) - before == 3
+
+
+async def test_a_stanza_the_service_refuses_reaches_every_client_directly(
+    ejabberd_restarted: Stack, connect_to
+) -> None:
+    stack = ejabberd_restarted
+    server = stack.prosody
+    assert isinstance(server, Ejabberd)
+    rooms_domain = stack.chatd.realms[0].rooms_domain
+    room = f"military@{rooms_domain}"
+    alice, bob, carol = [await connect_to(stack, name) for name in ("alice", "bob", "carol")]
+    for client, nick in ((alice, "calm-otter"), (bob, "brave-heron"), (carol, "quiet-lynx")):
+        await join(client, room, nick)
+    server.multicast_senders = ("nobody.invalid",)  # the operator closes the service; chatd still uses it
+    try:
+        await asyncio.to_thread(server.reload_config)
+        marks = [c.mark() for c in (alice, bob, carol)]
+        say(alice, room, "refused by the service")
+        say(alice, room, "sent after the refusal")
+        for client, mark in zip((alice, bob, carol), marks, strict=True):
+            await client.expect(groupchat(room, "sent after the refusal"), start=mark)
+            await client.expect(groupchat(room, "refused by the service"), start=mark)
+            assert len(copies(client, room, "refused by the service", mark)) == 1
+        health = await asyncio.to_thread(stack.chatd.health)
+        assert health["streams"][rooms_domain]["multicast"] == ""  # off until the stream's next session
+        assert "the multicast service refused a stanza (3 addresses)" in stack.chatd.log_file.read_text()
+    finally:
+        server.multicast_senders = None
+        await asyncio.to_thread(server.reload_config)

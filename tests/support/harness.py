@@ -38,7 +38,6 @@ class Stream:
     """Stands in for a component stream: keeps what would have been written."""
 
     multicast = None  # no XEP-0033 service: every copy written (as on Prosody)
-    multicast_out = 0
 
     def __init__(self) -> None:
         self.sent: list[str] = []

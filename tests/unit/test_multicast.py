@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from chatd.xmpp.multicast import DEFAULT_LIMIT, NS_ADDRESS, Discovery, Service, stanzas
+from chatd.xmpp.multicast import DEFAULT_LIMIT, NS_ADDRESS, Multicast, Service, stanzas
 
 WRAP = "<wrap xmlns='jabber:component:accept'>{}</wrap>"
 
@@ -22,7 +22,7 @@ def answer(asked: bytes, payload: str) -> ET.Element:
 
 def test_the_service_is_found_with_its_limit_and_forgotten_on_a_new_session_or_a_bounce() -> None:
     sent: list[bytes] = []
-    discovery = Discovery("rooms.en.example", "example", sent.append, frozenset({"en.example", "rooms.en.example"}))
+    discovery = Multicast("rooms.en.example", "example", sent.append, frozenset({"en.example", "rooms.en.example"}))
     discovery.start()
     items = "<query xmlns='http://jabber.org/protocol/disco#items'>{}</query>".format(
         "<item jid='rooms.en.example'/><item jid='en.example'/><item jid='multicast.example'/>"
@@ -68,3 +68,24 @@ def test_a_fan_out_is_cut_into_stanzas_within_the_limit_with_bcc_addresses() -> 
         assert 1 <= len(addresses) <= 2 and all(a.get("type") == "bcc" for a in addresses)
         seen += [a.get("jid") for a in addresses]
     assert seen == [f"member{n}@example/phone" for n in range(5)]
+
+
+def test_what_the_service_refuses_goes_to_its_recipients_one_by_one() -> None:
+    sent: list[bytes] = []
+    multicast = Multicast("rooms.en.example", "example", sent.append)
+    multicast.start()
+    multicast.received(answer(sent[0], "<query xmlns='http://jabber.org/protocol/disco#items'/>"))
+    info = f"<query xmlns='http://jabber.org/protocol/disco#info'><feature var='{NS_ADDRESS}'/></query>"
+    multicast.received(answer(sent[1], info))  # here the server itself offers it
+    assert multicast.service == Service("example", DEFAULT_LIMIT)
+    tail = b" from='general@rooms.en.example/calm-otter' type='groupchat' id='m1'><body>hi</body></message>"
+    recipients = [b"'a@example/phone'", b"'b@example/laptop'", b"'c@example/phone'"]
+    out = multicast.stanzas(Service("example", 2), b"<message to=", tail, recipients)
+    assert len(out) == 2 and multicast.sent == 2
+    del sent[:]
+    second_chunk = parsed(out[1].decode())  # the service sends the stanza back as it got it, with an error
+    second_chunk.set("type", "error")
+    second_chunk.set("from", "example")
+    assert multicast.received(second_chunk)
+    assert multicast.service is None and multicast.bounced == 1
+    assert sent == [b'<message to="c@example/phone"' + tail]  # that chunk's recipient only, directly

@@ -23,7 +23,6 @@ from chatd.core.rooms import Occupant, Room
 from chatd.executor import Reply
 from chatd.ids import new_stanza_id
 from chatd.store.rooms import RoomRecord
-from chatd.xmpp import multicast
 from chatd.xmpp import stanza as st
 from chatd.xmpp.direct_refs import DirectReferences
 from chatd.xmpp.muc.payloads import (
@@ -146,8 +145,7 @@ class MucBase(Translator):
         service = stream.multicast
         if service is not None and head == MESSAGE_HEAD:
             # every room message through the service, even to one client: they stay in order for each recipient
-            stanzas = multicast.stanzas(service, head, data, recipients) if recipients else []
-            stream.multicast_out += len(stanzas)
+            stanzas = stream.multicasting.stanzas(service, head, data, recipients) if recipients else []
         else:
             stanzas = [head + quoted + data for quoted in recipients]
         if stanzas:
