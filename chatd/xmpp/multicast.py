@@ -76,7 +76,8 @@ class Multicast:
 
     def received(self, element: ET.Element) -> bool:
         """An answer to the search, or a bounce from the service: handled here (True); anything else: False."""
-        if self._refusing and element.get("from") == self._refusing and element.get("type") == "error":
+        refused = self._refusing and element.get("from") == self._refusing and element.get("type") == "error"
+        if refused and not element.tag.endswith("}iq"):  # a message or presence it sent back
             self._refused(element)
             return True
         iq_id = element.get("id") or ""
