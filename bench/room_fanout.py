@@ -1,14 +1,20 @@
-"""Room fan-out benchmark: a chatd topic room against Prosody's own mod_muc, same Prosody, same run.
+"""Room fan-out benchmark: a chatd topic room against the server's own MUC, same server, same run.
 
-One sender, 50 occupants, 250-byte bodies, rate limits off on both sides, chatd's moderation
+One sender, 50 occupants (W1), 250-byte bodies, rate limits off on both sides, chatd's moderation
 hook on. A plain asyncio client (TCP, SASL PLAIN, bind, join; then it counts bodies and
 reads send times from them) drives every connection, so the load generator costs little.
 Phases: saturation with a bounded number of messages in flight, then a fixed moderate
-rate; for each: deliveries/s, p50/p99 latency, CPU seconds per 1,000 deliveries of Prosody
-and chatd (from /proc), the load client's CPU share. Last, chatd's resident memory with
-1,000 rooms of 20 idle occupants. Loopback only; everything stops by itself.
+rate; for each: deliveries/s, p50/p99 latency, CPU seconds per 1,000 deliveries of the server
+and chatd (from /proc), the load client's CPU share. On Prosody, last, chatd's resident memory
+with 1,000 rooms of 20 idle occupants (--rooms 0 leaves it out). Loopback only; everything
+stops by itself.
 
-    python bench/room_fanout.py [--occupants 50] [--seconds 5] [--window 10] [--rate 2500]
+--server ejabberd runs ejabberd's mod_muc (loaded for the benchmark only), chatd's room with
+each message sent once to mod_multicast (XEP-0033), and chatd's room with a copy per occupant
+(chatd restarted with `multicast = false`); --server both runs Prosody's set, then ejabberd's.
+
+    python bench/room_fanout.py [--server prosody|ejabberd|both] [--occupants 50] [--seconds 5]
+                                [--window 10] [--rate 2500]
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,12 +37,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loadclient import Connection, cpu_seconds
+from loadclient import Connection, cpu_seconds, percentile
 
 from chatd.core.model import Role
 from chatd.core.rooms import Room, RoomKind
 from chatd.policy_loader import load_policy
-from chatd.stack import REPO, Chatd, Prosody, build
+from chatd.stack import REPO, Chatd, Ejabberd, Prosody, build
 from chatd.store import Store
 
 HOST = "localhost"
@@ -99,23 +106,31 @@ class Result:
     seconds: float
     deliveries: int
     latencies: list[int]
-    prosody_cpu: float
+    server_cpu: float
     chatd_cpu: float
     client_cpu: float
+    server: str = "prosody"
+
+    @property
+    def p50(self) -> float:
+        return percentile(self.latencies, 0.5) / 1e6
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.latencies, 0.99) / 1e6
+
+    def per_thousand(self, cpu: float) -> float:
+        return cpu * 1000 / max(self.deliveries, 1)
 
     @property
     def rate(self) -> float:
         return self.deliveries / self.seconds
 
     def line(self) -> str:
-        lat = sorted(self.latencies) or [0]
-        p50 = lat[len(lat) // 2] / 1e6
-        p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] / 1e6
-        per_k = 1000 / max(self.deliveries, 1)
         return (
-            f"{self.name:<14} {self.mode:<12} {self.rate:>10,.0f}/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  "
-            f"CPU-s/1000: prosody {self.prosody_cpu * per_k:.4f} chatd {self.chatd_cpu * per_k:.4f}  "
-            f"load client {self.client_cpu / self.seconds:.0%} of a core"
+            f"{self.name:<24} {self.mode:<12} {self.rate:>10,.0f}/s  p50 {self.p50:7.2f} ms  p99 {self.p99:7.2f} ms  "
+            f"CPU-s/1000: {self.server} {self.per_thousand(self.server_cpu):.4f} "
+            f"chatd {self.per_thousand(self.chatd_cpu):.4f}  load client {self.client_cpu / self.seconds:.0%} of a core"
         )
 
 
@@ -161,7 +176,7 @@ async def run_phase(
         if connection.task is not None:
             connection.task.cancel()
     mode = f"window {window}" if window else f"{rate:,.0f}/s"
-    return Result(name, mode, elapsed, delivered, tally.latencies, used["prosody"], used["chatd"], client_cpu)
+    return Result(name, mode, elapsed, delivered, tally.latencies, used["server"], used["chatd"], client_cpu)
 
 
 def pick_policy() -> tuple[str, str, str]:
@@ -222,46 +237,186 @@ async def start_with_members(
     return {"prosody": prosody.process.pid, "chatd": chatd.process.pid}
 
 
+def multicast_stanzas(chatd: Chatd) -> float:
+    """chatd's count of stanzas sent through the server's multicast service (its /metrics)."""
+    with urllib.request.urlopen(f"{chatd.http_url}/metrics", timeout=5) as response:
+        lines = response.read().decode().splitlines()
+    return sum(float(line.rpartition(" ")[2]) for line in lines if line.startswith("chatd_multicast_stanzas_total{"))
+
+
+def beam_pid(shell: int) -> int:
+    """The Erlang VM under `ejabberdctl foreground` (a descendant of the shell the stack started)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    todo, found = [shell], shell
+    while todo:
+        pid = todo.pop()
+        try:
+            if "beam" in Path(f"/proc/{pid}/comm").read_text():
+                found = pid
+        except OSError:
+            continue
+        todo += children.get(pid, [])
+    return found
+
+
+async def measure(
+    args: argparse.Namespace,
+    users: list[tuple[str, str]],
+    port: int,
+    rooms: dict[str, str],
+    pids: dict[str, int],
+    server: str,
+) -> list[Result]:
+    """Saturation, then the fixed rate, in each room given (name -> address); fresh connections for each."""
+    results: list[Result] = []
+    for window, rate in ((args.window, None), (None, args.rate)):
+        for name, room in rooms.items():
+            connections = [await Connection(u, p, port).open() for u, p in users]
+            for i, connection in enumerate(connections):
+                await connection.join(room, f"load-user{i}")
+            result = await run_phase(name, room, connections[0], connections[1:], pids, args.seconds, window, rate)
+            result.server = server
+            results.append(result)
+            print(result.line(), flush=True)
+            for connection in connections:
+                await connection.close()
+            await asyncio.sleep(0.5)
+    return results
+
+
+def ratios(results: list[Result], own: str) -> None:
+    saturated = {r.name: r for r in results if r.mode.startswith("window")}
+    for name, result in saturated.items():
+        if name != own:
+            print(f"ratio {name} / {own} at saturation: {result.rate / saturated[own].rate:.2f}")
+
+
 async def main(args: argparse.Namespace) -> None:
+    results: list[Result] = []
+    if args.server in ("prosody", "both"):
+        results += await on_prosody(args)
+    if args.server in ("ejabberd", "both"):
+        results += await on_ejabberd(args)
+    print(
+        "\n| server | room | mode | deliveries/s | p50 ms | p99 ms | server CPU-s/1000 | chatd CPU-s/1000 | / own MUC |"
+    )
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    own = {(r.server, r.mode): r for r in results if "mod_muc" in r.name}
+    for r in results:
+        base = own.get((r.server, r.mode))
+        ratio = f"{r.rate / base.rate:.2f}" if base is not None else ""
+        print(
+            f"| {r.server} | {r.name} | {r.mode} | {r.rate:,.0f} | {r.p50:.2f} | {r.p99:.2f} | "
+            f"{r.per_thousand(r.server_cpu):.4f} | {r.per_thousand(r.chatd_cpu):.4f} | {ratio} |"
+        )
+
+
+def bench_users(args: argparse.Namespace) -> list[tuple[str, str]]:
+    return [(f"load{i}", f"pw-load-{i}") for i in range(args.occupants + 1)]
+
+
+async def on_prosody(args: argparse.Namespace) -> list[Result]:
     run_dir, prosody, chatd, policy_label = bench_stack("room-fanout-")
     realm = chatd.realms[0]
-    realm.rooms = [{"id": "bench", "name": "Bench"}] + [
-        {"id": f"idle-{i}", "name": f"Idle {i}"} for i in range(args.rooms)
+    realm.rooms = [
+        {"id": "bench", "name": "Bench"},
+        *({"id": f"idle-{i}", "name": f"Idle {i}"} for i in range(args.rooms)),
+        *realm.rooms,  # the configured ones: self-help courses name some
     ]
     prosody.extra_config = (
         f'Component "{MUC_DOMAIN}" "muc"\n  restrict_room_creation = false\n  muc_room_locking = false\n'
     )
     prosody.write_config()
     chatd.write_config()
-    total = args.occupants + 1
-    users = [(f"load{i}", f"pw-load-{i}") for i in range(total)]
+    users = bench_users(args)
     try:
         named = [(user, password, f"load-user{i}") for i, (user, password) in enumerate(users)]
-        pids = await start_with_members(prosody, chatd, realm.id, named)
-        print(f"moderation: {policy_label}")
+        started = await start_with_members(prosody, chatd, realm.id, named)
+        pids = {"server": started["prosody"], "chatd": started["chatd"]}
+        print(f"prosody; moderation: {policy_label}")
         print(f"one sender, {args.occupants} occupants, 250-byte bodies, rate limits off on both sides\n")
-
         rooms = {"chatd room": f"bench@{realm.rooms_domain}", "prosody mod_muc": f"bench@{MUC_DOMAIN}"}
-        results: list[Result] = []
-        for window, rate in ((args.window, None), (None, args.rate)):
-            for name, room in rooms.items():
-                connections = [await Connection(u, p, prosody.c2s_port).open() for u, p in users]
-                for i, connection in enumerate(connections):
-                    await connection.join(room, f"load-user{i}")
-                result = await run_phase(name, room, connections[0], connections[1:], pids, args.seconds, window, rate)
-                results.append(result)
-                print(result.line(), flush=True)
-                for connection in connections:
-                    await connection.close()
-                await asyncio.sleep(0.5)
-        saturated = {r.name: r for r in results if r.mode.startswith("window")}
-        ratio = saturated["chatd room"].rate / saturated["prosody mod_muc"].rate
-        print(f"\nratio chatd / mod_muc at saturation: {ratio:.2f}")
-
-        await memory_phase(args, users, prosody.c2s_port, realm.rooms_domain, pids["chatd"])
+        results = await measure(args, users, prosody.c2s_port, rooms, pids, "prosody")
+        ratios(results, "prosody mod_muc")
+        if args.rooms:
+            await memory_phase(args, users, prosody.c2s_port, realm.rooms_domain, pids["chatd"])
+        return results
     finally:
         chatd.stop()
         prosody.stop()
+        if not args.keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+
+EJABBERD_MUC = f"""  mod_muc:  # the room benchmark's own: ejabberd's MUC beside chatd's rooms
+    host: "{MUC_DOMAIN}"
+    access_create: all
+    history_size: 0
+    max_users: 1000
+    max_user_conferences: 1000
+    default_room_options:
+      mam: false
+"""
+
+
+async def on_ejabberd(args: argparse.Namespace) -> list[Result]:
+    """ejabberd's mod_muc, chatd's room through mod_multicast, then chatd restarted with a copy per occupant."""
+    run_dir = Path(tempfile.mkdtemp(prefix="room-fanout-ejabberd-"))
+    policy, policies_file, policy_label = pick_policy()
+    server, chatd = build(
+        run_dir,
+        host=HOST,
+        server="ejabberd",
+        policy=policy,
+        policies_file=policies_file,
+        limits={"burst_messages": 10_000_000, "burst_seconds": 1.0, "outbox_size": 1_000_000},
+        log_level="warning",
+    )
+    assert isinstance(server, Ejabberd)
+    server.extra_modules = EJABBERD_MUC
+    server.c2s_rate = 1_000_000_000  # the shaper off, as Prosody's mod_limits is
+    realm = chatd.realms[0]
+    realm.rooms = [{"id": "bench", "name": "Bench"}, *realm.rooms]  # the configured ones: courses name some
+    server.write_config()
+    chatd.write_config()
+    users = bench_users(args)
+    try:
+        server.start()
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda u: server.register(u[0], u[1]), users))
+        store = await Store.open(chatd.store_path)
+        for i, (user, _) in enumerate(users):
+            await store.add_member(f"{user}@{HOST}", realm.id, f"load-user{i}", Role.MEMBER)
+        await store.close()
+        chatd.start(timeout=180)
+        assert server.process is not None and chatd.process is not None
+        pids = {"server": beam_pid(server.process.pid), "chatd": chatd.process.pid}
+        print(f"ejabberd; moderation: {policy_label}")
+        print(f"one sender, {args.occupants} occupants, 250-byte bodies, rate limits off on both sides\n")
+        await asyncio.sleep(1.0)  # chatd's streams look for the multicast service as they come up
+        room = f"bench@{realm.rooms_domain}"
+        rooms = {"chatd room, multicast": room, "ejabberd mod_muc": f"bench@{MUC_DOMAIN}"}
+        results = await measure(args, users, server.c2s_port, rooms, pids, "ejabberd")
+        print(f"stanzas chatd sent to mod_multicast: {multicast_stanzas(chatd):,.0f}")
+        chatd.stop()
+        chatd.multicast = False
+        chatd.write_config()
+        chatd.start(timeout=180)
+        assert chatd.process is not None
+        pids["chatd"] = chatd.process.pid
+        results += await measure(args, users, server.c2s_port, {"chatd room, per occupant": room}, pids, "ejabberd")
+        print(f"stanzas chatd sent to mod_multicast: {multicast_stanzas(chatd):,.0f}")
+        ratios(results, "ejabberd mod_muc")
+        return results
+    finally:
+        chatd.stop()
+        server.stop()
         if not args.keep:
             shutil.rmtree(run_dir, ignore_errors=True)
 
@@ -314,11 +469,12 @@ async def memory_phase(
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", choices=("prosody", "ejabberd", "both"), default="prosody")
     parser.add_argument("--occupants", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--window", type=int, default=10, help="messages in flight at saturation")
     parser.add_argument("--rate", type=float, default=2500.0, help="deliveries per second in the fixed-rate phase")
-    parser.add_argument("--rooms", type=int, default=1000)
+    parser.add_argument("--rooms", type=int, default=1000, help="idle rooms in the memory phase (0: no memory phase)")
     parser.add_argument("--idle", type=int, default=20, help="idle occupants per room in the memory phase")
     parser.add_argument("--keep", action="store_true", help="keep the run directory (logs)")
     asyncio.run(main(parser.parse_args()))

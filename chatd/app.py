@@ -179,6 +179,18 @@ class Service:
         await web.TCPSite(self._http, config.http.host, config.http.port).start()
         log.info("chatd started: %d streams, %d members", len(self.streams), len(runtime.directory))
 
+    def _own_domains(self) -> frozenset[str]:
+        """Every domain chatd serves (none of them is the server's multicast service)."""
+        config = self.config
+        found = {
+            config.watch.domain,
+            *(r.people_domain for r in config.realms),
+            *(r.rooms_domain for r in config.realms),
+        }
+        if config.uploads is not None:
+            found.add(config.uploads.domain)
+        return frozenset(found)
+
     def _add_stream(self, domain: str, secret: str, handler: Any) -> None:
         server = self.config.server
         stream = ComponentStream(
@@ -189,6 +201,8 @@ class Service:
             self.config.limits.outbox_size,
             handler,
             server_host=server.members_host,
+            multicast=server.multicast,
+            own_domains=self._own_domains(),
         )
         self.streams.append(stream)
         if self.runtime is not None:
@@ -254,6 +268,7 @@ class Service:
                 "stanzas_out": s.stanzas_out,
                 "writes": s.writes,
                 "probes": s.probes,
+                "multicast": s.multicast.jid if s.multicast is not None else "",  # XEP-0033 service in use
             }
             for s in self.streams
         }

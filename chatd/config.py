@@ -21,6 +21,7 @@ class ServerConfig(Strict):
     host: str = "127.0.0.1"  # where Prosody listens for component streams
     component_port: int = Field(5347, ge=1, le=65535)
     members_host: DomainName = "localhost"  # the VirtualHost that holds members' accounts
+    multicast: bool = True  # room fan-out through the server's XEP-0033 service when it offers one (ejabberd)
 
 
 class RoomConfig(Strict):

@@ -43,6 +43,9 @@ class ServiceCollector(Collector):
             "in": CounterMetricFamily("chatd_stanzas_in", "Stanzas received, per domain", labels=["domain"]),
             "out": CounterMetricFamily("chatd_stanzas_out", "Stanzas sent, per domain", labels=["domain"]),
             "reconnects": CounterMetricFamily("chatd_reconnects", "Stream reconnects, per domain", labels=["domain"]),
+            "multicast": CounterMetricFamily(
+                "chatd_multicast_stanzas", "Stanzas sent through the server's XEP-0033 service", labels=["domain"]
+            ),
         }
         outbox = GaugeMetricFamily("chatd_outbox_depth", "Stanzas waiting in a stream's outbox", labels=["domain"])
         up = GaugeMetricFamily("chatd_stream_up", "1 when the component stream is up", labels=["domain"])
@@ -50,6 +53,7 @@ class ServiceCollector(Collector):
             families["in"].add_metric([stream.domain], stream.stanzas_in)
             families["out"].add_metric([stream.domain], stream.stanzas_out)
             families["reconnects"].add_metric([stream.domain], stream.reconnects)
+            families["multicast"].add_metric([stream.domain], stream.multicast_out)
             outbox.add_metric([stream.domain], len(stream.outbox.queue))
             up.add_metric([stream.domain], 1 if stream.state == "up" else 0)
         yield from families.values()

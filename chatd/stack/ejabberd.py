@@ -42,6 +42,9 @@ class Ejabberd:
     c2s_rate: int = 1_000_000  # bytes per second per client connection (shaper)
     c2s_stanza_size_limit: int = 262144
     component_stanza_size_limit: int = 262144
+    multicast_limit: int = 100  # addresses per XEP-0033 stanza from chatd's domains (mod_multicast)
+    multicast_senders: tuple[str, ...] | None = None  # who may use mod_multicast; None: chatd's component domains
+    extra_modules: str = ""  # YAML appended to `modules:` (the room benchmark's mod_muc), two spaces in
     node: str = field(default_factory=lambda: f"chatd-{secrets.token_hex(4)}@localhost")
     cookie: str = field(default_factory=lambda: secrets.token_hex(16))
     dist_port: int = 0  # Erlang distribution, loopback only; ejabberdctl talks to the node over it
@@ -107,6 +110,12 @@ class Ejabberd:
             "c2s_rate": self.c2s_rate,
             "rooms_domains": ", ".join(json.dumps(d) for d in self.rooms_domains),
             "isolation_text": json.dumps(ISOLATION_TEXT, ensure_ascii=False),
+            "component_domains": ", ".join(
+                json.dumps(d)
+                for d in sorted(self.components if self.multicast_senders is None else self.multicast_senders)
+            ),
+            "multicast_limit": self.multicast_limit,
+            "extra_modules": self.extra_modules,
         }
         return render(EJABBERD_TEMPLATE.read_text(), values)
 
@@ -152,6 +161,11 @@ class Ejabberd:
         wait_for_port(self.c2s_port, timeout, self.process)
         wait_for_port(self.component_port, timeout, self.process)
         self._ctl_ok("status", timeout=timeout)
+
+    def reload_config(self) -> None:
+        """The config rendered again and applied to the running server (`ejabberdctl reload_config`)."""
+        self.config_file.write_text(self.config_text())
+        self._ctl_ok("reload_config")
 
     def _ctl_ok(self, *args: str, timeout: float = 30.0) -> str:
         result = subprocess.run(self.ctl(*args), capture_output=True, text=True, timeout=timeout, check=False)

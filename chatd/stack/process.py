@@ -100,6 +100,7 @@ class Chatd:
     upload_secret: str = field(default_factory=lambda: secrets.token_hex(12))
     instruments: str = ""  # selfhelp@'s instrument folder; empty: the config's default (conf/selfhelp)
     day_seconds: float = 0.0  # selfhelp@'s day for goals' check-ins; 0: the config's default (a real day)
+    multicast: bool = True  # room fan-out through the server's XEP-0033 service when it has one
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -145,6 +146,7 @@ class Chatd:
             'host = "127.0.0.1"',
             f"component_port = {self.prosody.component_port}",
             f'members_host = "{self.prosody.members_host}"',
+            f"multicast = {json.dumps(self.multicast)}",
         ]
         for realm in self.realms:
             lines += [

@@ -17,6 +17,7 @@ from chatd import failpoints, i18n
 from chatd.core.delivery import PROBE_PREFIX, Confirmations
 from chatd.core.input_limits import InputLimits, shape_problem
 from chatd.xmpp import stanza as st
+from chatd.xmpp.multicast import Multicast, Service
 from chatd.xmpp.ns import NS_PING
 from chatd.xmpp.outbox import Outbox
 
@@ -82,6 +83,8 @@ class ComponentStream:
         max_backoff: float = 10.0,
         input_limits: InputLimits | None = None,
         server_host: str = "",
+        multicast: bool = False,
+        own_domains: frozenset[str] = frozenset(),
     ):
         self.domain = domain
         self.host = host
@@ -92,6 +95,8 @@ class ComponentStream:
         self.confirmations = Confirmations()
         self.outbox = Outbox(outbox_size, self._written)
         self.server_host = server_host  # answers the routing probes (XEP-0199 ping)
+        # the server's XEP-0033 service, looked for at each session start when multicast is on (chatd.xmpp.multicast)
+        self.multicasting = Multicast(domain, server_host if multicast else "", self.send_nowait, own_domains)
         self.on_confirmed: Tokens | None = None  # tokens the server has certainly received
         self.on_uncertain: Tokens | None = None  # tokens not known routed when the connection dropped
         self.on_up: Callable[[], None] | None = None  # each time the session starts
@@ -188,6 +193,7 @@ class ComponentStream:
             self._bytes_written = 0
             self.outbox.attach(self._write)
         self._started.set()
+        self.multicasting.start()
         if self.on_up is not None:
             self.on_up()
 
@@ -271,6 +277,16 @@ class ComponentStream:
         if self.confirmations.oldest_probe is not None:
             self._probe_timer = asyncio.get_running_loop().call_later(PROBE_TIMEOUT, self._probe_unanswered)
 
+    @property
+    def multicast_out(self) -> int:
+        """Stanzas sent to the multicast service (each carries many recipients)."""
+        return self.multicasting.sent
+
+    @property
+    def multicast(self) -> Service | None:
+        """The server's multicast service while this session may use it (chatd.xmpp.multicast)."""
+        return self.multicasting.service
+
     # stanzas
 
     def received(self, xml: ET.Element) -> None:
@@ -278,6 +294,8 @@ class ComponentStream:
         probe_id = xml.get("id") or ""
         if probe_id.startswith(PROBE_PREFIX) and xml.get("type") in ("result", "error") and _local(xml.tag) == "iq":
             self._probe_answered(probe_id)  # an error answer shows the server handled it too
+            return
+        if self.multicasting.received(xml):
             return
         problem = shape_problem(xml, self.input_limits)
         if problem is not None:

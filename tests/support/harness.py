@@ -37,6 +37,8 @@ class Recorder:
 class Stream:
     """Stands in for a component stream: keeps what would have been written."""
 
+    multicast = None  # no XEP-0033 service: every copy written (as on Prosody)
+
     def __init__(self) -> None:
         self.sent: list[str] = []
 
