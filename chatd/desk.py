@@ -183,11 +183,7 @@ class Desk:
 
     def reviewed(self, record: Reviewed) -> None:
         self._publish(record)
-        # the reading starts now, behind those already asked (one thread, in order), so the reading thread has
-        # the next text at hand while the desk files this one; the desk takes the answers in the same order
-        score = self._score_recent(record)
-        reading = self._reader.read(partial(self._timed, score, record.author.id)) if score else None
-        self.queues.submit(f"desk:{record.realm}", lambda: self._file(record, reading))
+        self.queues.submit(f"desk:{record.realm}", lambda: self._file(record))
 
     def _publish(self, record: Reviewed) -> None:
         verdict = record.verdict
@@ -218,17 +214,16 @@ class Desk:
             )
         )
 
-    async def _file(self, record: Reviewed, reading: asyncio.Future[tuple[Alert, int] | None] | None) -> None:
+    async def _file(self, record: Reviewed) -> None:
         who = record.author.pseudonym
         ref = f" ({short_id(record.stanza_id)})" if record.stanza_id else ""
         for alert in record.verdict.alerts:
             await self._add_alert(record, alert, f"{alert.kind} · {who}{ref}")
-        found = await reading if reading is not None else None
-        recent = found[0] if found is not None else None
-        if found is not None:
-            together = i18n.text(self.realms[record.realm].language, "watch.recent_texts", count=str(found[1]))
-            await self._add_alert(record, found[0], f"{found[0].kind} · {who}{ref} · {together}")
-            self._alert_event(record, found[0])
+        score = self._score_recent(record)
+        recent = await self._reader.read(partial(self._timed, score)) if score else None
+        if recent is not None:
+            await self._add_alert(record, recent, f"{recent.kind} · {who}{ref} · {self._together(record)}")
+            self._alert_event(record, recent)
         alerts = (*record.verdict.alerts, recent) if recent else record.verdict.alerts
         if record.verdict.action.value == "hold":
             kinds = ", ".join(sorted({f.kind for f in record.verdict.findings})) or "review"
@@ -259,15 +254,17 @@ class Desk:
         assess = partial(self.moderation.assess_recent, context=context, quick=quick)
         return partial(self.recent.add, record.author.id, record.original, record.at, alerted, assess)
 
-    def _timed(self, score: Callable[[], Alert | None], author: int) -> tuple[Alert, int] | None:
-        """A reading on the reader's thread, its CPU time counted (/healthz: reading_cpu_seconds); an alert
-        with the number of the author's texts read together (counted there: later readings may follow at once)."""
+    def _timed(self, score: Callable[[], Alert | None]) -> Alert | None:
+        """A reading on the reader's thread, its CPU time counted (/healthz: reading_cpu_seconds)."""
         started = time.thread_time()
         try:
-            alert = score()
-            return (alert, self.recent.count(author)) if alert is not None else None
+            return score()
         finally:
             self.counters.reading_seconds += time.thread_time() - started
+
+    def _together(self, record: Reviewed) -> str:
+        count = str(self.recent.count(record.author.id))
+        return i18n.text(self.realms[record.realm].language, "watch.recent_texts", count=count)
 
     async def _add_alert(self, record: Reviewed, alert: Alert, summary: str) -> None:
         """A queue entry that says why; it keeps what fired (or the alert's kind) for the guides' feedback."""
