@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 from chatd import i18n
 from chatd.bus import Bus
@@ -83,63 +81,6 @@ def _name(language: str, key: str, raw: str) -> str:
     return i18n.text(language, key) if key in i18n.catalog(language) else raw
 
 
-class Readings:
-    """The window's readings on one thread of their own, in order, off the event loop.
-
-    A reading's answer comes back to the event loop with those that finished beside it: one wakeup of
-    the loop per batch instead of one per reading (a thread pool's hand-over costs the loop about
-    20 µs of CPU per reading, measured in docs/performance.md)."""
-
-    def __init__(self, name: str):
-        self._jobs: queue.SimpleQueue[tuple[asyncio.Future[Any] | None, Callable[[], Any]]] = queue.SimpleQueue()
-        self._done: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
-        self._lock = threading.Lock()
-        threading.Thread(target=self._run, name=name, daemon=True).start()
-
-    def start(self, job: Callable[[], Any]) -> None:
-        """A job whose answer nobody waits for (the encoder loaded at the start)."""
-        self._jobs.put((None, job))
-
-    def read(self, job: Callable[[], Any]) -> asyncio.Future[Any]:
-        """The job's answer, on the event loop that asks."""
-        future = asyncio.get_running_loop().create_future()
-        self._jobs.put((future, job))
-        return future
-
-    def _run(self) -> None:
-        while True:
-            future, job = self._jobs.get()
-            answer: Any = None
-            failure: BaseException | None = None
-            try:
-                answer = job()
-            except Exception as exc:
-                failure = exc
-                if future is None:
-                    log.exception("a reading at the start failed")
-            if future is None:
-                continue
-            with self._lock:
-                self._done.append((future, answer, failure))
-                first = len(self._done) == 1
-            if first:  # the loop picks up every answer that lands before it runs
-                try:
-                    future.get_loop().call_soon_threadsafe(self._settle)
-                except RuntimeError:  # the loop is closed: nobody waits any more
-                    return
-
-    def _settle(self) -> None:
-        with self._lock:
-            done, self._done = self._done, []
-        for future, answer, failure in done:
-            if future.cancelled():
-                continue
-            if failure is not None:
-                future.set_exception(failure)
-            else:
-                future.set_result(answer)
-
-
 @dataclass(frozen=True)
 class DeskParts:
     """What the desk uses to tell: the bus, sending, the clock, the directory, resources and counters."""
@@ -177,9 +118,9 @@ class Desk:
         self.directory, self.resources, self.counters = parts.directory, parts.resources, parts.counters
         self.entry_listeners: list[EntryListener] = []  # the watch domain announces entries in the queue room
         # the window's reading (a sentence encoder, milliseconds per text) runs off the event loop, in order
-        self._reader = Readings("risk-reading")
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk-reading")
         for realm in realms.values():  # the first reading loads the encoder (~1 s): at start, not on a text
-            self._reader.start(partial(moderation.assess_recent, ["hello"], Context(realm.id, realm.language)))
+            self._reader.submit(moderation.assess_recent, ["hello"], Context(realm.id, realm.language))
 
     def reviewed(self, record: Reviewed) -> None:
         self._publish(record)
@@ -220,7 +161,7 @@ class Desk:
         for alert in record.verdict.alerts:
             await self._add_alert(record, alert, f"{alert.kind} · {who}{ref}")
         score = self._score_recent(record)
-        recent = await self._reader.read(partial(self._timed, score)) if score else None
+        recent = await asyncio.get_running_loop().run_in_executor(self._reader, self._timed, score) if score else None
         if recent is not None:
             await self._add_alert(record, recent, f"{recent.kind} · {who}{ref} · {self._together(record)}")
             self._alert_event(record, recent)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from chatd.core.guides import CommandProblem, QueueEntry, Verb, parse_guide_comm
 from chatd.core.model import Member, Realm, Role, Status
 from chatd.core.moderation import Moderation
 from chatd.core.window import RecentTexts
-from chatd.desk import Readings, why
+from chatd.desk import why
 from chatd.store import Store, _migrations
 from chatd.store.guides import GuideStore
 from policies import Alert, Context, Conversation, Field, Verdict, deliver_unchanged
@@ -194,23 +192,3 @@ async def test_earlier_alerts_keep_their_kind_after_the_migration(tmp_path: Path
     alert, held = await GuideStore(store.db).entries("en")
     assert alert.constructs == ("risk.suicide_active",) and held.signals == ()
     await store.close()
-
-
-def test_readings_run_off_the_loop_in_order_and_come_back_with_their_failures() -> None:
-    readings = Readings("test-reading")
-    ran: list[tuple[int, str]] = []
-
-    def read(number: int) -> int:
-        ran.append((number, threading.current_thread().name))
-        if number == 3:
-            raise ValueError("unreadable")
-        return number * 10
-
-    async def ask() -> list[object]:
-        return await asyncio.gather(*(readings.read(lambda n=n: read(n)) for n in range(6)), return_exceptions=True)
-
-    answers = asyncio.run(ask())
-    assert answers[:3] == [0, 10, 20] and answers[4:] == [40, 50]
-    assert isinstance(answers[3], ValueError)
-    assert ran == [(n, "test-reading") for n in range(6)]  # one thread, in the order asked
-    assert asyncio.run(ask())[5] == 50  # a later loop is answered as well
