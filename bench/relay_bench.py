@@ -122,7 +122,8 @@ class Result:
         return (
             f"{self.path:<7} {self.mode:<10} {self.rate:>8,.0f} msg/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms"
             f"  CPU-ms/msg: prosody {self.ms_per_message('prosody'):.3f} chatd {self.ms_per_message('chatd'):.3f}"
-            f" (reading {self.reading_ms():.3f}, event loop {self.ms_per_message('chatd_loop'):.3f})"
+            f" (reading {self.reading_ms():.3f}, event loop {self.ms_per_message('chatd_loop'):.3f},"
+            f" gc {self.chatd_wrote['gc'] * 1000 / max(self.handled, 1):.3f})"
             f"  client {self.cpu['client'] * 1000 / max(self.handled, 1):.3f}" + stanzas
         )
 
@@ -195,12 +196,14 @@ def process_cpu(name: str, pid: int) -> float:
 
 def chatd_writes(chatd: Chatd, domain: str) -> dict[str, float]:
     """What chatd wrote on one stream: stanzas, transport writes, routing probes, and the CPU seconds
-    of its risk readings after delivery (zero where not reported)."""
+    of its risk readings after delivery and of its garbage collections (zero where not reported)."""
     with urllib.request.urlopen(f"{chatd.http_url}/healthz", timeout=5) as response:
         health = json.loads(response.read())
     stream = health["streams"][domain]
     counts: dict[str, float] = {key: int(stream.get(key, 0)) for key in ("stanzas_out", "writes", "probes")}
-    counts["reading"] = float(health.get("counters", {}).get("reading_cpu_seconds", 0.0))
+    counters = health.get("counters", {})
+    counts["reading"] = float(counters.get("reading_cpu_seconds", 0.0))
+    counts["gc"] = float(counters.get("gc_cpu_seconds", 0.0))  # the garbage collector, on any thread
     return counts
 
 
@@ -238,9 +241,11 @@ def summary(results: list[Result]) -> None:
     relayed = sum(r.handled for r in results if r.path == "relay")
     reading = sum(r.chatd_wrote["reading"] for r in results) * 1000 / max(relayed, 1)
     chatd = sum(r.cpu["chatd"] for r in results) * 1000 / max(relayed, 1)
+    collector = sum(r.chatd_wrote["gc"] for r in results) * 1000 / max(relayed, 1)
     print(
         f"  whole run, per relayed message: chatd {chatd:.3f} CPU-ms, of which the risk reading {reading:.3f}"
-        f" and the rest {chatd - reading:.3f} (readings run behind: some land in the next phase)"
+        f" and the rest {chatd - reading:.3f} (readings run behind: some land in the next phase);"
+        f" garbage collection {collector:.3f} (in either)"
     )
 
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from bridges.nats import NatsLink, NatsRequester
 from bridges.nats.actions import ActionSubscriber
 from bridges.nats.events import JetStreamPublisher
-from chatd import wiring
+from chatd import heap, wiring
 from chatd.config import Config
 from chatd.core.model import Directory, Realm
 from chatd.core.moderation import Moderation
@@ -56,6 +56,7 @@ class Service:
         self.member_rooms: dict[str, RoomsDomain] = {}  # realm -> its rooms domain
         self._exit = contextlib.AsyncExitStack()  # teardown, in the reverse order of startup
         self.recovery: Recovery | None = None
+        self.collections = heap.Collections()
 
     async def start(self) -> None:
         config = self.config
@@ -177,7 +178,15 @@ class Service:
         await self._http.setup()
         self._exit.push_async_callback(self._http.cleanup)
         await web.TCPSite(self._http, config.http.host, config.http.port).start()
-        log.info("chatd started: %d streams, %d members", len(self.streams), len(runtime.directory))
+        frozen = heap.settle()  # the policies, catalogs and directory are never walked by the collector again
+        self.collections.watch()
+        self._exit.callback(self.collections.unwatch)
+        log.info(
+            "chatd started: %d streams, %d members, %d objects frozen",
+            len(self.streams),
+            len(runtime.directory),
+            frozen,
+        )
 
     def _own_domains(self) -> frozenset[str]:
         """Every domain chatd serves (none of them is the server's multicast service)."""
@@ -289,6 +298,8 @@ class Service:
                 "refused": counters.refused,
                 "quick_readings": counters.quick_readings,
                 "reading_cpu_seconds": round(counters.reading_seconds, 6),
+                "gc_cpu_seconds": round(self.collections.seconds, 6),
+                "gc_collections": list(self.collections.count),
                 "verdicts": {f"{a}/{c}": n for (a, c), n in sorted(counters.verdicts.items())},
             }
             if counters

@@ -77,22 +77,24 @@ class FragmentWindow:
         self.max_pieces = max_pieces
         self.max_chars = max_chars
         self.max_keys = max_keys
-        self._recent: OrderedDict[Hashable, list[Piece]] = OrderedDict()
+        self._recent: OrderedDict[Hashable, list[tuple[Piece, bool]]] = OrderedDict()  # with its sign, read once
 
     def __len__(self) -> int:
         return len(self._recent)
 
     def add(self, key: Hashable, piece: Piece, verdict: Verdict, context: Context, review: Review) -> Completion | None:
         """The newest delivered text (piece, with its own verdict); a Completion when it completes a piece."""
-        earlier = [p for p in self._recent.pop(key, []) if piece.at - p.at <= self.seconds]
-        earlier = earlier[-(self.max_pieces - 1) :]
-        signed = is_piece_sign(piece.text) and any(is_piece_sign(p.text) for p in earlier)
+        kept = [(p, sign) for p, sign in self._recent.pop(key, []) if piece.at - p.at <= self.seconds]
+        kept = kept[-(self.max_pieces - 1) :]
+        earlier = [p for p, _ in kept]
+        own_sign = is_piece_sign(piece.text)
+        signed = own_sign and any(sign for _, sign in kept)
         completion = self._check(earlier, piece, verdict, context, review) if signed else None
         if completion is None:
-            self._keep(key, [*earlier, piece])
+            self._keep(key, [*kept, (piece, own_sign)])
         return completion
 
-    def _keep(self, key: Hashable, pieces: list[Piece]) -> None:
+    def _keep(self, key: Hashable, pieces: list[tuple[Piece, bool]]) -> None:
         self._recent[key] = pieces
         while len(self._recent) > self.max_keys:
             self._recent.popitem(last=False)

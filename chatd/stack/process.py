@@ -206,7 +206,7 @@ class Chatd:
     def start(self, timeout: float = 90.0) -> None:  # building the policy engine takes seconds on a busy machine
         if not self.config_file.exists():
             self.write_config()
-        self.process = spawn(chatd_command("run", "--config", str(self.config_file)), self.log_file)
+        self.process = spawn(self.command("run", "--config", str(self.config_file)), self.log_file)
         self.wait_healthy(timeout)
 
     def health(self) -> dict[str, object]:

@@ -161,6 +161,9 @@ class PeopleDomain(ServiceAddresses):
             self.counters.delivered += 1
 
         async def deliver(text: str, stanza_id: str) -> None:
+            if text == message.body:  # as written (most texts): the message as it came
+                await send(message, stanza_id)
+                return
             quote_end = quote_end_after(message.body or "", message.quote_end, text)
             await send(replace(message, body=text, quote_end=quote_end), stanza_id)
 
@@ -199,8 +202,8 @@ class PeopleDomain(ServiceAddresses):
             reply_to=message.reply_to,
             quote_end=message.quote_end,
         )
-        reply = self._reply(stream, element, sender, deliver, retract)
-        await self.executor.submit(event, replace(reply, unarchived=self._release(element, sender, message)))
+        reply = self._reply(stream, element, sender, deliver, retract, self._release(element, sender, message))
+        await self.executor.submit(event, reply)
 
     def _release(self, element: ET.Element, member: Member, message: ChatMessage) -> Callable[[], None]:
         """When the archive fails, the text was not accepted: the client may send it again."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from chatd import i18n
 from chatd.core import keys
@@ -65,8 +66,10 @@ class ServiceAddresses(Translator):
         member: Member,
         deliver: Callable[[str, str], Awaitable[None]] | None = None,
         retract: Callable[[Piece, str], Awaitable[None]] | None = None,
+        unarchived: Callable[[], None] | None = None,
     ) -> Reply:
-        """The outlets for a member's text sent to this domain: errors to the stanza, notices from wallguide@."""
+        """The outlets for a member's text sent to this domain: errors to the stanza, notices from wallguide@,
+        and what to do when the archive failed."""
 
         def refuse(refusal: Refusal) -> None:
             if element is not None:  # Ask a Wall Guide is never refused (the guides read it)
@@ -75,9 +78,8 @@ class ServiceAddresses(Translator):
         async def notice(text: str) -> None:
             await self._say(stream, member, text)
 
-        if deliver is None:
-            return Reply(refuse, notice)
-        return Reply(refuse, notice, deliver) if retract is None else Reply(refuse, notice, deliver, retract)
+        outlets: dict[str, Any] = {"deliver": deliver, "retract": retract, "unarchived": unarchived}
+        return Reply(refuse, notice, **{name: outlet for name, outlet in outlets.items() if outlet is not None})
 
     async def _notice(self, stream: ComponentStream, member: Member, key: str, **params: str) -> None:
         await self._say(stream, member, i18n.text(self.languages.of(member), key, **params))
