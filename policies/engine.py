@@ -278,7 +278,10 @@ class PolicyEngine:
             known = set(hits)  # the two views overlap: each hit once
             near = self._words.find_around(norm.leet, norm.leet_spans())  # hits elsewhere are the same
             hits += [hit for hit in near if hit[2][0] != "pii" and hit not in known]
-        return {name: [(s, e, p) for s, e, (d, p) in hits if d == name] for name in ("pii", "risk", "house")}
+        found: dict[str, list[WordHit]] = {"pii": [], "risk": [], "house": []}
+        for start, end, (detector, payload) in hits:
+            found[detector].append((start, end, payload))
+        return found
 
     def review(self, text: str, context: Context) -> Verdict:
         findings, assessment, unconfirmed = self._examine(text, context)
