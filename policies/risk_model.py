@@ -179,10 +179,10 @@ class RiskModel:
             last = part.last or last
         rows = [part.rows for part in parts]
         counts = [part.counts for part in parts]
-        separator = self.characters.get(" . ")  # each " . " is a word of its own: one character n-gram
-        if separator is not None and len(parts) > 1:
-            rows.append(np.array([separator], dtype=np.int32))
-            counts.append(np.array([len(parts) - 1], dtype=np.int64))
+        separator = self._known_grams(".")  # each " . " between two texts is a word of its own
+        if separator.size and len(parts) > 1:
+            rows.append(separator)
+            counts.append(np.full(separator.size, len(parts) - 1, dtype=np.int64))
         unique, where = np.unique(np.concatenate(rows), return_inverse=True)
         summed = np.bincount(where, weights=np.concatenate(counts), minlength=len(unique)).astype(np.int64)
         first = next((part.first for part in parts if part.first), "")
