@@ -45,6 +45,8 @@ class Ejabberd:
     multicast_limit: int = 100  # addresses per XEP-0033 stanza from chatd's domains (mod_multicast)
     multicast_senders: tuple[str, ...] | None = None  # who may use mod_multicast; None: chatd's component domains
     extra_modules: str = ""  # YAML appended to `modules:` (the room benchmark's mod_muc), two spaces in
+    # domain -> connection slots: the domain's stanzas go to slot hash(bare `to`) mod N (docs/scale-out.md)
+    domain_balancing: dict[str, int] = field(default_factory=dict)
     node: str = field(default_factory=lambda: f"chatd-{secrets.token_hex(4)}@localhost")
     cookie: str = field(default_factory=lambda: secrets.token_hex(16))
     dist_port: int = 0  # Erlang distribution, loopback only; ejabberdctl talks to the node over it
@@ -116,8 +118,19 @@ class Ejabberd:
             ),
             "multicast_limit": self.multicast_limit,
             "extra_modules": self.extra_modules,
+            "domain_balancing": self.balancing_text(),
         }
         return render(EJABBERD_TEMPLATE.read_text(), values)
+
+    def balancing_text(self) -> str:
+        """ejabberd's `domain_balancing`: bare destination, a fixed number of slots (both are needed)."""
+        if not self.domain_balancing:
+            return ""
+        domains = "".join(
+            f"  {json.dumps(domain)}:\n    type: bare_destination\n    component_number: {slots}\n"
+            for domain, slots in sorted(self.domain_balancing.items())
+        )
+        return "domain_balancing:\n" + domains
 
     def ctl(self, *args: str) -> list[str]:
         """ejabberdctl for this instance (its config dir, spool, logs and node)."""
