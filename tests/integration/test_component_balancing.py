@@ -17,7 +17,7 @@ import pytest
 from chatd.stack import Ejabberd, Prosody
 from tests.faults.load import until
 from tests.integration.conftest import SERVER_COMMANDS
-from tests.support.client import Client, Match, error_from
+from tests.support.client import Client, Match, ask, error_from
 from tests.support.probe_component import ProbeComponent
 
 DOMAIN = "rooms.scale.localhost"  # balanced over the probes (ejabberd) or held by one (Prosody)
@@ -212,3 +212,18 @@ async def test_prosody_kick_old_lets_a_new_connection_replace_the_old_one(
     finally:
         await old.close()
         await new.close()
+
+
+async def test_with_balancing_a_message_while_no_connection_is_up_is_dropped_without_an_error(
+    balanced_ejabberd: tuple[Prosody | Ejabberd, str], ejabberd_member: Client
+) -> None:
+    """Once a balanced domain has had a connection, its slots stay; with none taken, stanzas go nowhere."""
+    gone = await probe(balanced_ejabberd[0]).connect()
+    assert gone.authenticated
+    await gone.close()
+    start = ejabberd_member.mark()
+    send_round(ejabberd_member, ROOMS[:2], "nobody")
+    ejabberd_member.send_raw(f"<message type='chat' to='calm-otter@{DOMAIN}' id='to-nobody'><body>hi</body></message>")
+    # the server's answer to a later ping comes after whatever it did with those messages
+    await ask(ejabberd_member, balanced_ejabberd[0].members_host, "<ping xmlns='urn:xmpp:ping'/>")
+    assert not [ET.tostring(e) for e in ejabberd_member.received[start:] if e.get("type") == "error"]
