@@ -39,3 +39,13 @@ def test_ejabberd_refuses_components_with_different_secrets(tmp_path: Path) -> N
 def test_an_unknown_server_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StackError, match="unknown server"):
         build(tmp_path, server="openfire")
+
+
+def test_ejabberd_balances_a_domain_over_fixed_slots_only_when_asked(tmp_path: Path) -> None:
+    server, _ = build(tmp_path, server="ejabberd")
+    assert isinstance(server, Ejabberd)
+    assert "domain_balancing:" not in server.config_file.read_text()  # the stack: one chatd, one stream per domain
+    server.domain_balancing = {"rooms.en.localhost": 3}
+    # both keys: `type` alone breaks the domain's routes (docs/scale-out.md)
+    expected = '\ndomain_balancing:\n  "rooms.en.localhost":\n    type: bare_destination\n    component_number: 3\n'
+    assert expected in server.config_text()
