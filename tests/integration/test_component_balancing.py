@@ -36,9 +36,9 @@ def started(server: Prosody | Ejabberd, name: str) -> Iterator[tuple[Prosody | E
     missing = [command for command in SERVER_COMMANDS[name] if shutil.which(command) is None]
     if missing:
         pytest.skip(f"{name} is not installed ({', '.join(missing)} not found)")
-    server.write_config()
-    server.start()
     try:
+        server.write_config()
+        server.start()
         yield server, server.register("alice", "pw-alice-secret")
     finally:
         server.stop()
@@ -121,7 +121,9 @@ async def round_trip(client: Client, probe: ProbeComponent, room: str, label: st
     start = client.mark()
     to = client.xmpp.boundjid.full
     probe.send(f"<message type='chat' from='{room}' to='{to}'><body>{label} back</body></message>")
-    await client.expect(lambda e: e.tag.endswith("}message") and e.get("from") == room, start=start)
+    await client.expect(
+        lambda e: e.tag.endswith("}message") and e.get("from") == room and e.get("type") == "chat", start=start
+    )
 
 
 async def test_each_room_stays_on_one_connection_and_waits_for_a_new_one_when_its_connection_dies(
