@@ -49,10 +49,10 @@ async def phase(senders: list[Connection], probes: list[ProbeComponent], domain:
     return time.perf_counter() - started
 
 
-async def run(args: argparse.Namespace) -> None:
+async def run(args: argparse.Namespace, run_dir: Path) -> None:
     domains = {"one": f"one.{HOST}", "two": f"two.{HOST}"}
     server = Ejabberd(
-        Path(tempfile.mkdtemp(prefix="component-balancing-")),
+        run_dir,
         components={domain: SECRET for domain in domains.values()},
         domain_balancing={domains["two"]: 2},
         c2s_rate=1_000_000_000,  # the shaper off
@@ -108,7 +108,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=6000, help="messages per phase")
     parser.add_argument("--rooms", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
-    asyncio.run(run(parser.parse_args()))
+    with tempfile.TemporaryDirectory(prefix="component-balancing-") as run_dir:
+        asyncio.run(run(parser.parse_args(), Path(run_dir)))
 
 
 if __name__ == "__main__":
