@@ -4,9 +4,11 @@ For every text, the desk adds it to its author's window (chatd/core/window.py) a
 window with PolicyEngine.assess_recent through chatd's moderation layer (after the text's own severe
 alert is confirmed by the model's doubt, PolicyEngine.confirmed). As a baseline, the same
 run times PolicyEngine.review on the same texts (the inline check every text passes anyway).
-Also reports the window's memory for many members.
+Also reports the window's memory for many members. With --ahead N the texts come N at a time (a backlog
+at the desk) and the meanings their windows could ask for are encoded together first
+(PolicyEngine.read_ahead), as the desk does; the encoder's calls and texts are counted either way.
 
-Usage: python bench/window_bench.py [--texts 4000] [--members 50] [--window 8]
+Usage: python bench/window_bench.py [--texts 4000] [--members 50] [--window 8] [--ahead 1]
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from chatd import i18n
 from chatd.core.model import Member, Realm, Role, Status
 from chatd.core.moderation import Moderation
 from chatd.core.window import RecentTexts
-from policies import Conversation, Field
+from policies import Conversation, Field, risk_model
 from policies.engine import PolicyEngine
 
 SETTINGS = Path(__file__).parents[1] / "conf" / "policies.toml"
@@ -52,6 +54,7 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=4000)
     parser.add_argument("--members", type=int, default=50, help="members writing at the same time")
     parser.add_argument("--window", type=int, default=8)
+    parser.add_argument("--ahead", type=int, default=1, help="texts waiting together (1: each read alone)")
     args = parser.parse_args()
     engine = PolicyEngine.from_settings(tomllib.loads(SETTINGS.read_text()), i18n.label)
     moderation = Moderation(engine)
@@ -68,10 +71,30 @@ def main() -> None:
 
     for _, lang, text in batch[:200]:  # warm up
         engine.review(text, contexts[lang])
+    encode = risk_model.encoder()
+    calls = [0, 0, 0]  # encoder calls, texts encoded, CPU ns
+
+    def counted(texts: list[str]) -> risk_model.Vectors:
+        calls[0] += 1
+        calls[1] += len(texts)
+        start = time.thread_time_ns()
+        try:
+            return encode(texts)
+        finally:
+            calls[2] += time.thread_time_ns() - start
+
+    risk_model.encoder = lambda: counted  # type: ignore[assignment]
     gc.collect()
-    review_us, window_us, alerts = [], [], 0
+    review_us, window_us, alerts, ahead_ns = [], [], 0, 0
+    cpu = time.process_time()
     for at, (member, lang, text) in enumerate(batch):
         context = contexts[lang]
+        if args.ahead > 1 and at % args.ahead == 0:
+            coming = batch[at : at + args.ahead]
+            start = time.perf_counter_ns()
+            held = window.upcoming([(who, said, float(at + n)) for n, (who, _, said) in enumerate(coming)])
+            moderation.read_ahead([(texts, language) for texts, (_, language, _) in zip(held, coming, strict=True)])
+            ahead_ns += time.perf_counter_ns() - start
         start = time.perf_counter_ns()
         verdict = engine.review(text, context)
         middle = time.perf_counter_ns()
@@ -82,6 +105,7 @@ def main() -> None:
         review_us.append((middle - start) / 1000)
         window_us.append((end - middle) / 1000)
         alerts += alert is not None
+    cpu = time.process_time() - cpu
 
     def line(name: str, values: list[float]) -> str:
         return (
@@ -92,8 +116,17 @@ def main() -> None:
     print(f"{len(batch)} texts, {args.members} members writing at once, window of {args.window} texts")
     print(line("baseline: review (one text)", review_us))
     print(line("window: confirm + add + assess_recent", window_us))
-    ratio = statistics.fmean(window_us) / statistics.fmean(review_us)
-    print(f"window / review (mean): {ratio:.2f}   window alerts raised: {alerts}")
+    window_mean = statistics.fmean(window_us) + ahead_ns / 1000 / len(batch)
+    if args.ahead > 1:
+        print(f"read ahead, {args.ahead} texts at a time: {ahead_ns / 1000 / len(batch):8.1f} µs per text")
+    print(f"CPU per text, review + window (read ahead included): {cpu / len(batch) * 1e6:8.1f} µs")
+    print(
+        f"encoder: {calls[0]} calls, {calls[1]} texts ({calls[1] / max(calls[0], 1):.1f} per call),"
+        f" CPU {calls[2] / 1e6 / max(calls[1], 1):.2f} ms per text encoded,"
+        f" {calls[2] / 1e3 / len(batch):.0f} µs per text"
+    )
+    ratio = window_mean / statistics.fmean(review_us)
+    print(f"window (read ahead included) / review (mean): {ratio:.2f}   window alerts raised: {alerts}")
 
     tracemalloc.start()
     held = RecentTexts(args.window, 1800.0)

@@ -297,6 +297,7 @@ class Service:
                 "delivered": counters.delivered,
                 "refused": counters.refused,
                 "quick_readings": counters.quick_readings,
+                "texts_read_ahead": counters.read_ahead,
                 "reading_cpu_seconds": round(counters.reading_seconds, 6),
                 "gc_cpu_seconds": round(self.collections.seconds, 6),
                 "gc_collections": list(self.collections.count),

@@ -47,6 +47,7 @@ class Counters:
     dropped: int = 0
     delivered: int = 0
     quick_readings: int = 0  # windows read by wording alone because readings fell behind
+    read_ahead: int = 0  # texts whose meaning was encoded with others', ahead of their windows' readings
     reading_seconds: float = 0.0  # CPU time the risk readings after delivery took (their thread's own)
     verdicts: dict[tuple[str, str], int] = field(default_factory=dict)  # (action, finding category)
 

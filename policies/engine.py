@@ -35,6 +35,7 @@ from policies.types import Action, Alert, Context, Field, Finding, Label, Verdic
 
 RECENT_TEXTS = 4096  # texts whose risk cues assess_recent keeps
 JOINED_TEXTS = 3  # the latest texts of a window the model also reads as one
+AHEAD_TEXTS = 64  # texts encoded together at most (read_ahead): past this a batch saves little per text
 # message texts: the author's recent texts are assessed together right after delivery (assess_recent),
 # where the model reads them; inline, only a severe risk alerts, and the model's doubt about it is read
 # after delivery too (confirmed): risk never changes delivery, so the review stays the lexicons' work
@@ -201,7 +202,21 @@ class PolicyEngine:
         The last JOINED_TEXTS texts are also read joined (a thought spread over messages).
         quick: the texts are read by their wording alone (no sentence encoder), for when readings
         fall behind; the wording then stands for both readings."""
-        language = context.language
+        return self._risk_alerts(self._recent(texts, context.language, quick), context)
+
+    def read_ahead(self, windows: Sequence[tuple[Sequence[str], str]], most: int = AHEAD_TEXTS) -> int:
+        """Reads ahead the meanings that the readings of these windows (texts oldest first, language) could ask
+        for: up to `most` texts not kept yet, in one encoder call (risk_model.Ahead); how many it encoded. The
+        windows' readings (assess_recent) then find them kept: the same answers, for less."""
+        ahead = risk_model.Ahead()
+        for texts, language in windows:
+            self._recent(texts, language, False, ahead)
+        return ahead.read(most)
+
+    def _recent(
+        self, texts: Sequence[str], language: str, quick: bool, ahead: risk_model.Ahead | None = None
+    ) -> Assessment:
+        """What an author's recent texts assess together (assess_recent); ahead: a read ahead (read_ahead)."""
         kept = [text for text in texts if text.strip()]
         found = [self._recent_cues(text, language) for text in kept]
         marks = frozenset().union(*(self._risk.window_marks(one.cues) for one in found))
@@ -211,7 +226,7 @@ class PolicyEngine:
         short = [one.short for one in signaled]
         heard = any(cues_only and signs for cues_only, signs in zip(short, signals, strict=True))
         if not model or heard:
-            return self._risk_alerts(compose(signals), context)
+            return compose(signals)
         # a text that says its author is safe now is not read (states_safety): the readings hear the topic
         heeded = [one.heeded for one in signaled]
         # the meaning does not hear a negation ("I don't want to die" reads like "I want to die"):
@@ -234,17 +249,17 @@ class PolicyEngine:
 
         def reading(lexical: float) -> bool:
             together = joined()
-            return any(model.reads(one.wording, one.original, lexical) for one in read) or (
-                together is not None and model.reads(together.wording, together.original, lexical)
+            return any(model.reads(one.wording, one.original, lexical, ahead) for one in read) or (
+                together is not None and model.reads(together.wording, together.original, lexical, ahead)
             )
 
         def doubted() -> bool:
             together = joined()
-            return all(model.doubts(one.wording, one.original) for one in read) and (
-                together is None or model.doubts(together.wording, together.original)
+            return all(model.doubts(one.wording, one.original, ahead) for one in read) and (
+                together is None or model.doubts(together.wording, together.original, ahead)
             )
 
-        return self._risk_alerts(compose(signals, reading, doubted), context)
+        return compose(signals, reading, doubted)
 
     def _text_signals(self, text: str, language: str, marks: frozenset[str]) -> TextSignals:
         """What one text of a window signals beside the window's marks (kept: a window reads each text again)."""

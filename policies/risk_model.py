@@ -26,7 +26,7 @@ import io
 import itertools
 import math
 import re
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from importlib import resources
@@ -45,7 +45,7 @@ LEVELS = (0.0, LOW, 1.0, MEDIUM)
 NEVER = -1000.0  # an offset no reading overcomes
 CLIPPED = 0.03  # each reading is weighed as log-odds within [CLIPPED, 1 - CLIPPED]
 DOUBTED = 0.1  # under this, both readings doubt a severe lexical score (policies/risk.py, compose)
-MEANINGS_KEPT = 4096  # texts whose meaning is kept (RiskModel.reads)
+MEANINGS_KEPT = 4096  # texts whose meaning is kept (RiskModel.reads, RiskModel.meant)
 MEANING_CHARACTERS = 1000  # the meaning reads a message's beginning (the wording reads it all): ~15 CPU-ms at most
 
 Vectors = NDArray[np.float32]
@@ -124,34 +124,57 @@ class RiskModel:
         self._character_weights, self._character_norms = rows[:, 0].copy(), rows[:, 1].copy()
         self._known_grams = lru_cache(maxsize=WORDS_KEPT)(self._word_grams)
         self.meaning = _meaning(language)
-        self._meant = lru_cache(maxsize=MEANINGS_KEPT)(self._mean)  # an author's texts are read in several windows
+        # an author's texts are read in several windows: their meanings are kept (on the reading's one thread)
+        self._meanings: OrderedDict[str, float] = OrderedDict()
 
     def score(self, wording: float, meant: float, lexical: float) -> float:
         """The readings together beside cues of this lexical score, in log-odds: risk from 0 up."""
         return self.offset(lexical) + self.weights[0] * log_odds(wording) + self.weights[1] * log_odds(meant)
 
-    def reads(self, wording: float, original: str, lexical: float) -> bool:
+    def reads(self, wording: float, original: str, lexical: float, ahead: Ahead | None = None) -> bool:
         """Whether a text reads as risk beside cues of this lexical score, given its wording's reading.
         The meaning (the sentence encoder, the costly reading) is read only where it decides; a text
-        without its original (a quick reading, a negated one) is read by its wording alone."""
+        without its original (a quick reading, a negated one) is read by its wording alone.
+        ahead: a read ahead noting the texts it could ask for (Ahead), instead of reading them."""
         if self.meaning is None or not original:
             return self.score(wording, wording, lexical) >= 0
         without = self.offset(lexical) + self.weights[0] * log_odds(wording)
         reach = self.weights[1] * log_odds(1 - CLIPPED)
         if without + reach < 0 or without - reach >= 0:
             return without >= 0
-        return self.score(wording, self._meant(original), lexical) >= 0
+        return self.score(wording, self._meant(original, ahead), lexical) >= 0
 
-    def doubts(self, wording: float, original: str) -> bool:
+    def doubts(self, wording: float, original: str, ahead: Ahead | None = None) -> bool:
         """Whether both readings call a text clearly harmless: the wording and the readings' mean under
         DOUBTED (the meaning read only where the wording alone doubts)."""
         if wording >= DOUBTED:
             return False
-        return self.meaning is None or not original or (wording + self._meant(original)) / 2 < DOUBTED
+        if self.meaning is None or not original:
+            return True
+        return (wording + self._meant(original, ahead)) / 2 < DOUBTED
 
-    def _mean(self, original: str) -> float:
-        assert self.meaning is not None
-        return self.meaning.probability(original)
+    def _meant(self, original: str, ahead: Ahead | None) -> float:
+        """The meaning's reading of a text: kept, or read now (one encoder call), or noted by a read ahead."""
+        if ahead is not None:
+            return ahead.meant(self, original)
+        known = self.kept(original)
+        if known is None:
+            assert self.meaning is not None
+            known = self.keep(original, self.meaning.probability(original))
+        return known
+
+    def kept(self, original: str) -> float | None:
+        """The meaning's reading of a text if it is kept."""
+        known = self._meanings.get(original)
+        if known is not None:
+            self._meanings.move_to_end(original)
+        return known
+
+    def keep(self, original: str, meant: float) -> float:
+        self._meanings[original] = meant
+        if len(self._meanings) > MEANINGS_KEPT:
+            self._meanings.popitem(last=False)
+        return meant
 
     def wording(self, text: str) -> float:
         """How much a normalized, lowercased text's wording reads like risk, from 0 to 1."""
@@ -210,6 +233,39 @@ class RiskModel:
     def offset(self, lexical: float) -> float:
         """The log-odds a text starts from beside cues of this lexical score."""
         return self.offsets[bisect.bisect_right(LEVELS, lexical) - 1]
+
+
+class Ahead:
+    """A read ahead: the texts whose meaning windows about to be read could ask for, encoded together.
+
+    A window is first read with a read ahead (reads(..., ahead), doubts(..., ahead)): meant() answers what
+    is kept and, for a text not kept, notes it and answers 0.0 (the least risk-like reading: reads() goes on
+    to the next text, doubts() too), so the texts noted are all those the window's own reading could ask
+    for. read() encodes them in one encoder call (a batch costs less per text than one call each) and keeps
+    their meanings: the windows' own readings find them kept and decide as they would have."""
+
+    def __init__(self) -> None:
+        self.wanted: dict[str, list[RiskModel]] = {}  # text -> the models (languages) that want its meaning
+
+    def meant(self, model: RiskModel, original: str) -> float:
+        known = model.kept(original)
+        if known is not None:
+            return known
+        models = self.wanted.setdefault(original, [])
+        if model not in models:
+            models.append(model)
+        return 0.0
+
+    def read(self, most: int) -> int:
+        """Encodes up to `most` of the texts wanted (the first noted) in one call; how many it encoded."""
+        texts = list(itertools.islice(self.wanted, most))
+        if texts:
+            vectors = encoder()(texts)
+            for row, text in enumerate(texts):
+                for model in self.wanted[text]:
+                    assert model.meaning is not None
+                    model.keep(text, float(model.meaning.probabilities(vectors[row : row + 1])[0]))
+        return len(texts)
 
 
 def log_odds(probability: float) -> float:

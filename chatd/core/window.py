@@ -60,6 +60,22 @@ class RecentTexts:
         newest.alerted = strongest.severity  # the newest text leaves the window last
         return strongest
 
+    def upcoming(self, added: Sequence[tuple[int, str, float]]) -> list[list[str]]:
+        """The texts each window will hold (oldest first) as these texts (member, text, at) are added in order,
+        one window per text added; nothing is added."""
+        windows: dict[int, deque[tuple[float, str]]] = {}
+        held = []
+        for member_id, text, at in added:
+            texts = windows.get(member_id)
+            if texts is None:
+                known = self._members.get(member_id, ())
+                texts = windows[member_id] = deque(((t.at, t.text) for t in known), maxlen=self.size)
+            while texts and at - texts[0][0] > self.seconds:
+                texts.popleft()
+            texts.append((at, text))
+            held.append([t for _, t in texts])
+        return held
+
     def _forget_idle(self, now: float) -> None:
         """Members whose newest text left the window are dropped (memory stays bounded)."""
         while self._members:

@@ -85,6 +85,22 @@ def test_texts_leave_the_window_by_count_and_age() -> None:
     assert scorer.calls[-1] == ["tonight", "done"]
 
 
+def test_the_windows_texts_will_make_are_the_windows_they_make() -> None:
+    recent, scorer = RecentTexts(size=3, seconds=60), FakeScorer(SCORER_CUES)
+    recent.add(1, "the pistol", 0.0, 0, scorer)
+    recent.add(2, "hello", 1.0, 0, scorer)
+    coming = [(1, "a", 10.0), (2, "b", 20.0), (1, "c", 30.0), (1, "d", 40.0), (2, "e", 90.0), (3, "f", 91.0)]
+    upcoming = recent.upcoming(coming)
+    assert recent.count(1) == 1 and recent.count(3) == 0  # nothing added
+    made = []
+    for member, text, at in coming:
+        recent.add(member, text, at, 0, scorer)
+        made.append(scorer.calls[-1])
+    assert upcoming == made == [
+        ["the pistol", "a"], ["hello", "b"], ["the pistol", "a", "c"], ["a", "c", "d"], ["e"], ["f"]
+    ]  # fmt: skip
+
+
 def test_members_are_scored_apart_and_idle_members_forgotten() -> None:
     recent, scorer = RecentTexts(seconds=60), FakeScorer(SCORER_CUES)
     recent.add(1, "the pistol", 0.0, 0, scorer)
