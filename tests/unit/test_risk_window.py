@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import tomllib
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from chatd import i18n
 from chatd.core.guides import CommandProblem, QueueEntry, Verb, parse_guide_command
 from chatd.core.model import Member, Realm, Role, Status
 from chatd.core.moderation import Moderation
+from chatd.core.shadow import Reviewed
 from chatd.core.window import RecentTexts
-from chatd.desk import why
+from chatd.desk import Desk, DeskParts, why
+from chatd.ports import Counters
+from chatd.serial import SerialQueues
 from chatd.store import Store, _migrations
 from chatd.store.guides import GuideStore
-from policies import Action, Alert, Context, Conversation, Field, Verdict, deliver_unchanged
+from policies import Action, Alert, Context, Conversation, Field, Verdict, deliver_unchanged, risk_model
+from policies.engine import PolicyEngine
 
 
 class FakeScorer:
@@ -99,6 +107,60 @@ def test_the_windows_texts_will_make_are_the_windows_they_make() -> None:
     assert upcoming == made == [
         ["the pistol", "a"], ["hello", "b"], ["the pistol", "a", "c"], ["a", "c", "d"], ["e"], ["f"]
     ]  # fmt: skip
+
+
+def test_the_desk_reads_ahead_the_windows_waiting_behind_a_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = tomllib.loads((Path(__file__).parents[2] / "conf" / "policies.toml").read_text())
+    moderation = Moderation(PolicyEngine.from_settings(settings, i18n.label))
+    realm = Realm("en", "en", "en.test", "rooms.en.test")
+    counters, recent = Counters(), RecentTexts()
+    parts = DeskParts(None, None, None, None, None, counters)  # only the readings are used
+    desk = Desk(None, moderation, {"en": realm}, SerialQueues(), None, None, recent, parts)
+    one, two = (Member(n, f"m{n}@test", "en", f"otter-{n}", Role.MEMBER, Status.ACTIVE, 0.0) for n in (1, 2))
+    said = [  # from tests/eval/risk/seq_en.tsv, two members at once
+        (one, "got my old service pistol back from my brother"), (two, "taped up the gaps in the garage today"),
+        (one, "dont really see the point anymore"), (two, "I sorted out who gets the dog"),
+        (one, "everyone would be fine without me"),
+    ]  # fmt: skip
+    records = [
+        Reviewed("en", "dm:1:2", "message", who, None, text, deliver_unchanged(text), None, float(at))
+        for at, (who, text) in enumerate(said)
+    ]
+    model = risk_model.model("en")
+    assert model is not None
+    model._meanings.clear()
+    filed: list[Reviewed] = []
+
+    async def file(record: Reviewed) -> None:  # the desk's filing left out: only what waits is looked at
+        filed.append(record)
+
+    async def arrive() -> list[list[Reviewed]]:
+        monkeypatch.setattr(desk, "_file", file)
+        for record in records:
+            desk.reviewed(record)
+        ahead = [desk._ahead(record) for record in records]  # each reading's turn, before any has run
+        await desk.queues.idle()
+        return ahead
+
+    ahead = asyncio.run(arrive())
+    assert ahead == [records, [], [], [], []] and filed == records  # the first reading takes all that waits
+    context = Context("en", "en")
+
+    def read(record: Reviewed) -> Alert | None:
+        assess = partial(moderation.assess_recent, context=context)
+        return recent.add(record.author.id, record.original, record.at, 0, assess)
+
+    alerts = [desk._timed(partial(read, records[0]), ahead[0])]
+    assert counters.read_ahead > 1
+    with monkeypatch.context() as patch:  # the other windows find what they ask for kept
+        patch.setattr(risk_model, "encoder", lambda: pytest.fail("a meaning the read ahead missed"))
+        alerts += [desk._timed(partial(read, record)) for record in records[1:]]
+    model._meanings.clear()
+    alone = RecentTexts()  # the same texts read one by one
+    assert alerts == [
+        alone.add(r.author.id, r.original, r.at, 0, partial(moderation.assess_recent, context=context)) for r in records
+    ]
+    assert any(alerts)
 
 
 def test_members_are_scored_apart_and_idle_members_forgotten() -> None:
