@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -244,6 +245,18 @@ def multicast_stanzas(chatd: Chatd) -> float:
     return sum(float(line.rpartition(" ")[2]) for line in lines if line.startswith("chatd_multicast_stanzas_total{"))
 
 
+def readings(chatd: Chatd) -> str:
+    """chatd's risk readings after delivery so far (its /healthz): CPU, windows read by wording alone, texts
+    whose meaning was read ahead with others' (zero where not reported)."""
+    with urllib.request.urlopen(f"{chatd.http_url}/healthz", timeout=5) as response:
+        counters = json.loads(response.read()).get("counters", {})
+    return (
+        f"chatd's readings after delivery: {counters.get('reading_cpu_seconds', 0.0):.2f} CPU-s,"
+        f" {counters.get('quick_readings', 0):,} by wording alone,"
+        f" {counters.get('texts_read_ahead', 0):,} texts read ahead"
+    )
+
+
 def beam_pid(shell: int) -> int:
     """The Erlang VM under `ejabberdctl foreground` (a descendant of the shell the stack started)."""
     children: dict[int, list[int]] = {}
@@ -403,7 +416,7 @@ async def on_ejabberd(args: argparse.Namespace) -> list[Result]:
         room = f"bench@{realm.rooms_domain}"
         rooms = {"chatd room, multicast": room, "ejabberd mod_muc": f"bench@{MUC_DOMAIN}"}
         results = await measure(args, users, server.c2s_port, rooms, pids, "ejabberd")
-        print(f"stanzas chatd sent to mod_multicast: {multicast_stanzas(chatd):,.0f}")
+        print(f"stanzas chatd sent to mod_multicast: {multicast_stanzas(chatd):,.0f}; {readings(chatd)}")
         chatd.stop()
         chatd.multicast = False
         chatd.write_config()
@@ -411,7 +424,7 @@ async def on_ejabberd(args: argparse.Namespace) -> list[Result]:
         assert chatd.process is not None
         pids["chatd"] = chatd.process.pid
         results += await measure(args, users, server.c2s_port, {"chatd room, per occupant": room}, pids, "ejabberd")
-        print(f"stanzas chatd sent to mod_multicast: {multicast_stanzas(chatd):,.0f}")
+        print(f"stanzas chatd sent to mod_multicast: {multicast_stanzas(chatd):,.0f}; {readings(chatd)}")
         ratios(results, "ejabberd mod_muc")
         return results
     finally:
