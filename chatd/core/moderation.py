@@ -15,7 +15,7 @@ class Moderation:
     def __init__(self, policy: Policy, probation_seconds: float = PROBATION_SECONDS):
         self.policy = policy
         self.probation_seconds = probation_seconds
-        self.failures = 0  # policy errors; each one held the text
+        self.failures = 0  # policy errors (a review that fails holds its text)
 
     def context(
         self,
