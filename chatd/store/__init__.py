@@ -1,4 +1,5 @@
-"""The store: aiosqlite in WAL mode, numbered migrations, one writer that groups commits."""
+"""The store: aiosqlite in WAL mode (or PostgreSQL: chatd/store/db.py), numbered migrations, one writer that
+groups commits."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from importlib import resources
 from pathlib import Path
 
 import aiosqlite
+import asyncpg
 
 from chatd.core.pipeline import ArchivedMessage
+from chatd.store.db import Database, PostgresDatabase, is_postgres
 from chatd.store.errors import StoreError
 from chatd.store.members import MemberRows
 from chatd.store.reads import ArchiveReads
@@ -41,6 +44,18 @@ WAL_PAGES = 1000  # checkpoint after this many WAL pages, and truncate the WAL b
 PROBE_SECONDS = 1.0  # while writes fail, try again this often
 SENT_SECONDS = 0.5  # sent marks already in the sent log wait this long for an archive commit to ride on
 ROOM_BYTES = WAL_PAGES * PAGE_SIZE  # after a fault, writes count as working again once the disk has room for a full WAL
+STORE_ERRORS = (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError, OSError)  # a write that failed
+# what chatd (the service) needs that the PostgreSQL store does not offer yet: it refuses to start rather than fail
+POSTGRES_GAPS = (
+    "the archive's full-text search (SQLite's FTS5 index: room archive queries by words, !search)",
+    "the journal of received messages and the sent log (files kept beside a SQLite store)",
+)
+ARCHIVE_INSERT = (
+    "INSERT INTO messages (stanza_id, conversation, sender_id, recipient_id,"
+    " client_id, body, original, verdict, findings, created_at, unsent, refs, quote_end)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+MARK_SENT = "UPDATE messages SET unsent = 0 WHERE stanza_id = ?"
 
 
 def store_folder(path: str | Path) -> Path | None:
@@ -67,19 +82,16 @@ def fault_of(exc: BaseException, folder: Path | None) -> str:
 
 def _write_batch(db: sqlite3.Connection, rows: list[tuple[object, ...]], sent: list[str]) -> None:
     """On the database's thread: one commit for a batch of archived messages and sent marks."""
-    db.executemany(
-        "INSERT INTO messages (stanza_id, conversation, sender_id, recipient_id,"
-        " client_id, body, original, verdict, findings, created_at, unsent, refs, quote_end)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    db.executemany(ARCHIVE_INSERT, rows)
     if sent:
-        db.executemany("UPDATE messages SET unsent = 0 WHERE stanza_id = ?", [(i,) for i in sent])
+        db.executemany(MARK_SENT, [(i,) for i in sent])
     db.commit()
 
 
-def _migrations() -> list[tuple[int, str]]:
+def _migrations(postgres: bool = False) -> list[tuple[int, str]]:
     folder = resources.files("chatd.store").joinpath("migrations")
+    if postgres:
+        folder = folder.joinpath("postgresql")
     found = []
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):
@@ -88,8 +100,9 @@ def _migrations() -> list[tuple[int, str]]:
 
 
 class Store(MemberRows, ArchiveReads):
-    def __init__(self, db: aiosqlite.Connection):
+    def __init__(self, db: Database):
         self.db = db
+        self.postgres = isinstance(db, PostgresDatabase)
         self._pending: list[tuple[ArchivedMessage, asyncio.Future[None]]] = []
         self._sent: list[str] = []  # stanza ids the server received, recorded with the next commit
         self.sent_log: SentLog | None = None  # the same ids at once, in a file (the service's store only)
@@ -106,7 +119,10 @@ class Store(MemberRows, ArchiveReads):
 
     @classmethod
     async def open(cls, path: str | Path) -> Store:
-        """Opens (creating and migrating) the store and checks that it takes a write; else StoreError in plain words."""
+        """Opens (creating and migrating) the store and checks that it takes a write; else StoreError in plain words.
+        A postgresql:// URL opens a PostgreSQL store; anything else names a SQLite file."""
+        if is_postgres(path):
+            return await cls._open_postgres(str(path))
         folder = store_folder(path)
         try:
             db = await aiosqlite.connect(str(path))
@@ -139,6 +155,22 @@ class Store(MemberRows, ArchiveReads):
             )
         return store
 
+    @classmethod
+    async def _open_postgres(cls, url: str) -> Store:
+        where = url.rsplit("@", 1)[-1]  # never the password
+        try:
+            db = await PostgresDatabase.connect(url)
+        except STORE_ERRORS as exc:
+            raise StoreError(f"the store at {where} cannot be reached: {exc}") from exc
+        store = cls(db)
+        try:
+            await store._migrate()
+            await store._probe()
+        except STORE_ERRORS as exc:
+            await db.close()
+            raise StoreError(f"the store at {where} cannot be written: {fault_of(exc, None)}") from exc
+        return store
+
     async def open_sent_log(self) -> None:
         """For the service only (not the CLI): what the last run knew the server received is marked
         sent now, and a new sent log is started."""
@@ -147,7 +179,7 @@ class Store(MemberRows, ArchiveReads):
         self.sent_log = SentLog(self.path)
         recorded = self.sent_log.recorded()
         if recorded:
-            await self.db.executemany("UPDATE messages SET unsent = 0 WHERE stanza_id = ?", [(i,) for i in recorded])
+            await self.db.executemany(MARK_SENT, [(i,) for i in recorded])
             await self.db.commit()
         self.sent_log.start()
 
@@ -167,7 +199,10 @@ class Store(MemberRows, ArchiveReads):
 
     async def _probe(self) -> None:
         """One small write and commit: raises when the store cannot take writes."""
-        await self.db.execute("INSERT OR REPLACE INTO store_probe (id, at) VALUES (1, ?)", (time.time(),))
+        await self.db.execute(
+            "INSERT INTO store_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+            (time.time(),),
+        )
         await self.db.commit()
 
     def _failed(self, exc: Exception) -> None:
@@ -190,8 +225,10 @@ class Store(MemberRows, ArchiveReads):
 
     async def _free_space(self) -> None:
         """Undoes what a failed write left and copies the WAL into the database, truncating it."""
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(*STORE_ERRORS):
             await self.db.rollback()
+        if self.postgres:
+            return
         with contextlib.suppress(sqlite3.Error):
             await self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
@@ -202,7 +239,7 @@ class Store(MemberRows, ArchiveReads):
                 await self._free_space()
                 try:
                     await self._probe()
-                except sqlite3.Error as exc:
+                except STORE_ERRORS as exc:
                     self.fault = fault_of(exc, self.folder)
                     continue
                 self._recovered()
@@ -215,7 +252,7 @@ class Store(MemberRows, ArchiveReads):
         )
         async with self.db.execute("SELECT version FROM schema_migrations") as cursor:
             done = {row[0] for row in await cursor.fetchall()}
-        for version, sql in _migrations():
+        for version, sql in _migrations(self.postgres):
             if version in done:
                 continue
             await self.db.executescript(f"BEGIN;\n{sql}\nCOMMIT;")
@@ -231,7 +268,11 @@ class Store(MemberRows, ArchiveReads):
             return False
 
     async def data_version(self) -> int:
-        """Changes when another connection (e.g. the CLI) commits."""
+        """Changes when another connection (e.g. the CLI) commits (on PostgreSQL: when members or blocks change)."""
+        if self.postgres:
+            async with self.db.execute("SELECT last_value FROM directory_version") as cursor:
+                row = await cursor.fetchone()
+            return int(row[0]) if row else 0
         async with self.db.execute("PRAGMA data_version") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
@@ -319,11 +360,11 @@ class Store(MemberRows, ArchiveReads):
         try:
             try:
                 await self._insert(rows, sent)
-            except sqlite3.Error:
+            except STORE_ERRORS:
                 await self._free_space()  # a full WAL may be what filled the disk: try once more after it
                 await self._insert(rows, sent)
         except Exception as exc:
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(*STORE_ERRORS):
                 await self.db.rollback()
             self._failed(exc)
             self._sent = sent + self._sent  # kept for the next commit; after a crash they are sent again
@@ -341,6 +382,13 @@ class Store(MemberRows, ArchiveReads):
     async def _insert(self, rows: list[tuple[object, ...]], sent: list[str]) -> None:
         """Inserts, sent marks and the commit in one trip to the database's thread: each trip costs the event
         loop a wakeup and a hand-over of the interpreter (aiosqlite runs queued functions in order there)."""
+        if isinstance(self.db, PostgresDatabase):
+            await self.db.executemany(ARCHIVE_INSERT, rows)
+            if sent:
+                await self.db.executemany(MARK_SENT, [(i,) for i in sent])
+            await self.db.commit()
+            return
+        assert isinstance(self.db, aiosqlite.Connection)
         await self.db._execute(_write_batch, self.db._conn, rows, sent)
 
     async def settle_held(self, stanza_id: str, verdict: str, body: str | None) -> None:

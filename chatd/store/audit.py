@@ -11,16 +11,19 @@ from typing import Any
 import aiosqlite
 
 from chatd.core.audit import GENESIS, AuditRecord, chain_hash
+from chatd.store.db import Database, PostgresDatabase, is_postgres
 
 
 class AuditLog:
-    def __init__(self, db: aiosqlite.Connection):
+    def __init__(self, db: Database):
         self.db = db
         self._lock = asyncio.Lock()  # one transaction at a time on this connection
 
     @classmethod
     async def open(cls, path: str | Path) -> AuditLog:
         """A separate connection (the store must have been opened once, so the table exists)."""
+        if is_postgres(path):
+            return cls(await PostgresDatabase.connect(str(path)))
         db = await aiosqlite.connect(str(path), isolation_level=None)  # explicit transactions only
         await db.execute("PRAGMA busy_timeout=10000")
         return cls(db)
@@ -35,7 +38,7 @@ class AuditLog:
             return await self._append(actor, action, realm, target, detail or {})
 
     async def _append(self, actor: str, action: str, realm: str, target: str, detail: dict[str, Any]) -> AuditRecord:
-        await self.db.execute("BEGIN IMMEDIATE")  # the write lock: no other process appends meanwhile
+        await self.db.execute("BEGIN IMMEDIATE")  # the write lock: no other process (or instance) appends meanwhile
         try:
             async with self.db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1") as cursor:
                 last = await cursor.fetchone()

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import aiosqlite
-
 from chatd.core import keys
 from chatd.core.follows import Pace
+from chatd.store.db import Database
 
 # members' texts the room's occupants saw: delivered (as written, redacted, edited or approved), never held,
 # rejected, removed, taken back, nor a reaction; what the guides post under their name (sender 0: welcomes,
@@ -30,7 +29,7 @@ class Follower:
 
 
 class FollowStore:
-    def __init__(self, db: aiosqlite.Connection):
+    def __init__(self, db: Database):
         self.db = db
 
     async def follows(self, member_id: int) -> dict[str, float]:

@@ -6,9 +6,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
-
 from chatd.core.guides import QueueEntry
+from chatd.store.db import Database
 
 QUEUE_COLUMNS = (
     "id, realm, kind, severity, conversation, summary, created_at, status, claimed_by, announced_at, signals"
@@ -20,7 +19,7 @@ def _entry(row: Sequence[Any]) -> QueueEntry:
 
 
 class GuideStore:
-    def __init__(self, db: aiosqlite.Connection):
+    def __init__(self, db: Database):
         self.db = db
 
     # queue
@@ -76,7 +75,11 @@ class GuideStore:
     # mutes and the watchlist
 
     async def mute(self, member_id: int, until: float, reason: str, by: str) -> None:
-        await self.db.execute("INSERT OR REPLACE INTO mutes VALUES (?, ?, ?, ?)", (member_id, until, reason, by))
+        await self.db.execute(
+            "INSERT INTO mutes VALUES (?, ?, ?, ?) ON CONFLICT (member_id) DO UPDATE"
+            " SET until = excluded.until, reason = excluded.reason, muted_by = excluded.muted_by",
+            (member_id, until, reason, by),
+        )
         await self.db.commit()
 
     async def unmute(self, member_id: int) -> bool:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import aiosqlite
+import asyncpg
 
 from chatd.core.model import Member, Role, Status
+from chatd.store.db import Database
 from chatd.store.errors import StoreError
 
 
-def _member(row: aiosqlite.Row) -> Member:
+def _member(row: Any) -> Member:
     return Member(
         id=row["id"],
         account=row["account"],
@@ -25,7 +28,7 @@ def _member(row: aiosqlite.Row) -> Member:
 class MemberRows:
     """Members (accounts, pseudonyms, roles, status) and who blocked whom."""
 
-    db: aiosqlite.Connection
+    db: Database
 
     async def add_member(
         self, account: str, realm: str, pseudonym: str, role: Role, joined_at: float | None = None
@@ -37,7 +40,7 @@ class MemberRows:
                 (account, realm, pseudonym, role.value, joined_at or time.time()),
             )
             await self.db.commit()
-        except aiosqlite.IntegrityError as exc:
+        except (aiosqlite.IntegrityError, asyncpg.UniqueViolationError) as exc:
             await self.db.rollback()
             if "account" in str(exc):
                 raise StoreError("this account is already a member") from exc

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 
-import aiosqlite
-
 from chatd.core.pipeline import ArchivedMessage
+from chatd.store.db import Database
 
 
 class ArchiveReads:
-    db: aiosqlite.Connection
+    db: Database
 
     async def conversation(self, conversation: str, limit: int = 100) -> list[ArchivedMessage]:
         rows = await self._messages("conversation = ?", (conversation,), limit)

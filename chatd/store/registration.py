@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-import aiosqlite
-
+from chatd.store.db import Database
 from chatd.vault.seal import Sealed
 
 
@@ -34,7 +34,7 @@ ENTRY_QUERY = (
 )
 
 
-def _entry(row: aiosqlite.Row) -> VaultEntry:
+def _entry(row: Any) -> VaultEntry:
     sealed = Sealed(row[4], bytes(row[5]), bytes(row[6]), bytes(row[7]))
     return VaultEntry(row[0], row[1], row[2], row[3], sealed, row[8])
 
@@ -42,7 +42,7 @@ def _entry(row: aiosqlite.Row) -> VaultEntry:
 class RegistrationStore:
     """Works on the chat store's connection (same file, separate tables)."""
 
-    def __init__(self, db: aiosqlite.Connection):
+    def __init__(self, db: Database):
         self.db = db
 
     async def _insert_entry(self, registration_id: int, kind: str, sealed: Sealed, now: float) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import aiosqlite
+from chatd.store.db import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ class ArchiveQuery:
 
 
 class RoomStore:
-    def __init__(self, db: aiosqlite.Connection):
+    def __init__(self, db: Database):
         self.db = db
         self.guide_name = "Wall Guide"  # how posts by the Wall Guides (sender 0) appear; set from [watch] guide_name
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
 from chatd.core.search import Scope
+from chatd.store.db import Database
 
 # a member: the realm's topic rooms, the groups they belong to, their chats and private messages (by the member ids
 # in the conversation's key: dm:<low>:<high>, roompm:<realm>:<room>:<low>:<high>), nobody they blocked
@@ -40,7 +39,7 @@ class Found:
 
 
 class ArchiveSearch:
-    def __init__(self, db: aiosqlite.Connection):
+    def __init__(self, db: Database):
         self.db = db
 
     async def find(self, match: str, scope: Scope, before: int | None, limit: int) -> list[Found]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-
-import aiosqlite
+from typing import Any
 
 from chatd.core.checkin import Progress
 from chatd.core.goals import Goal
+from chatd.store.db import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ class Kept:
 
 
 class SelfHelpStore:
-    def __init__(self, db: aiosqlite.Connection):
+    def __init__(self, db: Database):
         self.db = db
 
     # check-ins
@@ -63,8 +63,9 @@ class SelfHelpStore:
             await self.db.execute("DELETE FROM selfhelp_open WHERE member_id = ?", (member_id,))
         else:
             await self.db.execute(
-                "INSERT OR REPLACE INTO selfhelp_open (member_id, instrument, answers, paused, updated_at)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO selfhelp_open (member_id, instrument, answers, paused, updated_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (member_id) DO UPDATE SET instrument = excluded.instrument, answers = excluded.answers,"
+                " paused = excluded.paused, updated_at = excluded.updated_at",
                 (member_id, progress.instrument, json.dumps(list(progress.answers)), int(progress.paused), now),
             )
         await self.db.commit()
@@ -258,5 +259,5 @@ class SelfHelpStore:
         await self.db.commit()
 
 
-def _goal(row: aiosqlite.Row) -> Goal:
+def _goal(row: Any) -> Goal:
     return Goal(row["number"], row["text"], row["every_days"], row["next_at"], row["created_at"])
