@@ -28,7 +28,7 @@ from chatd.recovery import Recovery
 from chatd.registration import Registration
 from chatd.runtime import Runtime
 from chatd.serial import SerialQueues
-from chatd.store import Store
+from chatd.store import Store, refuse_unsupported
 from chatd.store.audit import AuditLog
 from chatd.vault.seal import Sealer
 from chatd.xmpp import stanza as st
@@ -60,6 +60,7 @@ class Service:
 
     async def start(self) -> None:
         config = self.config
+        refuse_unsupported(config.store.path)
         policy = configured_policy(config)
         resources = load_resources(config.resources.file)
         instruments = load_instruments(config.selfhelp.instruments, resources)  # a malformed one stops the start

@@ -60,7 +60,7 @@ class WatchConfig(Strict):
 
 
 class StoreConfig(Strict):
-    path: str = "var/chatd.sqlite3"
+    path: str = "var/chatd.sqlite3"  # a SQLite file, or a postgresql:// URL (the command line only, for now)
 
 
 class ResourcesConfig(Strict):

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from chatd.config import Config, ConfigError, load_config
 from chatd.deploy.findings import REPO, Findings, outside_checkout
 from chatd.deploy.prosody_check import check_prosody
+from chatd.store.db import is_postgres
 from chatd.vault.seal import VaultError, load_public_key
 
 EXAMPLE_CONFIG = REPO / "conf" / "chatd.example.toml"
@@ -67,6 +68,9 @@ def filesystem_of(path: Path, mounts: str) -> tuple[str, str]:
 
 
 def check_store(config: Config, findings: Findings, mounts: str) -> None:
+    if is_postgres(config.store.path):
+        findings.problem("store: chatd cannot run on a PostgreSQL store yet (docs/postgresql.md)")
+        return
     path = Path(config.store.path)
     if not path.is_absolute():
         findings.problem(f"store: {path} is a relative path: give an absolute one (e.g. /var/lib/chatd/chatd.sqlite3)")

@@ -26,7 +26,7 @@ from chatd.store.rooms import RoomStore
 from chatd.store.search import ArchiveSearch
 from chatd.store.sentlog import SentLog
 
-__all__ = ["ArchivedMessage", "Store", "StoreError"]
+__all__ = ["ArchivedMessage", "Store", "StoreError", "refuse_unsupported"]
 
 log = logging.getLogger("chatd.store")
 
@@ -78,6 +78,14 @@ def fault_of(exc: BaseException, folder: Path | None) -> str:
     if folder is not None and not name.startswith("SQLITE_READONLY") and free_bytes(folder) < ROOM_BYTES:
         return STORE_FAULTS["SQLITE_FULL"]
     return next((text for code, text in STORE_FAULTS.items() if name.startswith(code)), type(exc).__name__)
+
+
+def refuse_unsupported(path: str | Path) -> None:
+    """The service runs on a SQLite store only for now: on PostgreSQL it stops before it starts, naming what
+    is missing (the command line works on both)."""
+    if is_postgres(path):
+        missing = "; ".join(POSTGRES_GAPS)
+        raise StoreError(f"chatd cannot run on a PostgreSQL store yet: it lacks {missing}")
 
 
 def _write_batch(db: sqlite3.Connection, rows: list[tuple[object, ...]], sent: list[str]) -> None:

@@ -40,7 +40,7 @@ class Cursor(Protocol):
 class Database(Protocol):
     """What the stores call on their connection (aiosqlite.Connection, PostgresDatabase)."""
 
-    def execute(self, sql: str, parameters: Sequence[Any] = ...) -> Any: ...  # awaitable and async context manager
+    def execute(self, sql: str, parameters: Any = ...) -> Any: ...  # awaitable and async context manager
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> Any: ...
     async def executescript(self, sql_script: str) -> Any: ...
     async def commit(self) -> None: ...
@@ -147,6 +147,9 @@ class PostgresDatabase:
                 status = await self.conn.execute(query, *parameters)
                 return Rows([], int(status.rsplit(" ", 1)[-1]))
             return Rows(await self.conn.fetch(query, *parameters), -1)
+
+    async def execute_fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[asyncpg.Record]:
+        return (await self._execute(sql, tuple(parameters))).rows
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> None:
         async with self._lock:

@@ -39,8 +39,8 @@ def test_edits_and_deletions_are_detected() -> None:
     assert any("head" in p for p in verify(truncated, head=records[-1].hash))
 
 
-def test_concurrent_appenders_keep_one_chain(tmp_path: Path) -> None:
-    path = tmp_path / "s.sqlite3"
+def test_concurrent_appenders_keep_one_chain(store_url: str) -> None:
+    path = store_url
 
     async def scenario() -> list[AuditRecord]:
         await (await Store.open(path)).close()

@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import pytest
 
 from chatd.core.guides import (
@@ -78,8 +76,8 @@ def test_queue_ranking_and_reannouncement() -> None:
     assert due_for_reannouncement([entry(6, 3, 0, announced=200)], now=400, after=300) == []
 
 
-async def test_guide_store(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "s.sqlite3")
+async def test_guide_store(store_url: str) -> None:
+    store = await Store.open(store_url)
     member = await store.add_member("a@h", "en", "calm-otter", Role.MEMBER)
     guides = GuideStore(store.db)
     first = await guides.add_entry("en", "alert", 3, "dm:1:2", "risk.active_ideation from calm-otter")

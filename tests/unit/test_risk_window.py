@@ -238,8 +238,8 @@ def test_entry_constructs_come_from_its_signals() -> None:
     )
 
 
-async def test_alerts_keep_their_signals_and_take_one_answer_per_guide(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "s.sqlite3")
+async def test_alerts_keep_their_signals_and_take_one_answer_per_guide(store_url: str) -> None:
+    store = await Store.open(store_url)
     guides = GuideStore(store.db)
     entry = await guides.add_entry("en", "alert", 3, "dm:1:2", "risk.means", ("means:firearm", "time:tonight"))
     assert entry.signals == ("means:firearm", "time:tonight")

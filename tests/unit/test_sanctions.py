@@ -1,14 +1,12 @@
 """Sanctions: every change reaches the store and the cache together; a restart reads the same."""
 
-from pathlib import Path
-
 from chatd.core.model import Directory, Role
 from chatd.sanctions import Sanctions
 from chatd.store import Store
 
 
-async def test_mutes_watchlist_and_blocks_survive_a_restart(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "s.sqlite3")
+async def test_mutes_watchlist_and_blocks_survive_a_restart(store_url: str) -> None:
+    store = await Store.open(store_url)
     alex = await store.add_member("alex@h", "en", "calm-otter", Role.MEMBER)
     sam = await store.add_member("sam@h", "en", "brave-heron", Role.MEMBER)
     now = [1000.0]

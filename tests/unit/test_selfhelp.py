@@ -200,11 +200,11 @@ def test_every_selfhelp_text_exists_in_both_languages() -> None:
     assert len(keys) > 25 and all(k in french for k in keys)
 
 
-async def test_what_the_bot_keeps_is_exported_and_goes_with_the_member(tmp_path) -> None:
+async def test_what_the_bot_keeps_is_exported_and_goes_with_the_member(store_url: str) -> None:
     from chatd.store import Store
     from chatd.store.selfhelp import Score, SelfHelpStore
 
-    store = await Store.open(tmp_path / "s.sqlite3")
+    store = await Store.open(store_url)
     try:
         alex = await store.add_member("alex@x", "en", "calm-otter", Role.MEMBER, 1.0)
         sam = await store.add_member("sam@x", "en", "brave-heron", Role.MEMBER, 1.0)

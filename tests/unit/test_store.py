@@ -5,11 +5,12 @@ from pathlib import Path
 import pytest
 
 from chatd.core.model import Role, Status
-from chatd.store import ArchivedMessage, Store, StoreError
+from chatd.stack import free_port
+from chatd.store import ArchivedMessage, Store, StoreError, refuse_unsupported
 
 
-async def test_members_blocks_and_grouped_archive(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "s.sqlite3")
+async def test_members_blocks_and_grouped_archive(store_url: str) -> None:
+    store = await Store.open(store_url)
     alice = await store.add_member("a@h", "en", "calm-otter", Role.MEMBER)
     bob = await store.add_member("b@h", "en", "brave-heron", Role.WALL_GUIDE)
     with pytest.raises(StoreError, match="taken"):
@@ -29,7 +30,7 @@ async def test_members_blocks_and_grouped_archive(tmp_path: Path) -> None:
     assert [m.body for m in await store.conversation("dm:1:2", limit=3)] == ["m47", "m48", "m49"]
     await store.close()
 
-    reopened = await Store.open(tmp_path / "s.sqlite3")  # migrations are not applied twice
+    reopened = await Store.open(store_url)  # migrations are not applied twice
     assert len(await reopened.members()) == 2
     await reopened.close()
 
@@ -118,4 +119,34 @@ async def test_welcomes_are_claimed_once_and_members_from_before_count_as_welcom
     new = await store.add_member("b@h", "en", "brave-heron", Role.MEMBER)
     assert await store.claim_welcome(new.id, "", 3.0)
     assert not await store.claim_welcome(new.id, "", 4.0)
+    await store.close()
+
+
+async def test_a_postgresql_store_that_cannot_be_reached_says_where_and_chatd_refuses_to_run_on_one() -> None:
+    url = f"postgresql://chatd:secret@127.0.0.1:{free_port()}/chatd"
+    with pytest.raises(StoreError, match=r"^the store at 127.0.0.1:\d+/chatd cannot be reached") as raised:
+        await Store.open(url)
+    assert "secret" not in str(raised.value)
+    with pytest.raises(StoreError, match="cannot run on a PostgreSQL store yet: it lacks the archive's full-text"):
+        refuse_unsupported(url)
+    refuse_unsupported("/var/lib/chatd/chatd.sqlite3")  # SQLite: the service runs
+
+
+async def test_welcomes_and_held_messages_on_both_backends(store_url: str) -> None:
+    store = await Store.open(store_url)
+    member = await store.add_member("a@h", "en", "calm-otter", Role.MEMBER)
+    assert await store.claim_welcome(member.id, "", 1.0) and not await store.claim_welcome(member.id, "", 2.0)
+    held = ArchivedMessage("h1", "dm:1:2", member.id, 2, "c1", None, "secret words", "hold", ["pii"], 1.0)
+    await store.archive(held)
+    await store.settle_held("h1", "deliver", "secret words")
+    await store.moderate("h1", "", removed_by=None)
+    [removed] = await store.conversation("dm:1:2")
+    assert (removed.body, removed.original, removed.verdict, removed.findings) == (
+        "",
+        "secret words",
+        "removed",
+        ["pii"],
+    )
+    assert await store.recent_client_ids() == {(member.id, "c1")}
+    assert await store.find_message("h1", ("removed",)) is None  # a short id is the tail after a dash
     await store.close()
