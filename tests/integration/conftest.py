@@ -16,6 +16,7 @@ from chatd.stack import REPO, Chatd, Ejabberd, Prosody, build
 from chatd.store import Store
 from tests.support.client import Client
 from tests.support.nats import NatsServer
+from tests.support.postgres import postgres_server  # noqa: F401 (a fixture for the tests on PostgreSQL)
 
 # name -> (realm, pseudonym, role); realm None: an account that is not a member
 ACCOUNTS: dict[str, tuple[str | None, str, Role]] = {

@@ -29,6 +29,7 @@ needs_postgres = pytest.mark.skipif(not (BIN / "postgres").exists(), reason=MISS
 class PostgresServer:
     folder: Path
     port: int = 0
+    durable: bool = False  # fsync as in production (benches); tests run without it
     process: subprocess.Popen[bytes] | None = None
     _names: Iterator[int] = field(default_factory=itertools.count)
 
@@ -50,7 +51,7 @@ class PostgresServer:
         self.process = subprocess.Popen(
             self._as_user(
                 str(BIN / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(self.port),
-                "-k", str(self.folder), "-c", "fsync=off", "-c", "max_connections=50",
+                "-k", str(self.folder), "-c", f"fsync={'on' if self.durable else 'off'}", "-c", "max_connections=50",
             ),
             stdout=subprocess.DEVNULL,
             stderr=(self.folder / "server.log").open("wb"),
