@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chatd.__main__ import main
-from chatd.config import ConfigError, load_config
+from chatd.config import ConfigError, StoreConfig, load_config
 from chatd.deploy.check import check_push, check_secrets, check_store, check_uploads
 from chatd.deploy.findings import Findings
 from chatd.deploy.prosody_check import parse, strings
@@ -128,6 +128,10 @@ def test_a_store_on_a_network_file_system_is_a_problem(config_file: Path) -> Non
     local = Findings()
     check_store(config, local, "/dev/sda1 / ext4 rw 0 0\nserver:/export /mnt/elsewhere nfs4 rw 0 0\n")
     assert local.problems == []
+    postgres = Findings()
+    on_server = config.model_copy(update={"store": StoreConfig(path="postgresql://chatd@db.example.org/chatd")})
+    check_store(on_server, postgres, "/dev/sda1 / ext4 rw 0 0\n")
+    assert postgres.problems == ["store: chatd cannot run on a PostgreSQL store yet (docs/postgresql.md)"]
 
 
 def test_short_or_example_secrets_are_problems(config_file: Path) -> None:
