@@ -46,10 +46,7 @@ SENT_SECONDS = 0.5  # sent marks already in the sent log wait this long for an a
 ROOM_BYTES = WAL_PAGES * PAGE_SIZE  # after a fault, writes count as working again once the disk has room for a full WAL
 STORE_ERRORS = (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError, OSError)  # a write that failed
 # what chatd (the service) needs that the PostgreSQL store does not offer yet: it refuses to start rather than fail
-POSTGRES_GAPS = (
-    "the archive's full-text search (SQLite's FTS5 index: room archive queries by words, !search)",
-    "the journal of received messages and the sent log (files kept beside a SQLite store)",
-)
+POSTGRES_GAPS = ("the journal of received messages and the sent log (files kept beside a SQLite store)",)
 ARCHIVE_INSERT = (
     "INSERT INTO messages (stanza_id, conversation, sender_id, recipient_id,"
     " client_id, body, original, verdict, findings, created_at, unsent, refs, quote_end)"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from chatd.store.db import Database
+from chatd.store.db import Database, PostgresDatabase
+from chatd.store.search import postgres_match, postgres_query
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +160,10 @@ class RoomStore:
             if value is not None:
                 where.append(clause)
                 args.append(value)
-        if query.match is not None:
+        if query.match is not None and isinstance(self.db, PostgresDatabase):
+            where.append(postgres_match("messages", "?"))
+            args.append(postgres_query(query.match))
+        elif query.match is not None:
             where.append("seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)")
             args.append(query.match)
         if query.ids:

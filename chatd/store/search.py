@@ -1,12 +1,13 @@
-"""Searching the archive's full-text index (migration 013_search.sql), within what a searcher may read
-(chatd.core.search.Scope)."""
+"""Searching the archive's full-text index (migration 013_search.sql; on PostgreSQL postgresql/002_search.sql),
+within what a searcher may read (chatd.core.search.Scope)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from chatd.core.search import Scope
-from chatd.store.db import Database
+from chatd.store.db import Database, PostgresDatabase
 
 # a member: the realm's topic rooms, the groups they belong to, their chats and private messages (by the member ids
 # in the conversation's key: dm:<low>:<high>, roompm:<realm>:<room>:<low>:<high>), nobody they blocked
@@ -24,6 +25,36 @@ GUIDE_SCOPE = """(
     OR ((m.conversation GLOB 'dm:*' OR m.conversation GLOB 'guide:*')
         AND m.sender_id IN (SELECT id FROM members WHERE realm = :realm))
 )"""
+
+# the same on PostgreSQL, by the parts of the conversation's key (no part holds a colon: JID local parts cannot):
+# $1 the query, $2 the realm, $3 before, $4 the limit, $5 the reader, $6 the reader's id as text
+POSTGRES_MEMBER_SCOPE = """(
+    m.conversation IN (
+        SELECT 'room:' || r.realm || ':' || r.local FROM rooms AS r WHERE r.realm = $2 AND (r.kind = 'topic'
+            OR r.local IN (SELECT local FROM room_members WHERE realm = $2 AND member_id = $5)))
+    OR (split_part(m.conversation, ':', 1) = 'dm'
+        AND $6 IN (split_part(m.conversation, ':', 2), split_part(m.conversation, ':', 3)))
+    OR (split_part(m.conversation, ':', 1) = 'roompm' AND split_part(m.conversation, ':', 2) = $2
+        AND $6 IN (split_part(m.conversation, ':', 4), split_part(m.conversation, ':', 5)))
+) AND m.sender_id NOT IN (SELECT blocked_id FROM blocks WHERE blocker_id = $5)"""
+POSTGRES_GUIDE_SCOPE = """(
+    (split_part(m.conversation, ':', 1) IN ('room', 'roompm') AND split_part(m.conversation, ':', 2) = $2)
+    OR (split_part(m.conversation, ':', 1) IN ('dm', 'guide')
+        AND m.sender_id IN (SELECT id FROM members WHERE realm = $2))
+)"""
+
+
+def postgres_match(table: str, query: str) -> str:
+    """A text of `table` matches the query (a placeholder for what postgres_query makes): in the index's own
+    expression (postgresql/002_search.sql), so that the index serves."""
+    terms = f"search_terms({table}.body, {table}.conversation, {table}.verdict)"
+    return f"{terms} @@ to_tsquery('simple', unaccent({query}))"
+
+
+def postgres_query(match: str) -> str:
+    """The FTS5 query chatd.core.search.match_expression makes (each word quoted, a star for a prefix) as a
+    PostgreSQL tsquery: every word, a prefix where FTS5 had one. The words hold letters and digits only."""
+    return " & ".join(f"'{word}'{':*' if star else ''}" for word, star in re.findall(r'"([^"]*)"(\*?)', match))
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +75,9 @@ class ArchiveSearch:
 
     async def find(self, match: str, scope: Scope, before: int | None, limit: int) -> list[Found]:
         """Up to `limit` texts matching the full-text query, newest first, archived before `before`."""
+        before = before if before is not None else 2**62
+        if isinstance(self.db, PostgresDatabase):
+            return await self._find_postgres(match, scope, before, limit)
         where = MEMBER_SCOPE if scope.reader is not None else GUIDE_SCOPE
         async with self.db.execute(
             "SELECT m.seq, m.stanza_id, m.conversation, m.sender_id, m.body, m.created_at"
@@ -52,11 +86,25 @@ class ArchiveSearch:
             " ORDER BY messages_fts.rowid DESC LIMIT :limit",
             {
                 "match": match,
-                "before": before if before is not None else 2**62,
+                "before": before,
                 "realm": scope.realm,
                 "reader": scope.reader,
                 "limit": limit,
             },
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [Found(*tuple(row)) for row in rows]
+
+    async def _find_postgres(self, match: str, scope: Scope, before: int, limit: int) -> list[Found]:
+        args: list[object] = [postgres_query(match), scope.realm, before, limit]
+        where = POSTGRES_GUIDE_SCOPE
+        if scope.reader is not None:
+            where = POSTGRES_MEMBER_SCOPE
+            args += [scope.reader, str(scope.reader)]
+        async with self.db.execute(
+            "SELECT m.seq, m.stanza_id, m.conversation, m.sender_id, m.body, m.created_at FROM messages AS m"
+            f" WHERE {postgres_match('m', '$1')} AND m.seq < $3 AND {where} ORDER BY m.seq DESC LIMIT $4",
+            args,
         ) as cursor:
             rows = await cursor.fetchall()
         return [Found(*tuple(row)) for row in rows]

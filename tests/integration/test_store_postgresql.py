@@ -60,4 +60,4 @@ async def test_the_command_line_works_on_postgresql_and_the_service_refuses_it(
 
     refused = chatd(config, "run")
     assert refused.returncode == 2
-    assert "cannot run on a PostgreSQL store yet: it lacks the archive's full-text search" in refused.stderr
+    assert "cannot run on a PostgreSQL store yet: it lacks the journal of received messages" in refused.stderr

@@ -72,8 +72,8 @@ async def found(store: Store, words: str, scope: Scope) -> list[str]:
     return [f.stanza_id for f in await store.search.find(match, scope, None, 50)]
 
 
-async def test_the_index_holds_what_members_saw_within_what_each_searcher_may_read(tmp_path: Path) -> None:
-    store = await Store.open(tmp_path / "s.sqlite3")
+async def test_the_index_holds_what_members_saw_within_what_each_searcher_may_read(store_url: str) -> None:
+    store = await Store.open(store_url)
     alice = await store.add_member("a@h", "en", "calm-otter", Role.MEMBER)
     bob = await store.add_member("b@h", "en", "brave-heron", Role.MEMBER)
     carol = await store.add_member("c@h", "en", "quiet-lynx", Role.MEMBER)
@@ -195,3 +195,13 @@ def test_odd_words_still_find_their_texts() -> None:
         assert match is not None
         rows = indexed().execute("SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?", (match,)).fetchall()
         assert len(rows) == expected, words
+
+
+async def test_odd_words_find_their_texts_on_both_backends(store_url: str) -> None:
+    store = await Store.open(store_url)
+    texts = ["la nuit à l'armée", "sleepless AND tired (again)", "NEAR the river, 2² times"]
+    for n, body in enumerate(texts):
+        await store.archive(record(f"t{n}", "room:en:general", 1, body))
+    for words, expected in [("ARMEE", ["t0"]), ("again) AND (tired", ["t1"]), ("NEAR river", ["t2"]), ("slee", ["t1"])]:
+        assert await found(store, words, Scope("en")) == expected, words
+    await store.close()

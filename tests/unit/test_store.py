@@ -127,7 +127,7 @@ async def test_a_postgresql_store_that_cannot_be_reached_says_where_and_chatd_re
     with pytest.raises(StoreError, match=r"^the store at 127.0.0.1:\d+/chatd cannot be reached") as raised:
         await Store.open(url)
     assert "secret" not in str(raised.value)
-    with pytest.raises(StoreError, match="cannot run on a PostgreSQL store yet: it lacks the archive's full-text"):
+    with pytest.raises(StoreError, match="cannot run on a PostgreSQL store yet: it lacks the journal of received"):
         refuse_unsupported(url)
     refuse_unsupported("/var/lib/chatd/chatd.sqlite3")  # SQLite: the service runs
 
