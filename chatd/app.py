@@ -28,7 +28,7 @@ from chatd.recovery import Recovery
 from chatd.registration import Registration
 from chatd.runtime import Runtime
 from chatd.serial import SerialQueues
-from chatd.store import Store, refuse_unsupported
+from chatd.store import Store
 from chatd.store.audit import AuditLog
 from chatd.vault.seal import Sealer
 from chatd.xmpp import stanza as st
@@ -60,7 +60,6 @@ class Service:
 
     async def start(self) -> None:
         config = self.config
-        refuse_unsupported(config.store.path)
         policy = configured_policy(config)
         resources = load_resources(config.resources.file)
         instruments = load_instruments(config.selfhelp.instruments, resources)  # a malformed one stops the start
@@ -77,6 +76,8 @@ class Service:
                     )
         store = await Store.open(config.store.path)
         self._exit.push_async_callback(store.close)
+        store.path = config.store.local_path  # the received journal and the sent log are named after it
+        store.path.parent.mkdir(parents=True, exist_ok=True)
         store.rooms.guide_name = config.watch.guide_name
         realms = {r.id: Realm(r.id, r.language, r.people_domain, r.rooms_domain) for r in config.realms}
         queues = SerialQueues(on_full=self._pause_reading, on_drained=self._resume_reading)

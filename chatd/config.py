@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from chatd.store.db import is_postgres
+
 DomainName = Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")]
 
 
@@ -60,7 +62,21 @@ class WatchConfig(Strict):
 
 
 class StoreConfig(Strict):
-    path: str = "var/chatd.sqlite3"  # a SQLite file, or a postgresql:// URL (the command line only, for now)
+    path: str = "var/chatd.sqlite3"  # a SQLite file, or a postgresql:// URL (docs/postgresql.md)
+    # with a PostgreSQL store: the local folder for chatd's own files (the received-messages journal, the sent
+    # log, uploads unless [uploads] folder says otherwise); a SQLite store keeps them beside its file
+    folder: str = ""
+
+    @model_validator(mode="after")
+    def _folder_for_postgres(self) -> StoreConfig:
+        if is_postgres(self.path) and not self.folder:
+            raise ValueError("a PostgreSQL store needs store.folder: a local folder for chatd's own files")
+        return self
+
+    @property
+    def local_path(self) -> Path:
+        """What chatd's own files are named after (e.g. <it>.received): the SQLite file, or <folder>/chatd."""
+        return Path(self.folder) / "chatd" if is_postgres(self.path) else Path(self.path)
 
 
 class ResourcesConfig(Strict):

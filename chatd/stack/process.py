@@ -96,6 +96,7 @@ class Chatd:
     reannounce_seconds: float = 600.0  # unclaimed high-severity queue entries are posted again
     follows_check_seconds: float = 60.0  # how often due digests are looked for
     store_folder: Path | None = None  # where the store lives (e.g. a small disk); run_dir when None
+    store_url: str = ""  # a postgresql:// URL: the store on PostgreSQL (chatd's own files in run_dir)
     uploads: dict[str, object] | None = None  # [uploads] keys beyond the domain, secret and URL; None: no uploads
     upload_secret: str = field(default_factory=lambda: secrets.token_hex(12))
     instruments: str = ""  # selfhelp@'s instrument folder; empty: the config's default (conf/selfhelp)
@@ -110,6 +111,11 @@ class Chatd:
     @property
     def store_path(self) -> Path:
         return (self.store_folder or self.run_dir) / "chatd.sqlite3"
+
+    @property
+    def store(self) -> str:
+        """The store's setting: the PostgreSQL URL, or the SQLite file."""
+        return self.store_url or str(self.store_path)
 
     @property
     def log_file(self) -> Path:
@@ -166,7 +172,8 @@ class Chatd:
             f'secret = "{self.watch_secret}"',
             f"reannounce_seconds = {self.reannounce_seconds}",
             "[store]",
-            f"path = {json.dumps(str(self.store_path))}",
+            f"path = {json.dumps(self.store)}",
+            f"folder = {json.dumps(str(self.run_dir) if self.store_url else '')}",
             "[http]",
             f'listen = "127.0.0.1:{self.http_port}"',
             "[bus]",

@@ -26,7 +26,7 @@ from chatd.store.rooms import RoomStore
 from chatd.store.search import ArchiveSearch
 from chatd.store.sentlog import SentLog
 
-__all__ = ["ArchivedMessage", "Store", "StoreError", "refuse_unsupported"]
+__all__ = ["ArchivedMessage", "Store", "StoreError"]
 
 log = logging.getLogger("chatd.store")
 
@@ -45,8 +45,6 @@ PROBE_SECONDS = 1.0  # while writes fail, try again this often
 SENT_SECONDS = 0.5  # sent marks already in the sent log wait this long for an archive commit to ride on
 ROOM_BYTES = WAL_PAGES * PAGE_SIZE  # after a fault, writes count as working again once the disk has room for a full WAL
 STORE_ERRORS = (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError, OSError)  # a write that failed
-# what chatd (the service) needs that the PostgreSQL store does not offer yet: it refuses to start rather than fail
-POSTGRES_GAPS = ("the journal of received messages and the sent log (files kept beside a SQLite store)",)
 ARCHIVE_INSERT = (
     "INSERT INTO messages (stanza_id, conversation, sender_id, recipient_id,"
     " client_id, body, original, verdict, findings, created_at, unsent, refs, quote_end)"
@@ -75,14 +73,6 @@ def fault_of(exc: BaseException, folder: Path | None) -> str:
     if folder is not None and not name.startswith("SQLITE_READONLY") and free_bytes(folder) < ROOM_BYTES:
         return STORE_FAULTS["SQLITE_FULL"]
     return next((text for code, text in STORE_FAULTS.items() if name.startswith(code)), type(exc).__name__)
-
-
-def refuse_unsupported(path: str | Path) -> None:
-    """The service runs on a SQLite store only for now: on PostgreSQL it stops before it starts, naming what
-    is missing (the command line works on both)."""
-    if is_postgres(path):
-        missing = "; ".join(POSTGRES_GAPS)
-        raise StoreError(f"chatd cannot run on a PostgreSQL store yet: it lacks {missing}")
 
 
 def _write_batch(db: sqlite3.Connection, rows: list[tuple[object, ...]], sent: list[str]) -> None:

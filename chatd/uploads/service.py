@@ -28,7 +28,7 @@ def upload_folder(config: Config) -> Path:
     uploads = config.uploads
     if uploads is not None and uploads.folder:
         return Path(uploads.folder)
-    return Path(config.store.path).parent / "uploads"
+    return config.store.local_path.parent / "uploads"
 
 
 class Uploads:

@@ -77,7 +77,7 @@ class Stack:
         return f"{account.pseudonym}@{self.en if account.realm == 'en' else self.fr}"
 
     async def store(self) -> Store:
-        return await Store.open(self.chatd.store_path)
+        return await Store.open(self.chatd.store)
 
 
 def launch(run_dir: Path, prosody_settings: dict[str, object] | None = None, **chatd_options: object) -> Stack:
@@ -101,7 +101,7 @@ def launch(run_dir: Path, prosody_settings: dict[str, object] | None = None, **c
         accounts[name] = Account(name, prosody.register(name, password), password, realm, pseudonym)
 
     async def add_members() -> None:
-        store = await Store.open(chatd.store_path)
+        store = await Store.open(chatd.store)
         for name, (realm, pseudonym, role) in ACCOUNTS.items():
             if realm is not None:
                 await store.add_member(accounts[name].jid, realm, pseudonym, role)
