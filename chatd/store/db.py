@@ -10,6 +10,7 @@ migrations (migrations/postgresql/), written for its types (identity columns, by
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Awaitable, Generator, Iterable, Sequence
 from functools import lru_cache
@@ -139,14 +140,26 @@ class PostgresDatabase:
                 return Rows([], -1)
             if command.startswith(WRITES):
                 await self._begin()
-            query = postgres_sql(sql)
-            if query.endswith(" RETURNING id"):
-                rows = await self.conn.fetch(query, *parameters)
-                return Rows([], len(rows), rows[0][0] if rows else None)
-            if command.startswith(WRITES):
-                status = await self.conn.execute(query, *parameters)
-                return Rows([], int(status.rsplit(" ", 1)[-1]))
-            return Rows(await self.conn.fetch(query, *parameters), -1)
+            return await self._failing_ends(self._run(postgres_sql(sql), parameters, command.startswith(WRITES)))
+
+    async def _run(self, query: str, parameters: tuple[Any, ...], write: bool) -> Rows:
+        if query.endswith(" RETURNING id"):
+            rows = await self.conn.fetch(query, *parameters)
+            return Rows([], len(rows), rows[0][0] if rows else None)
+        if write:
+            status = await self.conn.execute(query, *parameters)
+            return Rows([], int(status.rsplit(" ", 1)[-1]))
+        return Rows(await self.conn.fetch(query, *parameters), -1)
+
+    async def _failing_ends(self, step: Awaitable[Rows]) -> Rows:
+        """A statement that fails ends its transaction (rolled back): PostgreSQL takes no other statement in
+        it, where SQLite would go on; the stores roll back or give up after a failure in either case."""
+        try:
+            return await step
+        except Exception:
+            with contextlib.suppress(Exception):  # the statement's own error is the one to tell
+                await self._end(False)
+            raise
 
     async def execute_fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[asyncpg.Record]:
         return (await self._execute(sql, tuple(parameters))).rows
@@ -154,7 +167,11 @@ class PostgresDatabase:
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> None:
         async with self._lock:
             await self._begin()
-            await self.conn.executemany(postgres_sql(sql), [tuple(p) for p in parameters])
+            await self._failing_ends(self._many(postgres_sql(sql), [tuple(p) for p in parameters]))
+
+    async def _many(self, query: str, parameters: list[tuple[Any, ...]]) -> Rows:
+        await self.conn.executemany(query, parameters)
+        return Rows([], len(parameters))
 
     async def executescript(self, sql_script: str) -> None:
         """Runs the script as it is (PostgreSQL's own SQL, e.g. a migration), in one transaction."""

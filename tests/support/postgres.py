@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ class PostgresServer:
         if os.geteuid() == 0:
             shutil.chown(self.folder, USER, USER)
         data = self.folder / "data"
+        log = self.folder / "server.log"
         subprocess.run(
             self._as_user(str(BIN / "initdb"), "-D", str(data), "-U", USER, "-A", "trust", "-E", "UTF8", "--no-sync"),
             check=True,
@@ -48,16 +50,19 @@ class PostgresServer:
             stderr=subprocess.DEVNULL,
         )
         self.port = free_port()
-        self.process = subprocess.Popen(
-            self._as_user(
-                str(BIN / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(self.port),
-                "-k", str(self.folder), "-c", f"fsync={'on' if self.durable else 'off'}", "-c", "max_connections=50",
-            ),
-            stdout=subprocess.DEVNULL,
-            stderr=(self.folder / "server.log").open("wb"),
-            stdin=subprocess.DEVNULL,
+        command = self._as_user(
+            str(BIN / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(self.port),
+            "-k", str(self.folder), "-c", f"fsync={'on' if self.durable else 'off'}", "-c", "max_connections=50",
         )  # fmt: skip
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=out, stdin=subprocess.DEVNULL)
         wait_for_port(self.port, 30, self.process)
+        ready = [str(BIN / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", USER]
+        deadline = time.monotonic() + 30
+        while subprocess.run(ready, check=False).returncode != 0:  # listening already, still starting up
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"PostgreSQL did not start: see {log}")
+            time.sleep(0.1)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"

@@ -150,6 +150,10 @@ async def test_welcomes_and_held_messages_on_both_backends(store_url: str) -> No
     )
     assert await store.recent_client_ids() == {(member.id, "c1")}
     assert await store.find_message("h1", ("removed",)) is None  # a short id is the tail after a dash
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
+        await store.set_block(member.id, 999, True)  # no such member
+    assert await store.add_member("b@h", "en", "brave-heron", Role.MEMBER)  # the store goes on after a failure
+    assert await store.blocks() == []
     await store.close()
 
 
