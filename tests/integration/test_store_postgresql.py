@@ -59,6 +59,12 @@ async def test_the_command_line_manages_members_and_the_audit_chain_on_postgresq
     added = chatd(config, "member", "add", "--realm", "en", "--pseudonym", "calm-newt", "--actor", "op",
                   "--account", "newt@localhost")  # fmt: skip
     assert added.returncode == 0, added.stderr
+    log = postgres_stack.chatd.log_file
+    for _ in range(100):  # the service sees another process's change (PRAGMA data_version's stand-in)
+        if "directory reloaded" in log.read_text():
+            break
+        await asyncio.sleep(0.1)
+    assert "directory reloaded" in log.read_text()
     assert chatd(config, "member", "suspend", "--realm", "en", "--actor", "op", "calm-newt").returncode == 0
     listed = chatd(config, "member", "list", "--realm", "en", "--show-accounts").stdout.splitlines()
     assert ["en", "calm-newt", "member", "suspended", "newt@localhost"] in [line.split("\t") for line in listed]
