@@ -115,14 +115,15 @@ class PostgresDatabase:
     """One asyncpg connection used the way the stores use aiosqlite's: statements run one at a time; a write
     opens a transaction that lasts until commit() or rollback(); reads outside one see every commit."""
 
-    def __init__(self, conn: asyncpg.Connection):
+    def __init__(self, conn: asyncpg.Connection, url: str):
         self.conn = conn
+        self.url = url  # to connect again after the connection was lost (a restarted server)
         self._lock = asyncio.Lock()  # asyncpg runs one operation at a time on a connection
         self._transaction: Any = None
 
     @classmethod
     async def connect(cls, url: str) -> PostgresDatabase:
-        return cls(await asyncpg.connect(url))
+        return cls(await asyncpg.connect(url), url)
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Statement:
         return Statement(self._execute(sql, tuple(parameters)))
@@ -130,6 +131,7 @@ class PostgresDatabase:
     async def _execute(self, sql: str, parameters: tuple[Any, ...]) -> Rows:
         command = sql.lstrip()[:16].upper()
         async with self._lock:
+            await self._connected()
             if command in ("BEGIN", "BEGIN IMMEDIATE"):
                 await self._begin()
                 if command == "BEGIN IMMEDIATE":
@@ -166,6 +168,7 @@ class PostgresDatabase:
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> None:
         async with self._lock:
+            await self._connected()
             await self._begin()
             await self._failing_ends(self._many(postgres_sql(sql), [tuple(p) for p in parameters]))
 
@@ -190,9 +193,15 @@ class PostgresDatabase:
 
     async def close(self) -> None:
         async with self._lock:
-            if self._transaction is not None:
+            with contextlib.suppress(Exception):  # a lost connection has nothing left to roll back
                 await self._end(False)
             await self.conn.close()
+
+    async def _connected(self) -> None:
+        """A new connection when the last one was lost (what it had not committed is gone with it)."""
+        if self.conn.is_closed():
+            self._transaction = None
+            self.conn = await asyncpg.connect(self.url)
 
     async def _begin(self) -> None:
         if self._transaction is None:

@@ -1,7 +1,9 @@
 import asyncio
+import contextlib
 import sqlite3
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from chatd.core.follows import Pace
@@ -11,6 +13,7 @@ from chatd.store import ArchivedMessage, Store, StoreError
 from chatd.store.follows import FollowStore
 from chatd.store.registration import RegistrationStore
 from chatd.vault.seal import Sealed
+from tests.support.postgres import PostgresServer, needs_postgres
 
 
 async def test_members_blocks_and_grouped_archive(store_url: str) -> None:
@@ -181,4 +184,29 @@ async def test_registrations_the_vault_and_follows_on_both_backends(store_url: s
     follower = await follows.follower(member.id)
     assert follower is not None and (follower.due_at, follower.waiting_id) == (40.0, None)  # the later of the two
     assert await follows.unfollow(member.id, "room:sleep") and await follows.follower(member.id) is None
+    await store.close()
+
+
+@needs_postgres
+async def test_a_postgresql_store_connects_again_after_its_connection_was_lost(
+    postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("chatd.store.PROBE_SECONDS", 0.05)
+    url = await postgres_server.new_database()
+    store = await Store.open(url)
+    member = await store.add_member("a@h", "en", "calm-otter", Role.MEMBER)
+    admin = await asyncpg.connect(postgres_server.url())
+    try:  # as when the server restarts or an operator ends the session
+        ended = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1"
+        assert await admin.fetchval(ended, url.rsplit("/")[-1])
+    finally:
+        await admin.close()
+    with contextlib.suppress(StoreError):  # refused when this write finds the loss; the prober connects again
+        await store.archive(ArchivedMessage("m1", "dm:1:2", member.id, 2, None, "hi", None, "deliver", [], 1.0))
+    for _ in range(100):
+        if store.fault is None:
+            break
+        await asyncio.sleep(0.05)
+    await store.archive(ArchivedMessage("m2", "dm:1:2", member.id, 2, None, "again", None, "deliver", [], 2.0))
+    assert store.fault is None and "again" in [m.body for m in await store.conversation("dm:1:2")]
     await store.close()
