@@ -35,6 +35,7 @@ from policies.types import Action, Alert, Context, Field, Finding, Label, Verdic
 
 RECENT_TEXTS = 4096  # texts whose risk cues assess_recent keeps
 JOINED_TEXTS = 3  # the latest texts of a window the model also reads as one
+JOINED_KEPT = 1024  # readings of texts joined that are kept (a window's reading and its read ahead)
 AHEAD_TEXTS = 64  # texts encoded together at most (read_ahead): past this a batch saves little per text
 # message texts: the author's recent texts are assessed together right after delivery (assess_recent),
 # where the model reads them; inline, only a severe risk alerts, and the model's doubt about it is read
@@ -115,6 +116,8 @@ class PolicyEngine:
         # a window scores each text again and again: its cues are found once (bounded, in memory only)
         self._recent_cues = lru_cache(maxsize=RECENT_TEXTS)(self._text_cues)
         self._recent_signals = lru_cache(maxsize=RECENT_TEXTS)(self._text_signals)
+        # the last texts joined, read once: a read ahead and the window's own reading ask for the same
+        self._joined_readings = lru_cache(maxsize=JOINED_KEPT)(self._joined_reading)
         self._base = _action_table(settings.get("actions", {}))
         self._realms = {
             realm: _action_table(section.get("actions", {})) for realm, section in settings.get("realms", {}).items()
@@ -237,15 +240,10 @@ class PolicyEngine:
             if heed and not only
         ]
 
-        @lru_cache(maxsize=1)
         def joined() -> TextReading | None:
             """The last texts joined (a thought spread over messages); none for a single text."""
-            last = [(one, raw) for one, raw, heed in zip(found, kept, heeded, strict=True) if heed][-JOINED_TEXTS:]
-            if len(last) < 2:
-                return None
-            text = " . ".join(one.text for one, _ in last)
-            grams = model.joined([one.grams for one, _ in last if one.grams is not None])
-            return TextReading(text, "" if quick else " . ".join(raw for _, raw in last), (), model.read(grams), grams)
+            last = tuple(raw for raw, heed in zip(kept, heeded, strict=True) if heed)[-JOINED_TEXTS:]
+            return self._joined_readings(last, language, quick)
 
         def reading(lexical: float) -> bool:
             together = joined()
@@ -260,6 +258,16 @@ class PolicyEngine:
             )
 
         return compose(signals, reading, doubted)
+
+    def _joined_reading(self, last: tuple[str, ...], language: str, quick: bool) -> TextReading | None:
+        """The texts joined (a thought spread over messages), read from each text's own grams; none for one."""
+        if len(last) < 2:
+            return None
+        model = self._models[language]
+        found = [self._recent_cues(raw, language) for raw in last]
+        grams = model.joined([one.grams for one in found if one.grams is not None])
+        text = " . ".join(one.text for one in found)
+        return TextReading(text, "" if quick else " . ".join(last), (), model.read(grams), grams)
 
     def _text_signals(self, text: str, language: str, marks: frozenset[str]) -> TextSignals:
         """What one text of a window signals beside the window's marks (kept: a window reads each text again)."""
