@@ -78,7 +78,8 @@ class Runtime:
         self.directory.replace(await self.store.members(), await self.store.blocks())
 
     async def watch_store(self, interval: float = 0.5) -> None:
-        """Reloads the directory when another process (the CLI) changed the store."""
+        """Reloads the directory and the sanctions when another process (the CLI, another instance) changed the
+        store."""
         version = await self.store.data_version()
         while True:
             await asyncio.sleep(interval)
@@ -87,6 +88,8 @@ class Runtime:
                 if current != version:
                     version = current
                     await self.refresh_directory()
-                    log.info("directory reloaded: %d members", len(self.directory))
+                    await self.sanctions.load()
+                    sizes = self.sanctions.sizes()
+                    log.info("directory reloaded: %d members, %d muted, %d watched", len(self.directory), *sizes)
             except Exception:
                 log.exception("directory reload failed")

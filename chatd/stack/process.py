@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -202,6 +203,13 @@ class Chatd:
             settings = {"prosody_config": str(self.prosody.config_file), **self.registration}
             lines += ["[registration]", *(f"{k} = {json.dumps(v)}" for k, v in settings.items())]
         self.config_file.write_text("\n".join(lines) + "\n")
+
+    def another(self, run_dir: Path) -> Chatd:
+        """One more instance of this chatd on its shared store (docs/scale-out.md): the same domains, secrets and
+        settings, its own folder (journal, sent log) and HTTP port."""
+        if not self.store_url:
+            raise StackError("several chatd instances need a shared store (store_url: PostgreSQL)")
+        return dataclasses.replace(self, run_dir=run_dir, http_port=0, process=None)
 
     def command(self, *args: str) -> list[str]:
         return chatd_command(*args)

@@ -42,6 +42,7 @@ STORE_FAULTS = {
 PAGE_SIZE = 1024  # a commit writes whole pages to the WAL: small pages keep a one-row commit small
 WAL_PAGES = 1000  # checkpoint after this many WAL pages, and truncate the WAL back to that size
 PROBE_SECONDS = 1.0  # while writes fail, try again this often
+MIGRATION_LOCK = 2  # PostgreSQL's advisory lock while migrating (chatd.store.db.WRITE_LOCK is 1)
 SENT_SECONDS = 0.5  # sent marks already in the sent log wait this long for an archive commit to ride on
 ROOM_BYTES = WAL_PAGES * PAGE_SIZE  # after a fault, writes count as working again once the disk has room for a full WAL
 STORE_ERRORS = (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError, OSError)  # a write that failed
@@ -242,6 +243,17 @@ class Store(MemberRows, ArchiveReads):
             self._prober = None
 
     async def _migrate(self) -> None:
+        if not self.postgres:
+            await self._apply_migrations()
+            return
+        # instances starting together on one database: one applies the migrations, the others wait for it
+        await self.db.execute("SELECT pg_advisory_lock(?)", (MIGRATION_LOCK,))
+        try:
+            await self._apply_migrations()
+        finally:
+            await self.db.execute("SELECT pg_advisory_unlock(?)", (MIGRATION_LOCK,))
+
+    async def _apply_migrations(self) -> None:
         await self.db.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)"
         )

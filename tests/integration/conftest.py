@@ -80,8 +80,12 @@ class Stack:
         return await Store.open(self.chatd.store)
 
 
-def launch(run_dir: Path, prosody_settings: dict[str, object] | None = None, **chatd_options: object) -> Stack:
-    """Starts the server (settings: its fields) and chatd with the test accounts; the caller stops them."""
+def launch(
+    run_dir: Path, prosody_settings: dict[str, object] | None = None, slots: int = 0, **chatd_options: object
+) -> Stack:
+    """Starts the server (settings: its fields) and chatd with the test accounts; the caller stops them.
+
+    slots: on ejabberd, each of chatd's domains balanced over that many connections (docs/scale-out.md)."""
     options: dict[str, object] = {
         "policy": "tests.support.seam_policy:make",
         "policies_file": "",
@@ -92,6 +96,8 @@ def launch(run_dir: Path, prosody_settings: dict[str, object] | None = None, **c
     prosody, chatd = build(run_dir, **options)
     for name, value in (prosody_settings or {}).items():
         setattr(prosody, name, value)
+    if slots and isinstance(prosody, Ejabberd):
+        prosody.domain_balancing = dict.fromkeys(chatd.components(), slots)
     prosody.write_config()
     chatd.write_config()  # the settings may be the chatd config's too (e.g. push app servers)
     prosody.start()

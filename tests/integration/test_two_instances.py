@@ -1,0 +1,191 @@
+"""Two chatd processes on one ejabberd and one PostgreSQL store (docs/scale-out.md).
+
+ejabberd balances each of chatd's domains over two connections by bare destination: a pseudonym's or a room's
+stanzas reach one instance. Both instances share the store; a guide's mute made through one is honoured by the
+other (the store's version counter reloads the sanctions). An instance killed mid-traffic loses nothing it had
+archived, and a replacement (same config, its own folder) takes its slots: its rooms and pseudonyms answer again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Iterator
+
+import asyncpg
+import pytest
+
+from chatd.stack import Chatd
+from tests.faults.load import until
+from tests.integration.conftest import Stack, running_stack
+from tests.support.client import Client, body_of, error_from, message_from
+from tests.support.muc import groupchat, join, say, self_presence
+from tests.support.postgres import PostgresServer, needs_postgres
+
+pytestmark = needs_postgres
+
+PAIRS = [("alice", "bob"), ("carol", "dan"), ("eve", "gina"), ("hank", "ivy"), ("denise", "gilles")]
+ROOMS = [  # room, the member who speaks there
+    ("general@rooms.en.localhost", "bob"),
+    ("military@rooms.en.localhost", "dan"),
+    ("mst@rooms.en.localhost", "ivy"),
+    ("general@rooms.fr.localhost", "gilles"),
+    ("militaire@rooms.fr.localhost", "denise"),
+    ("tsm@rooms.fr.localhost", "gilles"),
+]
+MEMBERS = sorted({name for pair in PAIRS for name in pair} | {"frank"})
+EN_RECIPIENTS = ["alice", "bob", "carol", "dan", "eve", "gina", "hank", "ivy"]  # frank writes to them
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer) -> Iterator[tuple[Stack, Chatd]]:
+    url = asyncio.run(postgres_server.new_database())
+    limits = {"burst_messages": 1000, "burst_seconds": 10.0, "max_stanza_bytes": 8192}
+    with running_stack(
+        tmp_path_factory, "two-instances", server="ejabberd", store_url=url, slots=2, limits=limits
+    ) as stack:
+        second = stack.chatd.another(stack.chatd.run_dir.parent / "chatd-2")
+        try:
+            second.start()
+            yield stack, second
+        finally:
+            second.stop()
+
+
+def counter(instance: Chatd, name: str) -> int:
+    counters = instance.health()["counters"]
+    assert isinstance(counters, dict)
+    return int(counters[name])
+
+
+def reloads(instance: Chatd) -> list[str]:
+    return [line for line in instance.log_file.read_text().splitlines() if "directory reloaded" in line]
+
+
+async def clients(stack: Stack, connect_to, names: list[str]) -> dict[str, Client]:
+    return {name: await connect_to(stack, name) for name in names}
+
+
+async def join_rooms(stack: Stack, members: dict[str, Client]) -> None:
+    for room, speaker in ROOMS:
+        assert self_presence(await join(members[speaker], room, stack.accounts[speaker].pseudonym))
+
+
+async def one_round(stack: Stack, members: dict[str, Client], label: str) -> None:
+    """Each pair's message delivered and each room's message reflected to its speaker."""
+    for sender, recipient in PAIRS:
+        members[sender].send_chat(stack.pseudonym_jid(recipient), f"{label} {sender}")
+    for room, speaker in ROOMS:
+        say(members[speaker], room, f"{label} {room}")
+    for sender, recipient in PAIRS:
+        await members[recipient].expect(message_from(stack.pseudonym_jid(sender), f"{label} {sender}"))
+    for room, speaker in ROOMS:
+        await members[speaker].expect(groupchat(room, f"{label} {room}"))
+
+
+async def carrier(instances: list[Chatd], send, arrived) -> int:
+    """Which instance delivered one message (nothing else in flight): the one whose delivered count went up."""
+    before = [counter(i, "delivered") for i in instances]
+    send()
+    await arrived()
+    assert await until(lambda: sum(counter(i, "delivered") for i in instances) > sum(before), 5)
+    [which] = [n for n, i in enumerate(instances) if counter(i, "delivered") > before[n]]
+    return which
+
+
+async def test_pairs_and_rooms_go_through_both_instances_and_a_mute_holds_on_both(two, connect_to) -> None:
+    stack, second = two
+    instances = [stack.chatd, second]
+    members = await clients(stack, connect_to, MEMBERS)
+    await join_rooms(stack, members)
+    before = [counter(i, "delivered") for i in instances]
+    for n in range(3):
+        await one_round(stack, members, f"round-{n}")
+    assert all(counter(i, "delivered") > before[n] for n, i in enumerate(instances))  # both carried traffic
+
+    frank = members["frank"]
+    holder = {}
+    for name in EN_RECIPIENTS:  # which instance holds each recipient's pseudonym
+        to = stack.pseudonym_jid(name)
+        holder[name] = await carrier(
+            instances,
+            lambda to=to: frank.send_chat(to, "before the mute"),
+            lambda name=name: members[name].expect(message_from(stack.pseudonym_jid("frank"), "before the mute")),
+        )
+    assert set(holder.values()) == {0, 1}, holder
+
+    wendy = await connect_to(stack, "wendy")
+    store = await stack.store()
+    try:
+        ids = {m.pseudonym: m.id for m in await store.members("en")}
+    finally:
+        await store.close()
+    low, high = sorted((ids["kind-robin"], ids["steady-moose"]))  # frank and dan
+    shadow = f"en-dm-{low}-{high}@watch.localhost"
+    assert self_presence(await join(wendy, shadow, "sturdy-owl"))
+    say(wendy, shadow, "!mute kind-robin 10m cooling off")
+    await wendy.expect(groupchat(shadow, "kind-robin is muted"))
+    # the guide's instance wrote the mute; each instance reloads its sanctions when the store's version changes
+    assert await until(lambda: all(any(", 1 muted," in line for line in reloads(i)) for i in instances), 10)
+    for name in EN_RECIPIENTS:
+        to = stack.pseudonym_jid(name)
+        sent = frank.send_chat(to, "am I muted?")
+        await frank.expect(error_from(to, "policy-violation", stanza_id=sent))
+    for name in EN_RECIPIENTS:
+        assert not [e for e in members[name].received if "am I muted?" in (body_of(e) or "")]
+
+
+async def archived_bodies(url: str) -> set[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        return {row[0] for row in await conn.fetch("SELECT body FROM messages WHERE body IS NOT NULL")}
+    finally:
+        await conn.close()
+
+
+async def test_an_instance_killed_mid_traffic_loses_nothing_archived_and_a_replacement_takes_its_slots(
+    two, connect_to
+) -> None:
+    stack, second = two
+    first = stack.chatd
+    members = await clients(stack, connect_to, MEMBERS)
+    await join_rooms(stack, members)
+    acknowledged: set[str] = set()  # delivered to the recipient, or reflected to the room's speaker: archived
+    sent: list[str] = []
+
+    async def traffic(rounds: int) -> None:
+        for n in range(rounds):
+            for sender, recipient in PAIRS:
+                body = f"kill-{n} {sender}"
+                members[sender].send_chat(stack.pseudonym_jid(recipient), body)
+                sent.append(body)
+            for room, speaker in ROOMS:
+                body = f"kill-{n} {room}"
+                say(members[speaker], room, body)
+                sent.append(body)
+            await asyncio.sleep(0.05)
+
+    sending = asyncio.create_task(traffic(60))
+    await asyncio.sleep(1.0)
+    assert first.process is not None
+    first.process.send_signal(signal.SIGKILL)
+    first.process.wait()
+    await sending
+    await asyncio.sleep(2.0)  # answers from the living instance still on their way
+    for sender, recipient in PAIRS:
+        got = members[recipient].received
+        acknowledged |= {(body_of(e) or "") for e in got if message_from(stack.pseudonym_jid(sender), "kill-")(e)}
+    for room, speaker in ROOMS:
+        acknowledged |= {(body_of(e) or "") for e in members[speaker].received if groupchat(room, "kill-")(e)}
+    assert acknowledged and len(acknowledged) < len(sent)  # some went through, some met the dead instance
+    missing = acknowledged - await archived_bodies(stack.chatd.store)
+    assert not missing, sorted(missing)
+
+    replacement = first.another(first.run_dir.parent / "chatd-3")
+    try:
+        replacement.start()
+        await join_rooms(stack, members)  # the killed instance's rooms lost their occupants with it
+        await one_round(stack, members, "after")  # every pair and room, the killed instance's included
+        assert counter(replacement, "delivered") > 0 and counter(second, "delivered") > 0
+    finally:
+        replacement.stop()
