@@ -172,6 +172,7 @@ class Service:
             self._exit.push_async_callback(_quietly, stream.stop)
         self._exit.push_async_callback(_quietly, lambda: asyncio.wait_for(runtime.queues.idle(), 5))  # work first
         self._tasks.append(asyncio.create_task(runtime.watch_store()))
+        self._tasks.append(asyncio.create_task(self.recovery.send_unclaimed(runtime.streams)))
         self._tasks.append(asyncio.create_task(self._reannounce(list(shadows.values()))))
         if config.registration is not None:
             registration = Registration.from_config(config, store, runtime.moderation, runtime.refresh_directory)

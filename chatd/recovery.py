@@ -34,6 +34,7 @@ from chatd.xmpp.stream import ComponentStream
 
 log = logging.getLogger("chatd.recovery")
 
+UNCLAIMED_SECONDS = 10.0  # far longer than an instance takes to confirm what it sends (chatd.store.SENT_SECONDS)
 HANDLED = b"\x00"  # a journal record: a member's message answered without being archived ("account TAB id")
 
 
@@ -46,6 +47,7 @@ class Recovery:
         self.journal = Journal(store.path)
         self._received: list[ET.Element] = []  # journaled by the last run, not archived
         self._left: list[ArchivedMessage] = []  # unconfirmed by the last run
+        self._unclaimed: list[str] = []  # unconfirmed in a shared store at start: this run's or another instance's
         self._uncertain: dict[str, set[str]] = {}  # domain -> stanza ids unconfirmed when its stream dropped
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -69,7 +71,11 @@ class Recovery:
             if member is not None and message_id and (member.id, message_id) not in archived and not answered:
                 self._received.append(element)  # without an id it could not be told from an archived one
         self.journal.start()
-        self._left = await self.store.unsent()
+        left = await self.store.unsent()
+        if self.store.postgres:  # a shared store: another instance may be about to confirm these (send_unclaimed)
+            self._unclaimed = [m.stanza_id for m in left]
+        else:
+            self._left = left
         if self._received:
             log.warning("%d received messages were not archived: handling them again", len(self._received))
         if self._left:
@@ -136,6 +142,21 @@ class Recovery:
             )
             await stream.send(stanza, row.stanza_id)
             self.sent_again += 1
+
+    async def send_unclaimed(self, streams: Mapping[str, ComponentStream], wait: float = UNCLAIMED_SECONDS) -> None:
+        """On a shared store: the messages unconfirmed at start that are still unconfirmed after `wait` (a living
+        instance confirms its own within a second or so; these were left by one that stopped or was killed) are
+        sent again, each from its sender's domain. Until then they wait: sending them at once would repeat what
+        a living instance is delivering."""
+        if not self._unclaimed:
+            return
+        await asyncio.sleep(wait)
+        rows = [m for m in await self.store.by_stanza_ids(self._unclaimed) if m.unsent]
+        self._unclaimed = []
+        if rows:
+            log.warning("%d archived messages left unconfirmed in the shared store: sending them again", len(rows))
+        for domain, stream in streams.items():
+            await self._send(stream, [m for m in rows if self._domain_of(m) == domain])
 
     def _domain_of(self, row: ArchivedMessage) -> str:
         sender = self.directory.by_id(row.sender_id)

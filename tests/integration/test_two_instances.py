@@ -9,6 +9,7 @@ archived, and a replacement (same config, its own folder) takes its slots: its r
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 from collections.abc import Iterator
 
@@ -135,12 +136,19 @@ async def test_pairs_and_rooms_go_through_both_instances_and_a_mute_holds_on_bot
         assert not [e for e in members[name].received if "am I muted?" in (body_of(e) or "")]
 
 
-async def archived_bodies(url: str) -> set[str]:
+async def archived_bodies(url: str, conversations: str = "%") -> set[str]:
     conn = await asyncpg.connect(url)
     try:
-        return {row[0] for row in await conn.fetch("SELECT body FROM messages WHERE body IS NOT NULL")}
+        rows = await conn.fetch(
+            "SELECT body FROM messages WHERE body IS NOT NULL AND conversation LIKE $1", conversations
+        )
+        return {row[0] for row in rows}
     finally:
         await conn.close()
+
+
+def got(client: Client, sender: str, body: str) -> bool:
+    return any(message_from(sender, body)(e) and body_of(e) == body for e in client.received)
 
 
 async def test_an_instance_killed_mid_traffic_loses_nothing_archived_and_a_replacement_takes_its_slots(
@@ -173,8 +181,8 @@ async def test_an_instance_killed_mid_traffic_loses_nothing_archived_and_a_repla
     await sending
     await asyncio.sleep(2.0)  # answers from the living instance still on their way
     for sender, recipient in PAIRS:
-        got = members[recipient].received
-        acknowledged |= {(body_of(e) or "") for e in got if message_from(stack.pseudonym_jid(sender), "kill-")(e)}
+        arrived = members[recipient].received
+        acknowledged |= {(body_of(e) or "") for e in arrived if message_from(stack.pseudonym_jid(sender), "kill-")(e)}
     for room, speaker in ROOMS:
         acknowledged |= {(body_of(e) or "") for e in members[speaker].received if groupchat(room, "kill-")(e)}
     assert acknowledged and len(acknowledged) < len(sent)  # some went through, some met the dead instance
@@ -187,5 +195,49 @@ async def test_an_instance_killed_mid_traffic_loses_nothing_archived_and_a_repla
         await join_rooms(stack, members)  # the killed instance's rooms lost their occupants with it
         await one_round(stack, members, "after")  # every pair and room, the killed instance's included
         assert counter(replacement, "delivered") > 0 and counter(second, "delivered") > 0
+        # every one-on-one message archived reaches its recipient: what the killed instance archived and had not
+        # confirmed sent is sent by the replacement once no living instance confirms it (chatd.recovery)
+        recipients = dict(PAIRS)
+        for body in await archived_bodies(stack.chatd.store, "dm:%"):
+            if body.startswith("kill-"):
+                sender = body.split()[1]
+                recipient = members[recipients[sender]]
+                assert await until(functools.partial(got, recipient, stack.pseudonym_jid(sender), body), 30), body
+    finally:
+        replacement.stop()
+
+
+async def test_what_a_killed_instance_archived_and_never_sent_reaches_its_recipient_through_the_replacement(
+    two, connect_to, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack, _second = two
+    first = stack.chatd
+    members = await clients(stack, connect_to, EN_RECIPIENTS)
+    carol = stack.pseudonym_jid("carol")
+    monkeypatch.setenv("CHATD_FAILPOINTS", "before_send")  # it dies after archiving a message, before sending it
+    doomed = first.another(first.run_dir.parent / "chatd-4")
+    try:
+        doomed.start()  # takes the slots the last test's replacement left
+        monkeypatch.delenv("CHATD_FAILPOINTS")
+        dead = doomed.process
+        assert dead is not None
+        killed_by = ""
+        for name in [n for n in EN_RECIPIENTS if n != "carol"]:  # one at a time, until one reaches the doomed one
+            members["carol"].send_chat(stack.pseudonym_jid(name), f"never sent {name}")
+            check = functools.partial(got, members[name], carol, f"never sent {name}")
+            assert await until(lambda check=check: check() or dead.poll() is not None, 10)
+            if dead.poll() is not None:
+                killed_by = name
+                break
+        assert killed_by, "no recipient on the doomed instance's slot"
+        body = f"never sent {killed_by}"
+        assert body in await archived_bodies(first.store) and not got(members[killed_by], carol, body)
+    finally:
+        doomed.stop()
+    replacement = first.another(first.run_dir.parent / "chatd-5")
+    try:
+        replacement.start()
+        assert await until(functools.partial(got, members[killed_by], carol, body), 30)
+        assert "left unconfirmed in the shared store" in replacement.log_file.read_text()
     finally:
         replacement.stop()
