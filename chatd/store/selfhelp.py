@@ -192,11 +192,13 @@ class SelfHelpStore:
             rows = await cursor.fetchall()
         return [(int(r["member_id"]), _goal(r)) for r in rows]
 
-    async def checked_in(self, member_id: int, number: int, next_at: float) -> None:
-        await self.db.execute(
-            "UPDATE selfhelp_goals SET next_at = ? WHERE member_id = ? AND number = ?", (next_at, member_id, number)
+    async def checked_in(self, member_id: int, number: int, due_at: float, next_at: float) -> bool:
+        """The check-in due at due_at is claimed, the next one set: True for the one caller that moved it on
+        (several instances on one store run the same loop)."""
+        return await self._changed(
+            "UPDATE selfhelp_goals SET next_at = ? WHERE member_id = ? AND number = ? AND next_at = ?",
+            (next_at, member_id, number, due_at),
         )
-        await self.db.commit()
 
     async def _changed(self, sql: str, args: tuple[object, ...]) -> bool:
         """One statement, committed: True when it changed a row."""

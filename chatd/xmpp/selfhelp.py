@@ -344,9 +344,11 @@ class SelfHelpBot(Translator):
     async def _check_in(self, member: Member, goal: goals.Goal) -> None:
         now = self.clock()
         current = next((g for g in await self.kept.goals(member.id) if g.number == goal.number), None)
-        if current is None or not goals.due(current, now):  # ended, or paced again, meanwhile
+        if current is None or current.next_at is None or not goals.due(current, now):  # ended, or paced again
             return
-        await self.kept.checked_in(member.id, current.number, goals.after_check_in(current, now, self.day))
+        following = goals.after_check_in(current, now, self.day)
+        if not await self.kept.checked_in(member.id, current.number, current.next_at, following):
+            return  # another instance sent it
         if not member.active:
             return
         language = self.languages.of(member)

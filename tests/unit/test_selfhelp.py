@@ -223,6 +223,9 @@ async def test_what_the_bot_keeps_is_exported_and_goes_with_the_member(store_url
         assert [s.score for s in everything.scores] == [1] and [e.text for e in everything.entries] == ["two", "three"]
         assert [(g.text, g.every_days, done) for g, done in everything.goals] == [("walk", 1, [50.0])]
         assert [g.number for _, g in await kept.due_goals(100.0)] == [1, 1] and not await kept.due_goals(99.0)
+        # the check-in due at 100 is claimed once (several instances run the loop), then the next one is due
+        assert await kept.checked_in(sam.id, 1, 100.0, 186_500.0) and not await kept.checked_in(sam.id, 1, 100.0, 1.0)
+        assert [m for m, _ in await kept.due_goals(100.0)] == [alex.id]
 
         await kept.forget(alex.id)
         gone = await kept.export(alex.id)
