@@ -14,6 +14,7 @@ from aiohttp import web
 from bridges.nats import NatsLink, NatsRequester
 from bridges.nats.actions import ActionSubscriber
 from bridges.nats.events import JetStreamPublisher
+from bridges.nats.peers import PeerLink
 from chatd import heap, wiring
 from chatd.config import Config
 from chatd.core.model import Directory, Realm
@@ -50,6 +51,7 @@ class Service:
         self._http: web.AppRunner | None = None
         self.nats: NatsLink | None = None
         self.events: JetStreamPublisher | None = None
+        self.peer_link: PeerLink | None = None  # news to and from the other instances
         self.metrics = Metrics()
         self.audit: AuditLog | None = None
         self.actions: ActionSubscriber | None = None
@@ -102,6 +104,10 @@ class Service:
             runtime.bus.subscribe(self.events)
             self.events.start()
             self._exit.push_async_callback(self.events.stop)
+            if config.bus.several_instances:
+                self.peer_link = PeerLink(self.nats, runtime.peers, config.moderation.risk_window_seconds)
+                self.peer_link.start()
+                self._exit.push_async_callback(self.peer_link.stop)
             if config.moderation.external_subject:
                 runtime.hook = ExternalHook(
                     NatsRequester(self.nats, config.moderation.external_subject),
@@ -147,6 +153,7 @@ class Service:
             )
             await shadows[realm.id].load()
             desk.entry_listeners.append(shadows[realm.id].announce)
+        wiring.room_news(runtime, member_rooms)
         if self.nats is not None and config.bus.action_tokens:
             guide_actions = {realm: shadow.actions for realm, shadow in shadows.items()}
             tokens = dict(config.bus.action_tokens)
@@ -308,6 +315,19 @@ class Service:
             }
             if counters
             else {},
+            "peers": self._peers(),
+        }
+
+    def _peers(self) -> dict[str, Any]:
+        """News to and from the other instances (all zero with one instance: no NATS)."""
+        peers = self.runtime.peers if self.runtime else None
+        link = self.peer_link
+        return {
+            "listening": link is not None and link.listening.is_set(),
+            "told": peers.told if peers else 0,
+            "heard": peers.heard if peers else 0,
+            "unreadable": peers.unreadable if peers else 0,
+            "waiting": len(link.outbox.buffer) if link else 0,
         }
 
     async def stop(self) -> None:

@@ -94,6 +94,9 @@ class BusConfig(Strict):
     buffer_size: int = Field(10000, ge=1)  # events kept while NATS is unreachable
     # services allowed to act through chatd.<realm>.action.<verb>: name -> token (none: actions are off)
     action_tokens: dict[str, Annotated[str, Field(min_length=16)]] = {}
+    # several chatd instances serve the same domains (docs/scale-out.md): they tell each other, over NATS, the
+    # lines guides see live and members' recent texts; off, no text ever goes to NATS
+    several_instances: bool = False
 
     @field_validator("nats_url")
     @classmethod
@@ -270,6 +273,8 @@ class Config(Strict):
             raise ValueError("realm ids must be distinct")
         if self.moderation.external_subject and not self.bus.nats_url:
             raise ValueError("moderation.external_subject needs bus.nats_url")
+        if self.bus.several_instances and not self.bus.nats_url:
+            raise ValueError("bus.several_instances needs bus.nats_url")
         domains = [d for r in self.realms for d in (r.people_domain, r.rooms_domain)]
         domains += [self.watch.domain, self.server.members_host]
         domains += [self.uploads.domain] if self.uploads else []

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import Any
 
 from chatd import i18n
 from chatd.bus import Bus
@@ -30,6 +31,7 @@ from chatd.core.resources import ResourceLibrary
 from chatd.core.shadow import Reviewed, short_id
 from chatd.core.window import RecentTexts, is_risk
 from chatd.events import AlertRaised, ReportFiled, message_event
+from chatd.peers import CRISIS, WINDOW, Peers
 from chatd.ports import Clock, Counters, Send
 from chatd.sanctions import Sanctions
 from chatd.serial import SerialQueues
@@ -85,7 +87,8 @@ def _name(language: str, key: str, raw: str) -> str:
 
 @dataclass(frozen=True)
 class DeskParts:
-    """What the desk uses to tell: the bus, sending, the clock, the directory, resources and counters."""
+    """What the desk uses to tell: the bus, sending, the clock, the directory, resources, counters and the
+    other instances."""
 
     bus: Bus
     send: Send
@@ -93,6 +96,7 @@ class DeskParts:
     directory: Directory
     resources: ResourceLibrary
     counters: Counters
+    peers: Peers
 
 
 class Desk:
@@ -118,6 +122,9 @@ class Desk:
         self.recent = recent  # memory only
         self.bus, self.send, self.now = parts.bus, parts.send, parts.clock
         self.directory, self.resources, self.counters = parts.directory, parts.resources, parts.counters
+        self.peers = parts.peers  # the member's texts and crisis resources, to and from other instances
+        self.peers.listen(WINDOW, self._remember)
+        self.peers.listen(CRISIS, self._crisis_elsewhere)
         self.entry_listeners: list[EntryListener] = []  # the watch domain announces entries in the queue room
         # the window's reading (a sentence encoder, milliseconds per text) runs off the event loop, in order
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk-reading")
@@ -184,6 +191,11 @@ class Desk:
             await self._add_alert(record, recent, f"{recent.kind} · {who}{ref} · {self._together(record)}")
             self._alert_event(record, recent)
         alerts = (*record.verdict.alerts, recent) if recent else record.verdict.alerts
+        if score:
+            alerted = max((a.severity for a in alerts if is_risk(a)), default=0)
+            self.peers.tell(
+                WINDOW, {"member": record.author.id, "text": record.original, "at": record.at, "alerted": alerted}
+            )
         if record.verdict.action.value == "hold":
             kinds = ", ".join(sorted({f.kind for f in record.verdict.findings})) or "review"
             await self.add_entry(record.realm, "held", HELD_SEVERITY, record.conversation, f"{kinds} · {who}{ref}")
@@ -212,6 +224,15 @@ class Desk:
             self.counters.quick_readings += 1
         assess = partial(self.moderation.assess_recent, context=context, quick=quick)
         return partial(self.recent.add, record.author.id, record.original, record.at, alerted, assess)
+
+    def _remember(self, news: dict[str, Any]) -> None:
+        """A member's text reviewed on another instance joins their window here, in the readings' order."""
+        member, text, at, alerted = int(news["member"]), str(news["text"]), float(news["at"]), int(news["alerted"])
+        self._reader.submit(self.recent.remember, member, text, at, alerted)
+
+    def _crisis_elsewhere(self, news: dict[str, Any]) -> None:
+        """Crisis resources sent by another instance: the member's next words to the bots reach a person here too."""
+        self.crisis.resources_sent(int(news["member"]), int(news["severity"]), float(news["at"]))
 
     def _ahead(self, record: Reviewed) -> list[Reviewed]:
         """The texts to read ahead with this one's window: when its turn comes and it was not read ahead yet,
@@ -317,4 +338,5 @@ class Desk:
         outro = i18n.text(language, "resources.crisis_outro", address=realm.guide_jid)
         body = "\n".join([intro, *lines, outro])
         self.crisis.resources_sent(member.id, severity, self.now())
+        self.peers.tell(CRISIS, {"member": member.id, "severity": severity, "at": self.now()})
         await self.send(realm.people_domain, st.build_chat(realm.guide_jid, member.account, body))

@@ -23,6 +23,7 @@ from chatd.core.resends import Resends
 from chatd.core.resources import ResourceLibrary
 from chatd.hook import ExternalHook
 from chatd.metrics import Metrics
+from chatd.peers import Peers
 from chatd.ports import Counters, Languages, Outlet, ResendCheck, Signals, wall_clock
 from chatd.sanctions import Sanctions
 from chatd.serial import SerialQueues
@@ -54,6 +55,7 @@ class Runtime:
     crisis: CrisisFollowUp = field(default_factory=CrisisFollowUp)  # who got crisis resources lately
     instruments: Instruments = field(default_factory=Instruments)  # what selfhelp@ offers
     courses: Courses = field(default_factory=Courses)
+    peers: Peers = field(default_factory=Peers)  # the other instances (NATS), when there are any
     sanctions: Sanctions = field(init=False)  # mutes, watchlist, blocks: cache and store together
     signals: Signals = field(init=False)  # reviewed texts, room presence, reports: to whoever listens
     outlet: Outlet = field(init=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from chatd.actions import Actions
 from chatd.core.model import Realm
@@ -17,6 +18,7 @@ from chatd.desk import Desk, DeskParts
 from chatd.executor import Executor, Reviewer
 from chatd.follows import Follows
 from chatd.guide_actions import GuideActions, PostLine
+from chatd.peers import LINE, ROOM
 from chatd.recovery import Recovery
 from chatd.runtime import Runtime
 from chatd.store.audit import AuditLog
@@ -84,11 +86,22 @@ def people(rt: Runtime, realm: Realm, runs: Executor, followed: Follows | None =
 def muc_ports(rt: Runtime, runs: Executor) -> MucPorts:
     shared = domain_ports(rt, runs)
     fields = {f.name: getattr(shared, f.name) for f in dataclasses.fields(shared)}
-    return MucPorts(**fields, streams=rt.streams, room_presence=rt.signals.room_presence)
+    return MucPorts(**fields, streams=rt.streams, room_presence=rt.signals.room_presence, peers=rt.peers)
 
 
 def rooms(rt: Runtime, realm: Realm, topics: Iterable[TopicRoom], runs: Executor) -> RoomsDomain:
     return RoomsDomain(realm, topics, muc_ports(rt, runs))
+
+
+def room_news(rt: Runtime, member_rooms: Mapping[str, RoomsDomain]) -> None:
+    """Rooms another instance made or changed are read again from the store (for disco and shadow rooms here)."""
+
+    def heard(news: dict[str, Any]) -> None:
+        rooms = member_rooms.get(str(news["realm"]))
+        if rooms is not None:
+            rooms.heard_changed(str(news["room"]))
+
+    rt.peers.listen(ROOM, heard)
 
 
 def guide_actions(
@@ -139,13 +152,14 @@ def watch(rt: Runtime, domain: str, shadows: dict[str, ShadowRooms]) -> WatchDom
     """The watch domain; every reviewed text is mirrored into its shadow room."""
     domain_handler = WatchDomain(domain, shadows, rt.directory, rt.languages)
     rt.signals.review_listeners.append(domain_handler.mirror)
+    rt.peers.listen(LINE, domain_handler.show)  # lines posted by other instances, for the guides present here
     return domain_handler
 
 
 def desk(rt: Runtime) -> Desk:
     """The desk hears every reviewed text and files members' reports."""
     window = rt.config.moderation
-    parts = DeskParts(rt.bus, rt.send, rt.now, rt.directory, rt.resources, rt.counters)
+    parts = DeskParts(rt.bus, rt.send, rt.now, rt.directory, rt.resources, rt.counters, rt.peers)
     filed = Desk(
         GuideStore(rt.store.db),
         rt.moderation,

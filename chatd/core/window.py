@@ -60,6 +60,15 @@ class RecentTexts:
         newest.alerted = strongest.severity  # the newest text leaves the window last
         return strongest
 
+    def remember(self, member_id: int, text: str, at: float, alerted: int) -> None:
+        """A text of the member scored elsewhere (another instance), kept in time order; never scored here."""
+        texts = self._members.pop(member_id, None) or deque(maxlen=self.size)
+        kept = sorted([*texts, _Text(at, text, alerted)], key=lambda t: t.at)
+        newest = kept[-1].at
+        texts = deque((t for t in kept if newest - t.at <= self.seconds), maxlen=self.size)
+        self._members[member_id] = texts
+        self._forget_idle(newest)
+
     def upcoming(self, added: Sequence[tuple[int, str, float]]) -> list[list[str]]:
         """The texts each window will hold (oldest first) as these texts (member, text, at) are added in order,
         one window per text added; nothing is added."""

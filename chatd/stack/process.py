@@ -94,6 +94,7 @@ class Chatd:
     nats_url: str = ""
     external_subject: str = ""  # the external moderation hook's NATS subject
     action_tokens: dict[str, str] = field(default_factory=dict)  # services allowed to send actions
+    several_instances: bool = False  # news between instances over NATS (docs/scale-out.md)
     reannounce_seconds: float = 600.0  # unclaimed high-severity queue entries are posted again
     follows_check_seconds: float = 60.0  # how often due digests are looked for
     store_folder: Path | None = None  # where the store lives (e.g. a small disk); run_dir when None
@@ -180,6 +181,7 @@ class Chatd:
             "[bus]",
             f"nats_url = {json.dumps(self.nats_url)}",
             f"action_tokens = {{ {tokens} }}",
+            f"several_instances = {json.dumps(self.several_instances)}",
             "[push]",
             f"app_servers = {json.dumps(list(self.prosody.push_app_servers))}",
             "[resources]",

@@ -60,10 +60,13 @@ class RoomStore:
         self.db = db
         self.guide_name = "Wall Guide"  # how posts by the Wall Guides (sender 0) appear; set from [watch] guide_name
 
-    async def rooms(self, realm: str) -> list[RoomRow]:
-        async with self.db.execute("SELECT * FROM rooms WHERE realm = ?", (realm,)) as cursor:
+    async def rooms(self, realm: str, local: str | None = None) -> list[RoomRow]:
+        """The realm's rooms with their members (only `local`, when given)."""
+        only, args = (" AND local = ?", (realm, local)) if local is not None else ("", (realm,))
+        async with self.db.execute("SELECT * FROM rooms WHERE realm = ?" + only, args) as cursor:
             rows = await cursor.fetchall()
-        async with self.db.execute("SELECT local, member_id FROM room_members WHERE realm = ?", (realm,)) as cursor:
+        query = "SELECT local, member_id FROM room_members WHERE realm = ?" + only
+        async with self.db.execute(query, args) as cursor:
             memberships = await cursor.fetchall()
         members: dict[str, set[int]] = {}
         for local, member_id in memberships:

@@ -14,6 +14,7 @@ from chatd.core.model import Directory
 from chatd.core.ratelimit import RateLimiter
 from chatd.core.resources import ResourceLibrary
 from chatd.executor import Executor
+from chatd.peers import Peers
 from chatd.ports import Clock, Counters, Languages, PresenceListener, ResendCheck, ReviewListener
 from chatd.serial import SerialQueues
 from chatd.store import Store
@@ -42,6 +43,7 @@ class MucPorts(DomainPorts):
 
     streams: Mapping[str, ComponentStream]  # domain -> its stream (filled as streams are made)
     room_presence: PresenceListener
+    peers: Peers  # the other instances: rooms changed here, lines for guides present there
 
 
 class Translator:

@@ -18,7 +18,7 @@ from chatd.core.model import Member, Realm, Role
 from chatd.core.pipeline import archive_record
 from chatd.core.rooms import Room, RoomKind
 from chatd.ids import new_stanza_id
-from chatd.store.rooms import RoomRecord
+from chatd.store.rooms import RoomRecord, RoomRow
 from chatd.xmpp.muc.base import MucBase, TopicRoom
 from chatd.xmpp.muc.payloads import attrs
 from chatd.xmpp.muc.references import is_reaction
@@ -45,24 +45,41 @@ class RoomsDomain(MucService):
             await store.add_room(
                 self.realm.id, topic.id, RoomKind.TOPIC, topic.name, topic.description, secrets.token_bytes(16), None
             )
-        tags = {t.id: t.tags for t in self.topics}
         for row in await store.rooms(self.realm.id):
-            if row.kind == RoomKind.TOPIC and row.local not in tags:
-                continue  # a topic room that was taken out of the config
-            self.rooms[row.local] = Room(
-                local=row.local,
-                realm=row.realm,
-                kind=RoomKind(row.kind),
-                name=row.name,
-                description=row.description,
-                salt=row.salt,
-                tags=tags.get(row.local, ()),
-                owner_id=row.owner_id,
-                members=set(row.members),
-                subject=row.subject,
-                subject_nick=row.subject_nick,
-            )
+            self._loaded(row)
         log.info("realm %s: %d rooms loaded", self.realm.id, len(self.rooms))
+
+    def heard_changed(self, local: str) -> None:
+        """Another instance made or changed the room (chatd.peers): its row is read again, in the room's order."""
+        self._submit(local, lambda: self._reload(local))
+
+    async def _reload(self, local: str) -> None:
+        for row in await self.store.rooms.rooms(self.realm.id, local):
+            self._loaded(row)
+
+    def _loaded(self, row: RoomRow) -> None:
+        """A room as the store has it; a room already here keeps its occupants."""
+        tags = {t.id: t.tags for t in self.topics}
+        if row.kind == RoomKind.TOPIC and row.local not in tags:
+            return  # a topic room that was taken out of the config
+        room = self.rooms.get(row.local)
+        if room is not None:
+            room.name, room.description, room.owner_id = row.name, row.description, row.owner_id
+            room.members, room.subject, room.subject_nick = set(row.members), row.subject, row.subject_nick
+            return
+        self.rooms[row.local] = Room(
+            local=row.local,
+            realm=row.realm,
+            kind=RoomKind(row.kind),
+            name=row.name,
+            description=row.description,
+            salt=row.salt,
+            tags=tags.get(row.local, ()),
+            owner_id=row.owner_id,
+            members=set(row.members),
+            subject=row.subject,
+            subject_nick=row.subject_nick,
+        )
 
     async def post_as_guide(self, local: str, text: str) -> None:
         """A Wall Guide's message in a room: from the guides' display name, archived, never by account."""

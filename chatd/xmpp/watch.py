@@ -19,6 +19,7 @@ import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from chatd import i18n
 from chatd.core import keys
@@ -42,6 +43,7 @@ from chatd.core.shadow import Reviewed, ShadowAddress, parse_shadow, queue_local
 from chatd.desk import Desk
 from chatd.guide_actions import GuideActions, PostLine
 from chatd.ids import new_stanza_id
+from chatd.peers import LINE
 from chatd.ports import Languages
 from chatd.store.rooms import RoomRecord
 from chatd.xmpp import adhoc
@@ -252,12 +254,26 @@ class ShadowRooms(MucService):
         stanza_id = new_stanza_id()
         sender_id = author.id if author else 0
         nick = author.pseudonym if author else self.config.watch.guide_name  # the desk writes as the guides
-        await self.store.archive(archive_record(stanza_id, room.key, sender_id, body, self.clock()))
-        if not room.occupants:  # no guide in the room: the line waits in its archive
-            return
-        record = RoomRecord(0, stanza_id, sender_id, nick, None, body, self.clock())
-        stream = self.streams[self.domain]
-        await self._fanout(stream, room, b"<message to=", self._message_tail(room, record))
+        at = self.clock()
+        await self.store.archive(archive_record(stanza_id, room.key, sender_id, body, at))
+        news = {"realm": self.realm.id, "room": local, "id": stanza_id, "sender": sender_id, "nick": nick}
+        self.peers.tell(LINE, {**news, "body": body, "at": at})  # guides present on another instance's copy
+        await self._show(room, RoomRecord(0, stanza_id, sender_id, nick, None, body, at))
+
+    async def _show(self, room: Room, record: RoomRecord) -> None:
+        """A line to the guides present in this instance's copy of the room (none: it waits in the archive)."""
+        if room.occupants:
+            await self._fanout(self.streams[self.domain], room, b"<message to=", self._message_tail(room, record))
+
+    def show(self, news: dict[str, Any]) -> None:
+        """A line another instance posted (and archived): shown here, in the room's order, if guides are here."""
+        local = str(news["room"])
+        record = RoomRecord(
+            0, str(news["id"]), int(news["sender"]), str(news["nick"]), None, str(news["body"]), float(news["at"])
+        )
+        room = self.shadow(local)
+        if room is not None and room.occupants:
+            self._submit(local, lambda: self._show(room, record))
 
     def announce(self, entry: QueueEntry) -> None:
         """A desk listener: a new queue entry is posted in the realm's queue room."""
@@ -348,6 +364,12 @@ class WatchDomain:
         shadows = self.realms.get(record.realm)
         if shadows is not None:
             shadows.mirror(record)
+
+    def show(self, news: dict[str, Any]) -> None:
+        """A line another instance posted in one of this domain's rooms."""
+        shadows = self.realms.get(str(news["realm"]))
+        if shadows is not None:
+            shadows.show(news)
 
     def handle(self, stream: ComponentStream, element: ET.Element) -> None:
         target = st.split_jid(element.get("to"))

@@ -1,8 +1,10 @@
-"""Two chatd processes on one ejabberd and one PostgreSQL store (docs/scale-out.md).
+"""Two chatd processes on one ejabberd, one PostgreSQL store and one NATS (docs/scale-out.md).
 
 ejabberd balances each of chatd's domains over two connections by bare destination: a pseudonym's or a room's
 stanzas reach one instance. Both instances share the store; a guide's mute made through one is honoured by the
-other (the store's version counter reloads the sanctions). An instance killed mid-traffic loses nothing it had
+other (the store's version counter reloads the sanctions). What one instance reviews reaches the guides present in
+a shadow room or the queue room the other holds, and a member's texts reviewed on both make one risk window (news
+between instances over NATS JetStream, chatd/peers.py). An instance killed mid-traffic loses nothing it had
 archived, and a replacement (same config, its own folder) takes its slots: its rooms and pseudonyms answer again.
 """
 
@@ -16,9 +18,10 @@ from collections.abc import Iterator
 import asyncpg
 import pytest
 
+from chatd import i18n
 from chatd.stack import Chatd
 from tests.faults.load import until
-from tests.integration.conftest import Stack, running_stack
+from tests.integration.conftest import Stack, running_nats, running_stack
 from tests.support.client import Client, body_of, error_from, message_from
 from tests.support.muc import groupchat, join, say, self_presence
 from tests.support.postgres import PostgresServer, needs_postgres
@@ -42,9 +45,19 @@ EN_RECIPIENTS = ["alice", "bob", "carol", "dan", "eve", "gina", "hank", "ivy"]  
 def two(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer) -> Iterator[tuple[Stack, Chatd]]:
     url = asyncio.run(postgres_server.new_database())
     limits = {"burst_messages": 1000, "burst_seconds": 10.0, "max_stanza_bytes": 8192}
-    with running_stack(
-        tmp_path_factory, "two-instances", server="ejabberd", store_url=url, slots=2, limits=limits
-    ) as stack:
+    with (
+        running_nats(tmp_path_factory, "two-instances-nats") as nats,
+        running_stack(
+            tmp_path_factory,
+            "two-instances",
+            server="ejabberd",
+            store_url=url,
+            slots=2,
+            limits=limits,
+            nats_url=nats.url,
+            several_instances=True,
+        ) as stack,
+    ):
         second = stack.chatd.another(stack.chatd.run_dir.parent / "chatd-2")
         try:
             second.start()
@@ -134,6 +147,118 @@ async def test_pairs_and_rooms_go_through_both_instances_and_a_mute_holds_on_bot
         await frank.expect(error_from(to, "policy-violation", stanza_id=sent))
     for name in EN_RECIPIENTS:
         assert not [e for e in members[name].received if "am I muted?" in (body_of(e) or "")]
+
+
+async def listening(instances: list[Chatd]) -> None:
+    assert await until(lambda: all(i.health()["peers"]["listening"] for i in instances), 20)
+
+
+async def guide_and_members(stack: Stack, instances: list[Chatd], connect_to) -> tuple[dict[str, Client], Client, str]:
+    """Once both instances listen to each other: the English members, and a Wall Guide in the queue room."""
+    await listening(instances)
+    members = await clients(stack, connect_to, EN_RECIPIENTS)
+    wendy = await connect_to(stack, "wendy")
+    queue = "en-queue@watch.localhost"
+    assert self_presence(await join(wendy, queue, "sturdy-owl"))
+    return members, wendy, queue
+
+
+async def holders(stack: Stack, instances: list[Chatd], members: dict[str, Client], sender: str) -> dict[str, int]:
+    """Which instance holds each English recipient's pseudonym (the sender's hello to each, one at a time)."""
+    found = {}
+    for name in [n for n in EN_RECIPIENTS if n != sender]:
+        to, by = stack.pseudonym_jid(name), stack.pseudonym_jid(sender)
+        found[name] = await carrier(
+            instances,
+            lambda to=to: members[sender].send_chat(to, f"hello from {sender}"),
+            lambda name=name, by=by: members[name].expect(message_from(by, f"hello from {sender}")),
+        )
+    return found
+
+
+async def test_guides_see_live_every_line_whichever_instance_reviewed_the_text(two, connect_to) -> None:
+    stack, second = two
+    instances = [stack.chatd, second]
+    members, wendy, queue = await guide_and_members(stack, instances, connect_to)
+    store = await stack.store()
+    try:
+        ids = {m.pseudonym: m.id for m in await store.members("en")}
+    finally:
+        await store.close()
+    alice = ids[stack.accounts["alice"].pseudonym]
+    shadows = {}
+    for name in EN_RECIPIENTS[1:]:  # alice's conversation with each of the others
+        low, high = sorted((alice, ids[stack.accounts[name].pseudonym]))
+        shadows[name] = f"en-dm-{low}-{high}@watch.localhost"
+        assert self_presence(await join(wendy, shadows[name], "sturdy-owl"))
+    held = await holders(stack, instances, members, "alice")
+    assert set(held.values()) == {0, 1}, held  # alice's texts are reviewed on both instances
+
+    for name in EN_RECIPIENTS[1:]:
+        body = f"live line to {name}"
+        members["alice"].send_chat(stack.pseudonym_jid(name), body)
+        await wendy.expect(groupchat(shadows[name], body))  # the shadow room's instance showed the other's line
+    risky = {name: f"RISKME CUE-MEANS CUE-TIME CUE-INTENT to {name}" for name in EN_RECIPIENTS[1:]}
+    for name, body in risky.items():
+        members["alice"].send_chat(stack.pseudonym_jid(name), body)
+        await members[name].expect(message_from(stack.pseudonym_jid("alice"), body))
+    announced = groupchat(queue, f"risk.means · {stack.accounts['alice'].pseudonym}")
+
+    def entries() -> int:
+        return len([e for e in wendy.received if announced(e)])
+
+    # every alert's entry is announced live in the queue room, whichever instance filed it
+    assert await until(lambda: entries() >= len(risky), 15), entries()
+    await asyncio.sleep(0.5)
+    assert entries() == len(risky)
+    told = [i.health()["peers"]["told"] for i in instances]
+    assert all(n > 0 for n in told), told
+
+
+async def test_a_members_texts_reviewed_on_both_instances_make_one_risk_window(two, connect_to) -> None:
+    stack, second = two
+    instances = [stack.chatd, second]
+    members, wendy, queue = await guide_and_members(stack, instances, connect_to)
+    held = await holders(stack, instances, members, "carol")
+    on = {n: [name for name, i in held.items() if i == n] for n in (0, 1)}
+    first, other = on[0][0], on[1][0]
+    carol = stack.pseudonym_jid("carol")
+    heard = [i.health()["peers"]["heard"] for i in instances]
+    for cue, name in (("CUE-MEANS", first), ("CUE-TIME", other), ("CUE-INTENT", first)):
+        members["carol"].send_chat(stack.pseudonym_jid(name), f"{cue} said to {name}")
+        await members[name].expect(message_from(carol, f"{cue} said to {name}"))
+        # the text's window news reaches the other instance before the next text is sent (not with one instance)
+        await until(lambda heard=heard: sum(i.health()["peers"]["heard"] for i in instances) > sum(heard), 5)
+        heard = [i.health()["peers"]["heard"] for i in instances]
+    pseudonym = stack.accounts["carol"].pseudonym
+    alert = await wendy.expect(groupchat(queue, f"risk.means · {pseudonym}"), timeout=15)
+    together = i18n.text("en", "watch.recent_texts", count="8")  # the window is full: the cues and five hellos
+    assert together in (body_of(alert) or ""), body_of(alert)
+    await asyncio.sleep(1.0)
+    assert len([e for e in wendy.received if groupchat(queue, f"risk.means · {pseudonym}")(e)]) == 1
+
+    spare = stack.chatd.another(stack.chatd.run_dir.parent / "chatd-spare")  # no slot left: it only listens
+    try:
+        spare.start()
+        # it replays the risk window's span: carol's ten texts at least (lines for guides are not replayed)
+        assert await until(lambda: spare.health()["peers"]["heard"] >= 10, 20), spare.health()["peers"]
+    finally:
+        spare.stop()
+
+
+async def test_guides_watch_groups_made_on_either_instance(two, connect_to) -> None:
+    stack, second = two
+    members, wendy, _queue = await guide_and_members(stack, [stack.chatd, second], connect_to)
+    alice = members["alice"]
+    groups = [f"walk-{n}" for n in range(6)]  # each group and its shadow room on one instance or the other
+    for group in groups:
+        assert self_presence(await join(alice, f"{group}@rooms.en.localhost", stack.accounts["alice"].pseudonym))
+    for group in groups:  # the instance holding the shadow room knows the group another instance made
+        joined = await join(wendy, f"en-room-{group}@watch.localhost", "sturdy-owl")
+        assert self_presence(joined), group
+    for group in groups:
+        say(alice, f"{group}@rooms.en.localhost", f"first words in {group}")
+        await wendy.expect(groupchat(f"en-room-{group}@watch.localhost", f"first words in {group}"))
 
 
 async def archived_bodies(url: str, conversations: str = "%") -> set[str]:

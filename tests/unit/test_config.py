@@ -29,6 +29,7 @@ def write(tmp_path: Path, text: str) -> Path:
         ('secret = "change-me-watch"', 'secret = "short"', "watch.secret"),
         ("max_body_chars = 10000", "max_body_chars = 10000\nmystery = 1", "limits.mystery"),
         ('path = "var/chatd.sqlite3"', 'path = "postgresql://chatd@db/chatd"', "store"),  # and no folder
+        ("several_instances = false", "several_instances = true", "bus.several_instances"),  # and no NATS
     ],
 )
 def test_invalid_config_names_the_bad_key(tmp_path: Path, old: str, new: str, key: str) -> None:

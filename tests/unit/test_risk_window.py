@@ -18,6 +18,7 @@ from chatd.core.moderation import Moderation
 from chatd.core.shadow import Reviewed
 from chatd.core.window import RecentTexts
 from chatd.desk import Desk, DeskParts, why
+from chatd.peers import Peers
 from chatd.ports import Counters
 from chatd.serial import SerialQueues
 from chatd.store import Store, _migrations
@@ -114,7 +115,7 @@ def test_the_desk_reads_ahead_the_windows_waiting_behind_a_reading(monkeypatch: 
     moderation = Moderation(PolicyEngine.from_settings(settings, i18n.label))
     realm = Realm("en", "en", "en.test", "rooms.en.test")
     counters, recent = Counters(), RecentTexts()
-    parts = DeskParts(None, None, None, None, None, counters)  # only the readings are used
+    parts = DeskParts(None, None, None, None, None, counters, Peers())  # only the readings are used
     desk = Desk(None, moderation, {"en": realm}, SerialQueues(), None, None, recent, parts)
     one, two = (Member(n, f"m{n}@test", "en", f"otter-{n}", Role.MEMBER, Status.ACTIVE, 0.0) for n in (1, 2))
     said = [  # from tests/eval/risk/seq_en.tsv, two members at once
@@ -290,3 +291,27 @@ def test_an_unconfirmed_severe_alert_is_confirmed_after_delivery_and_stands_if_t
     assert failing.failures == 1
     kept = Moderation(ReviewOnly()).confirmed(severe, "t", "en")  # a policy without a doubt: the alert stands
     assert kept.alerts == (Alert("risk.attempt", 3, ("attempt",)),)
+
+
+def test_texts_scored_on_another_instance_join_the_window_in_time_order_and_keep_their_alerts() -> None:
+    here, elsewhere, scorer = RecentTexts(size=3, seconds=60), RecentTexts(size=3, seconds=60), FakeScorer(SCORER_CUES)
+    assert elsewhere.add(1, "tonight", 10.0, 0, scorer) is None  # reviewed on the other instance
+    here.add(1, "the pistol", 0.0, 0, scorer)
+    here.remember(1, "tonight", 10.0, 0)  # its news arrives; never scored here
+    assert len(scorer.calls) == 2
+    alert = here.add(1, "I am done", 20.0, 0, scorer)
+    assert alert is not None and scorer.calls[-1] == ["the pistol", "tonight", "I am done"]
+
+    late = RecentTexts(size=4, seconds=60)
+    late.add(1, "tonight", 10.0, 0, scorer)
+    late.remember(1, "the pistol", 5.0, 0)  # older news arriving after a newer local text: kept in time order
+    late.remember(1, "done", 20.0, 3)  # the other instance alerted on it already
+    assert late.add(1, "ok", 21.0, 0, scorer) is None  # the window's alert was raised elsewhere: not again
+    assert scorer.calls[-1] == ["the pistol", "tonight", "done", "ok"]
+    assert late.add(1, "again", 22.0, 0, scorer) is None and scorer.calls[-1][0] == "tonight"  # four at most
+
+    aged = RecentTexts(size=8, seconds=60)
+    aged.remember(1, "the pistol", 0.0, 0)
+    aged.remember(1, "tonight", 100.0, 0)  # the pistol is out of the window's time now
+    aged.add(1, "done", 101.0, 0, scorer)
+    assert scorer.calls[-1] == ["tonight", "done"]

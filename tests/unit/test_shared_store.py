@@ -73,3 +73,18 @@ async def test_on_a_shared_store_what_another_instance_confirms_meanwhile_is_not
     assert stream.ids == ["id0", "id2"]
     recovery.journal.close()
     await store.close()
+
+
+async def test_one_rooms_row_with_its_members_is_what_another_instance_reads_again(store_url: str) -> None:
+    one, other = await Store.open(store_url), await Store.open(store_url)
+    alex = await one.add_member("alex@h", "en", "calm-otter", Role.MEMBER)
+    sam = await one.add_member("sam@h", "en", "brave-heron", Role.MEMBER)
+    await one.rooms.add_room("en", "walk", "group", "walk", "", b"s" * 16, alex.id)
+    await one.rooms.add_room("en", "read", "group", "read", "", b"t" * 16, sam.id)
+    await one.rooms.set_member("en", "walk", sam.id, True)
+    [walk] = await other.rooms.rooms("en", "walk")
+    assert (walk.local, walk.owner_id, walk.members) == ("walk", alex.id, frozenset({alex.id, sam.id}))
+    assert await other.rooms.rooms("en", "nowhere") == [] and await other.rooms.rooms("fr", "walk") == []
+    assert {r.local for r in await other.rooms.rooms("en")} == {"walk", "read"}
+    await one.close()
+    await other.close()

@@ -86,6 +86,7 @@ class AdminMixin(MucBase):
         on = affiliation == "member"
         await self.store.rooms.set_member(room.realm, room.local, target.id, on)
         (room.members.add if on else room.members.discard)(target.id)
+        self._changed(room)
         if not on and occupant is not None:
             await self._remove(stream, room, occupant, "321")
         return None
@@ -140,4 +141,5 @@ class AdminMixin(MucBase):
         if (name, description) != (room.name, room.description):
             await self.store.rooms.set_name(room.realm, room.local, name, description)
             room.name, room.description = name, description
+            self._changed(room)
         stream.send_nowait(st.build_iq_result(element))

@@ -22,6 +22,7 @@ from chatd.core.refusal import Refusal, Refused, answered, refuse
 from chatd.core.rooms import Occupant, Room
 from chatd.executor import Reply
 from chatd.ids import new_stanza_id
+from chatd.peers import ROOM
 from chatd.store.rooms import RoomRecord
 from chatd.xmpp import stanza as st
 from chatd.xmpp.direct_refs import DirectReferences
@@ -75,7 +76,12 @@ class MucBase(Translator):
         self.rooms: dict[str, Room] = {}
         self.streams = ports.streams
         self.room_presence = ports.room_presence
+        self.peers = ports.peers
         self.private_refs = DirectReferences(realm, self.executor, self.store, self.counters)  # in private
+
+    def _changed(self, room: Room) -> None:
+        """The room's row changed in the store (made, members, name, subject): other instances read it again."""
+        self.peers.tell(ROOM, {"realm": room.realm, "room": room.local})
 
     def _submit(self, local: str, job: Callable[[], Awaitable[None]]) -> None:
         """Work for a room, in its queue (in arrival order)."""

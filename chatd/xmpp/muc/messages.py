@@ -140,6 +140,7 @@ class MessagesMixin(ReferencesMixin):
         async def deliver(subject: str, stanza_id: str) -> None:
             await self.store.rooms.set_subject(room.realm, room.local, subject, occupant.nick)
             room.subject, room.subject_nick = subject, occupant.nick
+            self._changed(room)
             tail = self._subject_tail(self._jid(room, occupant.nick), element.get("id") or new_stanza_id(), subject)
             await self._fanout(stream, room, b"<message to=", tail)
 
@@ -238,6 +239,7 @@ class MessagesMixin(ReferencesMixin):
         if room.is_group and invitee.id not in room.members:
             await self.store.rooms.set_member(room.realm, room.local, invitee.id, True)
             room.members.add(invitee.id)
+            self._changed(room)
         inviter = f"{member.pseudonym}@{self.realm.people_domain}"
         room_jid = self._jid(room)
         language = self.realm.language

@@ -83,6 +83,7 @@ class PresenceMixin(MucBase):
             raise Refused(Refusal("internal-server-error", "error.not_delivered", kind="wait")) from None
         room = Room(local, self.realm.id, RoomKind.GROUP, local, "", salt, owner_id=member.id, members={member.id})
         self.rooms[local] = room
+        self._changed(room)
         log.info("realm %s: group %s created", self.realm.id, local)
         return room
 
