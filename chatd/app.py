@@ -31,6 +31,7 @@ from chatd.runtime import Runtime
 from chatd.serial import SerialQueues
 from chatd.store import Store
 from chatd.store.audit import AuditLog
+from chatd.takeover import Takeover
 from chatd.vault.seal import Sealer
 from chatd.xmpp import stanza as st
 from chatd.xmpp.rooms import RoomsDomain, TopicRoom
@@ -52,6 +53,8 @@ class Service:
         self.nats: NatsLink | None = None
         self.events: JetStreamPublisher | None = None
         self.peer_link: PeerLink | None = None  # news to and from the other instances
+        self.takeover: Takeover | None = None  # the slots of an instance that fell silent (ejabberd)
+        self._stream_specs: dict[str, tuple[str, Any]] = {}  # domain -> (secret, handler)
         self.metrics = Metrics()
         self.audit: AuditLog | None = None
         self.actions: ActionSubscriber | None = None
@@ -173,6 +176,13 @@ class Service:
         self._exit.callback(self.recovery.journal.close)
         self._tasks.append(asyncio.create_task(self._goal_check_ins(selfhelp_bots)))
         people = {realm.people_domain for realm in realms.values()}
+        if self.peer_link is not None:  # several instances: the others free what they took over, then we connect
+            self.takeover = Takeover(runtime.peers, self.peer_link.instance, self._take_slots)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.peer_link.listening.wait(), 10)
+            await self.takeover.greet()
+            self.takeover.start()
+            self._exit.push_async_callback(self.takeover.stop)
         for stream in self.streams:
             self.recovery.attach(stream, journaled=stream.domain in people)
             stream.start()
@@ -211,8 +221,27 @@ class Service:
         return frozenset(found)
 
     def _add_stream(self, domain: str, secret: str, handler: Any) -> None:
+        stream = self._new_stream(domain, secret, handler)
+        self._stream_specs[domain] = (secret, handler)
+        self.streams.append(stream)
+        if self.runtime is not None:
+            self.runtime.streams[domain] = stream
+
+    def _take_slots(self) -> list[ComponentStream]:
+        """One more connection per domain, journaled like the first (chatd/takeover.py)."""
+        assert self.recovery is not None and self.runtime is not None
+        people = {realm.people_domain for realm in self.runtime.realms.values()}
+        opened = []
+        for domain, (secret, handler) in self._stream_specs.items():
+            stream = self._new_stream(domain, secret, handler)
+            self.recovery.attach(stream, journaled=domain in people)
+            stream.start()
+            opened.append(stream)
+        return opened
+
+    def _new_stream(self, domain: str, secret: str, handler: Any) -> ComponentStream:
         server = self.config.server
-        stream = ComponentStream(
+        return ComponentStream(
             domain,
             secret,
             server.host,
@@ -223,9 +252,6 @@ class Service:
             multicast=server.multicast,
             own_domains=self._own_domains(),
         )
-        self.streams.append(stream)
-        if self.runtime is not None:
-            self.runtime.streams[domain] = stream
 
     async def _reannounce(self, shadows: list[ShadowRooms]) -> None:
         """Unclaimed high-severity queue entries are posted again, now and then."""
@@ -251,12 +277,15 @@ class Service:
 
     def _pause_reading(self) -> None:
         log.warning("too much waiting work: pausing reads")
-        for stream in self.streams:
+        for stream in self._reading():
             stream.pause_reading()
 
     def _resume_reading(self) -> None:
-        for stream in self.streams:
+        for stream in self._reading():
             stream.resume_reading()
+
+    def _reading(self) -> list[ComponentStream]:
+        return [*self.streams, *(self.takeover.taken if self.takeover else [])]
 
     def verdict_counts(self) -> dict[tuple[str, str], int]:
         return dict(self.runtime.counters.verdicts) if self.runtime else {}
@@ -328,6 +357,9 @@ class Service:
             "heard": peers.heard if peers else 0,
             "unreadable": peers.unreadable if peers else 0,
             "waiting": len(link.outbox.buffer) if link else 0,
+            "takeovers": self.takeover.takeovers if self.takeover else 0,
+            # connections up holding slots another instance held
+            "taken_over": len([s for s in self.takeover.taken if s.state == "up"]) if self.takeover else 0,
         }
 
     async def stop(self) -> None:

@@ -1,9 +1,10 @@
 """What one chatd instance tells the others serving the same domains (docs/scale-out.md).
 
-Four kinds of news, each a small JSON object: a line posted in a shadow room or queue room (shown live
-by whichever instance has guides present there), a member's text added to their risk window (so each
-instance's window holds the member's texts from every instance), crisis resources sent to a member, and
-a room made or changed (the others read its row from the store again).
+News, each a small JSON object: a line posted in a shadow room or queue room (shown live by whichever
+instance has guides present there), a member's text added to their risk window (so each instance's
+window holds the member's texts from every instance), crisis resources sent to a member, a room made or
+changed (the others read its row from the store again), and the instances' heartbeats and greetings
+(one takes over the slots of another that fell silent: chatd/takeover.py).
 With one instance (no `[bus] nats_url`) nothing is sent. Payloads carry members' texts: never logged.
 """
 
@@ -20,7 +21,11 @@ LINE = "line"  # {"realm", "room", "id", "sender", "nick", "body", "at"}
 WINDOW = "window"  # {"member", "text", "at", "alerted"}
 CRISIS = "crisis"  # {"member", "severity", "at"}
 ROOM = "room"  # {"realm", "room"}: a room made or changed (its row in the store)
-KINDS = (LINE, WINDOW, CRISIS, ROOM)
+ALIVE = "alive"  # {"instance"}: every second (chatd/takeover.py)
+HELLO = "hello"  # {"instance"}: a new instance, before it connects
+RELEASED = "released"  # {"instance", "to"}: the slots taken over are free again for the new instance
+KINDS = (LINE, WINDOW, CRISIS, ROOM, ALIVE, HELLO, RELEASED)
+LIVE_ONLY = frozenset({LINE, ALIVE, HELLO, RELEASED})  # never replayed to an instance that starts
 
 Handler = Callable[[dict[str, Any]], None]
 Transmit = Callable[[str, bytes], None]  # (kind, payload): must not block

@@ -20,7 +20,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy, DiscardPolicy, StorageTyp
 
 from bridges.nats import NatsLink
 from bridges.nats.events import JetStreamOutbox, Outgoing
-from chatd.peers import KINDS, LINE, Peers
+from chatd.peers import KINDS, LIVE_ONLY, Peers
 
 log = logging.getLogger("chatd.nats.peers")
 
@@ -108,6 +108,6 @@ class PeerLink:
         kind = message.subject.removeprefix(PREFIX)
         if kind not in KINDS:
             return
-        if kind == LINE and message.metadata.timestamp.timestamp() < self.subscribed_at:
-            return  # a line from before this instance listened: in the room's archive already
+        if kind in LIVE_ONLY and message.metadata.timestamp.timestamp() < self.subscribed_at:
+            return  # from before this instance listened: a line is in its room's archive, the rest is past
         self.peers.hear(kind, message.data)

@@ -5,7 +5,8 @@ stanzas reach one instance. Both instances share the store; a guide's mute made 
 other (the store's version counter reloads the sanctions). What one instance reviews reaches the guides present in
 a shadow room or the queue room the other holds, and a member's texts reviewed on both make one risk window (news
 between instances over NATS JetStream, chatd/peers.py). An instance killed mid-traffic loses nothing it had
-archived, and a replacement (same config, its own folder) takes its slots: its rooms and pseudonyms answer again.
+archived, and the living instance takes its slots within seconds (chatd/takeover.py): its rooms and pseudonyms answer
+again; a newcomer (same config, its own folder) has them freed by saying hello.
 """
 
 from __future__ import annotations
@@ -276,7 +277,7 @@ def got(client: Client, sender: str, body: str) -> bool:
     return any(message_from(sender, body)(e) and body_of(e) == body for e in client.received)
 
 
-async def test_an_instance_killed_mid_traffic_loses_nothing_archived_and_a_replacement_takes_its_slots(
+async def test_an_instance_killed_mid_traffic_loses_nothing_archived_and_the_other_takes_its_slots(
     two, connect_to
 ) -> None:
     stack, second = two
@@ -298,6 +299,7 @@ async def test_an_instance_killed_mid_traffic_loses_nothing_archived_and_a_repla
                 sent.append(body)
             await asyncio.sleep(0.05)
 
+    before_kill = second.health()["peers"]
     sending = asyncio.create_task(traffic(60))
     await asyncio.sleep(1.0)
     assert first.process is not None
@@ -314,35 +316,35 @@ async def test_an_instance_killed_mid_traffic_loses_nothing_archived_and_a_repla
     missing = acknowledged - await archived_bodies(stack.chatd.store)
     assert not missing, sorted(missing)
 
-    replacement = first.another(first.run_dir.parent / "chatd-3")
-    try:
-        replacement.start()
-        await join_rooms(stack, members)  # the killed instance's rooms lost their occupants with it
-        await one_round(stack, members, "after")  # every pair and room, the killed instance's included
-        assert counter(replacement, "delivered") > 0 and counter(second, "delivered") > 0
-        # every one-on-one message archived reaches its recipient: what the killed instance archived and had not
-        # confirmed sent is sent by the replacement once no living instance confirms it (chatd.recovery)
-        recipients = dict(PAIRS)
-        for body in await archived_bodies(stack.chatd.store, "dm:%"):
-            if body.startswith("kill-"):
-                sender = body.split()[1]
-                recipient = members[recipients[sender]]
-                assert await until(functools.partial(got, recipient, stack.pseudonym_jid(sender), body), 30), body
-    finally:
-        replacement.stop()
+    # the living instance hears no heartbeat and takes the dead one's slots: a connection per domain (a set of
+    # connections opened when the spare of an earlier test stopped holds nothing: there was no free slot)
+    domains = len(second.health()["streams"])
+    takeovers = before_kill["takeovers"] + 1
+    assert await until(lambda: second.health()["peers"]["taken_over"] == domains * takeovers, 15), second.health()
+    await join_rooms(stack, members)  # the killed instance's rooms lost their occupants with it
+    await one_round(stack, members, "after")  # every pair and room, the killed instance's included
+    # every one-on-one message archived reaches its recipient: what the killed instance archived and had not
+    # confirmed sent is sent by the living one once nothing confirms it (chatd.recovery)
+    recipients = dict(PAIRS)
+    for body in await archived_bodies(stack.chatd.store, "dm:%"):
+        if body.startswith("kill-"):
+            sender = body.split()[1]
+            recipient = members[recipients[sender]]
+            assert await until(functools.partial(got, recipient, stack.pseudonym_jid(sender), body), 30), body
 
 
 async def test_what_a_killed_instance_archived_and_never_sent_reaches_its_recipient_through_the_replacement(
     two, connect_to, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stack, _second = two
+    stack, second = two
     first = stack.chatd
     members = await clients(stack, connect_to, EN_RECIPIENTS)
     carol = stack.pseudonym_jid("carol")
     monkeypatch.setenv("CHATD_FAILPOINTS", "before_send")  # it dies after archiving a message, before sending it
     doomed = first.another(first.run_dir.parent / "chatd-4")
     try:
-        doomed.start()  # takes the slots the last test's replacement left
+        doomed.start()  # its greeting frees the slots the living instance took over in the last test
+        assert second.health()["peers"]["taken_over"] == 0
         monkeypatch.delenv("CHATD_FAILPOINTS")
         dead = doomed.process
         assert dead is not None
@@ -363,6 +365,7 @@ async def test_what_a_killed_instance_archived_and_never_sent_reaches_its_recipi
     try:
         replacement.start()
         assert await until(functools.partial(got, members[killed_by], carol, body), 30)
-        assert "left unconfirmed in the shared store" in replacement.log_file.read_text()
+        logs = replacement.log_file.read_text() + second.log_file.read_text()  # one of them sent it
+        assert "left unconfirmed in the shared store" in logs
     finally:
         replacement.stop()
