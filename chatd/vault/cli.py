@@ -23,7 +23,7 @@ def add_parser(
     unseal.add_argument("--reason", required=True, help="why the record is opened (kept in the audit trail)")
     unseal.add_argument("--private-key", type=Path, required=True)
     unseal.add_argument("--passphrase-file", type=Path)
-    unseal.add_argument("--clinician", help="who opens it (default: the operating-system user)")
+    unseal.add_argument("--clinician", required=True, help="your pseudonym: a Senior Clinician's")
     emergency = with_config(
         actions.add_parser(
             "emergency",

@@ -86,12 +86,28 @@ def print_records(opened: list[Opened], language: str = "en") -> None:
             print(f"  {name}: {value}")
 
 
+async def senior_clinician(
+    args: argparse.Namespace, store: Store, action: str, member: Member, reason: str
+) -> tuple[Member, str]:
+    """The Senior Clinician named by --clinician and their language; anyone else is refused (audited, in their
+    language, or in every language for a name nobody has)."""
+    languages = {realm.id: realm.language for realm in load_config(args.config).realms}
+    clinicians = [m for m in await store.members() if m.pseudonym == args.clinician]
+    senior = next((m for m in clinicians if may_see_last_address(m)), None)
+    language = languages.get((senior or clinicians[0]).realm, "en") if clinicians else ""
+    if senior is None:
+        await record(args, args.clinician, action, member, reason, "refused: not a Senior Clinician")
+        shown = [language] if language else list(i18n.LANGUAGES)
+        raise VaultError(" / ".join(i18n.text(lang, "emergency.refused.role", who=args.clinician) for lang in shown))
+    return senior, language
+
+
 async def unseal(args: argparse.Namespace) -> None:
     reason = checked_reason(args.reason)
-    who = args.clinician or getpass.getuser()
     store, vault = await _open_store(args)
     try:
         member = await find_member(store, args.member, args.realm)
+        who = (await senior_clinician(args, store, "vault.unseal", member, reason))[0].pseudonym
         try:
             opened = await open_records(args, vault, member)
             if not opened:
@@ -109,23 +125,14 @@ async def unseal(args: argparse.Namespace) -> None:
 async def emergency(args: argparse.Namespace) -> None:
     """A member's last login (time, address) with their unsealed records, for a Senior Clinician only."""
     config = load_config(args.config)
-    languages = {realm.id: realm.language for realm in config.realms}
     prosody_config = args.prosody_config or (
         config.registration.prosody_config if config.registration else "/etc/prosody/prosody.cfg.lua"
     )
     store, vault = await _open_store(args)
     try:
         member = await find_member(store, args.member, args.realm)
-        clinicians = [m for m in await store.members() if m.pseudonym == args.clinician]
-        senior = next((m for m in clinicians if may_see_last_address(m)), None)
-        language = languages.get((senior or clinicians[0]).realm, "en") if clinicians else ""
         reason = " ".join((args.reason or "").split())
-        if senior is None:
-            await record(args, args.clinician, "vault.emergency", member, reason, "refused: not a Senior Clinician")
-            shown = [language] if language else list(i18n.LANGUAGES)
-            raise VaultError(
-                " / ".join(i18n.text(lang, "emergency.refused.role", who=args.clinician) for lang in shown)
-            )
+        senior, language = await senior_clinician(args, store, "vault.emergency", member, reason)
         try:
             reason = checked_reason(reason, language)
         except VaultError:

@@ -48,6 +48,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     async def add_buddy() -> None:
         store = await Store.open(chatd.store_path)
         await store.add_member(buddy[0], "en", "calm-otter", Role.MEMBER)
+        await store.add_member("lee@localhost", "en", "dr-lee", Role.SENIOR_CLINICIAN)
         await store.close()
 
     asyncio.run(add_buddy())

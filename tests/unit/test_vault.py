@@ -94,6 +94,8 @@ def config(tmp_path: Path, keys: dict[str, Path]) -> Path:
         sealed = sealer.seal(RECORD, associated_data("en", "calm-otter", "registration"))
         pending = await vault.add_pending("en", "calm-otter", "en", b"h" * 32, 2e9, sealed, 1e9)
         member = await store.add_member("m1@localhost", "en", "calm-otter", Role.MEMBER)
+        await store.add_member("lee@localhost", "en", "dr-lee", Role.SENIOR_CLINICIAN)
+        await store.add_member("amber@localhost", "fr", "amber-guide", Role.WALL_GUIDE)
         answers = sealer.seal({"hopes": "company"}, associated_data("en", "calm-otter", "onboarding"))
         await vault.complete(pending, member.id, [("onboarding", answers)], 1e9)
         await store.close()
@@ -108,10 +110,10 @@ def audit(config: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
     return capsys.readouterr().out.splitlines()
 
 
-def unseal(config: Path, keys: dict[str, Path], key: str, reason: str) -> int:
+def unseal(config: Path, keys: dict[str, Path], key: str, reason: str, clinician: str = "dr-lee") -> int:
     return main(
         ["vault", "unseal", "--config", str(config), "--member", "calm-otter", "--reason", reason,
-         "--private-key", str(keys[key]), "--passphrase-file", str(keys["passphrase"]), "--clinician", "dr-lee"]
+         "--private-key", str(keys[key]), "--passphrase-file", str(keys["passphrase"]), "--clinician", clinician]
     )  # fmt: skip
 
 
@@ -123,6 +125,21 @@ def test_unseal_prints_the_record_and_audits_it(
     assert "river.person@example.org" in out and "+1 613 555 0142" in out and "company" in out
     [entry] = audit(config, capsys)
     assert "\tdr-lee\ten\tcalm-otter\tunsealed\tmember said they would harm themselves tonight" in entry
+
+
+def test_unseal_by_anyone_but_a_senior_clinician_is_refused_in_their_language_and_audited(
+    config: Path, keys: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert unseal(config, keys, "team", "the guide wants to call the member", clinician="amber-guide") == 2
+    captured = capsys.readouterr()
+    assert "river.person" not in captured.out + captured.err and "company" not in captured.out
+    assert "seul un clinicien principal" in captured.err and "only a Senior Clinician" not in captured.err
+    assert unseal(config, keys, "team", "the guide wants to call the member", clinician="nobody-here") == 2
+    captured = capsys.readouterr()  # a name nobody has: told in every language
+    assert "only a Senior Clinician" in captured.err and "seul un clinicien principal" in captured.err
+    entries = audit(config, capsys)
+    assert len(entries) == 2 and all("refused: not a Senior Clinician" in e for e in entries)
+    assert "\tamber-guide\ten\tcalm-otter\t" in entries[0]
 
 
 def test_unseal_with_a_wrong_key_fails_and_is_audited(
