@@ -180,8 +180,14 @@ async def run_phase(
     return Result(name, mode, elapsed, delivered, tally.latencies, used["server"], used["chatd"], client_cpu)
 
 
-def pick_policy() -> tuple[str, str, str]:
-    """The real policy engine with conf/policies.toml when it loads and works, else the test keyword policy."""
+KEYWORD = "tests.support.seam_policy:make", "", "test keyword policy (--moderation keyword)"
+
+
+def pick_policy(moderation: str = "real") -> tuple[str, str, str]:
+    """The real policy engine with conf/policies.toml when it loads and works, else the test keyword policy
+    (asked for: the pipeline, the archive and the desk as always, with almost nothing to read)."""
+    if moderation == "keyword":
+        return KEYWORD
     spec, settings = "policies.engine:PolicyEngine.from_settings", str(REPO / "conf" / "policies.toml")
     try:
         from policies import Context
@@ -381,7 +387,7 @@ EJABBERD_MUC = f"""  mod_muc:  # the room benchmark's own: ejabberd's MUC beside
 async def on_ejabberd(args: argparse.Namespace) -> list[Result]:
     """ejabberd's mod_muc, chatd's room through mod_multicast, then chatd restarted with a copy per occupant."""
     run_dir = Path(tempfile.mkdtemp(prefix="room-fanout-ejabberd-"))
-    policy, policies_file, policy_label = pick_policy()
+    policy, policies_file, policy_label = pick_policy(args.moderation)
     server, chatd = build(
         run_dir,
         host=HOST,
@@ -490,4 +496,7 @@ if __name__ == "__main__":
     parser.add_argument("--rooms", type=int, default=1000, help="idle rooms in the memory phase (0: no memory phase)")
     parser.add_argument("--idle", type=int, default=20, help="idle occupants per room in the memory phase")
     parser.add_argument("--keep", action="store_true", help="keep the run directory (logs)")
+    parser.add_argument(
+        "--moderation", choices=("real", "keyword"), default="real", help="keyword: the test policy (on ejabberd)"
+    )
     asyncio.run(main(parser.parse_args()))

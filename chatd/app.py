@@ -237,6 +237,7 @@ class Service:
             self.recovery.attach(stream, journaled=domain in people)
             stream.start()
             opened.append(stream)
+        self._tasks.append(asyncio.create_task(self.recovery.after_takeover(self.runtime.streams)))
         return opened
 
     def _new_stream(self, domain: str, secret: str, handler: Any) -> ComponentStream:

@@ -158,6 +158,12 @@ class Recovery:
         for domain, stream in streams.items():
             await self._send(stream, [m for m in rows if self._domain_of(m) == domain])
 
+    async def after_takeover(self, streams: Mapping[str, ComponentStream]) -> None:
+        """Another instance fell silent (chatd/takeover.py): what is unconfirmed in the shared store now and still
+        is after the wait (what that instance archived and never had confirmed sent) is sent again."""
+        self._unclaimed += [m.stanza_id for m in await self.store.unsent()]
+        await self.send_unclaimed(streams)
+
     def _domain_of(self, row: ArchivedMessage) -> str:
         sender = self.directory.by_id(row.sender_id)
         return self.realms[sender.realm].people_domain if sender is not None else ""
