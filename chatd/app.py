@@ -126,6 +126,7 @@ class Service:
         desk = wiring.desk(runtime)
         runs = wiring.executor(runtime)
         await runtime.sanctions.load()
+        await desk.load_crisis_follow_ups()
         self.audit = await AuditLog.open(config.store.path)
         self._exit.push_async_callback(self.audit.close)
         shadows: dict[str, ShadowRooms] = {}

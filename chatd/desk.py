@@ -35,7 +35,7 @@ from chatd.peers import CRISIS, WINDOW, Peers
 from chatd.ports import Clock, Counters, Send
 from chatd.sanctions import Sanctions
 from chatd.serial import SerialQueues
-from chatd.store import ArchivedMessage
+from chatd.store import STORE_ERRORS, ArchivedMessage
 from chatd.store.guides import GuideStore
 from chatd.xmpp import stanza as st
 from policies import Alert, Context, Conversation, Field
@@ -337,6 +337,16 @@ class Desk:
         intro = i18n.text(language, "resources.crisis_intro")
         outro = i18n.text(language, "resources.crisis_outro", address=realm.guide_jid)
         body = "\n".join([intro, *lines, outro])
-        self.crisis.resources_sent(member.id, severity, self.now())
-        self.peers.tell(CRISIS, {"member": member.id, "severity": severity, "at": self.now()})
+        sent_at, kept = self.crisis.resources_sent(member.id, severity, self.now())
+        self.peers.tell(CRISIS, {"member": member.id, "severity": severity, "at": sent_at})
         await self.send(realm.people_domain, st.build_chat(realm.guide_jid, member.account, body))
+        try:  # kept for a restart and for instances started later; the follow-up above holds it meanwhile
+            await self.guides.crisis_sent(member.id, sent_at, kept)
+        except STORE_ERRORS as exc:
+            log.error("crisis follow-up not stored: %s", type(exc).__name__)
+
+    async def load_crisis_follow_ups(self) -> None:
+        """At start: the members who got crisis resources within the follow-up's window, from the store."""
+        since = self.now() - self.crisis.window
+        for member_id, sent_at, severity in await self.guides.crisis_followups(since):
+            self.crisis.resources_sent(member_id, severity, sent_at)

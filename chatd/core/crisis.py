@@ -18,8 +18,19 @@ class CrisisFollowUp:
     window: float = FOLLOW_UP_SECONDS
     _sent: dict[int, tuple[float, int]] = field(default_factory=dict)  # member id -> (when, severity)
 
-    def resources_sent(self, member_id: int, severity: int, now: float) -> None:
-        self._sent[member_id] = (now, max(severity, self.severity(member_id, now) or 0))
+    def resources_sent(self, member_id: int, severity: int, at: float) -> tuple[float, int]:
+        """Crisis resources sent at `at` (here, by another instance, or read back from the store), in any
+        order: keeps the latest time and the highest severity within the window; returns what it keeps."""
+        kept = (at, severity)
+        last = self._sent.get(member_id)
+        if last is not None:
+            when, highest = last
+            if at < when - self.window:  # long before the last one: it adds nothing
+                return last
+            if at <= when + self.window:  # within the last one's window: the same follow-up
+                kept = (max(at, when), max(severity, highest))
+        self._sent[member_id] = kept
+        return kept
 
     def severity(self, member_id: int, now: float) -> int | None:
         """The severity of the alert behind the member's last crisis resources, within the window."""

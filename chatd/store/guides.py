@@ -1,4 +1,4 @@
-"""The Wall Guides' tables: triage queue, mutes, watchlist, notes."""
+"""The Wall Guides' tables: triage queue, mutes, watchlist, notes, crisis follow-ups."""
 
 from __future__ import annotations
 
@@ -104,6 +104,24 @@ class GuideStore:
     async def watched(self) -> set[int]:
         async with self.db.execute("SELECT member_id FROM watchlist") as cursor:
             return {row[0] for row in await cursor.fetchall()}
+
+    # crisis follow-ups
+
+    async def crisis_sent(self, member_id: int, sent_at: float, severity: int) -> None:
+        """Crisis resources went to the member at sent_at; the row holds the latest and its severity."""
+        await self.db.execute(
+            "INSERT INTO crisis_followups VALUES (?, ?, ?) ON CONFLICT (member_id) DO UPDATE"
+            " SET sent_at = excluded.sent_at, severity = excluded.severity",
+            (member_id, sent_at, severity),
+        )
+        await self.db.commit()
+
+    async def crisis_followups(self, since: float) -> list[tuple[int, float, int]]:
+        """(member id, sent at, severity) of crisis resources sent since then."""
+        async with self.db.execute(
+            "SELECT member_id, sent_at, severity FROM crisis_followups WHERE sent_at >= ?", (since,)
+        ) as cursor:
+            return [(row[0], row[1], row[2]) for row in await cursor.fetchall()]
 
     # notes
 

@@ -5,6 +5,7 @@ thread and the queue with the crisis alert's severity. Real policies, on a stack
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -88,4 +89,23 @@ async def test_words_to_the_resources_bot_after_crisis_resources_reach_the_guide
         (member_id,) = db.execute("SELECT id FROM members WHERE pseudonym = 'kind-robin'").fetchone()
         bodies = [r[0] for r in db.execute("SELECT body FROM messages WHERE conversation = ?", (f"guide:{member_id}",))]
     assert "veterans" in bodies
+    assert ("guide", 3) in queue_entries(stack, "en", f"guide:{member_id}")
+
+
+async def test_the_follow_up_outlives_a_restart(crisis_stack: Stack, connect_policy) -> None:
+    """Kept in the store: after a restart (or on an instance started later) the member's words still reach a person."""
+    stack = crisis_stack
+    hank = await connect_policy("hank")
+    await high_risk_then_crisis_resources(stack, hank, "hank", await connect_policy("eve"))
+    await hank.close()
+    await asyncio.to_thread(stack.chatd.stop)
+    await asyncio.to_thread(stack.chatd.start)
+    again, wendy = await connect_policy("hank"), await connect_policy("wendy")
+    await join(wendy, QUEUE, "sturdy-owl")
+    mark = again.mark()
+    again.send_chat(f"resources@{stack.en}", "veterans")  # a topic word: to a guide only within the follow-up
+    await again.expect(message_from(f"resources@{stack.en}", "passed your message to a Wall Guide"), start=mark)
+    await wendy.expect(groupchat(QUEUE, "[severity 3] asks for a Wall Guide: humble-bison"), timeout=10)
+    with sqlite3.connect(stack.chatd.store_path) as db:
+        (member_id,) = db.execute("SELECT id FROM members WHERE pseudonym = 'humble-bison'").fetchone()
     assert ("guide", 3) in queue_entries(stack, "en", f"guide:{member_id}")

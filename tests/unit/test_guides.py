@@ -94,4 +94,10 @@ async def test_guide_store(store_url: str) -> None:
     assert await guides.watch(member.id, "risk", "amber-guide", True) and await guides.watched() == {member.id}
     await guides.add_note(member.id, "amber-guide", "prefers evening check-ins")
     assert (await guides.notes(member.id))[0][1:] == ("amber-guide", "prefers evening check-ins")
+    other = await store.add_member("b@h", "en", "quiet-heron", Role.MEMBER)
+    await guides.crisis_sent(member.id, 1000.0, 3)
+    await guides.crisis_sent(member.id, 2000.0, 4)  # the latest replaces the earlier one
+    await guides.crisis_sent(other.id, 500.0, 3)
+    assert await guides.crisis_followups(since=900.0) == [(member.id, 2000.0, 4)]
+    assert sorted(await guides.crisis_followups(since=0.0)) == sorted([(member.id, 2000.0, 4), (other.id, 500.0, 3)])
     await store.close()

@@ -60,9 +60,20 @@ def test_after_crisis_resources_every_text_to_the_bot_goes_to_a_guide_for_a_whil
     follow_up = CrisisFollowUp(window=100)
     assert follow_up.to_guide(7, is_topic=False, now=0)  # someone's own words always reach a person
     assert not follow_up.to_guide(7, is_topic=True, now=0)
-    follow_up.resources_sent(7, severity=3, now=10)
+    follow_up.resources_sent(7, severity=3, at=10)
     assert follow_up.to_guide(7, is_topic=True, now=50) and follow_up.severity(7, now=50) == 3
     assert not follow_up.to_guide(8, is_topic=True, now=50)  # only that member
-    follow_up.resources_sent(7, severity=2, now=60)
+    follow_up.resources_sent(7, severity=2, at=60)
     assert follow_up.severity(7, now=60) == 3  # a milder alert does not lower it
     assert follow_up.severity(7, now=161) is None and not follow_up.to_guide(7, is_topic=True, now=161)
+
+
+def test_crisis_follow_ups_merge_in_any_order() -> None:
+    """News from other instances and rows read back from the store arrive late or out of order."""
+    follow_up = CrisisFollowUp(window=100)
+    assert follow_up.resources_sent(7, severity=2, at=50) == (50, 2)
+    assert follow_up.resources_sent(7, severity=3, at=40) == (50, 3)  # earlier, within the window: severity only
+    assert follow_up.resources_sent(7, severity=4, at=-60) == (50, 3)  # long before: nothing to add
+    assert follow_up.severity(7, now=149) == 3 and follow_up.severity(7, now=151) is None
+    follow_up.resources_sent(8, severity=4, at=0)
+    assert follow_up.resources_sent(8, severity=2, at=101) == (101, 2)  # the first one had lapsed
