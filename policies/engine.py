@@ -98,6 +98,11 @@ class AlertThresholds:
         return threshold is not None and finding.severity >= threshold
 
 
+def _models() -> dict[str, risk_model.RiskModel]:
+    """The statistical reading of whole texts, per language, used after delivery (assess_recent), not inline."""
+    return {language: found for language in LEXICONS if (found := risk_model.model(language))}
+
+
 class PolicyEngine:
     """All inline policies behind one synchronous, pure call."""
 
@@ -105,19 +110,14 @@ class PolicyEngine:
         self._label = label
         self._pii = PiiDetector()
         self._risk = RiskDetector()
-        # the statistical reading of whole texts, used after delivery (assess_recent), not inline
-        self._models = {language: found for language in LEXICONS if (found := risk_model.model(language))}
+        self._models = _models()
         self._house = HouseRules(settings)
         self._words = WordMatcher(  # all lexicons in one automaton: one pass over the text
             [(form, ("pii", payload)) for form, payload in self._pii.entries]
             + [(form, ("risk", payload)) for form, payload in self._risk.entries]
             + [(form, ("house", payload)) for form, payload in self._house.entries]
         )
-        # a window scores each text again and again: its cues are found once (bounded, in memory only)
-        self._recent_cues = lru_cache(maxsize=RECENT_TEXTS)(self._text_cues)
-        self._recent_signals = lru_cache(maxsize=RECENT_TEXTS)(self._text_signals)
-        # the last texts joined, read once: a read ahead and the window's own reading ask for the same
-        self._joined_readings = lru_cache(maxsize=JOINED_KEPT)(self._joined_reading)
+        self._add_caches()
         self._base = _action_table(settings.get("actions", {}))
         self._realms = {
             realm: _action_table(section.get("actions", {})) for realm, section in settings.get("realms", {}).items()
@@ -137,6 +137,26 @@ class PolicyEngine:
         trusted = settings.get("trusted", {})
         self._trusted_roles = frozenset(trusted.get("roles", ()))
         self._trusted_exempt = frozenset(trusted.get("exempt", ()))
+
+    def _add_caches(self) -> None:
+        # a window scores each text again and again: its cues are found once (bounded, in memory only)
+        self._recent_cues = lru_cache(maxsize=RECENT_TEXTS)(self._text_cues)
+        self._recent_signals = lru_cache(maxsize=RECENT_TEXTS)(self._text_signals)
+        # the last texts joined, read once: a read ahead and the window's own reading ask for the same
+        self._joined_readings = lru_cache(maxsize=JOINED_KEPT)(self._joined_reading)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The built engine, to be kept and read back (chatd/policy_loader.py: building takes seconds):
+        its lexicons and indexes, without the caches of recent texts or the models (read from the package)."""
+        state = dict(self.__dict__)
+        for name in ("_recent_cues", "_recent_signals", "_joined_readings", "_models"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._models = _models()
+        self._add_caches()
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], label: Label) -> PolicyEngine:

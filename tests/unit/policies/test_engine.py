@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import pytest
@@ -145,3 +146,30 @@ def test_personal_information_alone_is_what_the_whole_review_finds_of_it(engine:
     assert engine.review_personal_information(named, english()) == engine.review(named, english())
     trusted = english(author_role="wall_guide")
     assert engine.review_personal_information("see www.example.com", trusted).action is Action.DELIVER
+
+
+KEPT_TEXTS = [
+    ("en", "Call me at 613-555-0142 or write to sam.doe@example.com"),
+    ("en", "I live near Petawawa, my postal code is K8H 2X3"),
+    ("en", "I have pills saved up and I am going to take them all tonight"),
+    ("en", "nobody would even notice if I was gone"),
+    ("en", "Had a good day at the group, thanks all"),
+    ("fr", "Je veux mourir, j'ai préparé ce qu'il faut pour ce soir"),
+    ("fr", "Écris-moi à marie.tremblay@exemple.ca ou au 514 555 0199"),
+    ("fr", "Merci pour hier, ça m'a fait du bien"),
+]
+
+
+def test_a_kept_engine_reads_back_deciding_the_same(engine: PolicyEngine) -> None:
+    """chatd keeps the built engine between starts (chatd/policy_loader.py): read back, it decides the same."""
+    read_back = pickle.loads(pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL))
+    assert read_back is not engine
+    for language, text in KEPT_TEXTS:
+        context = english() if language == "en" else french()
+        assert read_back.review(text, context) == engine.review(text, context), text
+        assert read_back.findings(text, context) == engine.findings(text, context), text
+    for language in ("en", "fr"):
+        texts = [text for lang, text in KEPT_TEXTS if lang == language]
+        context = english() if language == "en" else french()
+        alerts = read_back.assess_recent(texts, context)
+        assert alerts and alerts == engine.assess_recent(texts, context)  # the models are back too
