@@ -3,10 +3,11 @@
 "my number is 613", "555", "0142 text me" pass one by one; joined, they are a phone number. The
 window keeps each author's last few delivered texts per conversation for a short while and has
 the policies read them joined, for personal information only, when the newest text and an earlier
-one carry a sign of a piece and the texts joined could hold a number, an email, a link or a
-handle. When the newest text completes a piece of personal information (a number begun earlier,
-or a handle announced earlier), the newest is redacted where it takes part, and the earlier texts
-that take part are named for retraction. Pure: no clock, no I/O.
+one within reach carry a sign of a piece and the texts joined could hold a number, an email, a link
+or a handle. Only the earlier texts within REACH characters of the newest are read: a piece that
+crosses into the newest text begins there. When the newest text completes a piece of personal
+information (a number begun earlier, or a handle announced earlier), the newest is redacted where it
+takes part, and the earlier texts that take part are named for retraction. Pure: no clock, no I/O.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ PIECE_WORDS = frozenset(
 )
 EDGE = re.compile(r"[\s,.-]*")
 RULE = "no-personal-info"
+# How far before the newest text a piece crossing into it may begin, its announcing words included (the
+# detectors look at most 30 characters back): the earlier texts are read back until this many characters.
+REACH = 100
 
 Review = Callable[[str, Context], Verdict]
 
@@ -86,13 +90,21 @@ class FragmentWindow:
         """The newest delivered text (piece, with its own verdict); a Completion when it completes a piece."""
         kept = [(p, sign) for p, sign in self._recent.pop(key, []) if piece.at - p.at <= self.seconds]
         kept = kept[-(self.max_pieces - 1) :]
-        earlier = [p for p, _ in kept]
+        reached = self._within_reach(kept)
         own_sign = is_piece_sign(piece.text)
-        signed = own_sign and any(sign for _, sign in kept)
-        completion = self._check(earlier, piece, verdict, context, review) if signed else None
+        signed = own_sign and any(sign for _, sign in reached)
+        completion = self._check([p for p, _ in reached], piece, verdict, context, review) if signed else None
         if completion is None:
             self._keep(key, [*kept, (piece, own_sign)])
         return completion
+
+    def _within_reach(self, kept: list[tuple[Piece, bool]]) -> list[tuple[Piece, bool]]:
+        """The latest earlier texts, as many as reach REACH characters before the newest (at least one)."""
+        length, start = 0, len(kept)
+        while start > 0 and length < REACH:
+            start -= 1
+            length += len(self._clip(kept[start][0].text)) + 1
+        return kept[start:]
 
     def _keep(self, key: Hashable, pieces: list[tuple[Piece, bool]]) -> None:
         self._recent[key] = pieces

@@ -111,6 +111,27 @@ def test_the_window_is_bounded(engine: PolicyEngine) -> None:
     assert len(window) == 10
 
 
+def test_only_the_texts_within_reach_are_read_again(engine: PolicyEngine) -> None:
+    """A piece crossing into the newest text begins within REACH characters of it: earlier texts are not read."""
+    long = "I went for a long walk by the river this morning and it helped me think about the group"
+    texts = ["room 12 was cold", long, "I have 2 kids", "my number is 613", "555", "0142 text me"]
+    read: list[str] = []
+
+    def reading(text: str, context: Context) -> Verdict:
+        read.append(text)
+        return engine.review_personal_information(text, context)
+
+    window, context = FragmentWindow(label), Context(realm="test", language="en")
+    for index, text in enumerate(texts):
+        verdict = engine.review(text, context)
+        completion = window.add(("dm:1:2", 1), Piece(f"s{index}", None, verdict.text, 0.0), verdict, context, reading)
+    assert completion is not None and completion.kinds == ("pii.phone",)
+    assert [p.stanza_id for p in completion.earlier] == ["s3", "s4"]
+    # the last reading starts at the long text (clipped), which reaches REACH; "room 12" before it is not read
+    assert read[-1].startswith(long[:40]) and "room 12" not in read[-1]
+    assert "room 12" in read[0]  # while it was within reach
+
+
 @pytest.mark.parametrize(
     ("texts", "language"),
     [
