@@ -7,7 +7,8 @@ Phases: saturation with a bounded number of messages in flight, then a fixed mod
 rate; for each: deliveries/s, p50/p99 latency, CPU seconds per 1,000 deliveries of the server
 and chatd (from /proc), the load client's CPU share. On Prosody, last, chatd's resident memory
 with 1,000 rooms of 20 idle occupants (--rooms 0 leaves it out). Loopback only; everything
-stops by itself.
+stops by itself. Last, for each chatd room at saturation: the ratio measured, the ratio that every
+process's CPU per delivery predicts when all cores are busy, and the most it could be were chatd free.
 
 --server ejabberd runs ejabberd's mod_muc (loaded for the benchmark only), chatd's room with
 each message sent once to mod_multicast (XEP-0033), and chatd's room with a copy per occupant
@@ -122,6 +123,11 @@ class Result:
 
     def per_thousand(self, cpu: float) -> float:
         return cpu * 1000 / max(self.deliveries, 1)
+
+    @property
+    def all_cpu(self) -> float:
+        """Every process's CPU: the server, chatd and the load client."""
+        return self.server_cpu + self.chatd_cpu + self.client_cpu
 
     @property
     def rate(self) -> float:
@@ -323,16 +329,34 @@ async def main(args: argparse.Namespace) -> None:
     if args.server in ("ejabberd", "both"):
         results += await on_ejabberd(args)
     print(
-        "\n| server | room | mode | deliveries/s | p50 ms | p99 ms | server CPU-s/1000 | chatd CPU-s/1000 | / own MUC |"
+        "\n| server | room | mode | deliveries/s | p50 ms | p99 ms | server CPU-s/1000 | chatd CPU-s/1000 "
+        "| all CPU-s/1000 | / own MUC |"
     )
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
     own = {(r.server, r.mode): r for r in results if "mod_muc" in r.name}
     for r in results:
         base = own.get((r.server, r.mode))
         ratio = f"{r.rate / base.rate:.2f}" if base is not None else ""
         print(
             f"| {r.server} | {r.name} | {r.mode} | {r.rate:,.0f} | {r.p50:.2f} | {r.p99:.2f} | "
-            f"{r.per_thousand(r.server_cpu):.4f} | {r.per_thousand(r.chatd_cpu):.4f} | {ratio} |"
+            f"{r.per_thousand(r.server_cpu):.4f} | {r.per_thousand(r.chatd_cpu):.4f} | "
+            f"{r.per_thousand(r.all_cpu):.4f} | {ratio} |"
+        )
+    cpu_bounds(results, own)
+
+
+def cpu_bounds(results: list[Result], own: dict[tuple[str, str], Result]) -> None:
+    """When every core is busy at saturation, the rates stand as the CPU all processes spend per delivery:
+    the ratio the CPU predicts, and the most it could be with chatd spending nothing."""
+    for r in results:
+        base = own.get((r.server, r.mode))
+        if base is None or r is base or not r.mode.startswith("window") or not r.deliveries:
+            continue
+        per_base, per_path = base.all_cpu / base.deliveries, r.all_cpu / r.deliveries
+        without_chatd = (r.server_cpu + r.client_cpu) / r.deliveries
+        print(
+            f"{r.server} {r.name}: measured {r.rate / base.rate:.2f} of the own MUC; predicted by all CPU per "
+            f"delivery {per_base / per_path:.2f}; with chatd spending nothing at most {per_base / without_chatd:.2f}"
         )
 
 
