@@ -50,8 +50,7 @@ def load_policy(
     if not module_name or not attr_path:
         raise PolicyLoadError(f"moderation.policy: expected 'module:callable', got {spec!r}")
     try:
-        module = importlib.import_module(module_name)
-        target: Any = module
+        target: Any = importlib.import_module(module_name)
         for part in attr_path.split("."):
             target = getattr(target, part)
     except (ImportError, AttributeError) as exc:
