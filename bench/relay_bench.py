@@ -15,13 +15,15 @@ paths so that the ratios compare figures measured minutes apart at most. Loopbac
 phase is bounded in time and everything stops by itself.
 
     python bench/relay_bench.py [--pairs 20] [--window 8] [--seconds 5] [--rate 300] [--rounds 3]
-                                [--profile chatd.prof]
+                                [--profile chatd.prof] [--texts same|new]
+                                [--moderation real|keyword]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import re
 import shutil
@@ -29,7 +31,7 @@ import statistics
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +49,50 @@ DIRECT_HOST = f"direct.{HOST}"  # a second VirtualHost of the same Prosody, with
 # phase, pair and send time ride in the message id: bodies are ordinary text, without digits
 STAMP_RE = re.compile(rb" id='r(\d+)-(\d+)-(\d+)'")
 BODY = FILLER[:200]
+# --texts new: every relayed message a text chatd has not read before (no reading kept for it), made of
+# three different everyday sentences; 40 x 39 x 38 = 59,280 texts before one comes back
+EVERYDAY = (
+    "I went for a long walk by the river this morning.",
+    "The group meeting last week helped more than I expected.",
+    "Slept better last night than I have in a while.",
+    "Does anyone else find the evenings harder than the mornings?",
+    "My dog dragged me out the door again, which is probably a good thing.",
+    "Finally finished the book everyone was talking about here.",
+    "Made soup from scratch today and it actually turned out well.",
+    "The waiting room at the clinic was so loud this afternoon.",
+    "Thanks for listening yesterday, it meant a lot to me.",
+    "I tried the breathing exercise before bed and it took the edge off.",
+    "Work was busy but I kept my lunch break for myself for once.",
+    "It rained all day so I stayed in and sorted old photos.",
+    "Anyone have tips for staying off the phone late at night?",
+    "My sister called and we talked for an hour about nothing much.",
+    "I signed up for the pottery class I kept putting off.",
+    "The garden is finally starting to look like something.",
+    "Coffee with an old friend today, first time in months.",
+    "Some days are just grey and that is okay too.",
+    "I keep a small notebook now and write three good things each night.",
+    "The bus was late again but I had my music so it was fine.",
+    "Cooking for one still feels strange but I am getting used to it.",
+    "We watched a silly movie tonight and I laughed more than I thought I would.",
+    "Going to try the morning stretching routine someone posted here.",
+    "Glad this room exists, I read more than I post.",
+    "The snow came early this year and the kids next door are thrilled.",
+    "I told my counsellor about this group and she thought it was a good idea.",
+    "Took the long way home just to see the lake.",
+    "Trying to drink more water and less coffee this week.",
+    "Cleaned out the closet and gave a bag of clothes away.",
+    "My knee is sore but the walk was worth it.",
+    "Reading everyone's posts tonight made me feel less alone.",
+    "I baked bread for the first time, it came out a little flat.",
+    "The library had a quiet corner free so I stayed all afternoon.",
+    "Looking forward to the weekend, nothing planned and that is the plan.",
+    "Had a good chat with my neighbour over the fence.",
+    "Started a puzzle with a thousand pieces, might take me all winter.",
+    "The new routine is hard but I am sticking with it.",
+    "Listened to the rain on the roof and just rested.",
+    "Fixed the leaky tap myself, small win but a win.",
+    "Hope everyone here has a gentle evening.",
+)
 
 
 @dataclass
@@ -145,9 +191,10 @@ async def run_phase(
 
     def write(index: int) -> None:
         sent[index] += 1
+        body = BODY if args.texts == "same" else next(args.bodies)
         pairs[index].sender.writer.write(
             f"<message to='{pairs[index].target}' type='chat' id='r{phase}-{index}-{time.monotonic_ns()}'>"
-            f"<body>{BODY}</body></message>".encode()
+            f"<body>{body}</body></message>".encode()
         )
 
     async def saturate(index: int) -> None:
@@ -187,6 +234,17 @@ async def run_phase(
         pair.sender.stop_listening()
     mode = f"{rate:,.0f}/s" if rate else f"window {args.window}"
     return Result(path, mode, elapsed, delivered, tally.delivered, tally.latencies, used, stanzas)
+
+
+def everyday_texts() -> Iterator[str]:
+    """Texts of three different everyday sentences, each once in 59,280 (--texts new)."""
+    count = len(EVERYDAY)
+    for number in itertools.count():
+        first = number % count
+        others = [i for i in range(count) if i != first]
+        second = others[(number // count) % (count - 1)]
+        third = [i for i in others if i != second][(number // (count * (count - 1))) % (count - 2)]
+        yield " ".join(EVERYDAY[i] for i in (first, second, third))
 
 
 def process_cpu(name: str, pid: int) -> float:
@@ -254,7 +312,7 @@ def _spread(values: list[float], digits: int = 2) -> str:
 
 
 async def main(args: argparse.Namespace) -> None:
-    run_dir, prosody, chatd, policy_label = bench_stack("relay-bench-")
+    run_dir, prosody, chatd, policy_label = bench_stack("relay-bench-", args.moderation)
     realm = chatd.realms[0]
     args.domain = realm.people_domain
     prosody.extra_config = f'VirtualHost "{DIRECT_HOST}"\n'
@@ -271,7 +329,9 @@ async def main(args: argparse.Namespace) -> None:
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(lambda u: prosody.register(*u, host=DIRECT_HOST), direct))
         print(f"moderation: {policy_label}")
-        print(f"{args.pairs} pairs, 200-byte bodies, rate limits off on both sides, {args.rounds} rounds\n")
+        same = args.texts == "same"
+        bodies = "200-byte bodies, the same text" if same else "a new everyday text each (128-219 bytes)"
+        print(f"{args.pairs} pairs, {bodies}, rate limits off on both sides, {args.rounds} rounds\n")
         paths = {
             "direct": await connect_pairs(direct, prosody.c2s_port, DIRECT_HOST, lambda i: f"direct{i}@{DIRECT_HOST}"),
             "relay": await connect_pairs(
@@ -318,6 +378,19 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", default="", help="run chatd under cProfile, writing this file")
     parser.add_argument("--keep", action="store_true", help="keep the run directory (logs)")
+    parser.add_argument(
+        "--moderation",
+        choices=("real", "keyword"),
+        default="real",
+        help="keyword: the test policy (chatd's own work with almost nothing to read)",
+    )
+    parser.add_argument(
+        "--texts",
+        choices=("same", "new"),
+        default="same",
+        help="every message the same text (chatd's readings kept) or a new everyday text each",
+    )
     arguments = parser.parse_args()
     arguments.profile = str(Path(arguments.profile).resolve()) if arguments.profile else ""
+    arguments.bodies = everyday_texts()
     asyncio.run(main(arguments))

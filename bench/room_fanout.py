@@ -215,11 +215,11 @@ def room_static_bytes(count: int = 1000) -> float:
     return used / count
 
 
-def bench_stack(prefix: str) -> tuple[Path, Prosody, Chatd, str]:
+def bench_stack(prefix: str, moderation: str = "real") -> tuple[Path, Prosody, Chatd, str]:
     """A Prosody and a chatd in a fresh directory, rate limits off on both sides, logs at warning;
     with the label of the policy in use (pick_policy)."""
     run_dir = Path(tempfile.mkdtemp(prefix=prefix))
-    policy, policies_file, policy_label = pick_policy()
+    policy, policies_file, policy_label = pick_policy(moderation)
     prosody, chatd = build(
         run_dir,
         host=HOST,

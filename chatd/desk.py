@@ -38,7 +38,7 @@ from chatd.serial import SerialQueues
 from chatd.store import STORE_ERRORS, ArchivedMessage
 from chatd.store.guides import GuideStore
 from chatd.xmpp import stanza as st
-from policies import Alert, Context, Conversation, Field
+from policies import Alert, Conversation, Field
 
 log = logging.getLogger("chatd.desk")
 
@@ -130,8 +130,7 @@ class Desk:
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk-reading")
         # texts whose windows wait to be read and were not read ahead yet (_ahead), in arrival order, by id
         self._unread: dict[int, Reviewed] = {}
-        for realm in realms.values():  # the first reading loads the encoder (~1 s): at start, not on a text
-            self._reader.submit(moderation.assess_recent, ["hello"], Context(realm.id, realm.language))
+        self._reader.submit(moderation.warm)  # the encoder (~1.5 s) loads at start, not on a member's text
 
     def reviewed(self, record: Reviewed) -> None:
         self._message_event(record)

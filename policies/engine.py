@@ -162,6 +162,12 @@ class PolicyEngine:
     def from_settings(cls, settings: Mapping[str, Any], label: Label) -> PolicyEngine:
         return cls(settings, label)
 
+    def warm(self) -> None:
+        """Loads what the first reading that asks for a meaning would load: the sentence encoder (~1.5 s, ~70 MB).
+        Everyday texts rarely ask for it (RiskModel.reads), so a reading at start does not load it."""
+        if any(model.meaning is not None for model in self._models.values()):
+            risk_model.encoder()
+
     def findings(self, text: str, context: Context) -> tuple[Finding, ...]:
         """Everything the detectors found, with spans in the original text."""
         return self._examine(text, context)[0]

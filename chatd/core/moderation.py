@@ -79,6 +79,16 @@ class Moderation:
             self.failures += 1
             return ()
 
+    def warm(self) -> None:
+        """Loads what the policy's readings would load on first use (PolicyEngine.warm), where it can."""
+        warm = getattr(self.policy, "warm", None)
+        if warm is None:
+            return
+        try:
+            warm()
+        except Exception:  # only a head start: the first reading that needs it loads it
+            self.failures += 1
+
     def read_ahead(self, windows: Sequence[tuple[Sequence[str], str]]) -> int:
         """Encodes together what the readings of windows about to be read (texts, language) could ask for, where
         the policy can (PolicyEngine.read_ahead): the same answers, for less; how many texts it encoded."""

@@ -52,3 +52,25 @@ def test_personal_information_alone_asks_the_narrower_pass_where_the_policy_has_
     assert whole.check_personal_information("x", context).action is Action.REJECT
     failing = Moderation(Recorder(None))
     assert failing.check_personal_information("x", context).action is Action.HOLD and failing.failures == 1
+
+
+class Warming(Recorder):
+    def __init__(self, fails: bool) -> None:
+        super().__init__()
+        self.fails, self.warmed = fails, 0
+
+    def warm(self) -> None:
+        self.warmed += 1
+        if self.fails:
+            raise OSError("model file unreadable")
+
+
+def test_warm_asks_the_policy_where_it_can_and_a_failure_is_counted_not_raised() -> None:
+    Moderation(Recorder()).warm()  # a policy without it: nothing to load
+    policy = Warming(fails=False)
+    moderation = Moderation(policy)
+    moderation.warm()
+    assert (policy.warmed, moderation.failures) == (1, 0)
+    broken = Moderation(Warming(fails=True))
+    broken.warm()
+    assert broken.failures == 1

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from policies import Action, Field, Finding, Policy
+from policies import Action, Field, Finding, Policy, risk_model
 from policies.engine import PolicyEngine
 from tests.unit.policies.support import english, french, label
 
@@ -173,3 +173,12 @@ def test_a_kept_engine_reads_back_deciding_the_same(engine: PolicyEngine) -> Non
         context = english() if language == "en" else french()
         alerts = read_back.assess_recent(texts, context)
         assert alerts and alerts == engine.assess_recent(texts, context)  # the models are back too
+
+
+def test_warm_loads_the_encoder_that_an_everyday_reading_never_asks_for(engine: PolicyEngine) -> None:
+    risk_model.encoder.cache_clear()
+    for context in (english(), french()):
+        engine.assess_recent(["hello"], context)
+    assert risk_model.encoder.cache_info().currsize == 0  # the wording decides: the meaning is not read
+    engine.warm()
+    assert risk_model.encoder.cache_info().currsize == 1
