@@ -16,7 +16,7 @@ phase is bounded in time and everything stops by itself.
 
     python bench/relay_bench.py [--pairs 20] [--window 8] [--seconds 5] [--rate 300] [--rounds 3]
                                 [--profile chatd.prof] [--texts same|new]
-                                [--moderation real|keyword]
+                                [--moderation real|keyword] [--bare]
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import json
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 import urllib.request
@@ -42,12 +43,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loadclient import Connection, cpu_seconds, percentile
 from room_fanout import FILLER, bench_stack, start_with_members
 
-from chatd.stack import Chatd, make_certificate
+from chatd.stack import Chatd, Prosody, make_certificate
 
 HOST = "localhost"
 DIRECT_HOST = f"direct.{HOST}"  # a second VirtualHost of the same Prosody, without the members' isolation
 # phase, pair and send time ride in the message id: bodies are ordinary text, without digits
-STAMP_RE = re.compile(rb" id='r(\d+)-(\d+)-(\d+)'")
+STAMP_RE = re.compile(rb""" id=["']r(\d+)-(\d+)-(\d+)["']""")  # slixmpp's own writer quotes with "
 BODY = FILLER[:200]
 # --texts new: every relayed message a text chatd has not read before (no reading kept for it), made of
 # three different everyday sentences; 40 x 39 x 38 = 59,280 texts before one comes back
@@ -175,7 +176,13 @@ class Result:
 
 
 async def run_phase(
-    path: str, phase: int, pairs: list[Pair], pids: dict[str, int], chatd: Chatd, args: argparse.Namespace, rate: float
+    path: str,
+    phase: int,
+    pairs: list[Pair],
+    pids: dict[str, int],
+    chatd: Chatd | None,
+    args: argparse.Namespace,
+    rate: float,
 ) -> Result:
     window = args.window if not rate else 1_000_000
     tally = Tally(phase, [asyncio.Semaphore(window) for _ in pairs])
@@ -236,6 +243,21 @@ async def run_phase(
     return Result(path, mode, elapsed, delivered, tally.delivered, tally.latencies, used, stanzas)
 
 
+def start_bare(
+    prosody: Prosody, members: list[tuple[str, str]], domain: str, secret: str
+) -> tuple[dict[str, int], subprocess.Popen[bytes]]:
+    """Prosody with the members, and the bare component in chatd's place (--bare); the two pids."""
+    prosody.start()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda m: prosody.register(*m), members))
+    script = Path(__file__).resolve().parent / "bare_component.py"
+    command = [sys.executable, str(script), domain, secret, str(prosody.component_port), HOST]
+    bare = subprocess.Popen(command)
+    time.sleep(2)  # connected and handshaken: a few ms; the relay phases fail visibly otherwise
+    assert prosody.process is not None and bare.poll() is None
+    return {"prosody": prosody.process.pid, "chatd": bare.pid}, bare
+
+
 def everyday_texts() -> Iterator[str]:
     """Texts of three different everyday sentences, each once in 59,280 (--texts new)."""
     count = len(EVERYDAY)
@@ -252,9 +274,12 @@ def process_cpu(name: str, pid: int) -> float:
     return cpu_seconds(pid) if not name.endswith("_loop") else cpu_seconds(pid, f"task/{pid}/")
 
 
-def chatd_writes(chatd: Chatd, domain: str) -> dict[str, float]:
+def chatd_writes(chatd: Chatd | None, domain: str) -> dict[str, float]:
     """What chatd wrote on one stream: stanzas, transport writes, routing probes, and the CPU seconds
-    of its risk readings after delivery and of its garbage collections (zero where not reported)."""
+    of its risk readings after delivery and of its garbage collections (zero where not reported, and
+    for the bare component, chatd None)."""
+    if chatd is None:
+        return dict.fromkeys(("stanzas_out", "writes", "probes", "reading", "gc"), 0.0)
     with urllib.request.urlopen(f"{chatd.http_url}/healthz", timeout=5) as response:
         health = json.loads(response.read())
     stream = health["streams"][domain]
@@ -321,10 +346,15 @@ async def main(args: argparse.Namespace) -> None:
     if args.profile:
         chatd.command = lambda *a: [sys.executable, "-m", "cProfile", "-o", args.profile, "-m", "chatd", *a]  # type: ignore[method-assign]
     members = [(f"member{i}", f"pw-member-{i}") for i in range(2 * args.pairs)]
+    bare: subprocess.Popen[bytes] | None = None
     direct = [(f"direct{i}", f"pw-direct-{i}") for i in range(2 * args.pairs)]
     try:
         named = [(user, password, f"pen-name{i}") for i, (user, password) in enumerate(members)]
-        pids = await start_with_members(prosody, chatd, realm.id, named)
+        if args.bare:
+            pids, bare = start_bare(prosody, members, realm.people_domain, realm.people_secret)
+            policy_label = "none: the bare slixmpp component (bench/bare_component.py) relays"
+        else:
+            pids = await start_with_members(prosody, chatd, realm.id, named)
         pids["chatd_loop"] = pids["chatd"]
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(lambda u: prosody.register(*u, host=DIRECT_HOST), direct))
@@ -348,7 +378,7 @@ async def main(args: argparse.Namespace) -> None:
                     rate = args.rate or max(10.0, round(min(r.rate for r in results[-2:]) / 2, -1))
                 for path in order:
                     phase += 1
-                    result = await run_phase(path, phase, paths[path], pids, chatd, args, rate)
+                    result = await run_phase(path, phase, paths[path], pids, None if args.bare else chatd, args, rate)
                     results.append(result)
                     print(result.line(), flush=True)
                     await asyncio.sleep(0.5)
@@ -358,6 +388,9 @@ async def main(args: argparse.Namespace) -> None:
                 await pair.sender.close()
                 await pair.receiver.close()
     finally:
+        if bare is not None:
+            bare.terminate()
+            bare.wait(10)
         chatd.stop()
         prosody.stop()
         if not args.keep:
@@ -378,6 +411,11 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", default="", help="run chatd under cProfile, writing this file")
     parser.add_argument("--keep", action="store_true", help="keep the run directory (logs)")
+    parser.add_argument(
+        "--bare",
+        action="store_true",
+        help="a slixmpp component that only relays in chatd's place: the stack's floor",
+    )
     parser.add_argument(
         "--moderation",
         choices=("real", "keyword"),

@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 
 from policies import Action, Context, Finding, Label, Verdict
-from policies.normalize import WORD_RUN, number_word_runs
+from policies.normalize import NUMBER_WORDS, WORD_RUN, number_word_runs
 from policies.pii import PLATFORMS, may_hold_structured
 
 # What members split on purpose: numbers, addresses and handles, not names or places.
@@ -28,7 +28,7 @@ PIECE_KINDS = frozenset(
 # A text that can take part in such a piece: digits, email signs, platforms named, or number words that
 # can join a number (normalize reads three in a row as digits): two in a row, or one at an edge of the text,
 # where the number may go on in the text before or after.
-PIECE_MARK = re.compile(r"\d|@|(?<=\w)[._](?=\w)")
+PIECE_MARK = re.compile(r"\d|@|[._](?<=\w[._])(?=\w)")  # "." or "_" between word characters, sought first
 PIECE_WORDS = frozenset(
     {"at", "arobase", "dot", "point", "pt", "com", "ca", "net", "org", "apt", "app", "unit", *PLATFORMS}
 )
@@ -165,8 +165,11 @@ def is_piece_sign(text: str) -> bool:
     if PIECE_MARK.search(text):
         return True
     lower = text.lower()
-    if not PIECE_WORDS.isdisjoint(WORD_RUN.findall(lower)):
+    words = WORD_RUN.findall(lower)
+    if not PIECE_WORDS.isdisjoint(words):
         return True
+    if NUMBER_WORDS.isdisjoint(words):  # the runs are made of these alone
+        return False
     return any(
         count >= 2 or EDGE.fullmatch(lower, 0, start) or EDGE.fullmatch(lower, end)
         for count, start, end in number_word_runs(lower)

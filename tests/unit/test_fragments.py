@@ -165,6 +165,8 @@ def test_ordinary_words_are_not_read_again(engine: PolicyEngine, texts: list[str
         ("I was at the base", True),  # "at" may begin an email's domain: the joined texts decide
         ("six one three", True), ("it was five", True), ("one more thing", True), ("cinq cinq", True),
         ("call me at 613", True), ("my insta is", True), ("jay.mtl_88", True), ("trois", True),
+        ("jay.mtl", True), ("jay_mtl", True), ("Slept well. Then coffee.", False), ("_ok_ .", False),
+        ("a walk by the river this morning", False),
     ],
 )  # fmt: skip
 def test_a_number_word_is_a_sign_only_where_a_number_can_go_on(text: str, signed: bool) -> None:
