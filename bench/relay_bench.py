@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from loadclient import Connection, cpu_seconds, percentile
-from room_fanout import FILLER, bench_stack, start_with_members
+from room_fanout import FILLER, bench_stack, metric, start_with_members
 
 from chatd.stack import Chatd, Prosody, make_certificate
 
@@ -278,19 +278,12 @@ async def chatd_settled(chatd: Chatd | None) -> bool:
     not to the next (where it would also slow the direct path). False if work still waits."""
     deadline = time.monotonic() + SETTLE_SECONDS
     while chatd is not None:
-        if queue_depth(chatd) == 0:
+        if metric(chatd, "chatd_queue_depth") == 0:
             return True
         if time.monotonic() > deadline:
             return False
         await asyncio.sleep(0.05)
     return True
-
-
-def queue_depth(chatd: Chatd) -> float:
-    """Jobs waiting in chatd's queues (its /metrics)."""
-    with urllib.request.urlopen(f"{chatd.http_url}/metrics", timeout=5) as response:
-        lines = response.read().decode().splitlines()
-    return sum(float(line.rpartition(" ")[2]) for line in lines if line.startswith("chatd_queue_depth"))
 
 
 def process_cpu(name: str, pid: int) -> float:

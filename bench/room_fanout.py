@@ -250,11 +250,16 @@ async def start_with_members(
     return {"prosody": prosody.process.pid, "chatd": chatd.process.pid}
 
 
-def multicast_stanzas(chatd: Chatd) -> float:
-    """chatd's count of stanzas sent through the server's multicast service (its /metrics)."""
+def metric(chatd: Chatd, name: str) -> float:
+    """One of chatd's /metrics summed over its labels (lines starting with name)."""
     with urllib.request.urlopen(f"{chatd.http_url}/metrics", timeout=5) as response:
         lines = response.read().decode().splitlines()
-    return sum(float(line.rpartition(" ")[2]) for line in lines if line.startswith("chatd_multicast_stanzas_total{"))
+    return sum(float(line.rpartition(" ")[2]) for line in lines if line.startswith(name))
+
+
+def multicast_stanzas(chatd: Chatd) -> float:
+    """chatd's count of stanzas sent through the server's multicast service."""
+    return metric(chatd, "chatd_multicast_stanzas_total{")
 
 
 def readings(chatd: Chatd) -> str:
