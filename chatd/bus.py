@@ -20,6 +20,11 @@ Subscriber = Callable[[Event], None]
 class Bus(Protocol):
     def publish(self, event: Event) -> None: ...
 
+    @property
+    def heard(self) -> bool:
+        """Whether anything takes the events: an event nobody takes is not worth building (one per message)."""
+        ...
+
 
 class LocalBus:
     """Delivers each event to in-process subscribers, in order."""
@@ -30,6 +35,10 @@ class LocalBus:
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.append(subscriber)
+
+    @property
+    def heard(self) -> bool:
+        return bool(self.subscribers)
 
     def publish(self, event: Event) -> None:
         self.published += 1

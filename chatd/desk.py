@@ -140,6 +140,8 @@ class Desk:
 
     def _message_event(self, record: Reviewed) -> None:
         verdict = record.verdict
+        if not self.bus.heard:
+            return
         if record.stanza_id is not None and record.kind in ("message", "correction", "private", "guide"):
             recipient = record.recipient.pseudonym if record.recipient else record.conversation
             self.bus.publish(

@@ -9,6 +9,7 @@ table, then the base table; within a table the exact kind beats the category.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -36,6 +37,7 @@ from policies.types import Action, Alert, Context, Field, Finding, Label, Verdic
 RECENT_TEXTS = 4096  # texts whose risk cues assess_recent keeps
 JOINED_TEXTS = 3  # the latest texts of a window the model also reads as one
 JOINED_KEPT = 1024  # readings of texts joined that are kept (a window's reading and its read ahead)
+HANDED_OVER = 1024  # message texts reviewed inline whose cues wait for their reading after delivery (_text_cues)
 AHEAD_TEXTS = 64  # texts encoded together at most (read_ahead): past this a batch saves little per text
 # message texts: the author's recent texts are assessed together right after delivery (assess_recent),
 # where the model reads them; inline, only a severe risk alerts, and the model's doubt about it is read
@@ -144,12 +146,15 @@ class PolicyEngine:
         self._recent_signals = lru_cache(maxsize=RECENT_TEXTS)(self._text_signals)
         # the last texts joined, read once: a read ahead and the window's own reading ask for the same
         self._joined_readings = lru_cache(maxsize=JOINED_KEPT)(self._joined_reading)
+        # the cues a message's inline review found, taken over by its reading after delivery (another thread:
+        # each OrderedDict call is one step under the GIL)
+        self._handed_over: OrderedDict[tuple[str, str], tuple[str, tuple[tuple[int, int, Cue], ...]]] = OrderedDict()
 
     def __getstate__(self) -> dict[str, Any]:
         """The built engine, to be kept and read back (chatd/policy_loader.py: building takes seconds):
         its lexicons and indexes, without the caches of recent texts or the models (read from the package)."""
         state = dict(self.__dict__)
-        for name in ("_recent_cues", "_recent_signals", "_joined_readings", "_models"):
+        for name in ("_recent_cues", "_recent_signals", "_joined_readings", "_handed_over", "_models"):
             del state[name]
         return state
 
@@ -195,9 +200,12 @@ class PolicyEngine:
                 unconfirmed = True
                 return False
 
-            risk_hits, assessment = self._risk.find(
-                norm, words["risk"], context.language, undoubted if doubt_later else None
-            )
+            cues = tuple(self._risk.cues(norm.leet, words["risk"], context.language))
+            if doubt_later:  # its reading after delivery finds the same cues in the same text
+                self._handed_over[(text, context.language)] = (norm.leet, cues)
+                if len(self._handed_over) > HANDED_OVER:
+                    self._handed_over.popitem(last=False)
+            risk_hits, assessment = self._risk.find(norm, cues, context.language, undoubted if doubt_later else None)
             hits = self._pii.find(norm, words["pii"]) + risk_hits
             hits += self._house.find(norm, context, words["house"])
         exempt = self._trusted_exempt if context.author_role in self._trusted_roles else ()
@@ -304,13 +312,16 @@ class PolicyEngine:
 
     def _text_cues(self, text: str, language: str) -> TextReading:
         """The risk cues and the wording's reading of one text (kept for the author's next windows)."""
-        norm = normalize(text)
-        cues = tuple(self._risk.cues(norm.leet, self._find_words(norm)["risk"], language))
+        handed = self._handed_over.pop((text, language), None)
+        if handed is None:
+            norm = normalize(text)
+            handed = norm.leet, tuple(self._risk.cues(norm.leet, self._find_words(norm)["risk"], language))
+        leet, cues = handed
         model = self._models.get(language)
         if model is None:
-            return TextReading(norm.leet, text, cues, 0.0)
-        grams = model.grams(norm.leet)
-        return TextReading(norm.leet, text, cues, model.read(grams), grams)
+            return TextReading(leet, text, cues, 0.0)
+        grams = model.grams(leet)
+        return TextReading(leet, text, cues, model.read(grams), grams)
 
     def _risk_alerts(self, assessment: Assessment, context: Context, unconfirmed: bool = False) -> tuple[Alert, ...]:
         """One alert for the composed risk, named after its strongest construct, with what fired."""

@@ -125,19 +125,27 @@ class RiskDetector:
         self.entries = self._index.entries
 
     def find(
-        self, norm: Normalized, words: list[WordHit], language: str, doubted: Callable[[], bool] | None = None
+        self,
+        norm: Normalized,
+        cues: Sequence[tuple[int, int, Cue]],
+        language: str,
+        doubted: Callable[[], bool] | None = None,
     ) -> tuple[list[Hit], Assessment]:
-        """Findings (one per counted signal, with the composed severity) and the assessment.
-
-        doubted: whether the model's reading doubts a severe score (compose); asked only of texts it reads."""
-        assessment = self.assess(norm.leet, words, language, doubted)
+        """Findings (one per counted signal, with the composed severity) and the assessment of the cues found in
+        norm.leet (cues). doubted: whether the model's reading doubts a severe score (compose); asked only of
+        texts it reads."""
+        assessment = self.assess(norm.leet, cues, language, doubted)
         hits: list[Hit] = [(f"risk.{s.construct}", assessment.severity, s.start, s.end) for s in assessment.signals]
         return hits, assessment
 
     def assess(
-        self, text: str, words: list[WordHit], language: str, doubted: Callable[[], bool] | None = None
+        self,
+        text: str,
+        cues: Sequence[tuple[int, int, Cue]],
+        language: str,
+        doubted: Callable[[], bool] | None = None,
     ) -> Assessment:
-        signals = self.signals(text, self.cues(text, words, language), language)
+        signals = self.signals(text, cues, language)
         return compose([signals], doubted=None if cues_decide(text, signals) else doubted)
 
     def signals(

@@ -173,7 +173,8 @@ def _lexical(engine: object, text: str, language: str) -> tuple[float, bool]:
     """The cues' composed score, and whether they decide the text alone."""
     norm = normalize(text)
     words = engine._find_words(norm)["risk"]  # type: ignore[attr-defined]
-    assessment = engine._risk.assess(norm.leet, words, language)  # type: ignore[attr-defined]
+    cues = engine._risk.cues(norm.leet, words, language)  # type: ignore[attr-defined]
+    assessment = engine._risk.assess(norm.leet, cues, language)  # type: ignore[attr-defined]
     return float(assessment.score), cues_decide(norm.leet, assessment.signals)
 
 

