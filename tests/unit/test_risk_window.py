@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from chatd import i18n
+from chatd.bus import LocalBus
 from chatd.core.guides import CommandProblem, QueueEntry, Verb, parse_guide_command
 from chatd.core.model import Member, Realm, Role, Status
 from chatd.core.moderation import Moderation
@@ -115,7 +116,7 @@ def test_the_desk_reads_ahead_the_windows_waiting_behind_a_reading(monkeypatch: 
     moderation = Moderation(PolicyEngine.from_settings(settings, i18n.label))
     realm = Realm("en", "en", "en.test", "rooms.en.test")
     counters, recent = Counters(), RecentTexts()
-    parts = DeskParts(None, None, None, None, None, counters, Peers())  # only the readings are used
+    parts = DeskParts(LocalBus(), None, None, None, None, counters, Peers())  # only the readings are used
     desk = Desk(None, moderation, {"en": realm}, SerialQueues(), None, None, recent, parts)
     one, two = (Member(n, f"m{n}@test", "en", f"otter-{n}", Role.MEMBER, Status.ACTIVE, 0.0) for n in (1, 2))
     said = [  # from tests/eval/risk/seq_en.tsv, two members at once
