@@ -9,12 +9,10 @@ mirror the record (see chatd.xmpp.watch).
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -34,7 +32,7 @@ from chatd.events import AlertRaised, ReportFiled, message_event
 from chatd.peers import CRISIS, WINDOW, Peers
 from chatd.ports import Clock, Counters, Send
 from chatd.sanctions import Sanctions
-from chatd.serial import SerialQueues
+from chatd.serial import OrderedThread, SerialQueues
 from chatd.store import STORE_ERRORS, ArchivedMessage
 from chatd.store.guides import GuideStore
 from chatd.xmpp import stanza as st
@@ -127,10 +125,10 @@ class Desk:
         self.peers.listen(CRISIS, self._crisis_elsewhere)
         self.entry_listeners: list[EntryListener] = []  # the watch domain announces entries in the queue room
         # the window's reading (a sentence encoder, milliseconds per text) runs off the event loop, in order
-        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk-reading")
+        self._reader = OrderedThread("risk-reading")
         # texts whose windows wait to be read and were not read ahead yet (_ahead), in arrival order, by id
         self._unread: dict[int, Reviewed] = {}
-        self._reader.submit(moderation.warm)  # the encoder (~1.5 s) loads at start, not on a member's text
+        self._reader.submit(moderation.warm)  # the encoder (~2 s) loads at start, not on a member's text
 
     def reviewed(self, record: Reviewed) -> None:
         self._message_event(record)
@@ -185,9 +183,7 @@ class Desk:
             await self._add_alert(record, alert, f"{alert.kind} · {who}{ref}")
         score = self._score_recent(record)
         ahead = self._ahead(record)
-        recent = (
-            await asyncio.get_running_loop().run_in_executor(self._reader, self._timed, score, ahead) if score else None
-        )
+        recent = await self._reader.run(partial(self._timed, score, ahead)) if score else None
         if recent is not None:
             await self._add_alert(record, recent, f"{recent.kind} · {who}{ref} · {self._together(record)}")
             self._alert_event(record, recent)
@@ -229,7 +225,7 @@ class Desk:
     def _remember(self, news: dict[str, Any]) -> None:
         """A member's text reviewed on another instance joins their window here, in the readings' order."""
         member, text, at, alerted = int(news["member"]), str(news["text"]), float(news["at"]), int(news["alerted"])
-        self._reader.submit(self.recent.remember, member, text, at, alerted)
+        self._reader.submit(partial(self.recent.remember, member, text, at, alerted))
 
     def _crisis_elsewhere(self, news: dict[str, Any]) -> None:
         """Crisis resources sent by another instance: the member's next words to the bots reach a person here too."""

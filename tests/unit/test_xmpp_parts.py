@@ -1,7 +1,11 @@
 import asyncio
+import threading
 import xml.etree.ElementTree as ET
+from functools import partial
 
-from chatd.serial import SerialQueues
+import pytest
+
+from chatd.serial import OrderedThread, SerialQueues
 from chatd.xmpp import stanza as st
 from chatd.xmpp.outbox import Outbox
 
@@ -178,3 +182,24 @@ def test_attributes_in_other_namespaces_are_left_to_elementtree() -> None:
     data = st.serialized(element)
     assert _shape(parse(data.decode())) == _shape(element)
     assert data == ET.tostring(element, encoding="utf-8")
+
+
+async def test_an_ordered_thread_runs_calls_in_order_off_the_event_loop(caplog: pytest.LogCaptureFixture) -> None:
+    reader, ran = OrderedThread("test-reading"), []
+    loop_thread = threading.get_ident()
+
+    def call(n: int) -> int:
+        ran.append((n, threading.get_ident() != loop_thread))
+        return n * 10
+
+    def broken() -> None:
+        raise ValueError("the member's words")
+
+    reader.submit(partial(call, 1))
+    reader.submit(broken)  # nobody waits: logged by kind, never its message
+    results = await asyncio.gather(*(reader.run(partial(call, n)) for n in (2, 3, 4)))
+    assert results == [20, 30, 40] and ran == [(n, True) for n in (1, 2, 3, 4)]
+    with pytest.raises(ValueError):
+        await reader.run(broken)  # the caller gets it
+    assert await reader.run(partial(call, 5)) == 50  # and the thread goes on
+    assert "ValueError" in caplog.text and "member's words" not in caplog.text
