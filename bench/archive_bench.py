@@ -6,7 +6,8 @@ room), each committed before the next step, as chatd does. Three ways to write t
   chatd 1x1  chatd's Store, one conversation at a time (each row its own commit: the worst case)
   chatd 50x  chatd's Store, 50 conversations at once (concurrent rows share commits)
 Bytes are what the process wrote (wchar in /proc/self/io: WAL, database, checkpoints), per message,
-including a final checkpoint. Prints bytes and microseconds per message, and ratios against plain.
+including the search index's last batch and a final checkpoint. Prints bytes and microseconds per
+message, and ratios against plain.
 Usage: python bench/archive_bench.py [MESSAGES]
 """
 
@@ -24,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from chatd.store import ArchivedMessage, Store
+from chatd.store.search import bring_index_up_to_date, index_new_texts
 
 BODY = "I had a rough night again, but talking here helps. Thanks for listening yesterday."
 INSERT = (
@@ -71,11 +73,13 @@ def plain(folder: Path, count: int, batch: int = 100) -> tuple[float, float, int
         if len(pending) >= batch:
             db.execute("BEGIN")
             db.executemany(INSERT, pending)
+            index_new_texts(db)
             db.execute("COMMIT")
             pending = []
     if pending:
         db.execute("BEGIN")
         db.executemany(INSERT, pending)
+        index_new_texts(db)
         db.execute("COMMIT")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     elapsed, amount = time.perf_counter() - started, written() - before
@@ -102,6 +106,7 @@ async def chatd(folder: Path, count: int, conversations: int) -> tuple[float, fl
 
     before, started = written(), time.perf_counter()
     await asyncio.gather(*(conversation(i) for i in range(conversations)))
+    await bring_index_up_to_date(store.db)
     await checkpoint(store)
     elapsed, amount = time.perf_counter() - started, written() - before
     await store.close()

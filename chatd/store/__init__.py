@@ -23,7 +23,7 @@ from chatd.store.errors import StoreError
 from chatd.store.members import MemberRows
 from chatd.store.reads import ArchiveReads
 from chatd.store.rooms import RoomStore
-from chatd.store.search import ArchiveSearch
+from chatd.store.search import ArchiveSearch, bring_index_up_to_date, index_new_texts
 from chatd.store.sentlog import SentLog
 
 __all__ = ["ArchivedMessage", "Store", "StoreError"]
@@ -43,6 +43,7 @@ PAGE_SIZE = 1024  # a commit writes whole pages to the WAL: small pages keep a o
 WAL_PAGES = 1000  # checkpoint after this many WAL pages, and truncate the WAL back to that size
 PROBE_SECONDS = 1.0  # while writes fail, try again this often
 MIGRATION_LOCK = 2  # PostgreSQL's advisory lock while migrating (chatd.store.db.WRITE_LOCK is 1)
+SEARCH_BATCH = 500  # archived rows the search index takes at once (and before any search): FTS5 is cheaper in batches
 SENT_SECONDS = 0.5  # sent marks already in the sent log wait this long for an archive commit to ride on
 ROOM_BYTES = WAL_PAGES * PAGE_SIZE  # after a fault, writes count as working again once the disk has room for a full WAL
 STORE_ERRORS = (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError, OSError)  # a write that failed
@@ -76,11 +77,14 @@ def fault_of(exc: BaseException, folder: Path | None) -> str:
     return next((text for code, text in STORE_FAULTS.items() if name.startswith(code)), type(exc).__name__)
 
 
-def _write_batch(db: sqlite3.Connection, rows: list[tuple[object, ...]], sent: list[str]) -> None:
-    """On the database's thread: one commit for a batch of archived messages and sent marks."""
+def _write_batch(db: sqlite3.Connection, rows: list[tuple[object, ...]], sent: list[str], index: bool) -> None:
+    """On the database's thread: one commit for a batch of archived messages and sent marks (and, every
+    SEARCH_BATCH rows, the search index's batch)."""
     db.executemany(ARCHIVE_INSERT, rows)
     if sent:
         db.executemany(MARK_SENT, [(i,) for i in sent])
+    if index:
+        index_new_texts(db)
     db.commit()
 
 
@@ -101,6 +105,7 @@ class Store(MemberRows, ArchiveReads):
         self.postgres = isinstance(db, PostgresDatabase)
         self._pending: list[tuple[ArchivedMessage, asyncio.Future[None]]] = []
         self._sent: list[str] = []  # stanza ids the server received, recorded with the next commit
+        self._unindexed = 0  # rows archived since the search index's last batch (by this store)
         self.sent_log: SentLog | None = None  # the same ids at once, in a file (the service's store only)
         self.path = Path(":memory:")
         self._wake = asyncio.Event()
@@ -140,6 +145,7 @@ class Store(MemberRows, ArchiveReads):
             store.path = Path(path)
             await store._migrate()
             await store._probe()
+            await bring_index_up_to_date(db)  # what the last run archived after its last batch
         except sqlite3.Error as exc:
             await db.close()
             raise StoreError(f"the store {path} cannot be written: {fault_of(exc, folder)}") from exc
@@ -364,12 +370,13 @@ class Store(MemberRows, ArchiveReads):
             )
             for m, _ in batch
         ]
+        index = self._unindexed + len(rows) >= SEARCH_BATCH
         try:
             try:
-                await self._insert(rows, sent)
+                await self._insert(rows, sent, index)
             except STORE_ERRORS:
                 await self._free_space()  # a full WAL may be what filled the disk: try once more after it
-                await self._insert(rows, sent)
+                await self._insert(rows, sent, index)
         except Exception as exc:
             with contextlib.suppress(*STORE_ERRORS):
                 await self.db.rollback()
@@ -379,6 +386,7 @@ class Store(MemberRows, ArchiveReads):
                 if not done.done():
                     done.set_exception(StoreError(f"archive failed: {self.fault}"))
             return
+        self._unindexed = 0 if index else self._unindexed + len(rows)
         self._recovered()
         if self.sent_log is not None:
             self.sent_log.remove(obsolete)
@@ -386,7 +394,7 @@ class Store(MemberRows, ArchiveReads):
             if not done.done():
                 done.set_result(None)
 
-    async def _insert(self, rows: list[tuple[object, ...]], sent: list[str]) -> None:
+    async def _insert(self, rows: list[tuple[object, ...]], sent: list[str], index: bool) -> None:
         """Inserts, sent marks and the commit in one trip to the database's thread: each trip costs the event
         loop a wakeup and a hand-over of the interpreter (aiosqlite runs queued functions in order there)."""
         if isinstance(self.db, PostgresDatabase):
@@ -396,7 +404,7 @@ class Store(MemberRows, ArchiveReads):
             await self.db.commit()
             return
         assert isinstance(self.db, aiosqlite.Connection)
-        await self.db._execute(_write_batch, self.db._conn, rows, sent)
+        await self.db._execute(_write_batch, self.db._conn, rows, sent, index)
 
     async def settle_held(self, stanza_id: str, verdict: str, body: str | None) -> None:
         """A guide approved (with the text delivered) or rejected a held message."""

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 from chatd.store.db import Database, PostgresDatabase
-from chatd.store.search import postgres_match, postgres_query
+from chatd.store.search import bring_index_up_to_date, postgres_match, postgres_query
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +167,7 @@ class RoomStore:
             where.append(postgres_match("messages", "?"))
             args.append(postgres_query(query.match))
         elif query.match is not None:
+            await bring_index_up_to_date(self.db)
             where.append("seq IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)")
             args.append(query.match)
         if query.ids:

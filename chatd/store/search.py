@@ -3,11 +3,56 @@ within what a searcher may read (chatd.core.search.Scope)."""
 
 from __future__ import annotations
 
+import logging
 import re
+import sqlite3
 from dataclasses import dataclass
+
+import aiosqlite
 
 from chatd.core.search import Scope
 from chatd.store.db import Database, PostgresDatabase
+
+log = logging.getLogger("chatd.store")
+
+# SQLite: the texts archived since the last batch, into the index (migration 017_search_batches.sql); what belongs
+# there is what members saw, never originals, held, rejected, removed or retracted texts, never shadow-room lines
+INDEX_NEW = (
+    "INSERT INTO messages_fts (rowid, body) SELECT seq, body FROM messages"
+    " WHERE seq > (SELECT indexed_to FROM search_progress) AND body <> ''"
+    " AND substr(conversation, 1, 6) <> 'watch:' AND verdict NOT IN ('hold', 'rejected', 'removed', 'retracted')"
+)
+INDEXED_TO = (
+    "UPDATE search_progress SET indexed_to = (SELECT MAX(seq) FROM messages)"
+    " WHERE indexed_to < (SELECT MAX(seq) FROM messages)"
+)
+
+
+def index_new_texts(db: sqlite3.Connection) -> None:
+    """On the database's thread, inside the caller's transaction: the index takes the texts archived since."""
+    db.execute(INDEX_NEW)
+    db.execute(INDEXED_TO)
+
+
+def _index_and_commit(db: sqlite3.Connection) -> None:
+    try:
+        index_new_texts(db)
+        db.commit()
+    except BaseException:
+        db.rollback()  # never half a batch, which a later one would index again
+        raise
+
+
+async def bring_index_up_to_date(db: Database) -> None:
+    """Before a search: the index takes what was archived since its last batch. If it cannot be written (a full
+    disk), the search reads the index as it is, without the latest texts."""
+    if not isinstance(db, aiosqlite.Connection):
+        return  # PostgreSQL's index is an expression index, always in step
+    try:
+        await db._execute(_index_and_commit, db._conn)
+    except sqlite3.Error as exc:
+        log.warning("the search index could not take the latest texts (%s): searching it as it is", type(exc).__name__)
+
 
 # a member: the realm's topic rooms, the groups they belong to, their chats and private messages (by the member ids
 # in the conversation's key: dm:<low>:<high>, roompm:<realm>:<room>:<low>:<high>), nobody they blocked
@@ -78,6 +123,7 @@ class ArchiveSearch:
         before = before if before is not None else 2**62
         if isinstance(self.db, PostgresDatabase):
             return await self._find_postgres(match, scope, before, limit)
+        await bring_index_up_to_date(self.db)
         where = MEMBER_SCOPE if scope.reader is not None else GUIDE_SCOPE
         async with self.db.execute(
             "SELECT m.seq, m.stanza_id, m.conversation, m.sender_id, m.body, m.created_at"

@@ -3,6 +3,8 @@ kept in step with archive writes, approvals, removals, edits and retractions, wi
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import sqlite3
 from importlib import resources
@@ -13,8 +15,9 @@ from hypothesis.strategies import text
 
 from chatd.core.model import Role
 from chatd.core.search import PAGE, Place, Scope, Searches, match_expression, page_of, place_of, search_words
-from chatd.store import ArchivedMessage, Store
+from chatd.store import SEARCH_BATCH, ArchivedMessage, Store
 from chatd.store.rooms import ArchiveQuery
+from chatd.store.search import index_new_texts
 
 
 def test_a_members_words_are_plain_terms_whatever_they_spell() -> None:
@@ -143,10 +146,11 @@ async def test_the_migration_indexes_the_archive_already_there(tmp_path: Path) -
     await store.rooms.add_room("en", "general", "topic", "General", "", b"s", None)
     await store.close()
     with sqlite3.connect(path) as db:  # the store as it was before search existed
-        for name in ("messages_fts_insert", "messages_fts_update", "messages_fts_delete"):
+        for name in ("messages_fts_update", "messages_fts_delete"):
             db.execute(f"DROP TRIGGER {name}")
         db.execute("DROP TABLE messages_fts")
-        db.execute("DELETE FROM schema_migrations WHERE version = 13")
+        db.execute("DROP TABLE search_progress")
+        db.execute("DELETE FROM schema_migrations WHERE version IN (13, 17)")
         db.execute(
             "INSERT INTO messages (stanza_id, conversation, sender_id, body, original, verdict, created_at) VALUES"
             " ('old1', 'room:en:general', ?, 'an old sleepless night', NULL, 'deliver', 1),"
@@ -172,6 +176,7 @@ def indexed() -> sqlite3.Connection:
         " VALUES (?, 'room:en:general', 1, ?, 'deliver', 1)",
         [(f"t{n}", text) for n, text in enumerate(texts)],
     )
+    index_new_texts(db)
     return db
 
 
@@ -204,4 +209,37 @@ async def test_odd_words_find_their_texts_on_both_backends(store_url: str) -> No
         await store.archive(record(f"t{n}", "room:en:general", 1, body))
     for words, expected in [("ARMEE", ["t0"]), ("again) AND (tired", ["t1"]), ("NEAR river", ["t2"]), ("slee", ["t1"])]:
         assert await found(store, words, Scope("en")) == expected, words
+    await store.close()
+
+
+def in_index(path: Path, word: str) -> list[int]:
+    """What the full-text index itself holds for a word (read from another connection, as another process would)."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")  # raises if out of step
+        rows = db.execute("SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid", (word,))
+        return [row[0] for row in rows]
+
+
+async def test_the_index_takes_texts_in_batches_and_a_search_brings_it_up_to_date_first(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    store = await Store.open(path)
+    for n, body in enumerate(["a walk at night", "night owl", "another night in"]):
+        await store.archive(record(f"n{n}", "room:en:general", 1, body))
+    assert in_index(path, "night") == []  # no index write per archived text
+    await store.retract("n1")  # changed before its batch: the batch reads it as it is then
+    await store.moderate("n2", "another day, edited")
+    assert await found(store, "night", Scope("en")) == ["n0"]
+    assert await found(store, "edited", Scope("en")) == ["n2"]
+    assert len(in_index(path, "night")) == 1
+    await store.moderate("n0", "a walk by day")  # changed after its batch: the index follows at once
+    assert in_index(path, "night") == [] and await found(store, "walk", Scope("en")) == ["n0"]
+
+    rivers = [record(f"r{n}", "room:en:general", 1, "by the river") for n in range(SEARCH_BATCH)]
+    await asyncio.gather(*(store.archive(river) for river in rivers))
+    assert len(in_index(path, "river")) == SEARCH_BATCH  # with an archive commit, without a search
+    await store.archive(record("l1", "room:en:general", 1, "at the lake"))
+    assert in_index(path, "lake") == []
+    await store.close()
+    store = await Store.open(path)  # what the last run archived after its last batch
+    assert len(in_index(path, "lake")) == 1
     await store.close()
