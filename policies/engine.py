@@ -37,7 +37,9 @@ from policies.types import Action, Alert, Context, Field, Finding, Label, Verdic
 RECENT_TEXTS = 4096  # texts whose risk cues assess_recent keeps
 JOINED_TEXTS = 3  # the latest texts of a window the model also reads as one
 JOINED_KEPT = 1024  # readings of texts joined that are kept (a window's reading and its read ahead)
-HANDED_OVER = 1024  # message texts reviewed inline whose cues wait for their reading after delivery (_text_cues)
+# message texts reviewed inline whose cues wait for their reading after delivery (_text_cues): as many as chatd lets
+# wait for their readings (its queues' high mark, chatd.serial.SerialQueues), ~0.4 KB each
+HANDED_OVER = 10_000
 AHEAD_TEXTS = 64  # texts encoded together at most (read_ahead): past this a batch saves little per text
 # message texts: the author's recent texts are assessed together right after delivery (assess_recent),
 # where the model reads them; inline, only a severe risk alerts, and the model's doubt about it is read

@@ -221,3 +221,25 @@ def test_the_reading_after_delivery_takes_over_the_cues_of_the_inline_review(
     assert any(taken_over)
     fresh.review(texts[0], english(field=Field.STATUS))  # read after delivery only in a message's body
     assert not fresh._handed_over  # type: ignore[attr-defined]
+
+
+def test_the_reading_takes_over_the_cues_however_far_behind_chatd_lets_readings_fall(
+    engine: PolicyEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At saturation readings fall behind the reviews (up to the queues' high mark, where chatd stops reading):
+    the first text's cues wait that long for its reading."""
+    import policies.engine
+    from chatd.serial import SerialQueues
+
+    behind = SerialQueues().high
+    assert behind <= policies.engine.HANDED_OVER
+    reviewed = pickle.loads(pickle.dumps(engine))
+    first = "the first of many texts, about a walk by the river"
+    for n in range(behind):
+        reviewed.review(first if n == 0 else f"an everyday text, number {n}", english())
+
+    def sought_again(text: str) -> None:
+        raise AssertionError("the reading sought again what the review found")
+
+    monkeypatch.setattr(policies.engine, "normalize", sought_again)
+    reviewed.assess_recent([first], english())
