@@ -1,5 +1,5 @@
-"""Searching the archive's full-text index (migration 013_search.sql; on PostgreSQL postgresql/002_search.sql),
-within what a searcher may read (chatd.core.search.Scope)."""
+"""Searching the archive's full-text index (migrations 013_search.sql and 017_search_batches.sql; on PostgreSQL
+postgresql/002_search.sql), within what a searcher may read (chatd.core.search.Scope)."""
 
 from __future__ import annotations
 
